@@ -1,0 +1,50 @@
+// Lint rules that carry the project's layering (../shared/STYLE.md, "Rules we keep" 1):
+// cores (address math, allocator, conflict detection, frame codecs) import no I/O, no Kubernetes
+// client, no timers and no logger, so they stay pure and fast to test.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const ioModules = [
+  'fs', 'fs/promises', 'net', 'dgram', 'http', 'https', 'http2', 'child_process', 'cluster',
+  'os', 'dns', 'tls', 'worker_threads', 'timers', 'timers/promises', 'readline', 'process',
+  'perf_hooks', 'stream', 'inspector', 'v8', 'vm',
+];
+const forbiddenInCores = [
+  ...ioModules.flatMap((m) => [m, `node:${m}`]),
+  '@kubernetes/client-node', 'pcap', 'prom-client',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'generated/**', 'bin/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/ipam/**/*.ts', 'src/l2/codec/**/*.ts', 'src/core/**/*.ts', 'src/l2/election/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: forbiddenInCores.map((name) => ({ name, message: 'cores stay free of I/O (STYLE.md rule 1)' })),
+        patterns: [
+          { group: ['**/runtime/**', '**/kube/**', '**/observability/**', '**/cli/**', '**/adapters/**'], message: 'cores import only cores' },
+        ],
+      }],
+      'no-restricted-globals': ['error',
+        { name: 'setTimeout', message: 'no timers in cores' },
+        { name: 'setInterval', message: 'no timers in cores' },
+        { name: 'setImmediate', message: 'no timers in cores' },
+        { name: 'console', message: 'no logger in cores' },
+        { name: 'process', message: 'no process access in cores' },
+        { name: 'fetch', message: 'no I/O in cores' },
+      ],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'cores take time as an argument' },
+      ],
+    },
+  },
+);

@@ -1,0 +1,130 @@
+// Emits, per kind and version: the GVK descriptor, the object and list types, a type guard and
+// a small typed client over @kubernetes/client-node's CustomObjectsApi.
+import { Scope, VariableDeclarationKind, type Project, type SourceFile } from 'ts-morph';
+import type { CrdKind, CrdVersion } from './crd-source.js';
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFile {
+  const file = p.createSourceFile(`${v.name}/${c.singular}.ts`, '', { overwrite: true });
+  const K = c.kind;
+  const gvk = `${K}${capitalize(v.name)}GVK`;
+  const apiVersion = `${c.group}/${v.name}`;
+  const hasStatus = Boolean((v.schema.properties as Record<string, unknown> | undefined)?.status);
+  file.addImportDeclaration({
+    moduleSpecifier: '@kubernetes/client-node',
+    namedImports: ['PatchStrategy', 'setHeaderOptions'],
+  });
+  file.addImportDeclaration({
+    moduleSpecifier: '@kubernetes/client-node',
+    isTypeOnly: true,
+    namedImports: ['CustomObjectsApi', 'V1ListMeta', 'V1ObjectMeta'],
+  });
+  file.addImportDeclaration({
+    moduleSpecifier: `./${c.singular}.types.js`,
+    isTypeOnly: true,
+    namedImports: [`${K}Spec`, ...(hasStatus ? [`${K}Status`] : [])],
+  });
+  file.addVariableStatement({
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
+    docs: [`Group, version, kind and REST path of ${apiVersion} ${K}.`],
+    declarations: [{
+      name: gvk,
+      initializer: `${JSON.stringify({
+        group: c.group, version: v.name, kind: K, listKind: c.listKind, plural: c.plural,
+        singular: c.singular, shortNames: c.shortNames, scope: c.scope, apiVersion,
+        storage: v.storage, path: `/apis/${apiVersion}/${c.plural}`,
+      }, null, 2)} as const`,
+    }],
+  });
+  file.addInterface({
+    isExported: true,
+    name: K,
+    docs: [`A ${K} as ${apiVersion} serves it.`],
+    properties: [
+      { name: 'apiVersion', type: `'${apiVersion}'` },
+      { name: 'kind', type: `'${K}'` },
+      { name: 'metadata', type: 'V1ObjectMeta' },
+      { name: 'spec', type: `${K}Spec` },
+      ...(hasStatus ? [{ name: 'status', type: `${K}Status`, hasQuestionToken: true }] : []),
+    ],
+  });
+  file.addInterface({
+    isExported: true,
+    name: c.listKind,
+    properties: [
+      { name: 'apiVersion', type: `'${apiVersion}'` },
+      { name: 'kind', type: `'${c.listKind}'` },
+      { name: 'metadata', type: 'V1ListMeta' },
+      { name: 'items', type: `${K}[]` },
+    ],
+  });
+  file.addFunction({
+    isExported: true,
+    name: `is${K}`,
+    docs: [`True when the object says it is a ${apiVersion} ${K} and has a metadata and a spec object.`],
+    parameters: [{ name: 'o', type: 'unknown' }],
+    returnType: `o is ${K}`,
+    statements: [
+      `if (typeof o !== 'object' || o === null) return false;`,
+      `const r = o as Record<string, unknown>;`,
+      `return r.apiVersion === '${apiVersion}' && r.kind === '${K}' &&`,
+      `  typeof r.metadata === 'object' && r.metadata !== null &&`,
+      `  typeof r.spec === 'object' && r.spec !== null;`,
+    ],
+  });
+  emitClient(file, c, v, gvk, hasStatus);
+  return file;
+}
+
+function emitClient(file: SourceFile, c: CrdKind, v: CrdVersion, gvk: string, hasStatus: boolean): void {
+  const K = c.kind;
+  const ids = '...this.ids';
+  const cls = file.addClass({
+    isExported: true,
+    name: `${K}${capitalize(v.name)}Client`,
+    docs: [`Typed access to ${c.group}/${v.name} ${c.plural}; list and watch share \`path\`.`],
+    ctors: [{ parameters: [{ name: 'api', type: 'CustomObjectsApi', isReadonly: true, scope: Scope.Private }] }],
+  });
+  cls.addProperty({ name: 'path', isReadonly: true, initializer: `${gvk}.path` });
+  cls.addProperty({ name: 'ids', scope: Scope.Private, isReadonly: true, initializer: `{ group: ${gvk}.group, version: ${gvk}.version, plural: ${gvk}.plural }` });
+  cls.addMethod({
+    name: 'get', isAsync: true, parameters: [{ name: 'name', type: 'string' }], returnType: `Promise<${K}>`,
+    statements: `return (await this.api.getClusterCustomObject({ ${ids}, name })) as ${K};`,
+  });
+  cls.addMethod({
+    name: 'list', isAsync: true,
+    parameters: [{ name: 'options', type: '{ labelSelector?: string; resourceVersion?: string; limit?: number; _continue?: string }', initializer: '{}' }],
+    returnType: `Promise<${c.listKind}>`,
+    statements: `return (await this.api.listClusterCustomObject({ ${ids}, ...options })) as ${c.listKind};`,
+  });
+  cls.addMethod({
+    name: 'create', isAsync: true,
+    parameters: [{ name: 'object', type: `Omit<${K}, 'apiVersion' | 'kind' | 'status'>` }],
+    returnType: `Promise<${K}>`,
+    statements: `return (await this.api.createClusterCustomObject({ ${ids}, body: { apiVersion: ${gvk}.apiVersion, kind: ${gvk}.kind, ...object } })) as ${K};`,
+  });
+  cls.addMethod({
+    name: 'delete', isAsync: true, parameters: [{ name: 'name', type: 'string' }], returnType: 'Promise<void>',
+    statements: `await this.api.deleteClusterCustomObject({ ${ids}, name });`,
+  });
+  if (!hasStatus) return;
+  cls.addMethod({
+    name: 'patchStatus', isAsync: true,
+    docs: ['JSON merge patch on the status subresource; with `resourceVersion` it fails with 409 when the object changed.'],
+    parameters: [
+      { name: 'name', type: 'string' },
+      { name: 'status', type: `Partial<${K}Status>` },
+      { name: 'resourceVersion', type: 'string', hasQuestionToken: true },
+    ],
+    returnType: `Promise<${K}>`,
+    statements: [
+      'const body = resourceVersion === undefined ? { status } : { metadata: { resourceVersion }, status };',
+      `return (await this.api.patchClusterCustomObjectStatus({ ${ids}, name, body },`,
+      `  setHeaderOptions('Content-Type', PatchStrategy.MergePatch))) as ${K};`,
+    ],
+  });
+}

@@ -1,0 +1,59 @@
+// `lanlb`: one executable, a subcommand per process (../shared/API.md, "Processes and CLI").
+import { UsageError } from './process-flags.js';
+
+interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  controller: {
+    summary: 'IPAM, pool and policy status, metrics and health (one leader at a time)',
+    run: async (argv) => (await import('./controller-command.js')).controllerCommand(argv),
+  },
+  announcer: {
+    summary: 'the per-node layer-2 worker (DaemonSet, hostNetwork, NET_RAW)',
+    run: async (argv) => (await import('./announcer-command.js')).announcerCommand(argv),
+  },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'lanlb: LoadBalancer IPs for bare-metal Kubernetes, announced on the LAN by ARP/NDP.',
+    '',
+    'Usage: lanlb <command> [flags]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'lanlb <command> --help' for a command's flags.",
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === 'version') {
+    console.log((await import('./version.js')).version());
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`lanlb: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`lanlb ${name}: ${(err as Error).message}\nRun 'lanlb ${name} --help' for usage.`);
+      return 2;
+    }
+    console.error(`lanlb ${name}: ${(err as Error).message ?? String(err)}`);
+    return 1;
+  }
+}

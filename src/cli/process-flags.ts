@@ -1,0 +1,51 @@
+// Flags every long-running lanlb process shares. Defaults are documented in --help and tested.
+import { isLogLevel, type LogLevel } from '../observability/logger.js';
+
+export interface ProcessFlags {
+  kubeconfig?: string;
+  namespace: string;
+  healthAddr: string;
+  metricsAddr: string;
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_NAMESPACE = 'lanlb-system';
+
+export const processFlagSpec = {
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string' },
+  'health-addr': { type: 'string' },
+  'metrics-addr': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const processFlagHelp = (defaults: { healthAddr: string; metricsAddr: string }): string => `
+Kubernetes access:
+  --kubeconfig PATH     kubeconfig file (else KUBECONFIG, ~/.kube/config, in-cluster)
+  --namespace NS        namespace of lanlb's Leases and Events (env POD_NAMESPACE; default ${DEFAULT_NAMESPACE})
+Serving:
+  --health-addr ADDR    /healthz and /readyz (default ${defaults.healthAddr}; 0 disables)
+  --metrics-addr ADDR   /metrics in Prometheus format (default ${defaults.metricsAddr}; 0 disables)
+  --log-level LEVEL     debug, info, warn or error (default info); logs are JSON lines on stderr`;
+
+export function readProcessFlags(
+  values: Record<string, string | boolean | undefined>,
+  defaults: { healthAddr: string; metricsAddr: string },
+  env: NodeJS.ProcessEnv = process.env,
+): ProcessFlags {
+  const logLevel = String(values['log-level'] ?? 'info');
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${logLevel}`);
+  return {
+    kubeconfig: values.kubeconfig as string | undefined,
+    namespace: (values.namespace as string | undefined) ?? env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
+    healthAddr: (values['health-addr'] as string | undefined) ?? defaults.healthAddr,
+    metricsAddr: (values['metrics-addr'] as string | undefined) ?? defaults.metricsAddr,
+    logLevel,
+  };
+}
+
+/** A mistake in the command line: printed with a hint, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -1,0 +1,90 @@
+// /healthz, /readyz and /metrics over plain HTTP, on addresses set by flags ("0" disables).
+// Health and metrics may share one address or use two.
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface HealthChecks {
+  /** Alive: the process is making progress. */
+  healthy(): boolean;
+  /** Ready: caches synced and able to do its job. */
+  ready(): boolean;
+}
+
+export interface ServeOptions {
+  healthAddr: string;
+  metricsAddr: string;
+  checks: HealthChecks;
+  registry: Registry;
+}
+
+/** "host:port", ":port" or "port"; "0" or "" means disabled. */
+export function parseListenAddr(addr: string): { host: string; port: number } | undefined {
+  if (addr === '' || addr === '0') return undefined;
+  const i = addr.lastIndexOf(':');
+  const host = i < 0 ? '0.0.0.0' : addr.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  const port = Number(i < 0 ? addr : addr.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address ${JSON.stringify(addr)}`);
+  return { host, port };
+}
+
+export class HealthServer {
+  private readonly servers: Server[] = [];
+
+  constructor(private readonly o: ServeOptions) {}
+
+  /** Listens; returns the bound "host:port" of each server (useful with port 0). */
+  async start(): Promise<string[]> {
+    const health = parseListenAddr(this.o.healthAddr);
+    const metrics = parseListenAddr(this.o.metricsAddr);
+    const same = health && metrics && health.host === metrics.host && health.port === metrics.port && health.port !== 0;
+    const plan: Array<[{ host: string; port: number }, { health: boolean; metrics: boolean }]> = [];
+    if (same && health) plan.push([health, { health: true, metrics: true }]);
+    else {
+      if (health) plan.push([health, { health: true, metrics: false }]);
+      if (metrics) plan.push([metrics, { health: false, metrics: true }]);
+    }
+    const bound: string[] = [];
+    for (const [addr, serves] of plan) bound.push(await this.listen(addr, serves));
+    return bound;
+  }
+
+  private listen(addr: { host: string; port: number }, serves: { health: boolean; metrics: boolean }): Promise<string> {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (serves.health && (path === '/healthz' || path === '/livez')) return reply(res, this.o.checks.healthy());
+      if (serves.health && path === '/readyz') return reply(res, this.o.checks.ready());
+      if (serves.metrics && path === '/metrics') {
+        this.o.registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': this.o.registry.contentType });
+          res.end(text);
+        }, (err: unknown) => {
+          res.writeHead(500);
+          res.end(String(err));
+        });
+        return;
+      }
+      res.writeHead(404);
+      res.end('not found\n');
+    });
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(addr.port, addr.host, () => {
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? `${a.address}:${a.port}` : String(a));
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => {
+      s.close(() => r());
+      s.closeAllConnections();
+    })));
+  }
+}
+
+function reply(res: import('node:http').ServerResponse, ok: boolean): void {
+  res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+  res.end(ok ? 'ok\n' : 'not ready\n');
+}

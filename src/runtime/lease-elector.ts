@@ -1,0 +1,200 @@
+// Leader election on a coordination.k8s.io/v1 Lease with client-go's semantics
+// (k8s.io/client-go/tools/leaderelection):
+// - durations are validated: leaseDuration > renewDeadline > 1.2 x retryPeriod;
+// - another holder's clock is never trusted: a Lease is expired when the local clock has seen no
+//   change of its record for leaseDuration;
+// - writes are optimistic (resourceVersion), so the apiserver arbitrates between contenders;
+// - a leader that cannot renew within renewDeadline stops leading, before the Lease can expire
+//   for the others (renewDeadline < leaseDuration);
+// - on stop a leader releases by writing an empty holder; onStoppedLeading always runs.
+import { isDeepStrictEqual } from 'node:util';
+import { sleep, systemClock, type Clock } from './clock.js';
+import { formatMicroTime } from './micro-time.js';
+import type { Lease, LeaseSpec, LeaseStore } from './lease-store.js';
+
+export interface ElectorTimings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/** client-go's defaults for controllers (kube-controller-manager uses the same). */
+export const defaultElectorTimings: ElectorTimings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+
+export const JITTER_FACTOR = 1.2;
+
+export function validateTimings(t: ElectorTimings): void {
+  if (!(t.retryPeriodMs > 0)) throw new RangeError('retryPeriod must be greater than zero');
+  if (!(t.leaseDurationMs > t.renewDeadlineMs)) throw new RangeError('leaseDuration must be greater than renewDeadline');
+  if (!(t.renewDeadlineMs > JITTER_FACTOR * t.retryPeriodMs)) {
+    throw new RangeError(`renewDeadline must be greater than retryPeriod*${JITTER_FACTOR}`);
+  }
+  if (t.leaseDurationMs < 1000) throw new RangeError('leaseDuration must be at least 1s (Lease durations are whole seconds)');
+}
+
+export interface LeaseElectorOptions extends Partial<ElectorTimings> {
+  store: LeaseStore;
+  namespace: string;
+  name: string;
+  identity: string;
+  clock?: Clock;
+  /** Write an empty holder when stopping, so a successor need not wait for expiry. Default true. */
+  releaseOnStop?: boolean;
+  /** Jitter on retry waits; tests set it to 0 for determinism. Default 1.2 (client-go). */
+  jitterFactor?: number;
+  onStartedLeading?(signal: AbortSignal): void;
+  onStoppedLeading?(): void;
+  onNewLeader?(identity: string): void;
+  onError?(err: unknown): void;
+}
+
+export class LeaseElector {
+  readonly timings: ElectorTimings;
+  private readonly clock: Clock;
+  /** the Lease spec last seen, and when (local clock) it was first seen in that state */
+  private observed: { spec: LeaseSpec; resourceVersion?: string; at: number } | undefined;
+  private leading = false;
+  private reportedLeader: string | undefined;
+
+  constructor(private readonly o: LeaseElectorOptions) {
+    this.timings = {
+      leaseDurationMs: o.leaseDurationMs ?? defaultElectorTimings.leaseDurationMs,
+      renewDeadlineMs: o.renewDeadlineMs ?? defaultElectorTimings.renewDeadlineMs,
+      retryPeriodMs: o.retryPeriodMs ?? defaultElectorTimings.retryPeriodMs,
+    };
+    validateTimings(this.timings);
+    this.clock = o.clock ?? systemClock;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** The holder named by the last Lease record seen ('' when none). */
+  get observedHolder(): string {
+    return this.observed?.spec.holderIdentity ?? '';
+  }
+
+  /** Campaigns, leads, and campaigns again after losing the lease, until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (!(await this.acquire(signal))) break;
+      await this.lead(signal);
+    }
+    if (this.o.releaseOnStop !== false) await this.release();
+  }
+
+  private async acquire(signal: AbortSignal): Promise<boolean> {
+    while (!signal.aborted) {
+      if (await this.tryAcquireOrRenew()) return true;
+      await sleep(this.clock, this.jittered(this.timings.retryPeriodMs), signal);
+    }
+    return false;
+  }
+
+  private async lead(signal: AbortSignal): Promise<void> {
+    const leadership = new AbortController();
+    const stopLeading = (): void => leadership.abort();
+    signal.addEventListener('abort', stopLeading, { once: true });
+    this.leading = true;
+    this.o.onStartedLeading?.(leadership.signal);
+    try {
+      let lastRenew = this.clock.now();
+      while (!signal.aborted) {
+        await sleep(this.clock, this.timings.retryPeriodMs, signal);
+        if (signal.aborted) break;
+        if (await this.tryAcquireOrRenew()) {
+          lastRenew = this.clock.now();
+        } else if (this.clock.now() - lastRenew >= this.timings.renewDeadlineMs || this.lostToAnother()) {
+          break;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stopLeading);
+      this.leading = false;
+      leadership.abort();
+      this.o.onStoppedLeading?.();
+    }
+  }
+
+  /** True when a Lease record names someone else: stop at once instead of waiting out the deadline. */
+  private lostToAnother(): boolean {
+    const holder = this.observed?.spec.holderIdentity;
+    return Boolean(holder) && holder !== this.o.identity;
+  }
+
+  /** One attempt; true when we hold the Lease afterwards. Errors count as a failed attempt. */
+  async tryAcquireOrRenew(): Promise<boolean> {
+    try {
+      return await this.attempt();
+    } catch (err) {
+      this.o.onError?.(err);
+      return false;
+    }
+  }
+
+  private async attempt(): Promise<boolean> {
+    const now = this.clock.now();
+    const current = await this.o.store.get(this.o.namespace, this.o.name);
+    const mine = this.recordFor(now, current?.spec);
+    if (!current) {
+      const created = await this.o.store.create({ metadata: { name: this.o.name, namespace: this.o.namespace }, spec: mine });
+      this.observe(created, now);
+      return true;
+    }
+    this.observe(current, now);
+    const holder = current.spec.holderIdentity ?? '';
+    const observedAt = this.observed?.at ?? now;
+    if (holder !== '' && holder !== this.o.identity && observedAt + this.timings.leaseDurationMs > now) return false;
+    const updated = await this.o.store.update({ metadata: { ...current.metadata }, spec: mine });
+    this.observe(updated, now);
+    return true;
+  }
+
+  private recordFor(now: number, previous: LeaseSpec | undefined): LeaseSpec {
+    const stamp = formatMicroTime(now);
+    const keep = previous?.holderIdentity === this.o.identity;
+    return {
+      holderIdentity: this.o.identity,
+      leaseDurationSeconds: Math.ceil(this.timings.leaseDurationMs / 1000),
+      acquireTime: keep && previous?.acquireTime ? previous.acquireTime : stamp,
+      renewTime: stamp,
+      leaseTransitions: keep ? previous?.leaseTransitions ?? 0 : (previous?.leaseTransitions ?? -1) + 1,
+    };
+  }
+
+  private observe(lease: Lease, now: number): void {
+    if (!this.observed || !isDeepStrictEqual(this.observed.spec, lease.spec)) {
+      this.observed = { spec: lease.spec, resourceVersion: lease.metadata.resourceVersion, at: now };
+    }
+    const holder = lease.spec.holderIdentity ?? '';
+    if (holder !== this.reportedLeader) {
+      this.reportedLeader = holder;
+      if (holder) this.o.onNewLeader?.(holder);
+    }
+  }
+
+  /** Writes an empty holder if the last record seen was ours (client-go's release()). */
+  async release(): Promise<boolean> {
+    if (this.observed?.spec.holderIdentity !== this.o.identity) return false;
+    try {
+      const current = await this.o.store.get(this.o.namespace, this.o.name);
+      if (!current || current.spec.holderIdentity !== this.o.identity) return false;
+      const stamp = formatMicroTime(this.clock.now());
+      const released = await this.o.store.update({
+        metadata: { ...current.metadata },
+        spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: stamp, renewTime: stamp, leaseTransitions: current.spec.leaseTransitions ?? 0 },
+      });
+      this.observe(released, this.clock.now());
+      return true;
+    } catch (err) {
+      this.o.onError?.(err);
+      return false;
+    }
+  }
+
+  private jittered(ms: number): number {
+    const f = this.o.jitterFactor ?? JITTER_FACTOR;
+    return f > 0 ? ms + Math.random() * f * ms : ms;
+  }
+}
