@@ -15,7 +15,7 @@ const forbiddenInCores = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'generated/**', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'generated/**', 'bin/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

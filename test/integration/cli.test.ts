@@ -1,0 +1,72 @@
+// `lanlb controller` and `lanlb announcer` as processes against a real apiserver: they connect,
+// serve health and metrics on the flagged addresses, log JSON lines, and stop cleanly on SIGTERM.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort } from '../../src/devcluster/free-port.js';
+import { useCluster, eventually } from '../helpers/cluster.js';
+import { startLanlb } from '../helpers/lanlb-process.js';
+import { KubeLeaseStore } from '../../src/runtime/lease-store.js';
+
+async function get(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url);
+  return { status: res.status, text: await res.text() };
+}
+
+describe('lanlb processes', () => {
+  const c = useCluster({ crds: true });
+
+  it('controller: health, readiness and metrics; one leader among two replicas; SIGTERM releases and exits 0', async () => {
+    await c.http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    const r1 = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--identity', 'r1',
+      '--health-addr', `127.0.0.1:${ports[0]}`, '--metrics-addr', `127.0.0.1:${ports[1]}`]);
+    const r2 = startLanlb(['controller', '--identity', 'r2', '--health-addr', `127.0.0.1:${ports[2]}`, '--metrics-addr', '0'], { KUBECONFIG: c.kubeconfigPath });
+    try {
+      await r1.waitForLog('serving');
+      await r2.waitForLog('serving');
+      const store = new KubeLeaseStore(c.http);
+      const leaderName = await eventually(async () => (await store.get('lanlb-system', 'lanlb-controller'))?.spec.holderIdentity || undefined, 10_000, 'a leader');
+      const [leader, follower, followerName] = leaderName === 'r1' ? [r1, r2, 'r2'] : [r2, r1, 'r1'];
+      await leader.waitForLog('leading');
+      assert.equal((await get(`http://127.0.0.1:${ports[0]}/healthz`)).status, 200);
+      assert.equal((await get(`http://127.0.0.1:${ports[0]}/readyz`)).status, 200);
+      const metrics = await get(`http://127.0.0.1:${ports[1]}/metrics`);
+      assert.match(metrics.text, /lanlb_process_cpu_user_seconds_total/);
+      assert.equal((await get(`http://127.0.0.1:${ports[0]}/metrics`)).status, 404, 'metrics only on --metrics-addr');
+      assert.ok(!follower.lines.some((l) => l.includes('"msg":"leading"')), 'the other replica does not lead');
+      const first = JSON.parse(r1.lines.find((l) => l.startsWith('{')) ?? '{}') as Record<string, unknown>;
+      assert.equal(first.level, 'info');
+      assert.equal(first.component, 'controller');
+      assert.ok(typeof first.time === 'string');
+
+      assert.equal(await leader.stop('SIGTERM'), 0);
+      await follower.waitForLog('leading', 10_000);
+      assert.equal((await store.get('lanlb-system', 'lanlb-controller'))?.spec.holderIdentity, followerName);
+    } finally {
+      await r1.stop();
+      await r2.stop();
+    }
+  });
+
+  it('announcer: needs a node name, serves health, exits 0 on SIGTERM', async () => {
+    const missing = startLanlb(['announcer', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0']);
+    assert.equal(await new Promise((r) => missing.child.once('exit', r)), 2);
+    assert.match(missing.lines.join('\n'), /--node-name or NODE_NAME is required/);
+    const port = await freePort();
+    const a = startLanlb(['announcer', '--kubeconfig', c.kubeconfigPath, '--health-addr', `127.0.0.1:${port}`, '--metrics-addr', '0'], { NODE_NAME: 'node1' });
+    try {
+      await a.waitForLog('serving');
+      await eventually(async () => (await get(`http://127.0.0.1:${port}/readyz`)).status === 200 || undefined);
+      assert.equal(await a.stop('SIGTERM'), 0);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('a wrong kubeconfig is a clear error, not a crash', async () => {
+    const p = startLanlb(['controller', '--kubeconfig', '/nonexistent/kubeconfig', '--health-addr', '0', '--metrics-addr', '0']);
+    assert.equal(await new Promise((r) => p.child.once('exit', r)), 1);
+    assert.match(p.lines.join('\n'), /kubeconfig \/nonexistent\/kubeconfig does not exist/);
+    assert.doesNotMatch(p.lines.join('\n'), /at .*\.ts:\d+/, 'no stack trace');
+  });
+});

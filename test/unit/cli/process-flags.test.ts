@@ -1,0 +1,61 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readProcessFlags, DEFAULT_NAMESPACE, UsageError } from '../../../src/cli/process-flags.js';
+import { CONTROLLER_DEFAULTS, controllerHelp } from '../../../src/cli/controller-command.js';
+import { ANNOUNCER_DEFAULTS, announcerHelp } from '../../../src/cli/announcer-command.js';
+import { parseListenAddr } from '../../../src/observability/health-server.js';
+import { main, usage } from '../../../src/cli/main.js';
+
+describe('process flags', () => {
+  it('defaults: namespace lanlb-system, controller :8081/:8080, announcer :7473/:7472, log level info', () => {
+    assert.equal(DEFAULT_NAMESPACE, 'lanlb-system');
+    assert.deepEqual(readProcessFlags({}, CONTROLLER_DEFAULTS, {}), { kubeconfig: undefined, namespace: 'lanlb-system', healthAddr: ':8081', metricsAddr: ':8080', logLevel: 'info' });
+    assert.deepEqual(readProcessFlags({}, ANNOUNCER_DEFAULTS, {}).healthAddr, ':7473');
+    assert.deepEqual(readProcessFlags({}, ANNOUNCER_DEFAULTS, {}).metricsAddr, ':7472');
+  });
+
+  it('the help text states the same defaults', () => {
+    assert.match(controllerHelp, /default :8081; 0 disables/);
+    assert.match(controllerHelp, /default :8080; 0 disables/);
+    assert.match(announcerHelp, /default :7473; 0 disables/);
+    assert.match(announcerHelp, /default lanlb-system/);
+  });
+
+  it('POD_NAMESPACE sets the namespace and --namespace wins over it', () => {
+    assert.equal(readProcessFlags({}, CONTROLLER_DEFAULTS, { POD_NAMESPACE: 'ops' }).namespace, 'ops');
+    assert.equal(readProcessFlags({ namespace: 'x' }, CONTROLLER_DEFAULTS, { POD_NAMESPACE: 'ops' }).namespace, 'x');
+  });
+
+  it('rejects an unknown log level as a usage error', () => {
+    assert.throws(() => readProcessFlags({ 'log-level': 'loud' }, CONTROLLER_DEFAULTS, {}), UsageError);
+  });
+});
+
+describe('listen addresses', () => {
+  const table: Array<[string, ReturnType<typeof parseListenAddr>]> = [
+    ['0', undefined],
+    ['', undefined],
+    [':8080', { host: '0.0.0.0', port: 8080 }],
+    ['8080', { host: '0.0.0.0', port: 8080 }],
+    ['127.0.0.1:9', { host: '127.0.0.1', port: 9 }],
+    ['[::1]:9', { host: '::1', port: 9 }],
+  ];
+  for (const [input, want] of table) it(`parses ${JSON.stringify(input)}`, () => assert.deepEqual(parseListenAddr(input), want));
+  it('rejects a port out of range', () => assert.throws(() => parseListenAddr(':70000')));
+});
+
+describe('lanlb CLI', () => {
+  it('lists its commands and exits 2 on an unknown one', async () => {
+    assert.match(usage(), /controller/);
+    assert.match(usage(), /announcer/);
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      assert.equal(await main(['frobnicate']), 2);
+    } finally {
+      console.error = orig;
+    }
+    assert.match(errors.join('\n'), /unknown command "frobnicate"/);
+  });
+});
