@@ -93,7 +93,7 @@ describe('runtime on a real apiserver', () => {
       if (!pool) return;
       // A stale cached copy: the writer must notice the conflict, re-read and still succeed.
       const stale = { ...pool, metadata: { ...pool.metadata, resourceVersion: '1' } };
-      outcomes.push(await writeStatus(c.http, { path: `${pools}/${key}`, cached: stale }, (latest: Pool) => ({ observedGeneration: latest.metadata.generation, total: '2' })));
+      outcomes.push(await writeStatus<NonNullable<Pool['status']>, Pool>(c.http, { path: `${pools}/${key}`, cached: stale }, (latest: Pool): NonNullable<Pool['status']> => ({ observedGeneration: latest.metadata.generation, total: '2' })));
     });
     const stop = new AbortController();
     const { synced, done } = informer.start(stop.signal);

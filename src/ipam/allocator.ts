@@ -1,0 +1,220 @@
+// The allocator: a state machine keyed by Service (after MetalLB's internal/allocator). Verbs:
+// `setPools` (pools changed), `assign` (give a Service its addresses; idempotent; keeps what it
+// holds when still valid), `restore` (replay an address from status, allocating nothing new),
+// `release` (idempotent). A request is planned against the state without the Service's own
+// holdings and committed only when it succeeds, so a failed request loses nothing it held.
+import { formatAddress, parseAddress, type Family } from './address.js';
+import { findConflicts } from './conflicts.js';
+import { LivePool, type PoolDefinition } from './pool.js';
+import type { FamilyPolicy, IPFamilyName, ServiceRequest } from './service-request.js';
+import { planFamily, type Plan, type PlanContext } from './plan.js';
+
+export interface AssignedIP {
+  ip: string;
+  family: Family;
+  value: bigint;
+  pool: string;
+}
+
+export type FailureReason =
+  | 'InvalidRequest'
+  | 'PoolNotFound'
+  | 'NoPoolSelects'
+  | 'PoolExhausted'
+  | 'RequestedIPNotInPool'
+  | 'RequestedIPInUse'
+  | 'SharingRefused';
+
+export type AssignOutcome =
+  | { kind: 'assigned'; ips: AssignedIP[]; changed: boolean; released: AssignedIP[]; unmetFamilies: IPFamilyName[] }
+  | { kind: 'failed'; reason: FailureReason; message: string; kept: AssignedIP[] };
+
+interface Assignment {
+  request: ServiceRequest;
+  ips: AssignedIP[];
+}
+
+const familyOf: Record<IPFamilyName, Family> = { IPv4: 4, IPv6: 6 };
+const nameOf: Record<Family, IPFamilyName> = { 4: 'IPv4', 6: 'IPv6' };
+
+export class Allocator {
+  /** pool name -> live pool */
+  private pools = new Map<string, LivePool>();
+  /** service key -> what it holds */
+  private readonly assignments = new Map<string, Assignment>();
+  /** canonical IP -> keys of the services holding it (several only when shared) */
+  private readonly holders = new Map<string, Set<string>>();
+
+  pool(name: string): LivePool | undefined {
+    return this.pools.get(name);
+  }
+
+  allPools(): LivePool[] {
+    return [...this.pools.values()];
+  }
+
+  assigned(key: string): AssignedIP[] {
+    return this.assignments.get(key)?.ips ?? [];
+  }
+
+  serviceKeys(): string[] {
+    return [...this.assignments.keys()];
+  }
+
+  holdersOf(ip: string): string[] {
+    return [...(this.holders.get(ip) ?? [])];
+  }
+
+  /**
+   * Replaces the pool set. Allocations that no longer stand (pool gone, shrunk, conflicting,
+   * invalid, or no longer selecting the Service) are released; their Service keys are returned
+   * so the caller reconciles them again.
+   */
+  setPools(defs: readonly PoolDefinition[]): { invalidated: string[] } {
+    const next = new Map(defs.map((d) => [d.name, new LivePool(d)]));
+    const conflicts = findConflicts([...next.values()].filter((p) => p.problem === undefined).map((p) => ({
+      name: p.name, createdAt: p.def.createdAt, ranges: p.blocks,
+    })));
+    for (const [name, c] of conflicts) {
+      const p = next.get(name);
+      if (p) p.conflict = c;
+    }
+    this.pools = next;
+    this.holders.clear();
+    const invalidated: string[] = [];
+    for (const [key, a] of this.assignments) {
+      const standing = a.ips.filter((ip) => this.stands(ip, a.request));
+      if (standing.length !== a.ips.length) {
+        invalidated.push(key);
+        a.ips = standing;
+      }
+      for (const ip of a.ips) this.hold(key, ip);
+      if (a.ips.length === 0) this.assignments.delete(key);
+    }
+    return { invalidated };
+  }
+
+  assign(req: ServiceRequest): AssignOutcome {
+    return this.place(req, true);
+  }
+
+  /** Replays the Service's current addresses that still stand; allocates nothing new. */
+  restore(req: ServiceRequest): AssignOutcome {
+    return this.place(req, false);
+  }
+
+  release(key: string): AssignedIP[] {
+    const a = this.assignments.get(key);
+    if (!a) return [];
+    this.unhold(key, a.ips);
+    this.assignments.delete(key);
+    return a.ips;
+  }
+
+  private place(req: ServiceRequest, allocateNew: boolean): AssignOutcome {
+    const prev = this.assignments.get(req.key);
+    const kept = prev?.ips ?? [];
+    const requested = parseRequested(req.requestedIPs);
+    if (requested.kind === 'invalid') return { kind: 'failed', reason: 'InvalidRequest', message: requested.message, kept };
+    if (req.pool !== undefined && !this.pools.has(req.pool)) {
+      return { kind: 'failed', reason: 'PoolNotFound', message: `pool ${req.pool} (lanlb.io/pool) does not exist`, kept };
+    }
+    if (prev) this.unhold(req.key, prev.ips);
+    const ctx: PlanContext = {
+      pools: [...this.pools.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      holders: (ip) => [...(this.holders.get(ip) ?? [])].flatMap((k) => {
+        const other = this.assignments.get(k);
+        return other && k !== req.key ? [{ key: k, request: other.request, ips: other.ips }] : [];
+      }),
+      sharers: () => [...this.assignments.values()]
+        .filter((a) => a.request.key !== req.key && a.request.sharingKey !== undefined && a.request.sharingKey === req.sharingKey)
+        .map((a) => ({ key: a.request.key, request: a.request, ips: a.ips })),
+      allocateNew,
+    };
+    const plans: Array<{ family: IPFamilyName; plan: Plan }> = wantedFamilies(req.families, req.familyPolicy).map((family) => ({
+      family, plan: planFamily(ctx, req, familyOf[family], requested.byFamily.get(familyOf[family])),
+    }));
+    const outcome = decide(req.familyPolicy, plans, allocateNew);
+    if (outcome.kind === 'failed') {
+      if (prev) this.hold(req.key, ...prev.ips);
+      return { ...outcome, kept };
+    }
+    const ips = outcome.ips;
+    if (ips.length === 0) this.assignments.delete(req.key);
+    else this.assignments.set(req.key, { request: req, ips });
+    this.hold(req.key, ...ips);
+    const now = new Set(ips.map((i) => i.ip));
+    const released = kept.filter((i) => !now.has(i.ip));
+    const changed = released.length > 0 || ips.length !== kept.length;
+    return { kind: 'assigned', ips, changed, released, unmetFamilies: outcome.unmet };
+  }
+
+  /** An allocation stands while its pool holds it, contains it and selects the Service. */
+  private stands(ip: AssignedIP, req: ServiceRequest): boolean {
+    const pool = this.pools.get(ip.pool);
+    return Boolean(pool && pool.holds && pool.setFor(ip.family, ip.value) && pool.selects(req.labels) && (req.pool === undefined || req.pool === pool.name));
+  }
+
+  private hold(key: string, ...ips: AssignedIP[]): void {
+    for (const ip of ips) {
+      let set = this.holders.get(ip.ip);
+      if (!set) {
+        set = new Set();
+        this.holders.set(ip.ip, set);
+        this.pools.get(ip.pool)?.setFor(ip.family, ip.value)?.reserve(ip.value);
+      }
+      set.add(key);
+    }
+  }
+
+  private unhold(key: string, ips: readonly AssignedIP[]): void {
+    for (const ip of ips) {
+      const set = this.holders.get(ip.ip);
+      if (!set) continue;
+      set.delete(key);
+      if (set.size === 0) {
+        this.holders.delete(ip.ip);
+        this.pools.get(ip.pool)?.setFor(ip.family, ip.value)?.release(ip.value);
+      }
+    }
+  }
+}
+
+/** Families to give addresses for: SingleStack the first, dual-stack policies both. */
+export function wantedFamilies(families: readonly IPFamilyName[], policy: FamilyPolicy): IPFamilyName[] {
+  const first = families[0] ?? 'IPv4';
+  if (policy === 'SingleStack') return [first];
+  return [first, first === 'IPv4' ? 'IPv6' : 'IPv4'];
+}
+
+type Decision = { kind: 'ok'; ips: AssignedIP[]; unmet: IPFamilyName[] } | { kind: 'failed'; reason: FailureReason; message: string };
+
+function decide(policy: FamilyPolicy, plans: Array<{ family: IPFamilyName; plan: Plan }>, allocateNew: boolean): Decision {
+  const ips = plans.flatMap(({ plan }) => (plan.kind === 'ok' ? [plan.ip] : []));
+  const failures = plans.filter(({ plan }) => plan.kind === 'failed');
+  const unmet = failures.map((f) => f.family);
+  if (!allocateNew) return { kind: 'ok', ips, unmet };
+  const mustAll = policy !== 'PreferDualStack';
+  const first = failures[0];
+  if (first && first.plan.kind === 'failed' && (mustAll || ips.length === 0)) {
+    const prefix = policy === 'RequireDualStack' ? `RequireDualStack: no ${first.family} address: ` : '';
+    return { kind: 'failed', reason: first.plan.reason, message: prefix + first.plan.message };
+  }
+  return { kind: 'ok', ips, unmet };
+}
+
+type Requested = { kind: 'ok'; byFamily: Map<Family, bigint> } | { kind: 'invalid'; message: string };
+
+function parseRequested(ips: readonly string[]): Requested {
+  const byFamily = new Map<Family, bigint>();
+  for (const text of ips) {
+    const a = parseAddress(text);
+    if (!a) return { kind: 'invalid', message: `requested address ${JSON.stringify(text)} is not an IP address` };
+    const seen = byFamily.get(a.family);
+    if (seen !== undefined && seen !== a.value) return { kind: 'invalid', message: `at most one requested address per family, got ${formatAddress(a.family, seen)} and ${text}` };
+    byFamily.set(a.family, a.value);
+  }
+  return { kind: 'ok', byFamily };
+}
+
+export { nameOf as familyName };
