@@ -1,44 +1,78 @@
-// `lanlb controller`: connects, elects one active replica through the Lease `lanlb-controller`,
-// and serves health and metrics. The IPAM and status reconcilers run on the leader.
+// `lanlb controller`: IPAM for LoadBalancer Services, pool and policy status, metrics and health.
+// Every replica keeps warm caches; the replica holding the Lease `lanlb-controller` writes.
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { processFlagHelp, processFlagSpec, readProcessFlags } from './process-flags.js';
+import { processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from './process-flags.js';
 import { runLongRunning } from './long-running.js';
 import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { LeaseElector } from '../runtime/lease-elector.js';
+import { IpamController } from '../controller/ipam-controller.js';
+import { KubeEventRecorder } from '../controller/events.js';
+import { ControllerMetrics } from '../controller/metrics.js';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../controller/annotations.js';
 
 export const CONTROLLER_DEFAULTS = { healthAddr: ':8081', metricsAddr: ':8080' };
 export const CONTROLLER_LEASE = 'lanlb-controller';
+export const DEFAULT_WORKERS = 8;
 
 export const controllerHelp = `Usage: lanlb controller [flags]
 
-Runs lanlb's controller. Replicas elect one leader through the Lease ${CONTROLLER_LEASE} in
---namespace; only the leader writes. It serves /healthz, /readyz and /metrics and stops
-cleanly on SIGTERM.
-
-Status: this build connects, elects and serves health and metrics; pool IPAM and the
-pool/policy status reconcilers are not in it yet.
+Assigns addresses from LoadBalancerIPPools to Services of type LoadBalancer (loadBalancerClass
+unset or --load-balancer-class), writes pool and L2AnnouncementPolicy status, and records
+Events. Replicas elect one leader through the Lease ${CONTROLLER_LEASE} in --namespace; only
+the leader writes, after replaying every Service's current addresses. Serves /healthz,
+/readyz (caches synced) and /metrics; stops cleanly on SIGTERM.
 ${processFlagHelp(CONTROLLER_DEFAULTS)}
-Identity:
-  --identity NAME       this replica's name in the Lease (env POD_NAME; default the hostname)
+Controller:
+  --identity NAME               this replica in the Lease (env POD_NAME; default the hostname)
+  --load-balancer-class CLASS   Services of this class, and of none, are ours (default ${DEFAULT_LOAD_BALANCER_CLASS})
+  --workers N                   concurrent reconciles (default ${DEFAULT_WORKERS})
 `;
 
 export async function controllerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...processFlagSpec, identity: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: { ...processFlagSpec, identity: { type: 'string' }, 'load-balancer-class': { type: 'string' }, workers: { type: 'string' } },
+  });
   if (values.help) {
     console.log(controllerHelp);
     return 0;
   }
   const flags = readProcessFlags(values, CONTROLLER_DEFAULTS);
   const identity = values.identity ?? process.env.POD_NAME ?? hostname();
-  return runLongRunning('controller', flags, ({ http, log }) => {
+  const workers = Number(values.workers ?? DEFAULT_WORKERS);
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError('--workers must be a positive integer');
+  const loadBalancerClass = values['load-balancer-class'] ?? DEFAULT_LOAD_BALANCER_CLASS;
+
+  return runLongRunning('controller', flags, ({ http, log, registry }) => {
+    const metrics = new ControllerMetrics(registry);
+    const events = new KubeEventRecorder(http, 'lanlb-controller', identity, log);
+    const controller = new IpamController({ http, log, events, metrics, loadBalancerClass, workers });
+    let leading: Promise<void> = Promise.resolve();
     const elector = new LeaseElector({
       store: new KubeLeaseStore(http), namespace: flags.namespace, name: CONTROLLER_LEASE, identity,
-      onStartedLeading: () => log.info('leading', { identity }),
-      onStoppedLeading: () => log.info('stopped leading', { identity }),
+      onStartedLeading: (signal) => {
+        log.info('leading', { identity });
+        metrics.isLeader.set(1);
+        leading = controller.lead(signal).catch((err: unknown) => log.error('controller stopped', { error: err }));
+      },
+      onStoppedLeading: async () => {
+        await leading;
+        metrics.isLeader.set(0);
+        await events.flush();
+        log.info('stopped leading', { identity });
+      },
       onNewLeader: (leader) => log.info('leader', { leader }),
       onError: (err) => log.warn('lease', { error: err }),
     });
-    return { run: (signal) => elector.run(signal), ready: () => true };
+    return {
+      ready: () => controller.synced,
+      async run(signal) {
+        const caches = await controller.startCaches(signal);
+        log.info('caches synced');
+        await elector.run(signal);
+        await caches.done;
+      },
+    };
   });
 }

@@ -73,7 +73,7 @@ export class Allocator {
   setPools(defs: readonly PoolDefinition[]): { invalidated: string[] } {
     const next = new Map(defs.map((d) => [d.name, new LivePool(d)]));
     const conflicts = findConflicts([...next.values()].filter((p) => p.problem === undefined).map((p) => ({
-      name: p.name, createdAt: p.def.createdAt, ranges: p.blocks,
+      name: p.name, createdAt: p.def.createdAt, ranges: p.blocks.map((b) => b.whole),
     })));
     for (const [name, c] of conflicts) {
       const p = next.get(name);

@@ -14,6 +14,8 @@ export interface BlockSpec {
 export interface UsableBlock extends AddressRange {
   /** the block as the user wrote it, for messages */
   source: string;
+  /** the whole block, first/last addresses included: overlaps are judged on it */
+  whole: AddressRange;
 }
 
 export type BlockParse =
@@ -27,7 +29,7 @@ export function parseBlock(spec: BlockSpec, allowFirstLastIPs: boolean): BlockPa
     if (!c) return invalid(`block ${JSON.stringify(spec.cidr)} is not a valid CIDR`);
     const wholeBlock = c.family === 4 ? c.prefix >= 31 : c.prefix >= 127;
     const trim = !allowFirstLastIPs && !wholeBlock ? 1n : 0n;
-    return { kind: 'ok', block: { family: c.family, first: c.first + trim, last: c.last - trim, source: spec.cidr } };
+    return { kind: 'ok', block: { family: c.family, first: c.first + trim, last: c.last - trim, source: spec.cidr, whole: { family: c.family, first: c.first, last: c.last } } };
   }
   if (spec.start === undefined || spec.stop === undefined) return invalid('a block needs a cidr, or both start and stop');
   const start = parseAddress(spec.start);
@@ -37,7 +39,8 @@ export function parseBlock(spec: BlockSpec, allowFirstLastIPs: boolean): BlockPa
   if (!stop) return invalid(`block stop ${JSON.stringify(spec.stop)} is not an IP address`);
   if (start.family !== stop.family) return invalid(`block ${source}: start and stop are of different IP families`);
   if (start.value > stop.value) return invalid(`block ${source}: start is after stop`);
-  return { kind: 'ok', block: { family: start.family, first: start.value, last: stop.value, source } };
+  const whole = { family: start.family, first: start.value, last: stop.value };
+  return { kind: 'ok', block: { ...whole, source, whole } };
 }
 
 function invalid(message: string): BlockParse {
@@ -59,12 +62,12 @@ export function parsePoolBlocks(specs: readonly BlockSpec[], allowFirstLastIPs: 
     else problems.push(r.message);
   }
   if (problems.length) return { kind: 'invalid', message: problems.join('; ') };
-  const sorted = [...blocks].sort((a, b) => a.family - b.family || cmp(a.first, b.first));
+  const sorted = [...blocks].sort((a, b) => a.family - b.family || cmp(a.whole.first, b.whole.first));
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1] as UsableBlock;
     const cur = sorted[i] as UsableBlock;
-    if (prev.family === cur.family && cur.first <= prev.last) {
-      return { kind: 'invalid', message: `blocks ${prev.source} and ${cur.source} overlap at ${formatAddress(cur.family, cur.first)}` };
+    if (prev.family === cur.family && cur.whole.first <= prev.whole.last) {
+      return { kind: 'invalid', message: `blocks ${prev.source} and ${cur.source} overlap at ${formatAddress(cur.family, cur.whole.first)}` };
     }
   }
   return { kind: 'ok', blocks: sorted.filter((b) => b.first <= b.last) };

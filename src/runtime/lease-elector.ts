@@ -43,7 +43,8 @@ export interface LeaseElectorOptions extends Partial<ElectorTimings> {
   /** Jitter on retry waits; tests set it to 0 for determinism. Default 1.2 (client-go). */
   jitterFactor?: number;
   onStartedLeading?(signal: AbortSignal): void;
-  onStoppedLeading?(): void;
+  /** Awaited before the elector releases the Lease, so in-flight work ends first. */
+  onStoppedLeading?(): void | Promise<void>;
   onNewLeader?(identity: string): void;
   onError?(err: unknown): void;
 }
@@ -113,7 +114,11 @@ export class LeaseElector {
       signal.removeEventListener('abort', stopLeading);
       this.leading = false;
       leadership.abort();
-      this.o.onStoppedLeading?.();
+      try {
+        await this.o.onStoppedLeading?.();
+      } catch (err) {
+        this.o.onError?.(err);
+      }
     }
   }
 

@@ -46,11 +46,25 @@ export async function writeStatus<S extends object, T extends WithStatus<S>>(
   }
 }
 
-/** The merge patch that turns `current` into `want` at the top level of status. */
-export function mergePatchOf(current: object | undefined, want: object): Record<string, unknown> {
-  const patch: Record<string, unknown> = { ...want };
-  for (const key of Object.keys(current ?? {})) if (!(key in want)) patch[key] = null;
+/**
+ * The JSON merge patch (RFC 7386) that turns `current` into `want`: objects are diffed key by
+ * key, a key `want` lacks becomes null, arrays and scalars are replaced whole.
+ */
+export function mergePatchOf(current: unknown, want: object): Record<string, unknown> {
+  const cur = isPlainObject(current) ? current : {};
+  const patch: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(want)) {
+    if (value === undefined) continue;
+    const before = cur[key];
+    if (isPlainObject(value) && isPlainObject(before)) patch[key] = mergePatchOf(before, value);
+    else patch[key] = value;
+  }
+  for (const key of Object.keys(cur)) if (!(key in want) || (want as Record<string, unknown>)[key] === undefined) patch[key] = null;
   return patch;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Drops undefined values so {a: undefined} equals {} as the apiserver would store it. */

@@ -119,7 +119,9 @@ describe('runtime on a real apiserver', () => {
         if (leading.size > 0) overlap = true;
         leading.add(id);
       },
-      onStoppedLeading: () => leading.delete(id),
+      onStoppedLeading: () => {
+        leading.delete(id);
+      },
     });
     const a = make('a');
     const b = make('b');
@@ -172,7 +174,9 @@ describe('runtime on a real apiserver', () => {
     let leader = false;
     const e = new LeaseElector({
       store, namespace: 'lanlb-system', name: 'restart', identity: 'solo', ...fast,
-      onStartedLeading: () => (leader = true), onStoppedLeading: () => (leader = false),
+      onStartedLeading: () => (leader = true), onStoppedLeading: () => {
+        leader = false;
+      },
     });
     const stop = new AbortController();
     const run = e.run(stop.signal);

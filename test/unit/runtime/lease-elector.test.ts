@@ -11,7 +11,9 @@ function elector(store: MemoryLeaseStore, clock: FakeClock, identity: string, ev
   return new LeaseElector({
     store, clock, identity, namespace: 'ns', name: 'lock', jitterFactor: 0, ...timings,
     onStartedLeading: () => events.push(`${identity}:started`),
-    onStoppedLeading: () => events.push(`${identity}:stopped`),
+    onStoppedLeading: () => {
+      events.push(`${identity}:stopped`);
+    },
     onNewLeader: (id) => events.push(`${identity}:sees:${id}`),
   });
 }

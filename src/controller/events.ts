@@ -1,0 +1,63 @@
+// Events on Services (API.md reasons: IPAllocated, AllocationFailed, IPReleased, L2Announcing),
+// written as core/v1 Events so `kubectl describe service` shows them. Posting happens off the
+// reconcile path in a small bounded queue: a slow or failing apiserver delays Events, never
+// allocations; when the queue is full the oldest Event is dropped and counted.
+import type { KubeHttp } from '../kube/http.js';
+import type { Logger } from '../observability/logger.js';
+import type { Service } from './kube-types.js';
+
+export interface EventRecorder {
+  record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export class KubeEventRecorder implements EventRecorder {
+  private readonly pending: object[] = [];
+  private running = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly http: KubeHttp,
+    private readonly component: string,
+    private readonly instance: string,
+    private readonly log: Logger,
+    private readonly maxPending = 10_000,
+    private readonly concurrency = 2,
+  ) {}
+
+  record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const now = new Date().toISOString();
+    const ns = svc.metadata.namespace ?? 'default';
+    this.pending.push({
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { generateName: `${svc.metadata.name}.`, namespace: ns },
+      involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: ns, name: svc.metadata.name, uid: svc.metadata.uid, resourceVersion: svc.metadata.resourceVersion },
+      type, reason, message, count: 1, firstTimestamp: now, lastTimestamp: now,
+      source: { component: this.component },
+      reportingComponent: this.component, reportingInstance: this.instance,
+    });
+    if (this.pending.length > this.maxPending) {
+      this.pending.shift();
+      this.dropped++;
+    }
+    this.pump();
+  }
+
+  /** Resolves when every queued Event has been posted (for tests and shutdown). */
+  async flush(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.pending.length || this.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.pending.length) {
+      const ev = this.pending.shift() as { metadata: { namespace: string } };
+      this.running++;
+      this.http.post(`/api/v1/namespaces/${ev.metadata.namespace}/events`, ev)
+        .catch((err: unknown) => this.log.warn('event not recorded', { error: err }))
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+}

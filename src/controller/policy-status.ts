@@ -1,0 +1,52 @@
+// An L2AnnouncementPolicy's status: how many nodes and Services it selects, and whether its
+// selectors and interface expressions are valid (API.md). Kept here so `kubectl get l2p` is true
+// before any announcer runs.
+import type { L2AnnouncementPolicy, L2AnnouncementPolicyStatus } from '../../generated/index.js';
+import { parseLabelSelector, serviceLabels } from '../ipam/label-selector.js';
+import { setCondition } from './conditions.js';
+import type { Condition, Node, Service } from './kube-types.js';
+import { ingressIPs } from './service-request.js';
+
+export type PolicyProblem = { reason: 'InvalidNodeSelector' | 'InvalidServiceSelector' | 'InvalidInterface'; message: string };
+
+export function policyProblem(p: L2AnnouncementPolicy): PolicyProblem | undefined {
+  const nodes = parseLabelSelector(p.spec.nodeSelector);
+  if (nodes.kind === 'invalid') return { reason: 'InvalidNodeSelector', message: `nodeSelector: ${nodes.message}` };
+  const svcs = parseLabelSelector(p.spec.serviceSelector);
+  if (svcs.kind === 'invalid') return { reason: 'InvalidServiceSelector', message: `serviceSelector: ${svcs.message}` };
+  for (const expr of p.spec.interfaces ?? []) {
+    try {
+      new RegExp(expr);
+    } catch (err) {
+      return { reason: 'InvalidInterface', message: `interfaces: ${JSON.stringify(expr)} is not a valid regular expression: ${(err as Error).message}` };
+    }
+  }
+  return undefined;
+}
+
+/** Addresses a policy would announce for a Service. */
+export function announcedIPs(p: L2AnnouncementPolicy, svc: Service): string[] {
+  const ips: string[] = [];
+  if (p.spec.loadBalancerIPs !== false) ips.push(...ingressIPs(svc));
+  if (p.spec.externalIPs === true) ips.push(...(svc.spec?.externalIPs ?? []));
+  return [...new Set(ips)];
+}
+
+export function desiredPolicyStatus(p: L2AnnouncementPolicy, nodes: readonly Node[], services: readonly Service[], now: string): L2AnnouncementPolicyStatus {
+  const problem = policyProblem(p);
+  const nodeSel = parseLabelSelector(p.spec.nodeSelector);
+  const svcSel = parseLabelSelector(p.spec.serviceSelector);
+  const selectedNodes = nodeSel.kind === 'ok' ? nodes.filter((n) => nodeSel.selector.matches(n.metadata.labels ?? {})).length : 0;
+  const selectedServices = svcSel.kind === 'ok'
+    ? services.filter((s) => svcSel.selector.matches(serviceLabels(s.metadata.namespace ?? 'default', s.metadata.name, s.metadata.labels)) && announcedIPs(p, s).length > 0).length
+    : 0;
+  const gen = p.metadata.generation;
+  const ready = problem
+    ? { status: 'False' as const, ...problem }
+    : { status: 'True' as const, reason: 'Valid', message: `selects ${selectedNodes} node(s) and ${selectedServices} Service(s) with addresses` };
+  return {
+    ...(gen !== undefined ? { observedGeneration: gen } : {}),
+    selectedNodes, selectedServices,
+    conditions: setCondition((p.status?.conditions ?? []) as Condition[], { type: 'Ready', observedGeneration: gen, ...ready }, now),
+  };
+}
