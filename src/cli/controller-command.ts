@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import { processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from './process-flags.js';
 import { runLongRunning } from './long-running.js';
 import { KubeLeaseStore } from '../runtime/lease-store.js';
-import { LeaseElector } from '../runtime/lease-elector.js';
+import { LeaseElector, validateTimings } from '../runtime/lease-elector.js';
+import { parseDuration } from './duration.js';
 import { IpamController } from '../controller/ipam-controller.js';
 import { KubeEventRecorder } from '../controller/events.js';
 import { ControllerMetrics } from '../controller/metrics.js';
@@ -27,12 +28,19 @@ Controller:
   --identity NAME               this replica in the Lease (env POD_NAME; default the hostname)
   --load-balancer-class CLASS   Services of this class, and of none, are ours (default ${DEFAULT_LOAD_BALANCER_CLASS})
   --workers N                   concurrent reconciles (default ${DEFAULT_WORKERS})
+Leader election (client-go's defaults; leaseDuration > renewDeadline > 1.2 x retryPeriod):
+  --lease-duration DUR          how long a silent leader keeps the Lease (default 15s)
+  --renew-deadline DUR          a leader that cannot renew this long steps down (default 10s)
+  --retry-period DUR            how often to try to acquire or renew (default 2s)
 `;
 
 export async function controllerCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true,
-    options: { ...processFlagSpec, identity: { type: 'string' }, 'load-balancer-class': { type: 'string' }, workers: { type: 'string' } },
+    options: {
+      ...processFlagSpec, identity: { type: 'string' }, 'load-balancer-class': { type: 'string' }, workers: { type: 'string' },
+      'lease-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' },
+    },
   });
   if (values.help) {
     console.log(controllerHelp);
@@ -43,6 +51,16 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const workers = Number(values.workers ?? DEFAULT_WORKERS);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError('--workers must be a positive integer');
   const loadBalancerClass = values['load-balancer-class'] ?? DEFAULT_LOAD_BALANCER_CLASS;
+  const timings = {
+    leaseDurationMs: parseDuration(values['lease-duration'] ?? '15s', '--lease-duration'),
+    renewDeadlineMs: parseDuration(values['renew-deadline'] ?? '10s', '--renew-deadline'),
+    retryPeriodMs: parseDuration(values['retry-period'] ?? '2s', '--retry-period'),
+  };
+  try {
+    validateTimings(timings);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 
   return runLongRunning('controller', flags, ({ http, log, registry }) => {
     const metrics = new ControllerMetrics(registry);
@@ -50,7 +68,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     const controller = new IpamController({ http, log, events, metrics, loadBalancerClass, workers });
     let leading: Promise<void> = Promise.resolve();
     const elector = new LeaseElector({
-      store: new KubeLeaseStore(http), namespace: flags.namespace, name: CONTROLLER_LEASE, identity,
+      store: new KubeLeaseStore(http), namespace: flags.namespace, name: CONTROLLER_LEASE, identity, ...timings,
       onStartedLeading: (signal) => {
         log.info('leading', { identity });
         metrics.isLeader.set(1);

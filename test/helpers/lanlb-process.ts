@@ -63,7 +63,7 @@ export function startLanlb(args: string[], env: NodeJS.ProcessEnv = {}): LanlbPr
       });
     },
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       if (signal === 'SIGTERM') await stopProcess(child, 10_000);
       else child.kill(signal);
