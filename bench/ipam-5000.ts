@@ -1,0 +1,117 @@
+// Time from creating 5,000 LoadBalancer Services to all having addresses: `lanlb controller`
+// (a real process) against a floor measured on the same apiserver in the same run, a plain
+// client that watches the Services and does nothing but one status patch each.
+import { readFileSync } from 'node:fs';
+import { ControlPlane } from '../src/devcluster/control-plane.js';
+import { KubeHttp } from '../src/kube/http.js';
+import { installCrds } from '../src/kube/crd-install.js';
+import { Informer } from '../src/runtime/informer.js';
+import { formatAddress } from '../src/ipam/address.js';
+import { startLanlb } from '../test/helpers/lanlb-process.js';
+import type { Service } from '../src/controller/kube-types.js';
+import type { Row } from './ipam-micro.js';
+
+const CONCURRENCY = 16;
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (i < items.length) await fn(items[i++] as T);
+  }));
+}
+
+async function createServices(http: KubeHttp, ns: string, count: number): Promise<void> {
+  await http.post('/api/v1/namespaces', { metadata: { name: ns } });
+  const names = Array.from({ length: count }, (_, i) => `s${i}`);
+  await pool(names, CONCURRENCY, (name) => http.post(`/api/v1/namespaces/${ns}/services`, {
+    metadata: { name }, spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] },
+  }));
+}
+
+/** Resolves with the time at which every Service in `ns` has an address. */
+function allAddressed(http: KubeHttp, ns: string, count: number, signal: AbortSignal): Promise<number> {
+  const informer = new Informer<Service>(http, { path: `/api/v1/namespaces/${ns}/services` });
+  const done = new Set<string>();
+  return new Promise((resolve) => {
+    const check = (s: Service): void => {
+      if (s.status?.loadBalancer?.ingress?.length) done.add(s.metadata.name);
+      if (done.size === count) resolve(performance.now());
+    };
+    informer.addHandler({ add: check, update: check });
+    informer.start(signal);
+  });
+}
+
+async function floor(http: KubeHttp, count: number): Promise<number> {
+  const ns = 'floor';
+  const stop = new AbortController();
+  const patcher = new Informer<Service>(http, { path: `/api/v1/namespaces/${ns}/services` });
+  let next = 0;
+  const queue: Service[] = [];
+  let running = 0;
+  const pump = (): void => {
+    while (running < CONCURRENCY && queue.length) {
+      const s = queue.shift() as Service;
+      running++;
+      const ip = formatAddress(4, 0xc6336400n + BigInt(next++)); // 198.51.100.0 + n: bookkeeping only
+      void http.patch(`/api/v1/namespaces/${ns}/services/${s.metadata.name}/status`, { status: { loadBalancer: { ingress: [{ ip }] } } })
+        .finally(() => {
+          running--;
+          pump();
+        });
+    }
+  };
+  patcher.addHandler({ add: (s) => {
+    queue.push(s);
+    pump();
+  } });
+  await patcher.start(stop.signal).synced;
+  const t0 = performance.now();
+  const finished = allAddressed(http, ns, count, stop.signal);
+  await createServices(http, ns, count);
+  const t1 = await finished;
+  stop.abort();
+  return t1 - t0;
+}
+
+async function withController(cp: ControlPlane, http: KubeHttp, count: number): Promise<{ ms: number; rssMiB: number }> {
+  const ns = 'ctl';
+  await http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
+  await http.post('/apis/lanlb.io/v1beta1/loadbalancerippools', {
+    apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name: 'bench' },
+    spec: { blocks: [{ cidr: '2001:db8::/64' }, { cidr: '198.51.96.0/19' }], serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': ns } } },
+  });
+  const ctl = startLanlb(['controller', '--kubeconfig', cp.writeKubeconfig(), '--health-addr', '0', '--metrics-addr', '0', '--log-level', 'warn']);
+  try {
+    await new Promise((r) => setTimeout(r, 4_000)); // start-up and leadership, outside the timed part
+    const stop = new AbortController();
+    const t0 = performance.now();
+    const finished = allAddressed(http, ns, count, stop.signal);
+    await createServices(http, ns, count);
+    const t1 = await finished;
+    stop.abort();
+    const status = readFileSync(`/proc/${ctl.child.pid}/status`, 'utf8');
+    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { ms: t1 - t0, rssMiB: rssKiB / 1024 };
+  } finally {
+    await ctl.stop();
+  }
+}
+
+export async function services5000(count = 5000): Promise<Row[]> {
+  const cp = new ControlPlane();
+  await cp.start();
+  const http = new KubeHttp(cp.kubeConfig());
+  try {
+    await installCrds(http);
+    const floorMs = await floor(http, count);
+    const ctl = await withController(cp, http, count);
+    return [
+      { name: `${count} LoadBalancer Services: created -> all addressed`, value: `${(ctl.ms / 1000).toFixed(1)} s`, baseline: `${(floorMs / 1000).toFixed(1)} s (plain client, status patches only)`, ratio: (ctl.ms / floorMs).toFixed(2), target: '<= 1.25' },
+      { name: `controller RSS with ${count} Services`, value: `${ctl.rssMiB.toFixed(0)} MiB`, baseline: '-', ratio: '-' },
+    ];
+  } finally {
+    http.close();
+    await cp.stop();
+  }
+}

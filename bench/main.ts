@@ -1,0 +1,41 @@
+// `npm run bench [-- --only NAME] [-- --write]`: runs the benchmarks, prints a table of values,
+// same-run baselines and ratios, and with --write replaces docs/benchmarks.md.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { cpus } from 'node:os';
+import { allocatorOnIPv6Slash64, conflictCheck, type Row } from './ipam-micro.js';
+import { services5000 } from './ipam-5000.js';
+
+const suites: Record<string, () => Row[] | Promise<Row[]>> = {
+  'ipam-allocator': () => allocatorOnIPv6Slash64(),
+  'ipam-conflicts': () => conflictCheck(),
+  'ipam-5000-services': () => services5000(),
+};
+
+const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, write: { type: 'boolean' } } });
+const chosen = Object.keys(suites).filter((k) => !values.only || values.only.includes(k));
+const rows: Array<Row & { suite: string }> = [];
+for (const name of chosen) {
+  console.error(`bench: ${name} ...`);
+  for (const row of await (suites[name] as () => Promise<Row[]>)()) rows.push({ suite: name, ...row });
+}
+const table = [
+  '| suite | measurement | value | baseline (same run) | ratio | target |',
+  '|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.suite} | ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target ?? ''} |`),
+].join('\n');
+console.log(table);
+if (values.write) {
+  const cmd = `npm run bench${values.only ? ` -- ${values.only.map((o) => `--only ${o}`).join(' ')}` : ''} -- --write`;
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `# Benchmarks
+
+Latest results, produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}
+(${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}).
+Ratios compare against a baseline measured in the same run on the same machine; for the
+5,000-Service run the baseline is a plain client doing only the status patches against the
+same apiserver.
+
+${table}
+`);
+  console.error('bench: wrote docs/benchmarks.md');
+}
