@@ -26,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/ipam/**/*.ts', 'src/l2/codec/**/*.ts', 'src/core/**/*.ts', 'src/l2/election/**/*.ts'],
+    files: ['src/ipam/**/*.ts', 'src/l2/codec/**/*.ts', 'src/core/**/*.ts', 'src/l2/election/**/*.ts', 'src/announcer/plan/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: forbiddenInCores.map((name) => ({ name, message: 'cores stay free of I/O (STYLE.md rule 1)' })),

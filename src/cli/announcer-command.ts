@@ -2,23 +2,48 @@
 import { parseArgs } from 'node:util';
 import { processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from './process-flags.js';
 import { runLongRunning } from './long-running.js';
+import { parseDuration } from './duration.js';
+import { Announcer, DEFAULT_ANNOUNCER_TIMINGS } from '../announcer/announcer.js';
+import { AnnouncerMetrics } from '../announcer/metrics.js';
+import { KubeEventRecorder } from '../controller/events.js';
+import { validateTimings } from '../runtime/lease-elector.js';
+import type { KubeHttp } from '../kube/http.js';
 
 export const ANNOUNCER_DEFAULTS = { healthAddr: ':7473', metricsAddr: ':7472' };
 
 export const announcerHelp = `Usage: lanlb announcer --node-name NODE [flags]
 
-Runs lanlb's announcer on one node (DaemonSet with hostNetwork and NET_RAW). It serves
-/healthz, /readyz and /metrics and stops cleanly on SIGTERM.
-
-Status: this build connects and serves health and metrics; Lease election and ARP/NDP
-answering are not in it yet.
+Runs on every node (DaemonSet, hostNetwork, NET_RAW). For each Service with addresses that an
+L2AnnouncementPolicy selects, the eligible nodes compete for the Lease
+lanlb-l2-<namespace>-<name> in --namespace; the holder answers ARP and Neighbor Solicitation
+for the Service's addresses on the policy's interfaces, and sends gratuitous ARP / unsolicited
+NA when it takes over. Each node renews one heartbeat Lease (lanlb-node-<node>) that backs all
+the Service Leases it holds, so API traffic does not grow with the number of Services.
+Serves /healthz, /readyz and /metrics; on SIGTERM it hands its Services over at once.
 ${processFlagHelp(ANNOUNCER_DEFAULTS)}
 Node:
-  --node-name NODE      the Node this announcer runs on (env NODE_NAME; required)
+  --node-name NODE        the Node this announcer runs on (env NODE_NAME; required)
+Failover (heartbeat > renew deadline > 1.2 x retry period):
+  --heartbeat-duration D  a holder silent this long is replaced (default 2s: crash takeover <= ~2.5s)
+  --renew-deadline D      a holder that cannot renew this long stops answering (default 1500ms)
+  --retry-period D        heartbeat renewal interval (default 500ms; requests/s = nodes / period)
+  Shorter times fail over faster and cost proportionally more heartbeat writes.
 `;
 
+async function endpointSlicePath(http: KubeHttp): Promise<string> {
+  try {
+    await http.get('/apis/discovery.k8s.io/v1');
+    return '/apis/discovery.k8s.io/v1/endpointslices';
+  } catch {
+    return '/apis/discovery.k8s.io/v1beta1/endpointslices'; // Kubernetes < 1.21
+  }
+}
+
 export async function announcerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...processFlagSpec, 'node-name': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: { ...processFlagSpec, 'node-name': { type: 'string' }, 'heartbeat-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' } },
+  });
   if (values.help) {
     console.log(announcerHelp);
     return 0;
@@ -26,11 +51,26 @@ export async function announcerCommand(argv: string[]): Promise<number> {
   const flags = readProcessFlags(values, ANNOUNCER_DEFAULTS);
   const nodeName = values['node-name'] ?? process.env.NODE_NAME;
   if (!nodeName) throw new UsageError('--node-name or NODE_NAME is required');
-  return runLongRunning('announcer', flags, ({ log }) => {
+  const d = DEFAULT_ANNOUNCER_TIMINGS;
+  const timings = {
+    ...d,
+    heartbeatDurationMs: values['heartbeat-duration'] ? parseDuration(values['heartbeat-duration'], '--heartbeat-duration') : d.heartbeatDurationMs,
+    renewDeadlineMs: values['renew-deadline'] ? parseDuration(values['renew-deadline'], '--renew-deadline') : d.renewDeadlineMs,
+    retryPeriodMs: values['retry-period'] ? parseDuration(values['retry-period'], '--retry-period') : d.retryPeriodMs,
+  };
+  try {
+    validateTimings({ leaseDurationMs: timings.heartbeatDurationMs, renewDeadlineMs: timings.renewDeadlineMs, retryPeriodMs: timings.retryPeriodMs });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace('leaseDuration', 'heartbeat duration'));
+  }
+  return runLongRunning('announcer', flags, async ({ http, log, registry }) => {
     log.info('node', { node: nodeName });
-    return {
-      run: (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
-      ready: () => true,
-    };
+    const announcer = new Announcer({
+      http, log, node: nodeName, namespace: flags.namespace, timings,
+      events: new KubeEventRecorder(http, 'lanlb-announcer', nodeName, log),
+      metrics: new AnnouncerMetrics(registry),
+      endpointSlicePath: await endpointSlicePath(http),
+    });
+    return { run: (signal) => announcer.run(signal), ready: () => announcer.synced };
   });
 }

@@ -14,7 +14,7 @@ import { DEFAULT_LOAD_BALANCER_CLASS } from '../controller/annotations.js';
 
 export const CONTROLLER_DEFAULTS = { healthAddr: ':8081', metricsAddr: ':8080' };
 export const CONTROLLER_LEASE = 'lanlb-controller';
-export const DEFAULT_WORKERS = 8;
+export const DEFAULT_WORKERS = 16;
 
 export const controllerHelp = `Usage: lanlb controller [flags]
 
@@ -66,6 +66,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     const metrics = new ControllerMetrics(registry);
     const events = new KubeEventRecorder(http, 'lanlb-controller', identity, log);
     const controller = new IpamController({ http, log, events, metrics, loadBalancerClass, workers });
+    events.busy = () => controller.backlog > workers;
     let leading: Promise<void> = Promise.resolve();
     const elector = new LeaseElector({
       store: new KubeLeaseStore(http), namespace: flags.namespace, name: CONTROLLER_LEASE, identity, ...timings,

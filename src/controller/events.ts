@@ -1,7 +1,8 @@
 // Events on Services (API.md reasons: IPAllocated, AllocationFailed, IPReleased, L2Announcing),
 // written as core/v1 Events so `kubectl describe service` shows them. Posting happens off the
 // reconcile path in a small bounded queue: a slow or failing apiserver delays Events, never
-// allocations; when the queue is full the oldest Event is dropped and counted.
+// allocations; while the controller has a backlog (`busy`), Events wait, so under load they
+// trail the allocations users wait for; when the queue is full the oldest Event is dropped.
 import type { KubeHttp } from '../kube/http.js';
 import type { Logger } from '../observability/logger.js';
 import type { Service } from './kube-types.js';
@@ -23,6 +24,10 @@ export class KubeEventRecorder implements EventRecorder {
     private readonly maxPending = 10_000,
     private readonly concurrency = 2,
   ) {}
+
+  /** While it returns true, queued Events wait (checked again every 100 ms). */
+  busy: () => boolean = () => false;
+  private deferred = false;
 
   record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const now = new Date().toISOString();
@@ -49,6 +54,16 @@ export class KubeEventRecorder implements EventRecorder {
   }
 
   private pump(): void {
+    if (this.pending.length && this.busy()) {
+      if (!this.deferred) {
+        this.deferred = true;
+        setTimeout(() => {
+          this.deferred = false;
+          this.pump();
+        }, 100).unref();
+      }
+      return;
+    }
     while (this.running < this.concurrency && this.pending.length) {
       const ev = this.pending.shift() as { metadata: { namespace: string } };
       this.running++;

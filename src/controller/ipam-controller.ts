@@ -68,6 +68,11 @@ export class IpamController {
     return { done: Promise.all(started.map((s) => s.done)).then(() => undefined) };
   }
 
+  /** Keys waiting in the work queue (0 when not leading). */
+  get backlog(): number {
+    return this.queue?.length ?? 0;
+  }
+
   get synced(): boolean {
     return [this.services, this.pools, this.policies, this.nodes].every((i) => i.hasSynced);
   }

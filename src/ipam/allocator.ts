@@ -131,7 +131,8 @@ export class Allocator {
         .map((a) => ({ key: a.request.key, request: a.request, ips: a.ips })),
       allocateNew,
     };
-    const plans: Array<{ family: IPFamilyName; plan: Plan }> = wantedFamilies(req.families, req.familyPolicy).map((family) => ({
+    const requestedFamilies = [...requested.byFamily.keys()].map((f) => nameOf[f]);
+    const plans: Array<{ family: IPFamilyName; plan: Plan }> = wantedFamilies(req.families, req.familyPolicy, requestedFamilies).map((family) => ({
       family, plan: planFamily(ctx, req, familyOf[family], requested.byFamily.get(familyOf[family])),
     }));
     const outcome = decide(req.familyPolicy, plans, allocateNew);
@@ -180,11 +181,16 @@ export class Allocator {
   }
 }
 
-/** Families to give addresses for: SingleStack the first, dual-stack policies both. */
-export function wantedFamilies(families: readonly IPFamilyName[], policy: FamilyPolicy): IPFamilyName[] {
+/**
+ * Families to give addresses for: SingleStack the first, dual-stack policies both. Addresses a
+ * user names in lanlb.io/ips decide for a SingleStack Service: on an IPv4-only cluster that is
+ * the one way to give a Service an IPv6 VIP (the VIP need not match the cluster IP's family).
+ */
+export function wantedFamilies(families: readonly IPFamilyName[], policy: FamilyPolicy, requested: readonly IPFamilyName[] = []): IPFamilyName[] {
   const first = families[0] ?? 'IPv4';
-  if (policy === 'SingleStack') return [first];
-  return [first, first === 'IPv4' ? 'IPv6' : 'IPv4'];
+  if (policy === 'SingleStack') return requested.length ? [...requested] : [first];
+  const both: IPFamilyName[] = [first, first === 'IPv4' ? 'IPv6' : 'IPv4'];
+  return both;
 }
 
 type Decision = { kind: 'ok'; ips: AssignedIP[]; unmet: IPFamilyName[] } | { kind: 'failed'; reason: FailureReason; message: string };

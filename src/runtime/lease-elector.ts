@@ -46,7 +46,11 @@ export interface LeaseElectorOptions extends Partial<ElectorTimings> {
   /** Awaited before the elector releases the Lease, so in-flight work ends first. */
   onStoppedLeading?(): void | Promise<void>;
   onNewLeader?(identity: string): void;
+  /** Called with the local time of every successful acquire or renewal. */
+  onRenewed?(at: number): void;
   onError?(err: unknown): void;
+  /** Labels put on the Lease when it is created. */
+  labels?: Record<string, string>;
 }
 
 export class LeaseElector {
@@ -143,8 +147,9 @@ export class LeaseElector {
     const current = await this.o.store.get(this.o.namespace, this.o.name);
     const mine = this.recordFor(now, current?.spec);
     if (!current) {
-      const created = await this.o.store.create({ metadata: { name: this.o.name, namespace: this.o.namespace }, spec: mine });
+      const created = await this.o.store.create({ metadata: { name: this.o.name, namespace: this.o.namespace, labels: this.o.labels }, spec: mine });
       this.observe(created, now);
+      this.o.onRenewed?.(now);
       return true;
     }
     this.observe(current, now);
@@ -153,6 +158,7 @@ export class LeaseElector {
     if (holder !== '' && holder !== this.o.identity && observedAt + this.timings.leaseDurationMs > now) return false;
     const updated = await this.o.store.update({ metadata: { ...current.metadata }, spec: mine });
     this.observe(updated, now);
+    this.o.onRenewed?.(now);
     return true;
   }
 

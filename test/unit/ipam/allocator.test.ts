@@ -148,6 +148,9 @@ describe('Allocator scenarios', () => {
     ['RequireDualStack now works, IPv6 first when listed first', { do: 'assign', svc: svc('s2', { families: ['IPv6', 'IPv4'], familyPolicy: 'RequireDualStack' }), want: ['2001:db8::1', '192.0.2.2'] }],
     ['IPv6 single stack', { do: 'assign', svc: svc('s3', { families: ['IPv6'] }), want: ['2001:db8::2'] }],
     ['requested IPv6', { do: 'assign', svc: svc('s4', { families: ['IPv6'], requestedIPs: ['2001:db8::ffff'] }), want: ['2001:db8::ffff'] }],
+    ['a SingleStack IPv4 Service gets exactly the IPv6 address it names', { do: 'assign', svc: svc('s5', { families: ['IPv4'], requestedIPs: ['2001:db8::fffe'] }), want: ['2001:db8::fffe'] }],
+    ['a wider pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }, { cidr: '2001:db8::/64' }])] }],
+    ['and both when it names both', { do: 'assign', svc: svc('s6', { families: ['IPv4'], requestedIPs: ['192.0.2.5', '2001:db8::fffd'] }), want: ['192.0.2.5', '2001:db8::fffd'] }],
   ]));
 
   it('invalid pools allocate nothing', () => {

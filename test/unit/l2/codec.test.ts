@@ -117,8 +117,8 @@ describe('codec round trips (property)', () => {
 
   it('NS and NA', () => fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.option(mac, { nil: undefined }), fc.boolean(), fc.boolean(), (src, dst, target, ll, solicited, override) => {
     for (const message of [
-      { type: NEIGHBOR_SOLICITATION as const, target, sourceLinkLayer: ll },
-      { type: NEIGHBOR_ADVERTISEMENT as const, router: false, solicited, override, target, targetLinkLayer: ll },
+      { type: NEIGHBOR_SOLICITATION as typeof NEIGHBOR_SOLICITATION, target, sourceLinkLayer: ll },
+      { type: NEIGHBOR_ADVERTISEMENT as typeof NEIGHBOR_ADVERTISEMENT, router: false, solicited, override, target, targetLinkLayer: ll },
     ]) {
       const d = decodeNdp(encodeNdp({ src, dst, hopLimit: 255, message }));
       assert.ok(d.ok, !d.ok ? d.error.message : '');

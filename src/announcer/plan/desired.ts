@@ -1,0 +1,97 @@
+// What should be announced, from the cluster's state (pure): for every Service that a valid
+// policy selects and that has addresses, the candidate nodes (ranked), the addresses, and on
+// which of this node's interfaces it would answer.
+import type { L2AnnouncementPolicy } from '../../../generated/index.js';
+import { parseLabelSelector, serviceLabels } from '../../ipam/label-selector.js';
+import { parseAddress } from '../../ipam/address.js';
+import type { Announced } from '../../l2/codec/bpf-filter.js';
+import { rankCandidates } from '../../l2/election/candidates.js';
+import { announcedIPs, policyProblem } from '../../controller/policy-status.js';
+import type { Node, Service } from '../../controller/kube-types.js';
+import type { EndpointSlice } from '../kube-types.js';
+
+export interface LinkView {
+  name: string;
+  up: boolean;
+  loopback: boolean;
+}
+
+export interface ServicePlan {
+  key: string;
+  namespace: string;
+  name: string;
+  addresses: Announced[];
+  /** eligible nodes, best first */
+  candidates: string[];
+  /** this node's interfaces to answer on, when it is a candidate */
+  interfaces: string[];
+}
+
+export interface PlanInput {
+  me: string;
+  policies: readonly L2AnnouncementPolicy[];
+  services: readonly Service[];
+  nodes: readonly Node[];
+  slices: readonly EndpointSlice[];
+  links: readonly LinkView[];
+}
+
+export function readyEndpointNodes(slices: readonly EndpointSlice[], namespace: string, name: string): Set<string> {
+  const nodes = new Set<string>();
+  for (const s of slices) {
+    if (s.metadata.namespace !== namespace || s.metadata.labels?.['kubernetes.io/service-name'] !== name) continue;
+    for (const e of s.endpoints ?? []) {
+      if (e.conditions?.ready === false) continue;
+      const node = e.nodeName ?? e.topology?.['kubernetes.io/hostname'];
+      if (node) nodes.add(node);
+    }
+  }
+  return nodes;
+}
+
+function interfacesFor(p: L2AnnouncementPolicy, links: readonly LinkView[]): string[] {
+  const usable = links.filter((l) => l.up && !l.loopback);
+  const exprs = (p.spec.interfaces ?? []).map((e) => new RegExp(e));
+  return usable.filter((l) => exprs.length === 0 || exprs.some((re) => re.test(l.name))).map((l) => l.name);
+}
+
+export function planAnnouncements(input: PlanInput): ServicePlan[] {
+  const valid = input.policies.filter((p) => policyProblem(p) === undefined).map((p) => ({
+    policy: p,
+    services: parseLabelSelector(p.spec.serviceSelector),
+    nodes: parseLabelSelector(p.spec.nodeSelector),
+  }));
+  const plans: ServicePlan[] = [];
+  for (const svc of input.services) {
+    const ns = svc.metadata.namespace ?? 'default';
+    const labels = serviceLabels(ns, svc.metadata.name, svc.metadata.labels);
+    const addresses = new Map<string, Announced>();
+    const candidates = new Set<string>();
+    const interfaces = new Set<string>();
+    for (const v of valid) {
+      if (v.services.kind !== 'ok' || v.nodes.kind !== 'ok' || !v.services.selector.matches(labels)) continue;
+      const ips = announcedIPs(v.policy, svc).flatMap((ip) => parseAddress(ip) ?? []);
+      if (ips.length === 0) continue;
+      for (const a of ips) addresses.set(`${a.family}/${a.value}`, { family: a.family, value: a.value });
+      const nodeSel = v.nodes.selector;
+      for (const n of input.nodes) if (nodeSel.matches(n.metadata.labels ?? {})) candidates.add(n.metadata.name);
+      const meNode = input.nodes.find((n) => n.metadata.name === input.me);
+      if (meNode && nodeSel.matches(meNode.metadata.labels ?? {})) for (const i of interfacesFor(v.policy, input.links)) interfaces.add(i);
+    }
+    if (addresses.size === 0) continue;
+    let eligible = [...candidates];
+    if (svc.spec?.externalTrafficPolicy === 'Local') {
+      const ready = readyEndpointNodes(input.slices, ns, svc.metadata.name);
+      eligible = eligible.filter((n) => ready.has(n));
+    }
+    // A candidate must be able to answer somewhere: for this node, that means an interface.
+    if (interfaces.size === 0) eligible = eligible.filter((n) => n !== input.me);
+    plans.push({
+      key: `${ns}/${svc.metadata.name}`, namespace: ns, name: svc.metadata.name,
+      addresses: [...addresses.values()],
+      candidates: rankCandidates(`${ns}/${svc.metadata.name}`, eligible),
+      interfaces: [...interfaces].sort(),
+    });
+  }
+  return plans;
+}

@@ -1,0 +1,157 @@
+// Answers ARP requests and Neighbor Solicitations for the addresses it announces on one
+// interface, through libpcap (node `pcap`). The kernel filter only passes requests for those
+// addresses; since node_pcap fixes the filter when a session opens, a changed address set opens
+// a new session before closing the old one (a duplicate answer in between is harmless; a missed
+// one is not). Becoming the announcer of an address sends gratuitous ARP / unsolicited NA a few
+// times over the first seconds.
+import pcap from 'pcap';
+import { decodeRequest, encodeAnnouncements, encodeReply } from '../codec/frames.js';
+import { responderFilter, type Announced } from '../codec/bpf-filter.js';
+import { readLink, setAllMulticast } from './link.js';
+import type { Mac } from '../codec/mac.js';
+
+export interface ResponderCounters {
+  requests: number;
+  replies: number;
+  gratuitous: number;
+  decodeErrors: number;
+}
+
+export interface ResponderOptions {
+  iface: string;
+  /** delays (ms from becoming announcer) at which announcements are sent */
+  announceSchedule?: number[];
+  onError?(err: unknown): void;
+  onCount?(what: keyof ResponderCounters, family: 4 | 6): void;
+}
+
+interface PcapSession {
+  on(event: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
+  inject(data: Buffer): void;
+  close(): void;
+  session: { dispatch(buf: Buffer, header: Buffer): number };
+  buf: Buffer;
+  header: Buffer;
+}
+
+/** client-go-like default: at once, then after 0.5 s, 1.5 s and 3 s. */
+export const DEFAULT_ANNOUNCE_SCHEDULE = [0, 500, 1_500, 3_000];
+
+export class PcapResponder {
+  /** "family/value" -> address currently answered for */
+  private readonly addresses = new Map<string, Announced>();
+  private session: PcapSession | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private enabledAllMulticast = false;
+  readonly mac: Mac;
+  readonly counters: ResponderCounters = { requests: 0, replies: 0, gratuitous: 0, decodeErrors: 0 };
+
+  constructor(private readonly o: ResponderOptions) {
+    const link = readLink(o.iface);
+    if (!link) throw new Error(`interface ${o.iface} not found`);
+    this.mac = link.mac;
+  }
+
+  get announced(): Announced[] {
+    return [...this.addresses.values()];
+  }
+
+  /** Answers for exactly `wanted` from now on; newly added addresses are announced. */
+  async set(wanted: readonly Announced[]): Promise<void> {
+    const next = new Map(wanted.map((a) => [`${a.family}/${a.value}`, a]));
+    const added = [...next].filter(([k]) => !this.addresses.has(k)).map(([, a]) => a);
+    const same = next.size === this.addresses.size && added.length === 0;
+    if (same) return;
+    this.addresses.clear();
+    for (const [k, a] of next) this.addresses.set(k, a);
+    if (this.announced.some((a) => a.family === 6)) await this.ensureAllMulticast();
+    this.reopen();
+    for (const a of added) this.announce(a);
+  }
+
+  private reopen(): void {
+    const filter = responderFilter(this.announced);
+    const old = this.session;
+    this.session = filter ? this.open(filter) : undefined;
+    if (old) shutdown(old);
+  }
+
+  private open(filter: string): PcapSession {
+    const s = pcap.createSession(this.o.iface, { filter, promiscuous: false, buffer_timeout: 0, snap_length: 256 }) as unknown as PcapSession;
+    s.on('packet', (p) => this.onFrame(s, p.buf.subarray(0, p.header.readUInt32LE(8))));
+    return s;
+  }
+
+  private onFrame(s: PcapSession, frame: Uint8Array): void {
+    const req = decodeRequest(frame);
+    if (!req.ok) {
+      this.count('decodeErrors', 4);
+      return;
+    }
+    const family = req.value.family;
+    this.count('requests', family);
+    // The filter already matched the target; the map check closes the window while reopening.
+    if (!this.addresses.has(`${family}/${req.value.target}`)) return;
+    this.send(s, encodeReply(req.value, this.mac), 'replies', family);
+  }
+
+  private announce(a: Announced): void {
+    for (const delay of this.o.announceSchedule ?? DEFAULT_ANNOUNCE_SCHEDULE) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        const s = this.session;
+        if (!s || !this.addresses.has(`${a.family}/${a.value}`)) return;
+        for (const frame of encodeAnnouncements(a.family, a.value, this.mac)) this.send(s, frame, 'gratuitous', a.family);
+      }, delay);
+      this.timers.add(t);
+    }
+  }
+
+  private send(s: PcapSession, frame: Uint8Array, what: keyof ResponderCounters, family: 4 | 6): void {
+    try {
+      s.inject(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+      this.count(what, family);
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
+
+  private count(what: keyof ResponderCounters, family: 4 | 6): void {
+    this.counters[what]++;
+    this.o.onCount?.(what, family);
+  }
+
+  private async ensureAllMulticast(): Promise<void> {
+    const link = readLink(this.o.iface);
+    if (!link || link.allMulticast) return;
+    await setAllMulticast(this.o.iface, true);
+    this.enabledAllMulticast = true;
+  }
+
+  /** Stops answering at once and releases the pcap handle. */
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.addresses.clear();
+    if (this.session) shutdown(this.session);
+    this.session = undefined;
+    if (this.enabledAllMulticast) {
+      this.enabledAllMulticast = false;
+      await setAllMulticast(this.o.iface, false).catch((err: unknown) => this.o.onError?.(err));
+    }
+  }
+}
+
+/**
+ * node_pcap's close() only breaks the capture loop; the handle (and the poll keeping the event
+ * loop alive) is freed by the next dispatch, which on an idle interface never comes. Dispatch
+ * once more ourselves so it is freed now.
+ */
+function shutdown(s: PcapSession): void {
+  s.close();
+  try {
+    s.session.dispatch(s.buf, s.header);
+  } catch {
+    // already closed
+  }
+}
