@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP } from '../../../src/l2/codec/ethernet.js';
-import { decodeArp, encodeArp, ARP_REQUEST } from '../../../src/l2/codec/arp.js';
+import { decodeArp, encodeArp } from '../../../src/l2/codec/arp.js';
 import { decodeNdp, encodeNdp, solicitedNodeMulticast, ipv6MulticastMac, NEIGHBOR_ADVERTISEMENT, NEIGHBOR_SOLICITATION } from '../../../src/l2/codec/ndp.js';
 import { decodeRequest, encodeAnnouncements, encodeReply } from '../../../src/l2/codec/frames.js';
 import { formatMac, parseMac } from '../../../src/l2/codec/mac.js';
