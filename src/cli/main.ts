@@ -15,6 +15,10 @@ const commands: Record<string, Command> = {
     summary: 'the per-node layer-2 worker (DaemonSet, hostNetwork, NET_RAW)',
     run: async (argv) => (await import('./announcer-command.js')).announcerCommand(argv),
   },
+  lab: {
+    summary: 'a local demonstration: apiserver, controller, 3 simulated nodes, real ARP (root)',
+    run: async (argv) => (await import('../lab/lab-command.js')).labCommand(argv),
+  },
 };
 
 export function usage(): string {

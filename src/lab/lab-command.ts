@@ -1,0 +1,153 @@
+// `lanlb lab`: lanlb on its embedded default, on one machine. A real kube-apiserver and etcd,
+// the controller, three simulated nodes in network namespaces each running the announcer, and a
+// client namespace that resolves the Service's address with real ARP. Needs root (namespaces).
+import { parseArgs } from 'node:util';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ControlPlane, apiserverBinary } from '../devcluster/control-plane.js';
+import { NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.js';
+import { trackChild, stopProcess } from '../devcluster/child-process.js';
+import { KubeHttp } from '../kube/http.js';
+import { installCrds } from '../kube/crd-install.js';
+import { createFromYaml } from '../kube/apply.js';
+
+const execFileP = promisify(execFile);
+const root = join(fileURLToPath(import.meta.url), '..', '..', '..', ...(import.meta.url.endsWith('.ts') ? [] : ['..']));
+const PREFIX = 'lanlb-lab-';
+
+export const labHelp = `Usage: lanlb lab [--failover] [--exit]
+
+Runs lanlb on one machine: a real kube-apiserver 1.20 and etcd, \`lanlb controller\`, three
+simulated nodes (network namespaces ${PREFIX}node1..3 on a bridge) each running
+\`lanlb announcer\`, and a client namespace. Applies config/samples/lab.yaml (a pool, a policy
+for node1 and node2, a Service), then shows the pools, the Service's EXTERNAL-IP, the Lease
+holder and the MAC that answers the client's ARP request. Runs until Ctrl-C and removes
+everything it made. Needs root; builds kube-apiserver once if it is not cached.
+
+  --failover   kill the holder (SIGKILL) and print how long the takeover took
+  --exit       stop after printing instead of waiting for Ctrl-C
+`;
+
+const say = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+async function removeLeftovers(): Promise<void> {
+  const list = await ip('netns', 'list');
+  for (const line of list.split('\n')) {
+    const name = line.split(' ')[0];
+    if (name?.startsWith(PREFIX)) await ip('netns', 'del', name).catch(() => undefined);
+  }
+}
+
+async function ensureApiserver(): Promise<void> {
+  if (existsSync(apiserverBinary())) return;
+  say('kube-apiserver is not cached yet: building it once from Debian\'s source package (about 4 minutes)...');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [join(root, 'hack', 'build-apiserver.sh')], { stdio: 'inherit' });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hack/build-apiserver.sh exited with ${code}`))));
+  });
+}
+
+function nodeKubeconfig(cp: ControlPlane): string {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'lab', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
+    users: [{ name: 'admin', token: cp.adminToken }],
+    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }], currentContext: 'lab',
+  });
+  const path = join(cp.dataDir, 'kubeconfig-node');
+  writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
+  return path;
+}
+
+export async function labCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { failover: { type: 'boolean' }, exit: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    say(labHelp);
+    return 0;
+  }
+  if (process.getuid?.() !== 0) throw new Error('the lab creates network namespaces: run it as root');
+  await ensureApiserver();
+  await removeLeftovers();
+  const cp = new ControlPlane();
+  let lab: NetnsLab | undefined;
+  const stopAll = new AbortController();
+  const onSignal = (): void => stopAll.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const children: ReturnType<typeof spawn>[] = [];
+  try {
+    say('starting etcd and kube-apiserver 1.20.2 ...');
+    await cp.start();
+    const http = new KubeHttp(cp.kubeConfig());
+    const kubeconfig = cp.writeKubeconfig();
+    const kubectl = async (...args: string[]) => (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args])).stdout.trimEnd();
+    await installCrds(http);
+    await http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
+    lab = new NetnsLab({ prefix: PREFIX, nodes: 3, dir: cp.dataDir, apiserverPort: cp.apiserverPort });
+    await lab.create();
+    for (const n of lab.nodes) await http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
+    const logs = join(cp.dataDir, 'logs');
+    await execFileP('mkdir', ['-p', logs]);
+    const controller = spawn(process.execPath, [...nodeEntry('src/cli/entry.ts'), 'controller', '--kubeconfig', kubeconfig, '--health-addr', '0', '--metrics-addr', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    trackChild(controller);
+    children.push(controller);
+    const nodeKc = nodeKubeconfig(cp);
+    const announcers = new Map(lab.nodes.map((n) => [n.name, lab?.spawnIn(n.netns, process.execPath, [...nodeEntry('src/cli/entry.ts'), 'announcer', '--node-name', n.name, '--kubeconfig', nodeKc, '--health-addr', '0', '--metrics-addr', '0'])]));
+    say(`started the controller and announcers on ${lab.nodes.map((n) => `${n.name} (${n.mac})`).join(', ')}`);
+    const created = await createFromYaml(http, readFileSync(join(root, 'config', 'samples', 'lab.yaml'), 'utf8'));
+    say(`applied config/samples/lab.yaml: ${created.join(', ')}`);
+    const holder = await waitFor(async () => {
+      const l = await http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-l2-demo-web').catch(() => undefined);
+      return l?.spec.holderIdentity || undefined;
+    }, 30_000);
+    const vip = (await kubectl('get', 'service', '-n', 'demo', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).trim();
+    const answer = await waitFor(async () => (await lab?.arpAnswers(vip, 1, 1))?.[0], 15_000);
+    say(`\n$ kubectl get pools\n${await kubectl('get', 'pools')}`);
+    say(`\n$ kubectl get l2p\n${await kubectl('get', 'l2p')}`);
+    say(`\n$ kubectl -n demo get service web\n${await kubectl('get', 'service', '-n', 'demo', 'web')}`);
+    say(`\n$ kubectl -n lanlb-system get lease\n${await kubectl('get', 'lease', '-n', 'lanlb-system')}`);
+    say(`\n$ ip netns exec ${lab.client} arping -c 1 ${vip}\n${vip} is at ${answer} (${lab.nodes.find((n) => n.mac === answer)?.name ?? 'unknown'}; Lease holder: ${holder})`);
+    if (values.failover) {
+      const t0 = performance.now();
+      announcers.get(holder)?.kill('SIGKILL');
+      say(`\nkilled the announcer on ${holder} (SIGKILL) ...`);
+      const next = await waitFor(async () => {
+        const mac = (await lab?.arpAnswers(vip, 1, 0.2))?.[0];
+        return mac && mac !== answer ? mac : undefined;
+      }, 15_000);
+      const took = performance.now() - t0;
+      say(`${vip} is now at ${next} (${lab.nodes.find((n) => n.mac === next)?.name}): takeover took ${(took / 1000).toFixed(2)} s`);
+    }
+    say(`\nPoint kubectl at the lab:  export KUBECONFIG=${kubeconfig}`);
+    say(`Ask from the client:       ip netns exec ${lab.client} arping -c 3 ${vip}`);
+    if (!values.exit) {
+      say('Running; Ctrl-C stops everything and removes the namespaces.');
+      await new Promise<void>((r) => stopAll.signal.addEventListener('abort', () => r(), { once: true }));
+    }
+    http.close();
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const c of children) await stopProcess(c, 5_000);
+    await lab?.destroy();
+    await cp.stop();
+    say('lab stopped: processes ended, namespaces removed');
+  }
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`lab: timed out after ${timeoutMs} ms`);
+}
