@@ -5,11 +5,15 @@ import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { allocatorOnIPv6Slash64, conflictCheck, type Row } from './ipam-micro.js';
 import { services5000 } from './ipam-5000.js';
+import { arpResponder } from './l2.js';
+import { takeoverAndApiLoad } from './l2-cluster.js';
 
 const suites: Record<string, () => Row[] | Promise<Row[]>> = {
   'ipam-allocator': () => allocatorOnIPv6Slash64(),
   'ipam-conflicts': () => conflictCheck(),
   'ipam-5000-services': () => services5000(),
+  'l2-arp': () => arpResponder(),
+  'l2-cluster': () => takeoverAndApiLoad(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, write: { type: 'boolean' } } });

@@ -15,6 +15,14 @@ const commands: Record<string, Command> = {
     summary: 'the per-node layer-2 worker (DaemonSet, hostNetwork, NET_RAW)',
     run: async (argv) => (await import('./announcer-command.js')).announcerCommand(argv),
   },
+  validate: {
+    summary: 'check manifests offline against the CRD schemas and semantic rules (CI/GitOps)',
+    run: async (argv) => (await import('./validate-command.js')).validateCommand(argv),
+  },
+  migrate: {
+    summary: 'convert MetalLB and Cilium manifests into lanlb ones',
+    run: async (argv) => (await import('./migrate-command.js')).migrateCommand(argv),
+  },
   lab: {
     summary: 'a local demonstration: apiserver, controller, 3 simulated nodes, real ARP (root)',
     run: async (argv) => (await import('../lab/lab-command.js')).labCommand(argv),

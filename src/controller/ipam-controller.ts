@@ -177,9 +177,21 @@ export class IpamController {
     }
     const out = this.allocator.assign(claim.request);
     this.report(svc, out);
+    this.reportDeprecated(svc, claim.deprecated);
     const ips = out.kind === 'assigned' ? out.ips : out.kept;
     await this.writeServiceStatus(svc, ips.map((i) => i.ip), out);
     if (out.kind === 'assigned' && out.changed) this.queue?.addAfter(POOL_STATUS, this.o.statusBatchMs ?? 500);
+  }
+
+  /** service key -> deprecated annotations already reported */
+  private readonly deprecationReported = new Map<string, string>();
+
+  private reportDeprecated(svc: Service, used: string[]): void {
+    const key = serviceKey(svc);
+    const text = used.join(', ');
+    if (!text || this.deprecationReported.get(key) === text) return;
+    this.deprecationReported.set(key, text);
+    this.o.events.record(svc, 'Warning', 'DeprecatedAnnotation', `Read ${text}: these annotations are honoured during a migration; switch to the lanlb.io/ ones`);
   }
 
   private report(svc: Service, out: AssignOutcome): void {

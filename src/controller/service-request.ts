@@ -3,11 +3,11 @@
 // (Kubernetes 1.20 has no loadBalancerClass field: there it is always unset).
 import { serviceLabels } from '../ipam/label-selector.js';
 import type { FamilyPolicy, IPFamilyName, ServiceRequest } from '../ipam/service-request.js';
-import { ANNOTATION_IPS, ANNOTATION_POOL, ANNOTATION_SHARING_CROSS_NAMESPACE, ANNOTATION_SHARING_KEY } from './annotations.js';
+import { ANNOTATION_IPS, ANNOTATION_POOL, ANNOTATION_SHARING_CROSS_NAMESPACE, ANNOTATION_SHARING_KEY, readAnnotation } from './annotations.js';
 import type { Service } from './kube-types.js';
 
 export type ServiceClaim =
-  | { kind: 'ours'; request: ServiceRequest }
+  | { kind: 'ours'; request: ServiceRequest; deprecated: string[] }
   | { kind: 'not-ours'; reason: 'not-load-balancer' | 'other-class' | 'deleting' };
 
 export function serviceKey(svc: Service): string {
@@ -29,7 +29,14 @@ export function claimService(svc: Service, lbClass: string, extraCurrent: readon
   const namespace = svc.metadata.namespace ?? 'default';
   const name = svc.metadata.name;
   const a = svc.metadata.annotations ?? {};
-  const requested = a[ANNOTATION_IPS] !== undefined ? list(a[ANNOTATION_IPS]) : list(svc.spec.loadBalancerIP);
+  const deprecated: string[] = [];
+  const read = (name: string): string | undefined => {
+    const r = readAnnotation(a, name);
+    if (r.from && r.from !== name) deprecated.push(`${r.from} (use ${name})`);
+    return r.value;
+  };
+  const ipsText = read(ANNOTATION_IPS);
+  const requested = ipsText !== undefined ? list(ipsText) : list(svc.spec.loadBalancerIP);
   const families = (svc.spec.ipFamilies ?? []).filter((f): f is IPFamilyName => f === 'IPv4' || f === 'IPv6');
   const policy = svc.spec.ipFamilyPolicy;
   const familyPolicy: FamilyPolicy = policy === 'PreferDualStack' || policy === 'RequireDualStack' ? policy : 'SingleStack';
@@ -40,11 +47,12 @@ export function claimService(svc: Service, lbClass: string, extraCurrent: readon
       key: `${namespace}/${name}`, namespace, name,
       labels: serviceLabels(namespace, name, svc.metadata.labels),
       families, familyPolicy, requestedIPs: requested,
-      pool: a[ANNOTATION_POOL]?.trim() || undefined,
-      sharingKey: a[ANNOTATION_SHARING_KEY]?.trim() || undefined,
-      sharingNamespaces: list(a[ANNOTATION_SHARING_CROSS_NAMESPACE]),
+      pool: read(ANNOTATION_POOL)?.trim() || undefined,
+      sharingKey: read(ANNOTATION_SHARING_KEY)?.trim() || undefined,
+      sharingNamespaces: list(read(ANNOTATION_SHARING_CROSS_NAMESPACE)),
       ports: (svc.spec.ports ?? []).map((p) => ({ port: p.port, protocol: p.protocol ?? 'TCP' })),
       current,
     },
+    deprecated,
   };
 }

@@ -52,6 +52,26 @@ describe('claimService', () => {
     });
   });
 
+  const fallbacks: Array<[string, Record<string, string>, Partial<Record<'requestedIPs' | 'pool' | 'sharingKey', unknown>>, string]> = [
+    ['MetalLB 0.13+', { 'metallb.io/loadBalancerIPs': '192.0.2.7', 'metallb.io/address-pool': 'p', 'metallb.io/allow-shared-ip': 'k' }, { requestedIPs: ['192.0.2.7'], pool: 'p', sharingKey: 'k' }, 'metallb.io/loadBalancerIPs'],
+    ['MetalLB < 0.13', { 'metallb.universe.tf/loadBalancerIPs': '192.0.2.8', 'metallb.universe.tf/address-pool': 'q' }, { requestedIPs: ['192.0.2.8'], pool: 'q' }, 'metallb.universe.tf/address-pool'],
+    ['Cilium', { 'lbipam.cilium.io/ips': '192.0.2.9', 'lbipam.cilium.io/sharing-key': 's' }, { requestedIPs: ['192.0.2.9'], sharingKey: 's' }, 'lbipam.cilium.io/ips'],
+  ];
+  for (const [name, annotations, want, reported] of fallbacks) {
+    it(`reads ${name} annotations as deprecated fallbacks`, () => {
+      const claim = claimService(base({}, annotations), DEFAULT_LOAD_BALANCER_CLASS);
+      assert.equal(claim.kind, 'ours');
+      if (claim.kind !== 'ours') return;
+      for (const [k, v] of Object.entries(want)) assert.deepEqual(claim.request[k as keyof typeof want], v, k);
+      assert.ok(claim.deprecated.some((d) => d.startsWith(reported)), claim.deprecated.join());
+    });
+  }
+
+  it('lanlb\'s own annotation wins over a fallback and reports nothing', () => {
+    const claim = claimService(base({}, { 'lanlb.io/ips': '192.0.2.1', 'metallb.io/loadBalancerIPs': '192.0.2.2' }), DEFAULT_LOAD_BALANCER_CLASS);
+    assert.deepEqual(claim.kind === 'ours' && [claim.request.requestedIPs, claim.deprecated], [['192.0.2.1'], []]);
+  });
+
   it('spec.loadBalancerIP is the request when lanlb.io/ips is absent', () => {
     const claim = claimService(base({ loadBalancerIP: '192.0.2.9' }), DEFAULT_LOAD_BALANCER_CLASS);
     assert.deepEqual(claim.kind === 'ours' && claim.request.requestedIPs, ['192.0.2.9']);

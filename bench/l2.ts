@@ -1,0 +1,82 @@
+// Layer-2 benchmarks on real frames in namespaces this benchmark creates and removes, against
+// the Linux kernel answering for its own address on the same kind of interface in the same run.
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { trackChild, stopProcess } from '../src/devcluster/child-process.js';
+import type { Row } from './ipam-micro.js';
+
+const execFileP = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const NS_R = 'lanlbb-resp';
+const NS_C = 'lanlbb-client';
+const KERNEL_IP = '192.0.2.1';
+const VIP = '192.0.2.200';
+
+const ip = (...a: string[]) => execFileP('ip', a);
+
+async function setup(): Promise<void> {
+  await teardown();
+  await ip('netns', 'add', NS_R);
+  await ip('netns', 'add', NS_C);
+  await ip('link', 'add', 'eth0', 'netns', NS_R, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS_C);
+  await ip('-n', NS_R, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:11', 'up');
+  await ip('-n', NS_C, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:c0', 'up');
+  await ip('-n', NS_R, 'addr', 'add', `${KERNEL_IP}/24`, 'dev', 'eth0');
+  await ip('-n', NS_C, 'addr', 'add', '192.0.2.100/24', 'dev', 'eth0');
+}
+
+async function teardown(): Promise<void> {
+  for (const ns of [NS_R, NS_C]) await ip('netns', 'del', ns).catch(() => undefined);
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+async function arpingTimes(target: string, count: number): Promise<number[]> {
+  const { stdout } = await execFileP('ip', ['netns', 'exec', NS_C, 'arping', '-c', String(count), '-W', '0.005', '-I', 'eth0', target], { timeout: 120_000 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  return [...stdout.matchAll(/time=([0-9.]+) (usec|msec)/g)].map((m) => Number(m[1]) * (m[2] === 'msec' ? 1000 : 1));
+}
+
+async function blast(target: string, rate: number, count: number): Promise<{ sent: number; answered: number }> {
+  const { stdout } = await execFileP('ip', ['netns', 'exec', NS_C, process.execPath, '--import', 'tsx', join(here, 'arp-blaster.ts'), target, String(rate), String(count)], { timeout: 120_000 });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { sent: number; answered: number };
+}
+
+/** Highest tried rate at which every request was answered. */
+async function maxLossless(target: string, rates: number[], seconds: number): Promise<number> {
+  let best = 0;
+  for (const rate of rates) {
+    const r = await blast(target, rate, Math.round(rate * seconds));
+    if (r.answered < r.sent) break;
+    best = rate;
+  }
+  return best;
+}
+
+export async function arpResponder(): Promise<Row[]> {
+  await setup();
+  const responder = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', join(here, 'l2-responder.ts'), 'eth0', VIP], { stdio: ['ignore', 'pipe', 'inherit'] });
+  trackChild(responder);
+  try {
+    await new Promise<void>((resolve) => responder.stdout?.once('data', () => resolve()));
+    const n = 300;
+    const kernel = await arpingTimes(KERNEL_IP, n);
+    const ours = await arpingTimes(VIP, n);
+    const rates = [5_000, 10_000, 20_000, 30_000, 40_000];
+    const kernelRate = await maxLossless(KERNEL_IP, rates, 2);
+    const ourRate = await maxLossless(VIP, rates, 2);
+    const us = (x: number) => `${x.toFixed(0)} us`;
+    return [
+      { name: `ARP reply latency p50 (${ours.length}/${n} answered)`, value: us(percentile(ours, 50)), baseline: `${us(percentile(kernel, 50))} (kernel, own address, same veth)`, ratio: (percentile(ours, 50) / percentile(kernel, 50)).toFixed(2), target: '<= 1.5' },
+      { name: 'ARP reply latency p99', value: us(percentile(ours, 99)), baseline: `${us(percentile(kernel, 99))} (kernel)`, ratio: (percentile(ours, 99) / percentile(kernel, 99)).toFixed(2) },
+      { name: `ARP requests/s answered without loss (tried ${rates.join(', ')}; 2 s each)`, value: `${ourRate}/s`, baseline: `${kernelRate}/s (kernel)`, ratio: kernelRate ? (ourRate / kernelRate).toFixed(2) : '-', target: '>= 20000/s' },
+    ];
+  } finally {
+    await stopProcess(responder, 3_000);
+    await teardown();
+  }
+}
