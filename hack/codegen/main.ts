@@ -103,6 +103,10 @@ async function main(): Promise<void> {
     }
   }
   write(join(outDir, 'crds.ts'), emitCrdManifests(p, crds));
+  // kustomize reads no file outside a kustomization's folder: config/crd gets copies.
+  const bases = join(root, 'config', 'crd', 'bases');
+  rmSync(bases, { recursive: true, force: true });
+  for (const c of crds) write(join(bases, c.file), `# Copied from crds/${c.file} by \`npm run codegen\`. DO NOT EDIT.\n${readFileSync(join(crdDir, c.file), 'utf8')}`);
   write(join(outDir, 'index.ts'), emitIndex(p, crds));
   console.log(`generated ${crds.length} kinds into ${outDir}`);
 }

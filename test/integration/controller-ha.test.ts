@@ -45,6 +45,10 @@ describe('lanlb controller: replicas, policies, metrics', () => {
     assert.match(metrics, /lanlb_controller_leader 1/);
     await eventually(async () => /lanlb_pool_addresses\{pool="ha",state="used"\} 80/.test(await (await fetch(`http://127.0.0.1:${followerPort}/metrics`)).text()) || undefined, 10_000, 'pool metric');
     assert.match(metrics, /lanlb_reconcile_duration_seconds_count\{controller="ipam",outcome="success"\} \d+/);
+    // Argo CD stays in sync only if the controller never writes a spec: generation counts spec changes.
+    assert.ok(list.items.every((s) => (s.metadata as { generation?: number }).generation === 1), 'no Service spec written');
+    const pool = await c.http.get<{ metadata: { generation: number } }>('/apis/lanlb.io/v1beta1/loadbalancerippools/ha');
+    assert.equal(pool.metadata.generation, 1, 'no pool spec written');
   });
 
   it('policy status: SERVICES, NODES and READY in `kubectl get l2p`, and a reason for a bad regular expression', async () => {

@@ -43,6 +43,8 @@ export class PcapResponder {
   private session: PcapSession | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private enabledAllMulticast = false;
+  /** set when all-multicast could not be enabled (no NET_ADMIN): promiscuous capture instead */
+  private promiscuous = false;
   readonly mac: Mac;
   readonly counters: ResponderCounters = { requests: 0, replies: 0, gratuitous: 0, decodeErrors: 0 };
 
@@ -77,7 +79,7 @@ export class PcapResponder {
   }
 
   private open(filter: string): PcapSession {
-    const s = pcap.createSession(this.o.iface, { filter, promiscuous: false, buffer_timeout: 0, snap_length: 256 }) as unknown as PcapSession;
+    const s = pcap.createSession(this.o.iface, { filter, promiscuous: this.promiscuous, buffer_timeout: 0, snap_length: 256 }) as unknown as PcapSession;
     s.on('packet', (p) => this.onFrame(s, p.buf.subarray(0, p.header.readUInt32LE(8))));
     return s;
   }
@@ -121,11 +123,20 @@ export class PcapResponder {
     this.o.onCount?.(what, family);
   }
 
+  /**
+   * Solicitations for a VIP go to its solicited-node multicast group, which the NIC filters out
+   * unless told otherwise. All-multicast needs NET_ADMIN; with only NET_RAW (the DaemonSet's
+   * one added capability) a packet socket may still ask for promiscuous mode, so fall back to it.
+   */
   private async ensureAllMulticast(): Promise<void> {
     const link = readLink(this.o.iface);
-    if (!link || link.allMulticast) return;
-    await setAllMulticast(this.o.iface, true);
-    this.enabledAllMulticast = true;
+    if (!link || link.allMulticast || this.promiscuous) return;
+    try {
+      await setAllMulticast(this.o.iface, true);
+      this.enabledAllMulticast = true;
+    } catch {
+      this.promiscuous = true;
+    }
   }
 
   /** Stops answering at once and releases the pcap handle. */

@@ -1,0 +1,27 @@
+# lanlb: one image for `lanlb controller` and `lanlb announcer`.
+# Build stage: compiles TypeScript and the libpcap addon (node_pcap) against Debian's libpcap-dev.
+FROM node:20-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libpcap-dev python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src src
+COPY generated generated
+COPY bin bin
+COPY crds crds
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: the libpcap runtime (not the headers) and iproute2 (all-multicast), no compilers.
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 iproute2 && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY --from=build /app/bin bin
+COPY --from=build /app/crds crds
+# The controller runs as this user; the announcer's DaemonSet sets uid 0 with only NET_RAW.
+USER 65532:65532
+ENTRYPOINT ["node", "/app/bin/lanlb.js"]
+CMD ["--help"]
