@@ -14,7 +14,7 @@ describe('config/ (kustomize)', () => {
   const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
 
   it('config/default builds, in lanlb-system, with CRDs, RBAC, workloads and the webhook', () => {
-    for (const [kind, name] of [['CustomResourceDefinition', 'loadbalancerippools.lanlb.io'], ['CustomResourceDefinition', 'l2announcementpolicies.lanlb.io'], ['Deployment', 'lanlb-controller'], ['DaemonSet', 'lanlb-announcer'], ['ValidatingWebhookConfiguration', 'lanlb-validating-webhook'], ['Namespace', 'lanlb-system']]) {
+    for (const [kind, name] of [['CustomResourceDefinition', 'loadbalancerippools.lanlb.io'], ['CustomResourceDefinition', 'l2announcementpolicies.lanlb.io'], ['Deployment', 'lanlb-controller'], ['DaemonSet', 'lanlb-announcer'], ['ValidatingWebhookConfiguration', 'lanlb-validating-webhook'], ['Namespace', 'lanlb-system']] as const) {
       assert.ok(find(kind, name), `${kind}/${name}`);
     }
     for (const d of docs.filter((x) => ['Deployment', 'DaemonSet', 'ServiceAccount', 'Role', 'RoleBinding', 'Service'].includes(x.kind))) assert.equal(d.metadata.namespace, 'lanlb-system', `${d.kind}/${d.metadata.name}`);
