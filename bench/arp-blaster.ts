@@ -11,29 +11,31 @@ const rate = Number(rateText);
 const count = Math.min(Number(countText), 200_000);
 const mac = parseMac(macText) as Uint8Array;
 const targetIP = Number(parseIPv4(target));
+const SENDER = Number(parseIPv4('192.0.2.100'));
 type Session = { on(e: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void; inject(b: Buffer): void; close(): void; session: { dispatch(a: Buffer, b: Buffer): number }; buf: Buffer; header: Buffer };
 const s = pcap.createSession('eth0', { filter: 'arp and arp[6:2] = 2', promiscuous: false, buffer_timeout: 0, buffer_size: 64 * 1024 * 1024 }) as unknown as Session;
-const seen = new Set<number>();
+let replies = 0;
 s.on('packet', (p) => {
   const e = decodeEthernet(p.buf.subarray(0, p.header.readUInt32LE(8)));
   if (!e.ok || e.value.etherType !== ETHERTYPE_ARP) return;
   const a = decodeArp(e.value.payload);
-  // Each request carries its sequence number as the sender IP 198.51.100.0 + n (inside our namespaces only).
-  if (a.ok && a.value.operation === ARP_REPLY && a.value.senderIP === targetIP) seen.add(a.value.targetIP - 0xc6336400);
+  if (a.ok && a.value.operation === ARP_REPLY && a.value.senderIP === targetIP) replies++;
 });
-const frame = (n: number): Buffer => Buffer.from(encodeEthernet({
+const frame = (): Buffer => Buffer.from(encodeEthernet({
   dst: BROADCAST, src: mac, etherType: ETHERTYPE_ARP,
-  payload: encodeArp({ operation: ARP_REQUEST, senderMac: mac, senderIP: 0xc6336400 + (n % 65536), targetMac: ZERO_MAC, targetIP }),
+  // One sender address: distinct ones would fill the kernel's neighbour table (gc_thresh3).
+  payload: encodeArp({ operation: ARP_REQUEST, senderMac: mac, senderIP: SENDER, targetMac: ZERO_MAC, targetIP }),
 }));
 const t0 = performance.now();
 let sent = 0;
 while (sent < count) {
   const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-  for (; sent < due; sent++) s.inject(frame(sent));
+  for (; sent < due; sent++) s.inject(frame());
   await new Promise((r) => setImmediate(r));
 }
 const elapsed = (performance.now() - t0) / 1000;
 await new Promise((r) => setTimeout(r, 500));
 s.close();
 s.session.dispatch(s.buf, s.header);
-console.log(JSON.stringify({ sent, answered: Math.min(seen.size, sent), seconds: elapsed, distinct: count > 65536 ? 'wraps' : 'exact' }));
+console.log(JSON.stringify({ sent, answered: replies, seconds: elapsed }));
+process.exit(0); // bounded: do not wait on any handle libpcap may still hold

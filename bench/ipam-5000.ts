@@ -81,7 +81,7 @@ async function withController(cp: ControlPlane, http: KubeHttp, count: number): 
     apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name: 'bench' },
     spec: { blocks: [{ cidr: '2001:db8::/64' }, { cidr: '198.51.96.0/19' }], serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': ns } } },
   });
-  const ctl = startLanlb(['controller', '--kubeconfig', cp.writeKubeconfig(), '--health-addr', '0', '--metrics-addr', '0', '--log-level', 'warn']);
+  const ctl = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', cp.writeKubeconfig(), '--health-addr', '0', '--metrics-addr', '0', '--log-level', 'warn']);
   try {
     await new Promise((r) => setTimeout(r, 4_000)); // start-up and leadership, outside the timed part
     const stop = new AbortController();

@@ -52,7 +52,7 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
     const nodeKc = join(cp.dataDir, 'kc-node');
     writeFileSync(nodeKc, kc.exportConfig());
     const startController = () => {
-      const c = spawn(process.execPath, [...nodeEntry('src/cli/entry.ts'), 'controller', '--kubeconfig', kubeconfig, '--health-addr', '0', '--metrics-addr', '0', '--log-level', 'warn'], { stdio: 'ignore' });
+      const c = spawn(process.execPath, [...nodeEntry('src/cli/entry.ts'), 'controller', '--webhook-addr', '0', '--kubeconfig', kubeconfig, '--health-addr', '0', '--metrics-addr', '0', '--log-level', 'warn'], { stdio: 'ignore' });
       trackChild(c);
       return c;
     };
@@ -98,8 +98,10 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
         children.push(controller);
       }
       for (let i = have; i < total; i++) {
-        await http.post('/api/v1/namespaces/bulk/services', { metadata: { name: `s${i}` }, spec: { type: 'LoadBalancer', ipFamilyPolicy: 'SingleStack', ports: [{ port: 80, targetPort: 80 }] }, ...{} }).catch(() => undefined);
-        await http.patch(`/api/v1/namespaces/bulk/services/s${i}`, { metadata: { annotations: { 'lanlb.io/ips': `2001:db8::${(i + 1).toString(16)}` } } });
+        await http.post('/api/v1/namespaces/bulk/services', {
+          metadata: { name: `s${i}`, annotations: { 'lanlb.io/ips': `2001:db8::${(i + 1).toString(16)}` } },
+          spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] },
+        });
       }
       await until(async () => {
         const l = await http.get<{ items: Array<{ metadata: { name: string }; spec: { holderIdentity?: string } }> }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases');

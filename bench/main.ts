@@ -21,7 +21,11 @@ const chosen = Object.keys(suites).filter((k) => !values.only || values.only.inc
 const rows: Array<Row & { suite: string }> = [];
 for (const name of chosen) {
   console.error(`bench: ${name} ...`);
-  for (const row of await (suites[name] as () => Promise<Row[]>)()) rows.push({ suite: name, ...row });
+  try {
+    for (const row of await (suites[name] as () => Promise<Row[]>)()) rows.push({ suite: name, ...row });
+  } catch (err) {
+    rows.push({ suite: name, name: 'failed', value: String((err as Error).message).split('\n')[0] ?? '', baseline: '-', ratio: '-' });
+  }
 }
 const table = [
   '| suite | measurement | value | baseline (same run) | ratio | target |',

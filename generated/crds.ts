@@ -276,8 +276,272 @@ export const customResourceDefinitions = [
               }
             }
           }
+        },
+        {
+          "name": "v1alpha1",
+          "served": true,
+          "storage": false,
+          "subresources": {
+            "status": {}
+          },
+          "additionalPrinterColumns": [
+            {
+              "name": "Services",
+              "type": "integer",
+              "description": "Services the policy selects that have addresses to announce.",
+              "jsonPath": ".status.selectedServices"
+            },
+            {
+              "name": "Nodes",
+              "type": "integer",
+              "description": "Nodes the policy's nodeSelector matches.",
+              "jsonPath": ".status.selectedNodes"
+            },
+            {
+              "name": "Ready",
+              "type": "string",
+              "description": "The policy is valid (selectors parse, interface expressions compile).",
+              "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"
+            },
+            {
+              "name": "Age",
+              "type": "date",
+              "jsonPath": ".metadata.creationTimestamp"
+            }
+          ],
+          "schema": {
+            "openAPIV3Schema": {
+              "type": "object",
+              "description": "L2AnnouncementPolicy chooses which nodes answer ARP and Neighbor Solicitation for which Services' addresses, on which interfaces. For each selected Service one eligible node, the holder of the Lease lanlb-l2-<namespace>-<name>, answers.",
+              "properties": {
+                "apiVersion": {
+                  "type": "string",
+                  "description": "APIVersion defines the versioned schema of this representation of an object."
+                },
+                "kind": {
+                  "type": "string",
+                  "description": "Kind is a string value representing the REST resource this object represents."
+                },
+                "metadata": {
+                  "type": "object"
+                },
+                "spec": {
+                  "type": "object",
+                  "description": "Spec is the desired announcement.",
+                  "properties": {
+                    "serviceSelector": {
+                      "type": "object",
+                      "description": "Selects the Services to announce; absent selects every Service. Besides Service labels it matches the virtual labels io.kubernetes.service.namespace and io.kubernetes.service.name.",
+                      "properties": {
+                        "matchLabels": {
+                          "type": "object",
+                          "description": "Label key/value pairs that must all match.",
+                          "additionalProperties": {
+                            "type": "string"
+                          }
+                        },
+                        "matchExpressions": {
+                          "type": "array",
+                          "description": "Label requirements that must all match.",
+                          "items": {
+                            "type": "object",
+                            "description": "A label requirement.",
+                            "required": [
+                              "key",
+                              "operator"
+                            ],
+                            "properties": {
+                              "key": {
+                                "type": "string",
+                                "description": "The label key the requirement applies to."
+                              },
+                              "operator": {
+                                "type": "string",
+                                "description": "How the key relates to the values.",
+                                "enum": [
+                                  "In",
+                                  "NotIn",
+                                  "Exists",
+                                  "DoesNotExist"
+                                ]
+                              },
+                              "values": {
+                                "type": "array",
+                                "description": "Values for In and NotIn; empty for Exists and DoesNotExist.",
+                                "items": {
+                                  "type": "string"
+                                }
+                              }
+                            }
+                          }
+                        }
+                      },
+                      "x-kubernetes-map-type": "atomic"
+                    },
+                    "nodeSelector": {
+                      "type": "object",
+                      "description": "Selects the nodes that may announce, by Node labels; absent selects every node.",
+                      "properties": {
+                        "matchLabels": {
+                          "type": "object",
+                          "description": "Label key/value pairs that must all match.",
+                          "additionalProperties": {
+                            "type": "string"
+                          }
+                        },
+                        "matchExpressions": {
+                          "type": "array",
+                          "description": "Label requirements that must all match.",
+                          "items": {
+                            "type": "object",
+                            "description": "A label requirement.",
+                            "required": [
+                              "key",
+                              "operator"
+                            ],
+                            "properties": {
+                              "key": {
+                                "type": "string",
+                                "description": "The label key the requirement applies to."
+                              },
+                              "operator": {
+                                "type": "string",
+                                "description": "How the key relates to the values.",
+                                "enum": [
+                                  "In",
+                                  "NotIn",
+                                  "Exists",
+                                  "DoesNotExist"
+                                ]
+                              },
+                              "values": {
+                                "type": "array",
+                                "description": "Values for In and NotIn; empty for Exists and DoesNotExist.",
+                                "items": {
+                                  "type": "string"
+                                }
+                              }
+                            }
+                          }
+                        }
+                      },
+                      "x-kubernetes-map-type": "atomic"
+                    },
+                    "loadBalancerIPs": {
+                      "type": "boolean",
+                      "default": true,
+                      "description": "Announce the addresses in the Service's status.loadBalancer.ingress."
+                    },
+                    "externalIPs": {
+                      "type": "boolean",
+                      "default": false,
+                      "description": "Also announce the addresses in the Service's spec.externalIPs."
+                    },
+                    "interface": {
+                      "type": "string",
+                      "minLength": 1,
+                      "description": "A regular expression naming the interfaces to answer on (v1beta1: interfaces, a list). Absent answers on every usable interface."
+                    }
+                  }
+                },
+                "status": {
+                  "type": "object",
+                  "description": "Status is what the controller observed, written through the status subresource.",
+                  "properties": {
+                    "observedGeneration": {
+                      "type": "integer",
+                      "format": "int64",
+                      "description": "The metadata.generation this status describes."
+                    },
+                    "selectedNodes": {
+                      "type": "integer",
+                      "format": "int32",
+                      "description": "Nodes that the nodeSelector matches."
+                    },
+                    "selectedServices": {
+                      "type": "integer",
+                      "format": "int32",
+                      "description": "Services that the serviceSelector matches and that have addresses to announce."
+                    },
+                    "conditions": {
+                      "type": "array",
+                      "description": "Ready: False with a reason for an invalid selector or regular expression.",
+                      "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": [
+                        "type"
+                      ],
+                      "items": {
+                        "type": "object",
+                        "description": "A standard metav1.Condition.",
+                        "required": [
+                          "type",
+                          "status",
+                          "lastTransitionTime",
+                          "reason",
+                          "message"
+                        ],
+                        "properties": {
+                          "type": {
+                            "type": "string",
+                            "description": "Condition type, such as Ready or Conflicting.",
+                            "maxLength": 316
+                          },
+                          "status": {
+                            "type": "string",
+                            "description": "True, False or Unknown.",
+                            "enum": [
+                              "True",
+                              "False",
+                              "Unknown"
+                            ]
+                          },
+                          "observedGeneration": {
+                            "type": "integer",
+                            "format": "int64",
+                            "description": "The metadata.generation the condition was set for."
+                          },
+                          "lastTransitionTime": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When the status last changed."
+                          },
+                          "reason": {
+                            "type": "string",
+                            "description": "A CamelCase reason for the condition's last transition.",
+                            "maxLength": 1024
+                          },
+                          "message": {
+                            "type": "string",
+                            "description": "A human-readable message about the transition.",
+                            "maxLength": 32768
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "deprecated": true,
+          "deprecationWarning": "lanlb.io/v1alpha1 L2AnnouncementPolicy is deprecated; use lanlb.io/v1beta1 (spec.interface became spec.interfaces)"
         }
-      ]
+      ],
+      "conversion": {
+        "strategy": "Webhook",
+        "webhook": {
+          "conversionReviewVersions": [
+            "v1"
+          ],
+          "clientConfig": {
+            "service": {
+              "name": "lanlb-webhook",
+              "namespace": "lanlb-system",
+              "path": "/convert"
+            }
+          }
+        }
+      }
     }
   },
   {
@@ -575,8 +839,257 @@ export const customResourceDefinitions = [
               }
             }
           }
+        },
+        {
+          "name": "v1alpha1",
+          "served": true,
+          "storage": false,
+          "subresources": {
+            "status": {}
+          },
+          "additionalPrinterColumns": [
+            {
+              "name": "Disabled",
+              "type": "boolean",
+              "description": "The pool makes no new allocations (existing ones are kept).",
+              "jsonPath": ".spec.disabled"
+            },
+            {
+              "name": "Conflicting",
+              "type": "string",
+              "description": "A block overlaps a block of an older pool; the pool allocates nothing.",
+              "jsonPath": ".status.conditions[?(@.type==\"Conflicting\")].status"
+            },
+            {
+              "name": "IPs Available",
+              "type": "string",
+              "description": "Addresses that can still be handed out (decimal).",
+              "jsonPath": ".status.available"
+            },
+            {
+              "name": "Age",
+              "type": "date",
+              "jsonPath": ".metadata.creationTimestamp"
+            },
+            {
+              "name": "Used",
+              "type": "string",
+              "priority": 1,
+              "description": "Addresses handed out (decimal).",
+              "jsonPath": ".status.used"
+            },
+            {
+              "name": "Total",
+              "type": "string",
+              "priority": 1,
+              "description": "Addresses the pool's blocks hold, less excluded first/last addresses (decimal).",
+              "jsonPath": ".status.total"
+            }
+          ],
+          "schema": {
+            "openAPIV3Schema": {
+              "type": "object",
+              "description": "LoadBalancerIPPool is a set of addresses that lanlb hands out to Services of type LoadBalancer. When blocks of two pools overlap, the newer pool is marked Conflicting and allocates nothing.",
+              "required": [
+                "spec"
+              ],
+              "properties": {
+                "apiVersion": {
+                  "type": "string",
+                  "description": "APIVersion defines the versioned schema of this representation of an object."
+                },
+                "kind": {
+                  "type": "string",
+                  "description": "Kind is a string value representing the REST resource this object represents."
+                },
+                "metadata": {
+                  "type": "object"
+                },
+                "spec": {
+                  "type": "object",
+                  "description": "Spec is the desired pool.",
+                  "required": [
+                    "cidrs"
+                  ],
+                  "properties": {
+                    "cidrs": {
+                      "type": "array",
+                      "minItems": 1,
+                      "description": "Address blocks of the pool as CIDRs (v1beta1 calls them blocks and adds start/stop ranges).",
+                      "items": {
+                        "type": "object",
+                        "required": [
+                          "cidr"
+                        ],
+                        "description": "One CIDR block.",
+                        "properties": {
+                          "cidr": {
+                            "type": "string",
+                            "format": "cidr",
+                            "description": "An IPv4 or IPv6 CIDR, such as 192.0.2.0/28 or 2001:db8::/120."
+                          }
+                        }
+                      }
+                    },
+                    "serviceSelector": {
+                      "type": "object",
+                      "description": "Selects the Services that may get addresses from this pool; absent selects every LoadBalancer Service. Besides Service labels it matches the virtual labels io.kubernetes.service.namespace and io.kubernetes.service.name.",
+                      "properties": {
+                        "matchLabels": {
+                          "type": "object",
+                          "description": "Label key/value pairs that must all match.",
+                          "additionalProperties": {
+                            "type": "string"
+                          }
+                        },
+                        "matchExpressions": {
+                          "type": "array",
+                          "description": "Label requirements that must all match.",
+                          "items": {
+                            "type": "object",
+                            "description": "A label requirement.",
+                            "required": [
+                              "key",
+                              "operator"
+                            ],
+                            "properties": {
+                              "key": {
+                                "type": "string",
+                                "description": "The label key the requirement applies to."
+                              },
+                              "operator": {
+                                "type": "string",
+                                "description": "How the key relates to the values.",
+                                "enum": [
+                                  "In",
+                                  "NotIn",
+                                  "Exists",
+                                  "DoesNotExist"
+                                ]
+                              },
+                              "values": {
+                                "type": "array",
+                                "description": "Values for In and NotIn; empty for Exists and DoesNotExist.",
+                                "items": {
+                                  "type": "string"
+                                }
+                              }
+                            }
+                          }
+                        }
+                      },
+                      "x-kubernetes-map-type": "atomic"
+                    },
+                    "disabled": {
+                      "type": "boolean",
+                      "default": false,
+                      "description": "A disabled pool keeps the allocations it has and makes no new ones."
+                    }
+                  }
+                },
+                "status": {
+                  "type": "object",
+                  "description": "Status is what the controller observed, written through the status subresource.",
+                  "properties": {
+                    "observedGeneration": {
+                      "type": "integer",
+                      "format": "int64",
+                      "description": "The metadata.generation this status describes."
+                    },
+                    "total": {
+                      "type": "string",
+                      "pattern": "^[0-9]+$",
+                      "description": "Addresses the pool can hand out, as a decimal string (an IPv6 /64 has 2^64)."
+                    },
+                    "used": {
+                      "type": "string",
+                      "pattern": "^[0-9]+$",
+                      "description": "Addresses handed out to Services, as a decimal string."
+                    },
+                    "available": {
+                      "type": "string",
+                      "pattern": "^[0-9]+$",
+                      "description": "Addresses still free, as a decimal string; 0 while the pool is disabled or conflicting."
+                    },
+                    "conditions": {
+                      "type": "array",
+                      "description": "Ready (valid, enabled, not conflicting) and Conflicting (overlaps an older pool).",
+                      "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": [
+                        "type"
+                      ],
+                      "items": {
+                        "type": "object",
+                        "description": "A standard metav1.Condition.",
+                        "required": [
+                          "type",
+                          "status",
+                          "lastTransitionTime",
+                          "reason",
+                          "message"
+                        ],
+                        "properties": {
+                          "type": {
+                            "type": "string",
+                            "description": "Condition type, such as Ready or Conflicting.",
+                            "maxLength": 316
+                          },
+                          "status": {
+                            "type": "string",
+                            "description": "True, False or Unknown.",
+                            "enum": [
+                              "True",
+                              "False",
+                              "Unknown"
+                            ]
+                          },
+                          "observedGeneration": {
+                            "type": "integer",
+                            "format": "int64",
+                            "description": "The metadata.generation the condition was set for."
+                          },
+                          "lastTransitionTime": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When the status last changed."
+                          },
+                          "reason": {
+                            "type": "string",
+                            "description": "A CamelCase reason for the condition's last transition.",
+                            "maxLength": 1024
+                          },
+                          "message": {
+                            "type": "string",
+                            "description": "A human-readable message about the transition.",
+                            "maxLength": 32768
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "deprecated": true,
+          "deprecationWarning": "lanlb.io/v1alpha1 LoadBalancerIPPool is deprecated; use lanlb.io/v1beta1 (spec.cidrs became spec.blocks)"
         }
-      ]
+      ],
+      "conversion": {
+        "strategy": "Webhook",
+        "webhook": {
+          "conversionReviewVersions": [
+            "v1"
+          ],
+          "clientConfig": {
+            "service": {
+              "name": "lanlb-webhook",
+              "namespace": "lanlb-system",
+              "path": "/convert"
+            }
+          }
+        }
+      }
     }
   }
 ] as const;

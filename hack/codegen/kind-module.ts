@@ -7,10 +7,17 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** "v1alpha1" -> "V1Alpha1", the casing json-schema-to-typescript gives type names. */
+function versionSuffix(version: string): string {
+  return version.replace(/[a-z]+/g, (w) => capitalize(w));
+}
+
 export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFile {
   const file = p.createSourceFile(`${v.name}/${c.singular}.ts`, '', { overwrite: true });
-  const K = c.kind;
-  const gvk = `${K}${capitalize(v.name)}GVK`;
+  // The storage version's types keep the kind's name; other versions carry their version.
+  const K = v.storage ? c.kind : `${c.kind}${versionSuffix(v.name)}`;
+  const listName = v.storage ? c.listKind : `${c.listKind}${versionSuffix(v.name)}`;
+  const gvk = `${c.kind}${capitalize(v.name)}GVK`;
   const apiVersion = `${c.group}/${v.name}`;
   const hasStatus = Boolean((v.schema.properties as Record<string, unknown> | undefined)?.status);
   file.addImportDeclaration({
@@ -34,7 +41,7 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
     declarations: [{
       name: gvk,
       initializer: `${JSON.stringify({
-        group: c.group, version: v.name, kind: K, listKind: c.listKind, plural: c.plural,
+        group: c.group, version: v.name, kind: c.kind, listKind: c.listKind, plural: c.plural,
         singular: c.singular, shortNames: c.shortNames, scope: c.scope, apiVersion,
         storage: v.storage, path: `/apis/${apiVersion}/${c.plural}`,
       }, null, 2)} as const`,
@@ -46,7 +53,7 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
     docs: [`A ${K} as ${apiVersion} serves it.`],
     properties: [
       { name: 'apiVersion', type: `'${apiVersion}'` },
-      { name: 'kind', type: `'${K}'` },
+      { name: 'kind', type: `'${c.kind}'` },
       { name: 'metadata', type: 'V1ObjectMeta' },
       { name: 'spec', type: `${K}Spec` },
       ...(hasStatus ? [{ name: 'status', type: `${K}Status`, hasQuestionToken: true }] : []),
@@ -54,7 +61,7 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
   });
   file.addInterface({
     isExported: true,
-    name: c.listKind,
+    name: listName,
     properties: [
       { name: 'apiVersion', type: `'${apiVersion}'` },
       { name: 'kind', type: `'${c.listKind}'` },
@@ -65,27 +72,26 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
   file.addFunction({
     isExported: true,
     name: `is${K}`,
-    docs: [`True when the object says it is a ${apiVersion} ${K} and has a metadata and a spec object.`],
+    docs: [`True when the object says it is a ${apiVersion} ${c.kind} and has a metadata and a spec object.`],
     parameters: [{ name: 'o', type: 'unknown' }],
     returnType: `o is ${K}`,
     statements: [
       `if (typeof o !== 'object' || o === null) return false;`,
       `const r = o as Record<string, unknown>;`,
-      `return r.apiVersion === '${apiVersion}' && r.kind === '${K}' &&`,
+      `return r.apiVersion === '${apiVersion}' && r.kind === '${c.kind}' &&`,
       `  typeof r.metadata === 'object' && r.metadata !== null &&`,
       `  typeof r.spec === 'object' && r.spec !== null;`,
     ],
   });
-  emitClient(file, c, v, gvk, hasStatus);
+  emitClient(file, c, v, gvk, hasStatus, K, listName);
   return file;
 }
 
-function emitClient(file: SourceFile, c: CrdKind, v: CrdVersion, gvk: string, hasStatus: boolean): void {
-  const K = c.kind;
+function emitClient(file: SourceFile, c: CrdKind, v: CrdVersion, gvk: string, hasStatus: boolean, K: string, listName: string): void {
   const ids = '...this.ids';
   const cls = file.addClass({
     isExported: true,
-    name: `${K}${capitalize(v.name)}Client`,
+    name: `${c.kind}${capitalize(v.name)}Client`,
     docs: [`Typed access to ${c.group}/${v.name} ${c.plural}; list and watch share \`path\`.`],
     ctors: [{ parameters: [{ name: 'api', type: 'CustomObjectsApi', isReadonly: true, scope: Scope.Private }] }],
   });
@@ -98,8 +104,8 @@ function emitClient(file: SourceFile, c: CrdKind, v: CrdVersion, gvk: string, ha
   cls.addMethod({
     name: 'list', isAsync: true,
     parameters: [{ name: 'options', type: '{ labelSelector?: string; resourceVersion?: string; limit?: number; _continue?: string }', initializer: '{}' }],
-    returnType: `Promise<${c.listKind}>`,
-    statements: `return (await this.api.listClusterCustomObject({ ${ids}, ...options })) as ${c.listKind};`,
+    returnType: `Promise<${listName}>`,
+    statements: `return (await this.api.listClusterCustomObject({ ${ids}, ...options })) as ${listName};`,
   });
   cls.addMethod({
     name: 'create', isAsync: true,

@@ -26,7 +26,8 @@ async function typesFor(kind: CrdKind, version: CrdVersion): Promise<string> {
   for (const [part, suffix] of [['spec', 'Spec'], ['status', 'Status']] as const) {
     const schema = props[part];
     if (!schema) continue;
-    const ts = await compile(toTypeSchema({ ...schema, title: `${kind.kind}${suffix}` }), `${kind.kind}${suffix}`, {
+    const typeName = `${typeBase(kind, version)}${suffix}`;
+    const ts = await compile(toTypeSchema({ ...schema, title: typeName }), typeName, {
       bannerComment: '',
       additionalProperties: false,
       format: true,
@@ -85,6 +86,16 @@ function emitIndex(p: Project, crds: CrdKind[]): string {
     `export const allKinds = [${registry.join(', ')}] as const;`,
   ]);
   return finish(file);
+}
+
+/** The storage version's types keep the kind's name; other versions carry their version. */
+export function typeBase(kind: CrdKind, version: CrdVersion): string {
+  return version.storage ? kind.kind : `${kind.kind}${versionSuffix(version.name)}`;
+}
+
+/** "v1alpha1" -> "V1Alpha1", the casing json-schema-to-typescript gives type names. */
+export function versionSuffix(version: string): string {
+  return version.replace(/[a-z]+/g, (w) => cap(w));
 }
 
 export function cap(s: string): string {

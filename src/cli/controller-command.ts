@@ -7,6 +7,15 @@ import { runLongRunning } from './long-running.js';
 import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { LeaseElector, validateTimings } from '../runtime/lease-elector.js';
 import { parseDuration } from './duration.js';
+import { parseListenAddr } from '../observability/health-server.js';
+import { WebhookServer } from '../webhook/server.js';
+import { CertManager } from '../webhook/cert-manager.js';
+import { migrateStorage } from '../controller/storage-migration.js';
+
+/** Names the webhook certificate must carry: the Service's DNS names, and any extra hosts. */
+export function webhookHosts(service: string, namespace: string, extra: readonly string[]): string[] {
+  return [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, ...extra];
+}
 import { IpamController } from '../controller/ipam-controller.js';
 import { KubeEventRecorder } from '../controller/events.js';
 import { ControllerMetrics } from '../controller/metrics.js';
@@ -28,6 +37,12 @@ Controller:
   --identity NAME               this replica in the Lease (env POD_NAME; default the hostname)
   --load-balancer-class CLASS   Services of this class, and of none, are ours (default ${DEFAULT_LOAD_BALANCER_CLASS})
   --workers N                   concurrent reconciles (default ${DEFAULT_WORKERS})
+Webhooks (HTTPS; certificate kept in the Secret lanlb-webhook-cert, CA injected, renewed
+30 days before expiry):
+  --webhook-addr ADDR           /convert and /validate (default :9443; 0 disables)
+  --webhook-service NAME        the Service in front of the webhook (default lanlb-webhook)
+  --webhook-host NAME           an extra certificate name, repeatable
+  --webhook-public-url URL      out of cluster: the apiserver calls this URL instead of the Service
 Leader election (client-go's defaults; leaseDuration > renewDeadline > 1.2 x retryPeriod):
   --lease-duration DUR          how long a silent leader keeps the Lease (default 15s)
   --renew-deadline DUR          a leader that cannot renew this long steps down (default 10s)
@@ -40,6 +55,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     options: {
       ...processFlagSpec, identity: { type: 'string' }, 'load-balancer-class': { type: 'string' }, workers: { type: 'string' },
       'lease-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' },
+      'webhook-addr': { type: 'string' }, 'webhook-service': { type: 'string' }, 'webhook-host': { type: 'string', multiple: true }, 'webhook-public-url': { type: 'string' },
     },
   });
   if (values.help) {
@@ -51,6 +67,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const workers = Number(values.workers ?? DEFAULT_WORKERS);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError('--workers must be a positive integer');
   const loadBalancerClass = values['load-balancer-class'] ?? DEFAULT_LOAD_BALANCER_CLASS;
+  const webhookAddr = parseListenAddr(values['webhook-addr'] ?? ':9443');
   const timings = {
     leaseDurationMs: parseDuration(values['lease-duration'] ?? '15s', '--lease-duration'),
     renewDeadlineMs: parseDuration(values['renew-deadline'] ?? '10s', '--renew-deadline'),
@@ -74,6 +91,8 @@ export async function controllerCommand(argv: string[]): Promise<number> {
         log.info('leading', { identity });
         metrics.isLeader.set(1);
         leading = controller.lead(signal).catch((err: unknown) => log.error('controller stopped', { error: err }));
+        // After a CRD version upgrade: rewrite objects still stored in an old version.
+        migrateStorage(http, log).catch((err: unknown) => log.warn('storage migration failed; will retry on next leadership', { error: err }));
       },
       onStoppedLeading: async () => {
         await leading;
@@ -84,13 +103,28 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       onNewLeader: (leader) => log.info('leader', { leader }),
       onError: (err) => log.warn('lease', { error: err }),
     });
+    const webhook = webhookAddr ? new WebhookServer(log) : undefined;
+    const certs = new CertManager({ http, log, namespace: flags.namespace, hosts: webhookHosts(values['webhook-service'] ?? 'lanlb-webhook', flags.namespace, values['webhook-host'] ?? []), publicUrl: values['webhook-public-url'] });
+    const refreshCertificate = async (): Promise<void> => {
+      const bundle = await certs.ensure();
+      webhook?.useCertificate(bundle.cert, bundle.key);
+      await certs.inject(bundle.caCert);
+    };
     return {
       ready: () => controller.synced,
       async run(signal) {
+        if (webhook && webhookAddr) {
+          await refreshCertificate();
+          log.info('webhook serving', { address: await webhook.listen(webhookAddr.host, webhookAddr.port) });
+        }
+        const rotation = setInterval(() => void refreshCertificate().catch((err: unknown) => log.warn('webhook certificate', { error: err })), 12 * 3600 * 1000);
+        rotation.unref();
         const caches = await controller.startCaches(signal);
         log.info('caches synced');
         await elector.run(signal);
         await caches.done;
+        clearInterval(rotation);
+        await webhook?.close();
       },
     };
   });

@@ -30,7 +30,7 @@ Serving:
   --log-level LEVEL     debug, info, warn or error (default info); logs are JSON lines on stderr`;
 
 export function readProcessFlags(
-  values: Record<string, string | boolean | undefined>,
+  values: Record<string, string | boolean | string[] | undefined>,
   defaults: { healthAddr: string; metricsAddr: string },
   env: NodeJS.ProcessEnv = process.env,
 ): ProcessFlags {

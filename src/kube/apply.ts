@@ -12,6 +12,7 @@ interface Manifest {
 const plural: Record<string, string> = {
   Namespace: 'namespaces', Service: 'services', Node: 'nodes',
   LoadBalancerIPPool: 'loadbalancerippools', L2AnnouncementPolicy: 'l2announcementpolicies',
+  ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
 };
 const namespaced = new Set(['Service']);
 

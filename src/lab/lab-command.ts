@@ -12,6 +12,7 @@ import { ControlPlane, apiserverBinary } from '../devcluster/control-plane.js';
 import { NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.js';
 import { trackChild, stopProcess } from '../devcluster/child-process.js';
 import { KubeHttp } from '../kube/http.js';
+import { freePort } from '../devcluster/free-port.js';
 import { installCrds } from '../kube/crd-install.js';
 import { createFromYaml } from '../kube/apply.js';
 
@@ -94,7 +95,11 @@ export async function labCommand(argv: string[]): Promise<number> {
     for (const n of lab.nodes) await http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
     const logs = join(cp.dataDir, 'logs');
     await execFileP('mkdir', ['-p', logs]);
-    const controller = spawn(process.execPath, [...nodeEntry('src/cli/entry.ts'), 'controller', '--kubeconfig', kubeconfig, '--health-addr', '0', '--metrics-addr', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The webhooks run for real: the apiserver validates and converts through them.
+    const webhookPort = await freePort();
+    await createFromYaml(http, readFileSync(join(root, 'config', 'webhook', 'validating-webhook.yaml'), 'utf8'));
+    const controller = spawn(process.execPath, [...nodeEntry('src/cli/entry.ts'), 'controller', '--kubeconfig', kubeconfig, '--health-addr', '0', '--metrics-addr', '0',
+      '--webhook-addr', `127.0.0.1:${webhookPort}`, '--webhook-host', '127.0.0.1', '--webhook-public-url', `https://127.0.0.1:${webhookPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     trackChild(controller);
     children.push(controller);
     const nodeKc = nodeKubeconfig(cp);

@@ -18,9 +18,9 @@ describe('lanlb processes', () => {
   it('controller: health, readiness and metrics; one leader among two replicas; SIGTERM releases and exits 0', async () => {
     await c.http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
     const ports = await Promise.all([freePort(), freePort(), freePort()]);
-    const r1 = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--identity', 'r1',
+    const r1 = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--identity', 'r1',
       '--health-addr', `127.0.0.1:${ports[0]}`, '--metrics-addr', `127.0.0.1:${ports[1]}`]);
-    const r2 = startLanlb(['controller', '--identity', 'r2', '--health-addr', `127.0.0.1:${ports[2]}`, '--metrics-addr', '0'], { KUBECONFIG: c.kubeconfigPath });
+    const r2 = startLanlb(['controller', '--webhook-addr', '0', '--identity', 'r2', '--health-addr', `127.0.0.1:${ports[2]}`, '--metrics-addr', '0'], { KUBECONFIG: c.kubeconfigPath });
     try {
       await r1.waitForLog('serving');
       await r2.waitForLog('serving');
@@ -64,7 +64,7 @@ describe('lanlb processes', () => {
   });
 
   it('a wrong kubeconfig is a clear error, not a crash', async () => {
-    const p = startLanlb(['controller', '--kubeconfig', '/nonexistent/kubeconfig', '--health-addr', '0', '--metrics-addr', '0']);
+    const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', '/nonexistent/kubeconfig', '--health-addr', '0', '--metrics-addr', '0']);
     assert.equal(await new Promise((r) => p.child.once('exit', r)), 1);
     assert.match(p.lines.join('\n'), /kubeconfig \/nonexistent\/kubeconfig does not exist/);
     assert.doesNotMatch(p.lines.join('\n'), /at .*\.ts:\d+/, 'no stack trace');

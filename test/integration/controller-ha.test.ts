@@ -12,7 +12,7 @@ describe('lanlb controller: replicas, policies, metrics', () => {
   const procs: LanlbProcess[] = [];
   const fast = ['--lease-duration', '2s', '--renew-deadline', '1500ms', '--retry-period', '250ms'];
   const start = (identity: string, metricsPort = '0') => {
-    const p = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--identity', identity, '--health-addr', '0', '--metrics-addr', metricsPort, ...fast]);
+    const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--identity', identity, '--health-addr', '0', '--metrics-addr', metricsPort, ...fast]);
     procs.push(p);
     return p;
   };
@@ -73,7 +73,7 @@ describe('lanlb controller: replicas, policies, metrics', () => {
   });
 
   it('rejects invalid lease timings as a usage error', async () => {
-    const p = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--lease-duration', '1s', '--renew-deadline', '2s']);
+    const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--lease-duration', '1s', '--renew-deadline', '2s']);
     assert.equal(await new Promise((r) => p.child.once('exit', r)), 2);
     assert.match(p.lines.join('\n'), /leaseDuration must be greater than renewDeadline/);
   });

@@ -9,7 +9,7 @@ import { createPool, createService, ensureNamespace, eventsFor, getService, ips,
 describe('lanlb controller: IPAM', () => {
   const c = useCluster({ crds: true });
   let controller: LanlbProcess;
-  const start = (identity = 'c1') => startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--identity', identity, '--health-addr', '0', '--metrics-addr', '0']);
+  const start = (identity = 'c1') => startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--identity', identity, '--health-addr', '0', '--metrics-addr', '0']);
 
   before(async () => {
     await ensureNamespace(c.http, 'lanlb-system');

@@ -60,7 +60,7 @@ describe('L2 announcement on real frames', () => {
     await lab.create();
     await ensureNamespace(c.http, 'lanlb-system');
     for (const n of lab.nodes) await c.http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
-    controller = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0']);
+    controller = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0']);
     await controller.waitForLog('leading', 20_000);
     await createPool(c.http, 'lan', { blocks: [{ start: VIP4, stop: '192.0.2.210' }, { start: VIP6, stop: '2001:db8::210' }], serviceSelector: nsSelector('web') });
     await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {

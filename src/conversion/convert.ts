@@ -1,0 +1,94 @@
+// Conversion between lanlb.io v1alpha1 and v1beta1, for the CRD conversion webhook (pure).
+// v1alpha1 -> v1beta1: a pool's spec.cidrs became spec.blocks (adding start/stop ranges and
+// allowFirstLastIPs); a policy's spec.interface (one expression) became spec.interfaces.
+// Converting down keeps what v1alpha1 cannot say in the annotation lanlb.io/v1beta1-spec, and
+// converting up restores it, so a round trip loses nothing.
+
+export const PRESERVED_ANNOTATION = 'lanlb.io/v1beta1-spec';
+export const V1ALPHA1 = 'lanlb.io/v1alpha1';
+export const V1BETA1 = 'lanlb.io/v1beta1';
+
+type Json = Record<string, unknown>;
+interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata?: Json & { annotations?: Record<string, string> };
+  spec?: Json;
+  status?: unknown;
+}
+
+export type ConversionResult = { ok: true; object: KubeObject } | { ok: false; message: string };
+
+function withAnnotation(o: KubeObject, value: Json | undefined): KubeObject['metadata'] {
+  const annotations = { ...(o.metadata?.annotations ?? {}) };
+  delete annotations[PRESERVED_ANNOTATION];
+  if (value && Object.keys(value).length) annotations[PRESERVED_ANNOTATION] = JSON.stringify(value);
+  const meta = { ...(o.metadata ?? {}) } as NonNullable<KubeObject['metadata']>;
+  if (Object.keys(annotations).length) meta.annotations = annotations;
+  else delete meta.annotations;
+  return meta;
+}
+
+function preserved(o: KubeObject): Json {
+  try {
+    const text = o.metadata?.annotations?.[PRESERVED_ANNOTATION];
+    return text ? (JSON.parse(text) as Json) : {};
+  } catch {
+    return {};
+  }
+}
+
+function poolDown(o: KubeObject): KubeObject {
+  const { blocks, allowFirstLastIPs, ...rest } = (o.spec ?? {}) as Json & { blocks?: Json[]; allowFirstLastIPs?: boolean };
+  const cidrs = (blocks ?? []).filter((b) => typeof b.cidr === 'string').map((b) => ({ cidr: b.cidr }));
+  // Ranges are kept with their positions so the block order (which decides allocation order)
+  // survives the round trip.
+  const ranges = (blocks ?? []).flatMap((b, at) => (typeof b.cidr === 'string' ? [] : [{ at, block: b }]));
+  const keep: Json = {};
+  if (ranges.length) keep.ranges = ranges;
+  if (allowFirstLastIPs !== undefined && allowFirstLastIPs !== false) keep.allowFirstLastIPs = allowFirstLastIPs;
+  // v1alpha1 requires at least one CIDR: a pool of ranges only keeps them all in the annotation.
+  return { ...o, apiVersion: V1ALPHA1, metadata: withAnnotation(o, keep), spec: { ...rest, cidrs } };
+}
+
+function poolUp(o: KubeObject): KubeObject {
+  const { cidrs, ...rest } = (o.spec ?? {}) as Json & { cidrs?: Json[] };
+  const keep = preserved(o) as { ranges?: Array<{ at: number; block: Json }>; allowFirstLastIPs?: boolean };
+  const blocks: Json[] = (cidrs ?? []).map((c) => ({ cidr: c.cidr }));
+  for (const r of keep.ranges ?? []) blocks.splice(Math.min(r.at, blocks.length), 0, r.block);
+  const spec: Json = { ...rest, blocks, allowFirstLastIPs: keep.allowFirstLastIPs ?? false };
+  return { ...o, apiVersion: V1BETA1, metadata: withAnnotation(o, undefined), spec };
+}
+
+function policyDown(o: KubeObject): KubeObject {
+  const { interfaces, ...rest } = (o.spec ?? {}) as Json & { interfaces?: string[] };
+  const spec: Json = { ...rest };
+  let keep: Json | undefined;
+  if (interfaces && interfaces.length === 1) spec.interface = interfaces[0];
+  else if (interfaces && interfaces.length > 1) {
+    // One expression that matches when any of them does; the list itself is kept for the way up.
+    spec.interface = interfaces.map((i) => `(?:${i})`).join('|');
+    keep = { interfaces };
+  } else if (interfaces && interfaces.length === 0) keep = { interfaces };
+  return { ...o, apiVersion: V1ALPHA1, metadata: withAnnotation(o, keep), spec };
+}
+
+function policyUp(o: KubeObject): KubeObject {
+  const { interface: single, ...rest } = (o.spec ?? {}) as Json & { interface?: string };
+  const keep = preserved(o) as { interfaces?: string[] };
+  const spec: Json = { ...rest };
+  const joined = keep.interfaces?.map((i) => `(?:${i})`).join('|');
+  // The kept list applies only while the v1alpha1 expression is still the one made from it.
+  if (keep.interfaces && (single === joined || (keep.interfaces.length <= 1 && single === keep.interfaces[0]))) spec.interfaces = keep.interfaces;
+  else if (single !== undefined) spec.interfaces = [single];
+  return { ...o, apiVersion: V1BETA1, metadata: withAnnotation(o, undefined), spec };
+}
+
+export function convert(o: KubeObject, desired: string): ConversionResult {
+  if (o.apiVersion === desired) return { ok: true, object: o };
+  const known = (v: string) => v === V1ALPHA1 || v === V1BETA1;
+  if (!known(o.apiVersion) || !known(desired)) return { ok: false, message: `cannot convert ${o.apiVersion} to ${desired}` };
+  if (o.kind === 'LoadBalancerIPPool') return { ok: true, object: desired === V1BETA1 ? poolUp(o) : poolDown(o) };
+  if (o.kind === 'L2AnnouncementPolicy') return { ok: true, object: desired === V1BETA1 ? policyUp(o) : policyDown(o) };
+  return { ok: false, message: `unknown kind ${o.kind}` };
+}
