@@ -21,9 +21,9 @@ export function metallbBlocks(addresses: unknown, source: string, notes: Migrati
     const text = String(a).trim();
     if (text.includes('/')) out.push({ cidr: text });
     else if (text.includes('-')) {
-      const i = text.indexOf('-', text.includes(':') ? text.lastIndexOf(':') : 0);
-      const [start, stop] = i > 0 ? [text.slice(0, i).trim(), text.slice(i + 1).trim()] : ['', ''];
-      if (start && stop) out.push({ start, stop });
+      // Neither IPv4 nor IPv6 addresses contain '-': it only separates a range.
+      const [start = '', stop = '', extra] = text.split('-').map((t) => t.trim());
+      if (start && stop && extra === undefined) out.push({ start, stop });
       else notes.push({ source, message: `address ${JSON.stringify(text)} is neither a CIDR nor a range` });
     } else out.push({ start: text, stop: text });
   }

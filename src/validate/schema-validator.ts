@@ -32,7 +32,7 @@ export class SchemaValidator {
     const ajv = makeAjv();
     for (const crd of customResourceDefinitions) {
       for (const v of crd.spec.versions) {
-        const schema = JSON.parse(JSON.stringify(v.schema.openAPIV3Schema)) as object;
+        const schema = closeObjects(JSON.parse(JSON.stringify(v.schema.openAPIV3Schema)) as Record<string, unknown>, true);
         this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(schema));
       }
     }
@@ -50,6 +50,22 @@ export class SchemaValidator {
   }
 }
 
+/**
+ * The apiserver silently drops fields a structural schema does not name; for an offline check a
+ * dropped field is a typo to report, so every object with properties gets additionalProperties
+ * false (metadata excepted: ObjectMeta is not spelled out in CRD schemas).
+ */
+function closeObjects(schema: Record<string, unknown>, root = false): Record<string, unknown> {
+  const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
+  if (props) {
+    for (const [name, sub] of Object.entries(props)) if (!(root && name === 'metadata')) closeObjects(sub);
+    if (schema.additionalProperties === undefined) schema.additionalProperties = false;
+  }
+  const items = schema.items as Record<string, unknown> | undefined;
+  if (items && typeof items === 'object') closeObjects(items);
+  return schema;
+}
+
 /** ajv reports every failed branch of oneOf/anyOf; keep what a user can act on. */
 function simplify(errors: ErrorObject[]): SchemaProblem[] {
   const out = new Map<string, SchemaProblem>();
@@ -62,7 +78,7 @@ function simplify(errors: ErrorObject[]): SchemaProblem[] {
     else if (e.keyword === 'format' && path.match(/\.(start|stop)$/)) continue; // reported by the anyOf message
     else if (e.keyword === 'format') message = `must be a valid ${String((e.params as { format?: string }).format)}`;
     else if (e.keyword === 'enum') message = `must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`;
-    else if (e.keyword === 'additionalProperties') message = `has an unknown field ${String((e.params as { additionalProperty?: string }).additionalProperty)}`;
+    else if (e.keyword === 'additionalProperties') message = `has an unknown field ${String((e.params as { additionalProperty?: string }).additionalProperty)} (the apiserver would drop it)`;
     const key = `${path}|${message}`;
     if (!out.has(key)) out.set(key, { path, message });
   }

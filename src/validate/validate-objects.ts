@@ -17,7 +17,7 @@ export function isLanlbObject(o: unknown): o is { apiVersion: string; kind: stri
 }
 
 export function validateObject(o: { apiVersion: string; kind: string; metadata?: { name?: string } }): ObjectProblem[] {
-  const object = `${o.kind}/${o.metadata?.name ?? '(no name)'}`;
+  const object = `${o.kind}/${o.metadata?.name ?? '(unnamed)'}`;
   const problems: SchemaProblem[] = [];
   if (!o.metadata?.name) problems.push({ path: 'metadata.name', message: 'is required' });
   const schema = validator().validate(o.apiVersion, o.kind, o);
