@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { readCrds, type CrdKind, type CrdVersion, type JsonSchema } from './crd-source.js';
 import { toTypeSchema } from './type-schema.js';
 import { emitKindModule } from './kind-module.js';
+import { fieldReference } from './field-reference.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const crdDir = join(root, 'crds');
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
   rmSync(bases, { recursive: true, force: true });
   for (const c of crds) write(join(bases, c.file), `# Copied from crds/${c.file} by \`npm run codegen\`. DO NOT EDIT.\n${readFileSync(join(crdDir, c.file), 'utf8')}`);
   write(join(outDir, 'index.ts'), emitIndex(p, crds));
+  write(join(root, 'docs', 'reference.md'), fieldReference(crds));
   console.log(`generated ${crds.length} kinds into ${outDir}`);
 }
 
