@@ -83,7 +83,8 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     const metrics = new ControllerMetrics(registry);
     const events = new KubeEventRecorder(http, 'lanlb-controller', identity, log);
     const controller = new IpamController({ http, log, events, metrics, loadBalancerClass, workers });
-    events.busy = () => controller.backlog > workers;
+    // Events trail allocations: they wait while reconciles are still streaming in.
+    events.busy = () => controller.backlog > 0 || performance.now() - controller.lastReconcileAt < 250;
     let leading: Promise<void> = Promise.resolve();
     const elector = new LeaseElector({
       store: new KubeLeaseStore(http), namespace: flags.namespace, name: CONTROLLER_LEASE, identity, ...timings,

@@ -73,6 +73,9 @@ export class IpamController {
     return this.queue?.length ?? 0;
   }
 
+  /** When the last reconcile finished (performance.now()), for deferring Events under load. */
+  lastReconcileAt = 0;
+
   get synced(): boolean {
     return [this.services, this.pools, this.policies, this.nodes].every((i) => i.hasSynced);
   }
@@ -90,6 +93,7 @@ export class IpamController {
     const loop = new ReconcileLoop('ipam', queue, (key) => this.reconcile(key), {
       onError: (key, err, retries) => this.o.log.warn('reconcile failed', { key, retries, error: err }),
       onDuration: (_key, s, outcome) => {
+        this.lastReconcileAt = performance.now();
         this.o.metrics.reconcileDuration.observe({ controller: 'ipam', outcome }, s);
         this.o.metrics.queueDepth.set({ controller: 'ipam' }, queue.length);
       },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stopProcess, trackChild } from './child-process.js';
+import { spliceSockets } from './splice-sockets.js';
 
 const execFileP = promisify(execFile);
 export const NODE_API_PORT = 6443;
@@ -114,13 +115,7 @@ export class NetnsLab {
         this.sockets.delete(up);
       };
       c.once('close', forget);
-      c.pipe(up).pipe(c);
-      const close = (): void => {
-        c.destroy();
-        up.destroy();
-      };
-      c.on('error', close);
-      up.on('error', close);
+      spliceSockets(c, up);
     });
     return new Promise((resolve, reject) => {
       this.bridge?.once('error', reject);

@@ -16,13 +16,19 @@ function serial(): string {
   return `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
 }
 
-export function createCA(now = Date.now(), days = 3650): { cert: string; key: string } {
+/** A fresh key pair and an unsigned certificate valid from a minute ago for `days`. */
+function draft(now: number, days: number): { keys: forge.pki.rsa.KeyPair; cert: forge.pki.Certificate } {
   const keys = forge.pki.rsa.generateKeyPair(2048);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(now - 60_000);
+  cert.validity.notBefore = new Date(now - 60_000); // tolerate a little clock skew
   cert.validity.notAfter = new Date(now + days * DAY);
+  return { keys, cert };
+}
+
+export function createCA(now = Date.now(), days = 3650): { cert: string; key: string } {
+  const { keys, cert } = draft(now, days);
   const subject = [{ name: 'commonName', value: 'lanlb-webhook-ca' }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
@@ -34,12 +40,7 @@ export function createCA(now = Date.now(), days = 3650): { cert: string; key: st
 export function createServingCert(ca: { cert: string; key: string }, hosts: readonly string[], now = Date.now(), days = 365): { cert: string; key: string } {
   const caCert = forge.pki.certificateFromPem(ca.cert);
   const caKey = forge.pki.privateKeyFromPem(ca.key);
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(now - 60_000);
-  cert.validity.notAfter = new Date(now + days * DAY);
+  const { keys, cert } = draft(now, days);
   cert.setSubject([{ name: 'commonName', value: hosts[0] ?? 'lanlb-webhook' }]);
   cert.setIssuer(caCert.subject.attributes);
   const altNames = hosts.map((h) => (/^[0-9.]+$|:/.test(h) ? { type: 7, ip: h } : { type: 2, value: h }));

@@ -59,3 +59,28 @@ describe('lanlb CLI', () => {
     assert.match(errors.join('\n'), /unknown command "frobnicate"/);
   });
 });
+
+describe('documented failover and webhook defaults', async () => {
+  const { DEFAULT_ANNOUNCER_TIMINGS } = await import('../../../src/announcer/announcer.js');
+  const { controllerHelp, DEFAULT_WORKERS, webhookHosts } = await import('../../../src/cli/controller-command.js');
+  const { DEFAULT_ANNOUNCE_SCHEDULE } = await import('../../../src/l2/responder/pcap-responder.js');
+
+  it('announcer: heartbeat 2s, renew deadline 1.5s, retry 500ms, stagger 200ms; help says so', () => {
+    assert.deepEqual(DEFAULT_ANNOUNCER_TIMINGS, { heartbeatDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 500, staggerMs: 200 });
+    assert.match(announcerHelp, /default 2s/);
+    assert.match(announcerHelp, /default 1500ms/);
+    assert.match(announcerHelp, /default 500ms/);
+  });
+
+  it('gratuitous ARP / unsolicited NA at once and after 0.5, 1.5 and 3 s', () => {
+    assert.deepEqual(DEFAULT_ANNOUNCE_SCHEDULE, [0, 500, 1_500, 3_000]);
+  });
+
+  it('controller: 16 workers, webhook on :9443, lease 15s/10s/2s; help says so', () => {
+    assert.equal(DEFAULT_WORKERS, 16);
+    assert.match(controllerHelp, /default 16/);
+    assert.match(controllerHelp, /default :9443; 0 disables/);
+    assert.match(controllerHelp, /default 15s/);
+    assert.deepEqual(webhookHosts('lanlb-webhook', 'lanlb-system', []), ['lanlb-webhook.lanlb-system.svc', 'lanlb-webhook.lanlb-system.svc.cluster.local']);
+  });
+});
