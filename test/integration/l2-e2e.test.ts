@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
-import { createPool, createService, ensureNamespace, nsSelector } from '../helpers/k8s-objects.js';
+import { createPool, createService, ensureNamespace, getService, ips, nsSelector } from '../helpers/k8s-objects.js';
 import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
 import type { ChildProcess } from 'node:child_process';
 
@@ -126,6 +126,18 @@ describe('L2 announcement on real frames', () => {
     const took = performance.now() - t0;
     assert.ok(took < 1_000, `takeover after SIGTERM took ${took.toFixed(0)} ms (goal 0.5 s plus process exit)`);
     startAnnouncer(current);
+  });
+
+  it('a policy whose interfaces match none of the node\'s interfaces gets no answer', async () => {
+    await createPool(c.http, 'bond', { blocks: [{ start: '192.0.2.220', stop: '192.0.2.220' }], serviceSelector: nsSelector('bond') });
+    await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
+      apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'bond' },
+      spec: { serviceSelector: nsSelector('bond'), interfaces: ['^bond[0-9]+$'] },
+    });
+    await createService(c.http, 'bond', 'svc');
+    await eventually(async () => ips(await getService(c.http, 'bond', 'svc'))[0], 10_000, 'address');
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.deepEqual(await lab.arpAnswers('192.0.2.220', 2, 1), [], 'no node has a bond interface');
   });
 
   it('deleting the policy stops every answer', async () => {
