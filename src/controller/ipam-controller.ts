@@ -53,10 +53,14 @@ export class IpamController {
     this.nodes = new Informer<Node>(o.http, { path: '/api/v1/nodes', onError: onError('nodes') });
     const svc = (s: Service): void => this.onServiceChange(serviceKey(s));
     this.services.addHandler({ add: svc, update: svc, delete: svc });
+    // Our own status writes come back as updates with the same generation: reacting to them
+    // would rebuild every pool and write status again, in a loop, while allocations change.
+    const specChanged = (o: { metadata?: { generation?: number } }, old: { metadata?: { generation?: number } }): boolean =>
+      o.metadata?.generation === undefined || o.metadata.generation !== old.metadata?.generation;
     const pools = (): void => this.queue?.add(POOLS);
-    this.pools.addHandler({ add: pools, update: pools, delete: pools });
+    this.pools.addHandler({ add: pools, update: (o, old) => specChanged(o, old) && pools(), delete: pools });
     const policies = (): void => this.queue?.add(POLICIES);
-    this.policies.addHandler({ add: policies, update: policies, delete: policies });
+    this.policies.addHandler({ add: policies, update: (o, old) => specChanged(o, old) && policies(), delete: policies });
     this.nodes.addHandler({ add: policies, update: policies, delete: policies });
   }
 
