@@ -16,6 +16,9 @@ have tcpdump || need+=(tcpdump)
 have ip || need+=(iproute2)
 have kubectl || need+=(kubernetes-client)
 have python3 || need+=(python3)
+# Argo CD runs health checks in gopher-lua (Lua 5.1): the tests run config/argocd's scripts on it.
+have lua5.1 || need+=(lua5.1)
+[[ -f /usr/lib/x86_64-linux-gnu/lua/5.1/cjson.so || -f /usr/share/lua/5.1/cjson.lua ]] || need+=(lua-cjson)
 
 SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO="sudo"

@@ -105,6 +105,12 @@ export async function labCommand(argv: string[]): Promise<number> {
     const nodeKc = nodeKubeconfig(cp);
     const announcers = new Map(lab.nodes.map((n) => [n.name, lab?.spawnIn(n.netns, process.execPath, [...nodeEntry('src/cli/entry.ts'), 'announcer', '--node-name', n.name, '--kubeconfig', nodeKc, '--health-addr', '0', '--metrics-addr', '0'])]));
     say(`started the controller and announcers on ${lab.nodes.map((n) => `${n.name} (${n.mac})`).join(', ')}`);
+    // The validating webhook refuses everything until the controller has pointed it at itself.
+    await waitFor(async () => {
+      const vwc = await http.get<{ webhooks?: Array<{ clientConfig?: { url?: string; caBundle?: string } }> }>('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/lanlb-validating-webhook');
+      const cc = vwc.webhooks?.[0]?.clientConfig;
+      return cc?.url && cc.caBundle ? true : undefined;
+    }, 60_000);
     const created = await createFromYaml(http, readFileSync(join(root, 'config', 'samples', 'lab.yaml'), 'utf8'));
     say(`applied config/samples/lab.yaml: ${created.join(', ')}`);
     const holder = await waitFor(async () => {

@@ -140,6 +140,12 @@ describe('L2 announcement on real frames', () => {
     assert.deepEqual(await lab.arpAnswers('192.0.2.220', 2, 1), [], 'no node has a bond interface');
   });
 
+  it('deleting a Service stops the answers for its address', async () => {
+    assert.ok(await lab.ndpAnswer(VIP6), 'answered before');
+    await c.http.delete('/api/v1/namespaces/web/services/web6');
+    await eventually(async () => ((await lab.ndpAnswer(VIP6)) === undefined ? true : undefined), 10_000, 'silence for the deleted Service');
+  });
+
   it('deleting the policy stops every answer', async () => {
     await c.http.delete('/apis/lanlb.io/v1beta1/l2announcementpolicies/web');
     await eventually(async () => (await lab.arpAnswers(VIP4, 1, 1)).length === 0 || undefined, 10_000, 'silence');
