@@ -98,20 +98,37 @@ async function withController(cp: ControlPlane, http: KubeHttp, count: number): 
   }
 }
 
-export async function services5000(count = 5000): Promise<Row[]> {
+/** A fresh control plane with lanlb's CRDs for one measurement, removed afterwards. */
+async function onFreshCluster<T>(fn: (cp: ControlPlane, http: KubeHttp) => Promise<T>): Promise<T> {
   const cp = new ControlPlane();
   await cp.start();
   const http = new KubeHttp(cp.kubeConfig());
   try {
     await installCrds(http);
-    const floorMs = await floor(http, count);
-    const ctl = await withController(cp, http, count);
-    return [
-      { name: `${count} LoadBalancer Services: created -> all addressed`, value: `${(ctl.ms / 1000).toFixed(1)} s`, baseline: `${(floorMs / 1000).toFixed(1)} s (plain client, status patches only)`, ratio: (ctl.ms / floorMs).toFixed(2), target: '<= 1.25' },
-      { name: `controller RSS with ${count} Services`, value: `${ctl.rssMiB.toFixed(0)} MiB`, baseline: '-', ratio: '-' },
-    ];
+    return await fn(cp, http);
   } finally {
     http.close();
     await cp.stop();
   }
+}
+
+/**
+ * Each measurement runs on its own fresh apiserver and etcd (a second run on the same one would
+ * find the first run's Services there), alternating floor and controller, and the best of each
+ * counts: on a shared 2-core machine the slower runs measure noise, not the code.
+ */
+export async function services5000(count = 5000, rounds = 2): Promise<Row[]> {
+  const floors: number[] = [];
+  const runs: Array<{ ms: number; rssMiB: number }> = [];
+  for (let r = 0; r < rounds; r++) {
+    floors.push(await onFreshCluster((_cp, http) => floor(http, count)));
+    runs.push(await onFreshCluster((cp, http) => withController(cp, http, count)));
+  }
+  const floorMs = Math.min(...floors);
+  const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const all = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join(', ');
+  return [
+    { name: `${count} LoadBalancer Services: created -> all addressed (best of ${rounds}; runs ${all(runs.map((x) => x.ms))} s)`, value: `${(best.ms / 1000).toFixed(1)} s`, baseline: `${(floorMs / 1000).toFixed(1)} s (plain client, status patches only; runs ${all(floors)} s)`, ratio: (best.ms / floorMs).toFixed(2), target: '<= 1.25' },
+    { name: `controller RSS with ${count} Services`, value: `${best.rssMiB.toFixed(0)} MiB`, baseline: '-', ratio: '-' },
+  ];
 }

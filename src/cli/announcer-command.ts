@@ -8,6 +8,7 @@ import { AnnouncerMetrics } from '../announcer/metrics.js';
 import { KubeEventRecorder } from '../controller/events.js';
 import { validateTimings } from '../runtime/lease-elector.js';
 import type { KubeHttp } from '../kube/http.js';
+import { ensureNamespace } from '../kube/namespace.js';
 
 export const ANNOUNCER_DEFAULTS = { healthAddr: ':7473', metricsAddr: ':7472' };
 
@@ -65,6 +66,7 @@ export async function announcerCommand(argv: string[]): Promise<number> {
   }
   return runLongRunning('announcer', flags, async ({ http, log, registry }) => {
     log.info('node', { node: nodeName });
+    await ensureNamespace(http, flags.namespace, log);
     const announcer = new Announcer({
       http, log, node: nodeName, namespace: flags.namespace, timings,
       events: new KubeEventRecorder(http, 'lanlb-announcer', nodeName, log),

@@ -11,6 +11,7 @@ import { parseListenAddr } from '../observability/health-server.js';
 import { WebhookServer } from '../webhook/server.js';
 import { CertManager } from '../webhook/cert-manager.js';
 import { migrateStorage } from '../controller/storage-migration.js';
+import { ensureNamespace } from '../kube/namespace.js';
 
 /** Names the webhook certificate must carry: the Service's DNS names, and any extra hosts. */
 export function webhookHosts(service: string, namespace: string, extra: readonly string[]): string[] {
@@ -114,9 +115,15 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     return {
       ready: () => controller.synced,
       async run(signal) {
+        await ensureNamespace(http, flags.namespace, log);
         if (webhook && webhookAddr) {
-          await refreshCertificate();
-          log.info('webhook serving', { address: await webhook.listen(webhookAddr.host, webhookAddr.port) });
+          // Without webhooks the controller still works: status conditions carry the same reasons.
+          try {
+            await refreshCertificate();
+            log.info('webhook serving', { address: await webhook.listen(webhookAddr.host, webhookAddr.port) });
+          } catch (err) {
+            log.error('webhooks not served; admission validation and v1alpha1 conversion are off', { address: values['webhook-addr'] ?? ':9443', error: err });
+          }
         }
         const rotation = setInterval(() => void refreshCertificate().catch((err: unknown) => log.warn('webhook certificate', { error: err })), 12 * 3600 * 1000);
         rotation.unref();

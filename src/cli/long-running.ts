@@ -41,6 +41,7 @@ export async function runLongRunning(
     healthAddr: flags.healthAddr, metricsAddr: flags.metricsAddr, registry,
     checks: { healthy: () => !stop.signal.aborted, ready: () => workload.ready() },
   });
+  health.onListenError = (addr, err) => log.error('cannot serve health/metrics; continuing without them', { address: addr, error: err });
   const bound = await health.start();
   log.info('serving', { addresses: bound });
 

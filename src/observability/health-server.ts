@@ -32,7 +32,13 @@ export class HealthServer {
 
   constructor(private readonly o: ServeOptions) {}
 
-  /** Listens; returns the bound "host:port" of each server (useful with port 0). */
+  /**
+   * Listens; returns the bound "host:port" of each server (useful with port 0). An address that
+   * cannot be bound (in use) is reported through `onListenError` and skipped: the process keeps
+   * doing its job without that endpoint rather than dying.
+   */
+  onListenError: (addr: string, err: unknown) => void = () => {};
+
   async start(): Promise<string[]> {
     const health = parseListenAddr(this.o.healthAddr);
     const metrics = parseListenAddr(this.o.metricsAddr);
@@ -44,7 +50,13 @@ export class HealthServer {
       if (metrics) plan.push([metrics, { health: false, metrics: true }]);
     }
     const bound: string[] = [];
-    for (const [addr, serves] of plan) bound.push(await this.listen(addr, serves));
+    for (const [addr, serves] of plan) {
+      try {
+        bound.push(await this.listen(addr, serves));
+      } catch (err) {
+        this.onListenError(`${addr.host}:${addr.port}`, err);
+      }
+    }
     return bound;
   }
 

@@ -63,6 +63,26 @@ describe('lanlb processes', () => {
     }
   });
 
+  it('two controllers with default addresses on one machine: both run, one without endpoints; the namespace is created', async () => {
+    await c.http.delete('/api/v1/namespaces/other-ns').catch(() => undefined);
+    const a = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--namespace', 'other-ns', '--identity', 'a']);
+    const b = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--namespace', 'other-ns', '--identity', 'b']);
+    try {
+      await a.waitForLog('caches synced', 30_000);
+      await b.waitForLog('caches synced', 30_000);
+      const logs = [...a.lines, ...b.lines].join('\n');
+      assert.match(logs, /created the operator namespace/);
+      assert.match(logs, /cannot serve health\/metrics; continuing without them|webhooks not served/);
+      const lease = await eventually(async () => (await c.http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/other-ns/leases/lanlb-controller')).spec.holderIdentity || undefined, 10_000, 'a leader');
+      assert.ok(lease === 'a' || lease === 'b');
+      assert.equal(a.child.exitCode, null);
+      assert.equal(b.child.exitCode, null);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   it('a wrong kubeconfig is a clear error, not a crash', async () => {
     const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', '/nonexistent/kubeconfig', '--health-addr', '0', '--metrics-addr', '0']);
     assert.equal(await new Promise((r) => p.child.once('exit', r)), 1);

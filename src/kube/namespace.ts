@@ -1,0 +1,22 @@
+import { statusCodeOf } from './api-error.js';
+import type { KubeHttp } from './http.js';
+import type { Logger } from '../observability/logger.js';
+
+/**
+ * The operator namespace holds the Lease, Events and the webhook Secret. In a cluster it exists
+ * (the Deployment runs there); out of cluster it may not, so create it when allowed, and say so
+ * clearly when not, instead of waiting silently for a Lease that cannot be written.
+ */
+export async function ensureNamespace(http: KubeHttp, namespace: string, log: Logger): Promise<void> {
+  try {
+    await http.get(`/api/v1/namespaces/${namespace}`);
+  } catch (err) {
+    if (statusCodeOf(err) !== 404) return;
+    try {
+      await http.post('/api/v1/namespaces', { metadata: { name: namespace } });
+      log.info('created the operator namespace', { namespace });
+    } catch (createErr) {
+      if (statusCodeOf(createErr) !== 409) log.error('the operator namespace does not exist and cannot be created; no Lease, no leadership', { namespace, error: createErr });
+    }
+  }
+}
