@@ -28,18 +28,20 @@ async function createServices(http: KubeHttp, ns: string, count: number): Promis
   }));
 }
 
-/** Resolves with the time at which every Service in `ns` has an address. */
-function allAddressed(http: KubeHttp, ns: string, count: number, signal: AbortSignal): Promise<number> {
+/** `at`: the time at which every Service in `ns` has an address; `done`: the watch has ended. */
+function allAddressed(http: KubeHttp, ns: string, count: number, signal: AbortSignal): { at: Promise<number>; done: Promise<void> } {
   const informer = new Informer<Service>(http, { path: `/api/v1/namespaces/${ns}/services` });
-  const done = new Set<string>();
-  return new Promise((resolve) => {
+  const addressed = new Set<string>();
+  let running: Promise<void> = Promise.resolve();
+  const at = new Promise<number>((resolve) => {
     const check = (s: Service): void => {
-      if (s.status?.loadBalancer?.ingress?.length) done.add(s.metadata.name);
-      if (done.size === count) resolve(performance.now());
+      if (s.status?.loadBalancer?.ingress?.length) addressed.add(s.metadata.name);
+      if (addressed.size === count) resolve(performance.now());
     };
     informer.addHandler({ add: check, update: check });
-    informer.start(signal);
+    running = informer.start(signal).done;
   });
+  return { at, done: running };
 }
 
 async function floor(http: KubeHttp, count: number): Promise<number> {
@@ -65,12 +67,15 @@ async function floor(http: KubeHttp, count: number): Promise<number> {
     queue.push(s);
     pump();
   } });
-  await patcher.start(stop.signal).synced;
+  const patching = patcher.start(stop.signal);
+  await patching.synced;
   const t0 = performance.now();
   const finished = allAddressed(http, ns, count, stop.signal);
   await createServices(http, ns, count);
-  const t1 = await finished;
+  const t1 = await finished.at;
+  while (running > 0) await new Promise((r) => setTimeout(r, 10));
   stop.abort();
+  await Promise.all([patching.done, finished.done]); // watches closed before the cluster goes
   return t1 - t0;
 }
 
@@ -88,8 +93,9 @@ async function withController(cp: ControlPlane, http: KubeHttp, count: number): 
     const t0 = performance.now();
     const finished = allAddressed(http, ns, count, stop.signal);
     await createServices(http, ns, count);
-    const t1 = await finished;
+    const t1 = await finished.at;
     stop.abort();
+    await finished.done;
     const status = readFileSync(`/proc/${ctl.child.pid}/status`, 'utf8');
     const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     return { ms: t1 - t0, rssMiB: rssKiB / 1024 };
