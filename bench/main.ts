@@ -39,9 +39,12 @@ if (values.write) {
 
 Latest results, produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}
 (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}).
-Ratios compare against a baseline measured in the same run on the same machine; for the
-5,000-Service run the baseline is a plain client doing only the status patches against the
-same apiserver.
+Ratios compare against a baseline measured in the same run on the same machine. For the
+5,000-Service run the baseline is a plain client doing only the status patches; floor and
+controller each run on a fresh kube-apiserver + etcd (alternating, two rounds, best of each).
+ARP is measured on veth pairs in namespaces the benchmark creates, against the kernel answering
+for its own address on the same interface. Known gap: ARP reply latency (userspace libpcap
+round trip) is far above the 1.5x-kernel target; see the closing note of issue 4.
 
 ${table}
 `);
