@@ -58,3 +58,12 @@ export function readCrds(dir: string): CrdKind[] {
       };
     });
 }
+
+export function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** "v1alpha1" -> "V1Alpha1", the casing json-schema-to-typescript gives type names. */
+export function versionSuffix(version: string): string {
+  return version.replace(/[a-z]+/g, (w) => cap(w));
+}

@@ -1,23 +1,16 @@
 // Emits, per kind and version: the GVK descriptor, the object and list types, a type guard and
 // a small typed client over @kubernetes/client-node's CustomObjectsApi.
 import { Scope, VariableDeclarationKind, type Project, type SourceFile } from 'ts-morph';
-import type { CrdKind, CrdVersion } from './crd-source.js';
+import { cap, versionSuffix, type CrdKind, type CrdVersion } from './crd-source.js';
 
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
 
-/** "v1alpha1" -> "V1Alpha1", the casing json-schema-to-typescript gives type names. */
-function versionSuffix(version: string): string {
-  return version.replace(/[a-z]+/g, (w) => capitalize(w));
-}
 
 export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFile {
   const file = p.createSourceFile(`${v.name}/${c.singular}.ts`, '', { overwrite: true });
   // The storage version's types keep the kind's name; other versions carry their version.
   const K = v.storage ? c.kind : `${c.kind}${versionSuffix(v.name)}`;
   const listName = v.storage ? c.listKind : `${c.listKind}${versionSuffix(v.name)}`;
-  const gvk = `${c.kind}${capitalize(v.name)}GVK`;
+  const gvk = `${c.kind}${cap(v.name)}GVK`;
   const apiVersion = `${c.group}/${v.name}`;
   const hasStatus = Boolean((v.schema.properties as Record<string, unknown> | undefined)?.status);
   file.addImportDeclaration({
@@ -91,7 +84,7 @@ function emitClient(file: SourceFile, c: CrdKind, v: CrdVersion, gvk: string, ha
   const ids = '...this.ids';
   const cls = file.addClass({
     isExported: true,
-    name: `${c.kind}${capitalize(v.name)}Client`,
+    name: `${c.kind}${cap(v.name)}Client`,
     docs: [`Typed access to ${c.group}/${v.name} ${c.plural}; list and watch share \`path\`.`],
     ctors: [{ parameters: [{ name: 'api', type: 'CustomObjectsApi', isReadonly: true, scope: Scope.Private }] }],
   });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
 import { IndentationText, Project, QuoteKind, VariableDeclarationKind, type SourceFile } from 'ts-morph';
 import { parse } from 'yaml';
-import { readCrds, type CrdKind, type CrdVersion, type JsonSchema } from './crd-source.js';
+import { cap, readCrds, versionSuffix, type CrdKind, type CrdVersion, type JsonSchema } from './crd-source.js';
 import { toTypeSchema } from './type-schema.js';
 import { emitKindModule } from './kind-module.js';
 import { fieldReference } from './field-reference.js';
@@ -94,14 +94,7 @@ export function typeBase(kind: CrdKind, version: CrdVersion): string {
   return version.storage ? kind.kind : `${kind.kind}${versionSuffix(version.name)}`;
 }
 
-/** "v1alpha1" -> "V1Alpha1", the casing json-schema-to-typescript gives type names. */
-export function versionSuffix(version: string): string {
-  return version.replace(/[a-z]+/g, (w) => cap(w));
-}
 
-export function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
 
 async function main(): Promise<void> {
   const crds = readCrds(crdDir);
