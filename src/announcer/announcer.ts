@@ -58,6 +58,14 @@ export class Announcer {
   private readonly announcing = new Map<string, ServicePlan>();
   private myLastRenew: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
+  /**
+   * The last plan and when it was made. Heartbeats tick several times a second and change only
+   * decisions, so they reuse it; Service/policy/Node/EndpointSlice changes mark it dirty, and it
+   * is remade at least every retry period to notice interfaces going up or down.
+   */
+  private plans: ServicePlan[] = [];
+  private plannedAt = Number.NEGATIVE_INFINITY;
+  private planDirty = true;
   private tickQueued = false;
   private stopped = false;
   /** responder updates run one after another, in tick order */
@@ -73,7 +81,11 @@ export class Announcer {
     this.leases = new Informer(o.http, { path: `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`, query: { labelSelector: LEASE_TYPE_LABEL }, onError: onError('leases') });
     this.store = new KubeLeaseStore(o.http);
     const poke = (): void => this.schedule(0);
-    for (const inf of [this.policies, this.services, this.nodes, this.slices] as Array<Informer<{ metadata?: object }>>) inf.addHandler({ add: poke, update: poke, delete: poke });
+    const replan = (): void => {
+      this.planDirty = true;
+      poke();
+    };
+    for (const inf of [this.policies, this.services, this.nodes, this.slices] as Array<Informer<{ metadata?: object }>>) inf.addHandler({ add: replan, update: replan, delete: replan });
     this.leases.addHandler({
       add: (l) => { this.view.observe(l); poke(); },
       update: (l) => { this.view.observe(l); poke(); },
@@ -141,11 +153,8 @@ export class Announcer {
   /** Evaluates every Service (CPU only, no API calls unless a Lease changes hands). */
   private tick(): void {
     if (this.stopped || !this.synced) return;
-    const plans = planAnnouncements({
-      me: this.o.node, policies: this.policies.list(), services: this.services.list(), nodes: this.nodes.list(),
-      slices: this.slices.list(), links: listLinks(),
-    });
     const now = performance.now();
+    const plans = this.currentPlans(now);
     let recheck = this.t.retryPeriodMs;
     const keep = new Map<string, ServicePlan>();
     for (const plan of plans) {
@@ -173,6 +182,18 @@ export class Announcer {
     this.o.metrics.leasesHeld.set(this.announcing.size);
     this.responderUpdate = this.responderUpdate.then(() => this.applyResponders());
     this.schedule(Math.max(10, recheck));
+  }
+
+  private currentPlans(now: number): ServicePlan[] {
+    if (this.planDirty || now - this.plannedAt >= this.t.retryPeriodMs) {
+      this.plans = planAnnouncements({
+        me: this.o.node, policies: this.policies.list(), services: this.services.list(), nodes: this.nodes.list(),
+        slices: this.slices.list(), links: listLinks(),
+      });
+      this.plannedAt = now;
+      this.planDirty = false;
+    }
+    return this.plans;
   }
 
   private async acquire(plan: ServicePlan, leaseName: string, current: LeaseObject | undefined): Promise<void> {
