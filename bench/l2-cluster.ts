@@ -10,19 +10,10 @@ import { NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.
 import { trackChild, stopProcess } from '../src/devcluster/child-process.js';
 import { KubeHttp } from '../src/kube/http.js';
 import { installCrds } from '../src/kube/crd-install.js';
+import { pollFor } from '../src/devcluster/poll.js';
 import type { Row } from './ipam-micro.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await sleep(20);
-  }
-  throw new Error(`bench: ${what} not reached in ${timeoutMs} ms`);
-}
 
 /** Non-watch requests the apiserver has served so far. */
 async function requestCount(http: KubeHttp): Promise<number> {
@@ -69,17 +60,17 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
     await http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', { apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'all' }, spec: { interfaces: ['^eth0$'] } });
     await http.post('/api/v1/namespaces', { metadata: { name: 'demo' } });
     await http.post('/api/v1/namespaces/demo/services', { metadata: { name: 'web', annotations: { 'lanlb.io/ips': '192.0.2.200' } }, spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] } });
-    const holder = () => until(async () => (await http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-l2-demo-web')).spec.holderIdentity || undefined, 20_000, 'holder');
+    const holder = () => pollFor(async () => (await http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-l2-demo-web')).spec.holderIdentity || undefined, 20_000, 'holder', 20);
     const macOf = (node: string) => lab.nodes.find((n) => n.name === node)?.mac;
     const takeover = async (signal: NodeJS.Signals): Promise<number> => {
       const h = await holder();
-      await until(async () => ((await lab.arpAnswers('192.0.2.200', 1, 1))[0] === macOf(h) ? true : undefined), 10_000, 'answered by holder');
+      await pollFor(async () => ((await lab.arpAnswers('192.0.2.200', 1, 1))[0] === macOf(h) ? true : undefined), 10_000, 'answered by holder', 20);
       const t0 = performance.now();
       announcers.get(h)?.kill(signal);
-      await until(async () => {
+      await pollFor(async () => {
         const mac = (await lab.arpAnswers('192.0.2.200', 1, 0.05))[0];
         return mac && mac !== macOf(h) ? mac : undefined;
-      }, 10_000, 'takeover');
+      }, 10_000, 'takeover', 20);
       const ms = performance.now() - t0;
       startAnnouncer(h);
       await sleep(2_500);
@@ -103,10 +94,10 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
           spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] },
         });
       }
-      await until(async () => {
+      await pollFor(async () => {
         const l = await http.get<{ items: Array<{ metadata: { name: string }; spec: { holderIdentity?: string } }> }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases');
         return l.items.filter((x) => x.metadata.name.startsWith('lanlb-l2-bulk-') && x.spec.holderIdentity).length >= total ? true : undefined;
-      }, 120_000, `${total} leases held`);
+      }, 120_000, `${total} leases held`, 20);
       await stopProcess(controller, 5_000); // measure the announcers alone
       await sleep(3_000);
       const a = await requestCount(http);

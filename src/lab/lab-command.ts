@@ -13,6 +13,7 @@ import { NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.
 import { trackChild, stopProcess } from '../devcluster/child-process.js';
 import { KubeHttp } from '../kube/http.js';
 import { freePort } from '../devcluster/free-port.js';
+import { pollFor } from '../devcluster/poll.js';
 import { installCrds } from '../kube/crd-install.js';
 import { createFromYaml } from '../kube/apply.js';
 
@@ -106,19 +107,19 @@ export async function labCommand(argv: string[]): Promise<number> {
     const announcers = new Map(lab.nodes.map((n) => [n.name, lab?.spawnIn(n.netns, process.execPath, [...nodeEntry('src/cli/entry.ts'), 'announcer', '--node-name', n.name, '--kubeconfig', nodeKc, '--health-addr', '0', '--metrics-addr', '0'])]));
     say(`started the controller and announcers on ${lab.nodes.map((n) => `${n.name} (${n.mac})`).join(', ')}`);
     // The validating webhook refuses everything until the controller has pointed it at itself.
-    await waitFor(async () => {
+    await pollFor(async () => {
       const vwc = await http.get<{ webhooks?: Array<{ clientConfig?: { url?: string; caBundle?: string } }> }>('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/lanlb-validating-webhook');
       const cc = vwc.webhooks?.[0]?.clientConfig;
       return cc?.url && cc.caBundle ? true : undefined;
-    }, 60_000);
+    }, 60_000, 'webhook injection', 100);
     const created = await createFromYaml(http, readFileSync(join(root, 'config', 'samples', 'lab.yaml'), 'utf8'));
     say(`applied config/samples/lab.yaml: ${created.join(', ')}`);
-    const holder = await waitFor(async () => {
+    const holder = await pollFor(async () => {
       const l = await http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-l2-demo-web').catch(() => undefined);
       return l?.spec.holderIdentity || undefined;
-    }, 30_000);
+    }, 30_000, 'a Lease holder', 100);
     const vip = (await kubectl('get', 'service', '-n', 'demo', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).trim();
-    const answer = await waitFor(async () => (await lab?.arpAnswers(vip, 1, 1))?.[0], 15_000);
+    const answer = await pollFor(async () => (await lab?.arpAnswers(vip, 1, 1))?.[0], 15_000, 'an ARP answer', 100);
     say(`\n$ kubectl get pools\n${await kubectl('get', 'pools')}`);
     say(`\n$ kubectl get l2p\n${await kubectl('get', 'l2p')}`);
     say(`\n$ kubectl -n demo get service web\n${await kubectl('get', 'service', '-n', 'demo', 'web')}`);
@@ -128,10 +129,10 @@ export async function labCommand(argv: string[]): Promise<number> {
       const t0 = performance.now();
       announcers.get(holder)?.kill('SIGKILL');
       say(`\nkilled the announcer on ${holder} (SIGKILL) ...`);
-      const next = await waitFor(async () => {
+      const next = await pollFor(async () => {
         const mac = (await lab?.arpAnswers(vip, 1, 0.2))?.[0];
         return mac && mac !== answer ? mac : undefined;
-      }, 15_000);
+      }, 15_000, 'the takeover', 100);
       const took = performance.now() - t0;
       say(`${vip} is now at ${next} (${lab.nodes.find((n) => n.mac === next)?.name}): takeover took ${(took / 1000).toFixed(2)} s`);
     }
@@ -151,14 +152,4 @@ export async function labCommand(argv: string[]): Promise<number> {
     await cp.stop();
     say('lab stopped: processes ended, namespaces removed');
   }
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`lab: timed out after ${timeoutMs} ms`);
 }

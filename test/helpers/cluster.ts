@@ -37,18 +37,5 @@ export function useCluster(options: ControlPlaneOptions & { crds?: boolean } = {
   return ctx;
 }
 
-/** Polls `check` until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} not reached within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-}
+/** Polls until a value other than undefined or false comes back (see src/devcluster/poll.ts). */
+export { pollFor as eventually } from '../../src/devcluster/poll.js';
