@@ -192,10 +192,3 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
   }
   throw new Error(`${what} not ready after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
-
-/** Starts a control plane; call `stop()` in an `after` hook. */
-export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const cp = new ControlPlane(options);
-  await cp.start();
-  return cp;
-}

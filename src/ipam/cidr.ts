@@ -35,11 +35,6 @@ export function overlaps(a: AddressRange, b: AddressRange): boolean {
   return a.family === b.family && a.first <= b.last && b.first <= a.last;
 }
 
-export function intersection(a: AddressRange, b: AddressRange): AddressRange | undefined {
-  if (!overlaps(a, b)) return undefined;
-  return { family: a.family, first: a.first > b.first ? a.first : b.first, last: a.last < b.last ? a.last : b.last };
-}
-
 export function contains(r: AddressRange, family: Family, value: bigint): boolean {
   return r.family === family && r.first <= value && value <= r.last;
 }

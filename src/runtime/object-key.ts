@@ -9,8 +9,3 @@ export function objectKey(o: ObjectWithMeta): string {
   const name = o.metadata?.name ?? '';
   return ns ? `${ns}/${name}` : name;
 }
-
-export function splitKey(key: string): { namespace?: string; name: string } {
-  const i = key.indexOf('/');
-  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}

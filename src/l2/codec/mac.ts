@@ -14,7 +14,3 @@ export function parseMac(s: string): Mac | undefined {
 export function formatMac(m: Mac): string {
   return [...m].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
-
-export function macEquals(a: Mac, b: Mac): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
