@@ -6,18 +6,27 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export DEBIAN_FRONTEND=noninteractive
 
+# Every external program that the tests, the lab and the benchmarks run, with the Debian package
+# that brings it. A fresh machine of this kind lacks several (ping among them: issue 16).
+programs=(
+  etcd:etcd-server
+  ping:iputils-ping
+  arping:arping
+  ndisc6:ndisc6
+  tcpdump:tcpdump
+  ip:iproute2
+  nsenter:util-linux
+  capsh:libcap2-bin
+  nft:nftables
+  kubectl:kubernetes-client
+  python3:python3
+  # Argo CD runs health checks in gopher-lua (Lua 5.1): the tests run config/argocd's scripts on it.
+  lua5.1:lua5.1
+)
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
-have etcd || need+=(etcd-server)
+for entry in "${programs[@]}"; do have "${entry%%:*}" || need+=("${entry#*:}"); done
 [[ -f /usr/include/pcap/pcap.h ]] || need+=(libpcap-dev)
-have arping || need+=(arping)
-have ndisc6 || need+=(ndisc6)
-have tcpdump || need+=(tcpdump)
-have ip || need+=(iproute2)
-have kubectl || need+=(kubernetes-client)
-have python3 || need+=(python3)
-# Argo CD runs health checks in gopher-lua (Lua 5.1): the tests run config/argocd's scripts on it.
-have lua5.1 || need+=(lua5.1)
 [[ -f /usr/lib/x86_64-linux-gnu/lua/5.1/cjson.so || -f /usr/share/lua/5.1/cjson.lua ]] || need+=(lua-cjson)
 
 SUDO=""
@@ -29,6 +38,14 @@ if ((${#need[@]})); then
 fi
 # etcd-server's package starts a system etcd on 2379; lanlb's tests run their own on free ports.
 if have systemctl && systemctl is-active --quiet etcd 2>/dev/null; then $SUDO systemctl stop etcd || true; fi
+
+# Fail here, naming the program, rather than in a test that would read its absence as "no answer".
+missing=()
+for entry in "${programs[@]}"; do have "${entry%%:*}" || missing+=("${entry%%:*}"); done
+if ((${#missing[@]})); then
+  echo "setup: still missing after install: ${missing[*]}" >&2
+  exit 1
+fi
 
 $SUDO bash "$HERE/build-apiserver.sh"
 echo "setup: ready"

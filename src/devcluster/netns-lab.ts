@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stopProcess, trackChild } from './child-process.js';
 import { spliceSockets } from './splice-sockets.js';
+import { runInNetns } from './run-program.js';
 
 const execFileP = promisify(execFile);
 export const NODE_API_PORT = 6443;
@@ -33,16 +34,6 @@ export interface LabOptions {
 
 export async function ip(...args: string[]): Promise<string> {
   return (await execFileP('ip', args)).stdout;
-}
-
-export async function inNetns(netns: string, cmd: string, args: string[], timeoutMs = 10_000): Promise<{ stdout: string; code: number }> {
-  try {
-    const { stdout } = await execFileP('ip', ['netns', 'exec', netns, cmd, ...args], { timeout: timeoutMs });
-    return { stdout, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; code?: number };
-    return { stdout: e.stdout ?? '', code: typeof e.code === 'number' ? e.code : 1 };
-  }
 }
 
 /** How to run one of our TypeScript entry points: from source through tsx, or built. */
@@ -141,24 +132,29 @@ export class NetnsLab {
 
   /** The MACs that answer an ARP request for `vip` from the client (bounded: `count` probes). */
   async arpAnswers(vip: string, count = 2, timeoutS = 1): Promise<string[]> {
-    const { stdout } = await inNetns(this.client, 'arping', ['-c', String(count), '-w', String(timeoutS), '-I', 'eth0', vip], (timeoutS + 2) * 1000);
+    const args = ['-c', String(count), '-w', String(timeoutS), '-I', 'eth0', vip];
+    // Habets' arping exits 1 when nobody answered.
+    const { stdout } = await runInNetns(this.client, 'arping', args, { timeoutMs: (timeoutS + 2) * 1000, noAnswerCodes: [1] });
     return [...new Set([...stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => (m[1] as string).toLowerCase()))];
   }
 
   /** The MAC that answers a Neighbor Solicitation for `vip` from the client, if any. */
   async ndpAnswer(vip: string): Promise<string | undefined> {
-    const { stdout } = await inNetns(this.client, 'ndisc6', ['-1', '-r', '2', '-w', '500', vip, 'eth0'], 5_000);
+    // ndisc6 exits 2 with "No response." when nobody answered.
+    const args = ['-1', '-r', '2', '-w', '500', vip, 'eth0'];
+    const { stdout } = await runInNetns(this.client, 'ndisc6', args, { timeoutMs: 5_000, noAnswerCodes: [2] });
     return /Target link-layer address: ([0-9A-F:]{17})/i.exec(stdout)?.[1]?.toLowerCase();
   }
 
   /** One ping from the client, so its kernel resolves `addr` and keeps a neighbour entry. */
   async ping(addr: string): Promise<void> {
-    await inNetns(this.client, 'ping', ['-c', '1', '-W', '1', addr], 3_000);
+    // Exit 1 (no echo reply) is expected: a VIP answers ARP, but no node owns it for ICMP.
+    await runInNetns(this.client, 'ping', ['-c', '1', '-W', '1', addr], { timeoutMs: 3_000, noAnswerCodes: [1] });
   }
 
   /** The client kernel's neighbour entry for `addr` (lladdr), if any. */
   async neighbour(addr: string): Promise<string | undefined> {
-    const { stdout } = await inNetns(this.client, 'ip', ['neigh', 'show', addr, 'dev', 'eth0']);
+    const { stdout } = await runInNetns(this.client, 'ip', ['neigh', 'show', addr, 'dev', 'eth0']);
     return /lladdr ([0-9a-f:]{17})/.exec(stdout)?.[1];
   }
 
