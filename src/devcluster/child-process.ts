@@ -16,12 +16,45 @@ export function trackChild(child: ChildProcess): void {
   }
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+/** How long a process may take to go after SIGKILL before the wait gives up (it is in the kernel). */
+const KILL_WAIT_MS = 5_000;
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. Bounded: throws,
+ * naming the pid, when even SIGKILL has not ended it `KILL_WAIT_MS` later.
+ */
 export async function stopProcess(child: ChildProcess | undefined, graceMs = 5_000): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (!child || hasExited(child)) return;
+  const exited = exitOf(child);
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
+  try {
+    await waitBounded(exited, graceMs + KILL_WAIT_MS, `process ${child.pid} did not exit after SIGTERM and SIGKILL`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends `signal` and waits, bounded, for the exit. */
+export async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<void> {
+  if (hasExited(child)) return;
+  const exited = exitOf(child);
+  child.kill(signal);
+  await waitBounded(exited, timeoutMs, `process ${child.pid} did not exit within ${timeoutMs} ms of ${signal}`);
+}
+
+export const hasExited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
+function exitOf(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => child.once('exit', () => resolve()));
+}
+
+async function waitBounded(p: Promise<void>, ms: number, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  try {
+    await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

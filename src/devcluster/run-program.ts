@@ -57,7 +57,7 @@ function runWrapped(name: string, file: string, args: readonly string[], o: RunO
   });
 }
 
-type ExecError = (Error & { code?: number | string; killed?: boolean; signal?: string | null }) | null;
+type ExecError = import('node:child_process').ExecFileException | null;
 
 function judge(
   name: string,

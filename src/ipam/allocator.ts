@@ -121,7 +121,7 @@ export class Allocator {
     }
     if (prev) this.unhold(req.key, prev.ips);
     const ctx: PlanContext = {
-      pools: [...this.pools.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      pools: [...this.pools.values()].sort(byContractOrder),
       holders: (ip) => [...(this.holders.get(ip) ?? [])].flatMap((k) => {
         const other = this.assignments.get(k);
         return other && k !== req.key ? [{ key: k, request: other.request, ips: other.ips }] : [];
@@ -179,6 +179,21 @@ export class Allocator {
       }
     }
   }
+}
+
+/**
+ * API.md "Which pool": pools with a serviceSelector before pools without one (the most specific
+ * wins over a catch-all); among equals, by name.
+ */
+function byContractOrder(a: LivePool, b: LivePool): number {
+  const specific = Number(selectsSome(b)) - Number(selectsSome(a));
+  return specific || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** An empty selector (`{}`) selects everything, like an absent one: it is a catch-all too. */
+function selectsSome(p: LivePool): boolean {
+  const s = p.def.serviceSelector;
+  return Object.keys(s?.matchLabels ?? {}).length > 0 || (s?.matchExpressions ?? []).length > 0;
 }
 
 /**

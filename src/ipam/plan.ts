@@ -2,7 +2,8 @@
 // 1. a requested address (lanlb.io/ips, spec.loadBalancerIP), shared only when sharing allows;
 // 2. the address it already holds, while it stands (stability: a restart changes nothing);
 // 3. an address a Service with the same sharing key holds, when ports do not clash;
-// 4. the lowest free address of the first pool, by name, that may give one.
+// 4. the lowest free address of the first pool that may give one (pools with a serviceSelector
+//    first, then by name: API.md "Which pool").
 import { formatAddress, type Family } from './address.js';
 import type { LivePool } from './pool.js';
 import type { ServiceRequest } from './service-request.js';
@@ -19,7 +20,7 @@ export interface Holder {
 }
 
 export interface PlanContext {
-  /** pools sorted by name */
+  /** pools in the contract's order: with a serviceSelector first, then by name */
   pools: readonly LivePool[];
   /** other Services holding an address */
   holders(ip: string): Holder[];

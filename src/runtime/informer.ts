@@ -24,7 +24,8 @@ export interface InformerOptions {
   /** Server-side watch timeout; the watch is then resumed from the last resourceVersion. */
   watchTimeoutSeconds?: number;
   pageSize?: number;
-  onError?(err: unknown, phase: 'list' | 'watch'): void;
+  /** 'handler': a handler threw (the cache carried on); 'list' | 'watch': a request failed. */
+  onError?(err: unknown, phase: 'list' | 'watch' | 'handler'): void;
 }
 
 interface ListBody<T> {
@@ -194,7 +195,7 @@ export class Informer<T extends ObjectWithMeta> {
         else if (kind === 'update') h.update?.(obj, old as T);
         else h.delete?.(obj);
       } catch (err) {
-        this.options.onError?.(err, 'watch');
+        this.options.onError?.(err, 'handler');
       }
     }
   }

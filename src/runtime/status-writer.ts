@@ -12,6 +12,9 @@ export interface WithStatus<S> {
 
 export type StatusWriteOutcome = 'unchanged' | 'patched';
 
+/** What the writer needs of a Kubernetes transport (KubeHttp has it; tests count requests). */
+export type StatusTransport = Pick<KubeHttp, 'get' | 'patch'>;
+
 export interface StatusWriteOptions<T> {
   /** Path of the object, e.g. /apis/lanlb.io/v1beta1/loadbalancerippools/p1 (no /status). */
   path: string;
@@ -25,7 +28,7 @@ export interface StatusWriteOptions<T> {
  * Keys the current status has and the desired one lacks are removed (merge patch null).
  */
 export async function writeStatus<S extends object, T extends WithStatus<S>>(
-  http: KubeHttp,
+  http: StatusTransport,
   options: StatusWriteOptions<T>,
   desired: (latest: T) => S | undefined,
 ): Promise<StatusWriteOutcome> {

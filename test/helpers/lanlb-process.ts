@@ -1,7 +1,7 @@
 // Starts `lanlb <command>` as a child process (from source, through tsx) and stops it by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { stopProcess, trackChild } from '../../src/devcluster/child-process.js';
+import { hasExited, signalAndWait, stopProcess, trackChild } from '../../src/devcluster/child-process.js';
 
 const entry = fileURLToPath(new URL('../../src/cli/entry.ts', import.meta.url));
 
@@ -11,6 +11,8 @@ export interface LanlbProcess {
   /** Resolves with the first JSON log line whose msg matches. */
   waitForLog(msg: string | RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** The exit code once the process exits by itself; rejects (and kills it) after `timeoutMs`. */
+  exited(timeoutMs?: number): Promise<number | null>;
 }
 
 export function startLanlb(args: string[], env: NodeJS.ProcessEnv = {}): LanlbProcess {
@@ -62,12 +64,24 @@ export function startLanlb(args: string[], env: NodeJS.ProcessEnv = {}): LanlbPr
         child.once('exit', onExit);
       });
     },
+    async exited(timeoutMs = 30_000) {
+      if (!hasExited(child)) {
+        const exit = new Promise<void>((r) => child.once('exit', () => r()));
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
+        const outcome = await Promise.race([exit, late]);
+        clearTimeout(timer);
+        if (outcome === 'late') {
+          await stopProcess(child, 1_000);
+          throw new Error(`lanlb ${args[0]} did not exit within ${timeoutMs} ms:\n${lines.join('\n')}`);
+        }
+      }
+      return child.exitCode;
+    },
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       if (signal === 'SIGTERM') await stopProcess(child, 10_000);
-      else child.kill(signal);
-      return exited;
+      else await signalAndWait(child, signal);
+      return child.exitCode;
     },
   };
 }

@@ -50,7 +50,7 @@ describe('lanlb processes', () => {
 
   it('announcer: needs a node name, serves health, exits 0 on SIGTERM', async () => {
     const missing = startLanlb(['announcer', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0']);
-    assert.equal(await new Promise((r) => missing.child.once('exit', r)), 2);
+    assert.equal(await missing.exited(), 2);
     assert.match(missing.lines.join('\n'), /--node-name or NODE_NAME is required/);
     const port = await freePort();
     const a = startLanlb(['announcer', '--kubeconfig', c.kubeconfigPath, '--health-addr', `127.0.0.1:${port}`, '--metrics-addr', '0'], { NODE_NAME: 'node1' });
@@ -85,7 +85,7 @@ describe('lanlb processes', () => {
 
   it('a wrong kubeconfig is a clear error, not a crash', async () => {
     const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', '/nonexistent/kubeconfig', '--health-addr', '0', '--metrics-addr', '0']);
-    assert.equal(await new Promise((r) => p.child.once('exit', r)), 1);
+    assert.equal(await p.exited(), 1);
     assert.match(p.lines.join('\n'), /kubeconfig \/nonexistent\/kubeconfig does not exist/);
     assert.doesNotMatch(p.lines.join('\n'), /at .*\.ts:\d+/, 'no stack trace');
   });

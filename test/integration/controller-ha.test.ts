@@ -53,17 +53,21 @@ describe('lanlb controller: replicas, policies, metrics', () => {
   });
 
   it('policy status: SERVICES, NODES and READY in `kubectl get l2p`, and a reason for a bad regular expression', async () => {
+    // Its own controller and Services: the test must not lean on the replicas of another test.
+    await start('policies').waitForLog('caches synced');
+    await createPool(c.http, 'pol', { blocks: [{ cidr: '203.0.113.0/28' }], serviceSelector: nsSelector('pol') });
+    for (const n of ['a', 'b', 'c']) await createService(c.http, 'pol', n);
     for (const [name, labels] of [['node1', { 'kubernetes.io/hostname': 'node1' }], ['node2', { 'kubernetes.io/hostname': 'node2' }], ['cp', { 'node-role.kubernetes.io/control-plane': '' }]] as const) {
       await c.http.post('/api/v1/nodes', { metadata: { name, labels } });
     }
     await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
       apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'policy1' },
-      spec: { nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] }, serviceSelector: nsSelector('ha'), interfaces: ['^eth[0-9]+'] },
+      spec: { nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] }, serviceSelector: nsSelector('pol'), interfaces: ['^eth[0-9]+'] },
     });
     await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
       apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'broken' }, spec: { interfaces: ['eth[0-9'] },
     });
-    await eventually(async () => /^policy1\s+80\s+2\s+True\s+\S+$/m.test(await c.kubectl('get', 'l2p')) || undefined, 15_000, 'policy1 row');
+    await eventually(async () => /^policy1\s+3\s+2\s+True\s+\S+$/m.test(await c.kubectl('get', 'l2p')) || undefined, 15_000, 'policy1 row');
     const broken = await eventually(async () => {
       const p = await c.http.get<{ status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } }>('/apis/lanlb.io/v1beta1/l2announcementpolicies/broken');
       return p.status?.conditions?.find((x) => x.type === 'Ready');
@@ -75,7 +79,7 @@ describe('lanlb controller: replicas, policies, metrics', () => {
 
   it('rejects invalid lease timings as a usage error', async () => {
     const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--lease-duration', '1s', '--renew-deadline', '2s']);
-    assert.equal(await new Promise((r) => p.child.once('exit', r)), 2);
+    assert.equal(await p.exited(), 2);
     assert.match(p.lines.join('\n'), /leaseDuration must be greater than renewDeadline/);
   });
 });

@@ -79,13 +79,16 @@ describe('lanlb controller: IPAM', () => {
   });
 
   it('exhaustion: AllocationFailed with the reason, condition False, and nothing else disturbed', async () => {
-    await createService(c.http, 'ingress-nginx', 'second');
-    const failed = await eventually(async () => (await eventsFor(c.http, 'ingress-nginx', 'second')).find((e) => e.reason === 'AllocationFailed'), 10_000, 'AllocationFailed');
+    await createPool(c.http, 'tiny', { blocks: [{ start: '192.0.2.20', stop: '192.0.2.20' }], serviceSelector: nsSelector('exhaust') });
+    await createService(c.http, 'exhaust', 'first');
+    assert.equal(await addressOf('exhaust', 'first'), '192.0.2.20');
+    await createService(c.http, 'exhaust', 'second');
+    const failed = await eventually(async () => (await eventsFor(c.http, 'exhaust', 'second')).find((e) => e.reason === 'AllocationFailed'), 10_000, 'AllocationFailed');
     assert.equal(failed.type, 'Warning');
-    assert.match(failed.message, /PoolExhausted: no free IPv4 address in ingress-pool/);
-    const svc = await getService(c.http, 'ingress-nginx', 'second');
+    assert.match(failed.message, /PoolExhausted: no free IPv4 address in tiny/);
+    const svc = await getService(c.http, 'exhaust', 'second');
     assert.equal(svc.status?.conditions?.find((x) => x.type === 'lanlb.io/IPAllocated')?.reason, 'PoolExhausted');
-    assert.equal(ips(await getService(c.http, 'ingress-nginx', 'ingress-nginx-controller'))[0], '192.0.2.10');
+    assert.equal(ips(await getService(c.http, 'exhaust', 'first'))[0], '192.0.2.20');
   });
 
   it('requested addresses: lanlb.io/ips and spec.loadBalancerIP, and a refusal outside every pool', async () => {

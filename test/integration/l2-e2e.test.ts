@@ -11,10 +11,9 @@ import { useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import { createPool, createService, ensureNamespace, getService, ips, nsSelector } from '../helpers/k8s-objects.js';
 import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
+import { serviceLeaseName } from '../../src/l2/election/lease-names.js';
 import type { ChildProcess } from 'node:child_process';
 
-const VIP4 = '192.0.2.200';
-const VIP6 = '2001:db8::200';
 
 describe('L2 announcement on real frames', () => {
   const c = useCluster({ crds: true });
@@ -43,17 +42,51 @@ describe('L2 announcement on real frames', () => {
     logs.set(node, lines);
     child.stderr?.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
     announcers.set(node, child);
+    startedAt.set(node, performance.now());
   };
 
-  const holder = async (): Promise<string | undefined> => {
+  /** The holder of a Service's Lease, if any. */
+  const holderOf = async (ns: string, name: string): Promise<string | undefined> => {
     try {
-      const l = await c.http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-l2-web-web');
+      const path = `/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName(ns, name)}`;
+      const l = await c.http.get<{ spec: { holderIdentity?: string } }>(path);
       return l.spec.holderIdentity || undefined;
     } catch {
       return undefined;
     }
   };
   const macOf = (node: string) => lab.nodes.find((n) => n.name === node)?.mac;
+  const otherOf = (node: string) => (node === 'node1' ? 'node2' : 'node1');
+  const startedAt = new Map<string, number>();
+
+  /** Starts the node's announcer again if a test stopped it, and lets it heartbeat once more. */
+  const ensureAnnouncer = async (node: string): Promise<void> => {
+    const child = announcers.get(node);
+    if (!child || child.exitCode !== null || child.signalCode !== null) startAnnouncer(node);
+    const since = performance.now() - (startedAt.get(node) ?? 0);
+    if (since < 2_500) await new Promise((r) => setTimeout(r, 2_500 - since));
+  };
+
+  /** A policy named after `ns` that selects the Services of `ns` on `nodes`. */
+  const createPolicy = (ns: string, interfaces = ['^eth[0-9]+$'], nodes = ['node1', 'node2']) =>
+    c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
+      apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: ns },
+      spec: {
+        serviceSelector: nsSelector(ns), interfaces,
+        nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodes }] },
+      },
+    });
+
+  /** A LoadBalancer Service in `ns` announced by node1 or node2; resolves with its address and holder. */
+  const announcedService = async (ns: string, annotations?: Record<string, string>) => {
+    await createPolicy(ns);
+    await createService(c.http, ns, 'web', { annotations });
+    const vip = await eventually(async () => ips(await getService(c.http, ns, 'web'))[0], 10_000, `address of ${ns}/web`);
+    const node = await eventually(() => holderOf(ns, 'web'), 20_000, `a Lease holder for ${ns}/web`);
+    return { vip, node };
+  };
+
+  const arpAnswer = (vip: string) => eventually(async () => (await lab.arpAnswers(vip, 1, 1))[0], 15_000, `ARP answer for ${vip}`);
 
   before(async () => {
     lab = new NetnsLab({ prefix: `lanlb${process.pid % 100000}-`, nodes: 3, dir: c.cp.dataDir, apiserverPort: c.cp.apiserverPort, nodeAddresses: false });
@@ -62,17 +95,8 @@ describe('L2 announcement on real frames', () => {
     for (const n of lab.nodes) await c.http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
     controller = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0']);
     await controller.waitForLog('leading', 20_000);
-    await createPool(c.http, 'lan', { blocks: [{ start: VIP4, stop: '192.0.2.210' }, { start: VIP6, stop: '2001:db8::210' }], serviceSelector: nsSelector('web') });
-    await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
-      apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'web' },
-      spec: { serviceSelector: nsSelector('web'), nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node1', 'node2'] }] }, interfaces: ['^eth[0-9]+$'] },
-    });
+    await createPool(c.http, 'lan', { blocks: [{ start: '192.0.2.200', stop: '192.0.2.210' }, { start: '2001:db8::200', stop: '2001:db8::210' }] });
     for (const n of lab.nodes) startAnnouncer(n.name);
-    await ensureNamespace(c.http, 'web');
-    await c.http.post('/api/v1/namespaces/web/services', {
-      metadata: { name: 'web' },
-      spec: { type: 'LoadBalancer', ipFamilyPolicy: 'SingleStack', ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] },
-    });
   }, { timeout: 120_000 });
 
   after(async () => {
@@ -81,74 +105,75 @@ describe('L2 announcement on real frames', () => {
   });
 
   it('the Service gets a VIP and exactly one selected node answers ARP for it with its eth0 MAC', async () => {
-    const node = await eventually(holder, 20_000, 'a Lease holder');
+    const { vip, node } = await announcedService('arp');
     assert.ok(node === 'node1' || node === 'node2', `holder ${node} is selected by the policy`);
     const macs = await eventually(async () => {
-      const m = await lab.arpAnswers(VIP4, 3, 2);
+      const m = await lab.arpAnswers(vip, 3, 2);
       return m.length ? m : undefined;
     }, 15_000, 'an ARP answer');
     assert.deepEqual(macs, [macOf(node)]);
     assert.ok(!macs.includes(macOf('node3') as string), 'node3 is not selected and never answers');
   });
 
-  it('a second, IPv6 address is answered by Neighbor Advertisement from the holder', async () => {
+  it('an IPv6 address is answered by Neighbor Advertisement from the holder', async () => {
     // The 1.20 test apiserver is IPv4-only: the Service names its IPv6 VIP explicitly.
-    await createService(c.http, 'web', 'web6', { annotations: { 'lanlb.io/ips': VIP6 } });
-    const lease = async () => (await c.http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-l2-web-web6')).spec.holderIdentity || undefined;
-    const v6holder = await eventually(lease, 20_000, 'IPv6 Service holder');
-    const mac = await eventually(() => lab.ndpAnswer(VIP6), 15_000, 'an NA');
-    assert.equal(mac, macOf(v6holder));
+    const { node } = await announcedService('v6', { 'lanlb.io/ips': '2001:db8::200' });
+    const mac = await eventually(() => lab.ndpAnswer('2001:db8::200'), 15_000, 'an NA');
+    assert.equal(mac, macOf(node));
   });
 
   it('SIGKILL of the holder: the other selected node takes over within the goal and the client\'s neighbour entry moves', async () => {
-    const before = await eventually(holder, 10_000, 'holder');
-    await lab.arpAnswers(VIP4, 1, 1);
+    await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
+    const { vip, node } = await announcedService('kill');
+    assert.equal(await arpAnswer(vip), macOf(node));
     await new Promise((r) => setTimeout(r, 200));
-    await lab.ping(VIP4);
-    assert.equal(await lab.neighbour(VIP4), macOf(before));
+    await lab.ping(vip);
+    assert.equal(await lab.neighbour(vip), macOf(node));
     const t0 = performance.now();
-    announcers.get(before)?.kill('SIGKILL');
-    const other = before === 'node1' ? 'node2' : 'node1';
-    await eventually(async () => (await lab.neighbour(VIP4)) === macOf(other) || undefined, 10_000, 'neighbour entry moved');
+    announcers.get(node)?.kill('SIGKILL');
+    const other = otherOf(node);
+    await eventually(async () => (await lab.neighbour(vip)) === macOf(other) || undefined, 10_000, 'neighbour entry moved');
     const took = performance.now() - t0;
-    assert.equal(await holder(), other);
+    assert.equal(await holderOf('kill', 'web'), other);
     assert.ok(took < 3_500, `takeover after SIGKILL took ${took.toFixed(0)} ms (goal 3 s)`);
-    startAnnouncer(before);
   });
 
   it('SIGTERM of the holder: it hands over at once', async () => {
-    await new Promise((r) => setTimeout(r, 2_500)); // the restarted node heartbeats again
-    const current = await eventually(holder, 10_000, 'holder');
-    const other = current === 'node1' ? 'node2' : 'node1';
+    await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
+    const { vip, node } = await announcedService('term');
+    assert.equal(await arpAnswer(vip), macOf(node));
+    await lab.ping(vip);
+    assert.equal(await lab.neighbour(vip), macOf(node));
+    const other = otherOf(node);
     const t0 = performance.now();
-    announcers.get(current)?.kill('SIGTERM');
-    await eventually(async () => (await lab.neighbour(VIP4)) === macOf(other) || undefined, 10_000, 'neighbour entry moved');
+    announcers.get(node)?.kill('SIGTERM');
+    await eventually(async () => (await lab.neighbour(vip)) === macOf(other) || undefined, 10_000, 'neighbour entry moved');
     const took = performance.now() - t0;
     assert.ok(took < 1_000, `takeover after SIGTERM took ${took.toFixed(0)} ms (goal 0.5 s plus process exit)`);
-    startAnnouncer(current);
   });
 
   it('a policy whose interfaces match none of the node\'s interfaces gets no answer', async () => {
-    await createPool(c.http, 'bond', { blocks: [{ start: '192.0.2.220', stop: '192.0.2.220' }], serviceSelector: nsSelector('bond') });
-    await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
-      apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'bond' },
-      spec: { serviceSelector: nsSelector('bond'), interfaces: ['^bond[0-9]+$'] },
-    });
-    await createService(c.http, 'bond', 'svc');
-    await eventually(async () => ips(await getService(c.http, 'bond', 'svc'))[0], 10_000, 'address');
+    const { vip } = await announcedService('bond');
+    assert.ok(await arpAnswer(vip), 'answered while the policy names eth interfaces');
+    await c.http.patch('/apis/lanlb.io/v1beta1/l2announcementpolicies/bond', { spec: { interfaces: ['^bond[0-9]+$'] } });
+    await eventually(async () => (await lab.arpAnswers(vip, 1, 1)).length === 0 || undefined, 10_000, 'silence');
     await new Promise((r) => setTimeout(r, 1_500));
-    assert.deepEqual(await lab.arpAnswers('192.0.2.220', 2, 1), [], 'no node has a bond interface');
+    assert.deepEqual(await lab.arpAnswers(vip, 2, 1), [], 'no node has a bond interface');
   });
 
   it('deleting a Service stops the answers for its address', async () => {
-    assert.ok(await lab.ndpAnswer(VIP6), 'answered before');
-    await c.http.delete('/api/v1/namespaces/web/services/web6');
-    await eventually(async () => ((await lab.ndpAnswer(VIP6)) === undefined ? true : undefined), 10_000, 'silence for the deleted Service');
+    await announcedService('del-svc', { 'lanlb.io/ips': '2001:db8::201' });
+    assert.ok(await eventually(() => lab.ndpAnswer('2001:db8::201'), 15_000, 'an NA'), 'answered before');
+    await c.http.delete('/api/v1/namespaces/del-svc/services/web');
+    const silent = async () => ((await lab.ndpAnswer('2001:db8::201')) === undefined ? true : undefined);
+    await eventually(silent, 10_000, 'silence for the deleted Service');
   });
 
   it('deleting the policy stops every answer', async () => {
-    await c.http.delete('/apis/lanlb.io/v1beta1/l2announcementpolicies/web');
-    await eventually(async () => (await lab.arpAnswers(VIP4, 1, 1)).length === 0 || undefined, 10_000, 'silence');
-    assert.deepEqual(await lab.arpAnswers(VIP4, 2, 1), []);
+    const { vip } = await announcedService('del-policy');
+    assert.ok(await arpAnswer(vip), 'answered before');
+    await c.http.delete('/apis/lanlb.io/v1beta1/l2announcementpolicies/del-policy');
+    await eventually(async () => (await lab.arpAnswers(vip, 1, 1)).length === 0 || undefined, 10_000, 'silence');
+    assert.deepEqual(await lab.arpAnswers(vip, 2, 1), []);
   });
 });

@@ -7,7 +7,7 @@ import { startLanlb } from '../helpers/lanlb-process.js';
 describe('lanlb lab', () => {
   it('shows pools, the EXTERNAL-IP, the Lease holder and the ARP answer, fails over, and leaves nothing behind', async () => {
     const lab = startLanlb(['lab', '--failover', '--exit']);
-    const code = await new Promise((r) => lab.child.once('exit', r));
+    const code = await lab.exited(150_000);
     const out = lab.lines.join('\n');
     assert.equal(code, 0, out);
     assert.match(out, /NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE/);

@@ -1,6 +1,6 @@
 // The reconcile runtime against a real kube-apiserver: informer caches, the queue-driven loop,
 // the status writer and Lease electors, including an apiserver restart in the middle.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Informer } from '../../src/runtime/informer.js';
 import { WorkQueue } from '../../src/runtime/work-queue.js';
@@ -10,53 +10,73 @@ import { LeaseElector } from '../../src/runtime/lease-elector.js';
 import { KubeLeaseStore } from '../../src/runtime/lease-store.js';
 import { objectKey } from '../../src/runtime/object-key.js';
 import { useCluster, eventually } from '../helpers/cluster.js';
+import { ensureNamespace } from '../helpers/k8s-objects.js';
 
 interface ConfigMap {
   metadata: { name: string; namespace?: string; resourceVersion?: string };
   data?: Record<string, string>;
 }
 
-const CM = '/api/v1/namespaces/default/configmaps';
 const fast = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
 
 describe('runtime on a real apiserver', () => {
   const c = useCluster({ crds: true });
+  /** A namespace of the test's own; returns its ConfigMaps path. */
+  const freshNamespace = async (name: string): Promise<string> => {
+    await ensureNamespace(c.http, name);
+    return `/api/v1/namespaces/${name}/configmaps`;
+  };
 
   it('an informer lists, watches adds/updates/deletes, and recovers after an apiserver restart', async () => {
-    await c.http.post(CM, { metadata: { name: 'before' }, data: { v: '1' } });
-    const informer = new Informer<ConfigMap>(c.http, { path: CM, watchTimeoutSeconds: 30 });
+    const CMS = await freshNamespace('informer');
+    await c.http.post(CMS, { metadata: { name: 'before' }, data: { v: '1' } });
+    const handlerErrors: unknown[] = [];
+    const informer = new Informer<ConfigMap>(c.http, {
+      path: CMS, watchTimeoutSeconds: 30,
+      onError: (err, phase) => phase === 'handler' && handlerErrors.push(err),
+    });
     const seen: string[] = [];
-    const errors: unknown[] = [];
     informer.addHandler({ add: () => undefined });
     informer.addHandler({
       add: (o) => seen.push(`add ${o.metadata.name}`),
       update: (o) => seen.push(`update ${o.metadata.name} ${o.data?.v}`),
       delete: (o) => seen.push(`delete ${o.metadata.name}`),
     });
+    // One handler throws on one object: the cache carries on and the error is reported once.
+    informer.addHandler({ add: (o) => { if (o.metadata.name === 'boom') throw new Error('handler boom'); } });
     const stop = new AbortController();
     const { synced, done } = informer.start(stop.signal);
-    after(() => stop.abort());
-    await synced;
-    assert.ok(informer.hasSynced);
-    assert.ok(informer.get('default/before'));
-    await c.http.post(CM, { metadata: { name: 'a' }, data: { v: '1' } });
-    await c.http.patch(`${CM}/a`, { data: { v: '2' } });
-    await c.http.delete(`${CM}/before`);
-    await eventually(() => seen.includes('delete before') || undefined, 5_000, 'watch events');
-    assert.deepEqual(seen, ['add before', 'add a', 'update a 2', 'delete before']);
+    try {
+      await synced;
+      assert.ok(informer.hasSynced);
+      assert.ok(informer.get('informer/before'));
+      await c.http.post(CMS, { metadata: { name: 'a' }, data: { v: '1' } });
+      await c.http.patch(`${CMS}/a`, { data: { v: '2' } });
+      await c.http.delete(`${CMS}/before`);
+      await c.http.post(CMS, { metadata: { name: 'boom' }, data: { v: '1' } });
+      await eventually(() => seen.includes('add boom') || undefined, 5_000, 'watch events');
+      assert.deepEqual(seen, ['add before', 'add a', 'update a 2', 'delete before', 'add boom']);
+      assert.deepEqual(handlerErrors.map(String), ['Error: handler boom'], 'what a handler throws is reported');
+      await c.http.delete(`${CMS}/boom`);
 
-    await c.cp.restartApiserver(500);
-    await c.http.post(CM, { metadata: { name: 'after-restart' }, data: { v: '1' } });
-    await c.http.patch(`${CM}/a`, { data: { v: '3' } });
-    await eventually(() => informer.get('default/after-restart') && informer.get('default/a')?.data?.v === '3' || undefined, 20_000, 'recovery after restart');
-    assert.deepEqual(informer.keys().sort(), ['default/a', 'default/after-restart']);
-    stop.abort();
-    await done;
-    assert.deepEqual(errors, [], 'handlers never threw');
+      await c.cp.restartApiserver(500);
+      await c.http.post(CMS, { metadata: { name: 'after-restart' }, data: { v: '1' } });
+      await c.http.patch(`${CMS}/a`, { data: { v: '3' } });
+      const recovered = () => (informer.get('informer/after-restart') && informer.get('informer/a')?.data?.v === '3') || undefined;
+      await eventually(recovered, 20_000, 'recovery after restart');
+      assert.deepEqual(informer.keys().sort(), ['informer/a', 'informer/after-restart']);
+      assert.equal(handlerErrors.length, 1, 'no handler threw after the planted error');
+    } finally {
+      stop.abort();
+      await done;
+    }
   });
 
   it('re-lists on 410 Gone and tells handlers what it missed', async () => {
-    const informer = new Informer<ConfigMap>(c.http, { path: CM });
+    const CMS = await freshNamespace('relist');
+    await c.http.post(CMS, { metadata: { name: 'kept' }, data: { v: '1' } });
+    await c.http.post(CMS, { metadata: { name: 'missed' }, data: { v: '1' } });
+    const informer = new Informer<ConfigMap>(c.http, { path: CMS });
     const deleted: string[] = [];
     informer.addHandler({ delete: (o) => deleted.push(o.metadata.name) });
     const stop = new AbortController();
@@ -69,11 +89,11 @@ describe('runtime on a real apiserver', () => {
       (informer as unknown as { resourceVersion: string }).resourceVersion = '1';
       await c.cp.restartApiserver();
       await eventually(() => informer.lists > listsBefore || undefined, 20_000, 're-list after 410');
-      assert.ok(informer.get('default/after-restart'), 'cache refilled by the re-list');
+      assert.ok(informer.get('relist/kept'), 'cache refilled by the re-list');
       // And a delete missed while disconnected is reported from the re-list's diff.
       await c.cp.restartApiserver(0);
-      await c.http.delete(`${CM}/after-restart`);
-      await eventually(() => deleted.includes('after-restart') || undefined, 10_000, 'delete reported');
+      await c.http.delete(`${CMS}/missed`);
+      await eventually(() => deleted.includes('missed') || undefined, 10_000, 'delete reported');
     } finally {
       stop.abort();
       await done;
@@ -97,19 +117,43 @@ describe('runtime on a real apiserver', () => {
     });
     const stop = new AbortController();
     const { synced, done } = informer.start(stop.signal);
-    await synced;
-    const running = loop.run(1);
-    await eventually(() => outcomes.length >= 2 || undefined, 10_000, 'status written then seen unchanged');
-    assert.deepEqual(outcomes.slice(0, 2), ['patched', 'unchanged'], 'the patch triggers one more run, which writes nothing');
-    const got = await c.http.get<Pool>(`${pools}/p1`);
-    assert.equal(got.status?.total, '2');
-    stop.abort();
-    queue.shutDown();
-    await Promise.all([done, running]);
+    let running: Promise<void> = Promise.resolve();
+    try {
+      await synced;
+      running = loop.run(1);
+      await eventually(() => outcomes.length >= 2 || undefined, 10_000, 'status written then seen unchanged');
+      assert.deepEqual(outcomes.slice(0, 2), ['patched', 'unchanged'], 'the patch triggers one more run, which writes nothing');
+      const got = await c.http.get<Pool>(`${pools}/p1`);
+      assert.equal(got.status?.total, '2');
+    } finally {
+      stop.abort();
+      queue.shutDown();
+      await Promise.all([done, running]);
+    }
   });
 
+  /** Electors started by a test; every one is stopped in `finally`, also when an assertion fails. */
+  function electors() {
+    const running = new Map<string, { stop: AbortController; run: Promise<void> }>();
+    return {
+      start(e: LeaseElector, id: string): void {
+        const stop = new AbortController();
+        running.set(id, { stop, run: e.run(stop.signal) });
+      },
+      async stop(id: string): Promise<void> {
+        const r = running.get(id);
+        running.delete(id);
+        r?.stop.abort();
+        await r?.run;
+      },
+      async stopAll(): Promise<void> {
+        for (const id of [...running.keys()]) await this.stop(id);
+      },
+    };
+  }
+
   it('two electors contend: exactly one leads; release hands over at once; a stopped leader is replaced within the lease', async () => {
-    await c.http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
+    await ensureNamespace(c.http, 'lanlb-system');
     const store = new KubeLeaseStore(c.http);
     const leading = new Set<string>();
     let overlap = false;
@@ -123,53 +167,46 @@ describe('runtime on a real apiserver', () => {
         leading.delete(id);
       },
     });
-    const a = make('a');
-    const b = make('b');
-    const stopA = new AbortController();
-    const stopB = new AbortController();
-    const runA = a.run(stopA.signal);
-    const runB = b.run(stopB.signal);
-    await eventually(() => leading.size === 1 || undefined, 5_000, 'one leader');
-    await new Promise((r) => setTimeout(r, 1_000));
-    assert.equal(leading.size, 1);
-    const [first] = [...leading];
-    const [stopFirst, runFirst, stopOther, runOther] = first === 'a' ? [stopA, runA, stopB, runB] : [stopB, runB, stopA, runA];
+    const live = electors();
+    try {
+      live.start(make('a'), 'a');
+      live.start(make('b'), 'b');
+      await eventually(() => leading.size === 1 || undefined, 5_000, 'one leader');
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal(leading.size, 1);
+      const [first] = [...leading];
+      const other = first === 'a' ? 'b' : 'a';
 
-    const t0 = performance.now();
-    stopFirst.abort();
-    await runFirst;
-    await eventually(() => leading.size === 1 || undefined, 5_000, 'takeover after release');
-    const releaseTakeover = performance.now() - t0;
-    assert.ok(releaseTakeover < fast.leaseDurationMs, `takeover after release took ${releaseTakeover} ms`);
+      const t0 = performance.now();
+      await live.stop(first ?? '');
+      await eventually(() => leading.size === 1 || undefined, 5_000, 'takeover after release');
+      const releaseTakeover = performance.now() - t0;
+      assert.ok(releaseTakeover < fast.leaseDurationMs, `takeover after release took ${releaseTakeover} ms`);
+      await live.stop(other);
+      assert.equal(leading.size, 0);
 
-    stopOther.abort();
-    await runOther;
-    assert.equal(leading.size, 0);
-
-    // A leader that vanishes without releasing: the next waits out leaseDuration on its own clock.
-    const vanishing = make('c', false);
-    const stopC = new AbortController();
-    const runC = vanishing.run(stopC.signal);
-    await eventually(() => leading.has('c') || undefined, 5_000, 'c leads');
-    const successor = make('d');
-    const stopD = new AbortController();
-    const runD = successor.run(stopD.signal);
-    await new Promise((r) => setTimeout(r, 500));
-    assert.ok(!leading.has('d'));
-    const t1 = performance.now();
-    stopC.abort();
-    await runC;
-    await eventually(() => leading.has('d') || undefined, 10_000, 'takeover after expiry');
-    const expiryTakeover = performance.now() - t1;
-    // d first saw c's last renewal up to one retryPeriod before c stopped.
-    assert.ok(expiryTakeover >= fast.leaseDurationMs - 2 * fast.retryPeriodMs, `waited ${expiryTakeover} ms (lease ${fast.leaseDurationMs})`);
-    assert.ok(expiryTakeover < fast.leaseDurationMs + 2 * fast.retryPeriodMs + 1_000, `took ${expiryTakeover} ms`);
-    assert.equal(overlap, false, 'never two leaders at once');
-    stopD.abort();
-    await runD;
+      // A leader that vanishes without releasing: the next waits out leaseDuration on its own clock.
+      live.start(make('c', false), 'c');
+      await eventually(() => leading.has('c') || undefined, 5_000, 'c leads');
+      live.start(make('d'), 'd');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(!leading.has('d'));
+      const t1 = performance.now();
+      await live.stop('c');
+      await eventually(() => leading.has('d') || undefined, 10_000, 'takeover after expiry');
+      const expiryTakeover = performance.now() - t1;
+      // d first saw c's last renewal up to one retryPeriod before c stopped.
+      const least = fast.leaseDurationMs - 2 * fast.retryPeriodMs;
+      assert.ok(expiryTakeover >= least, `waited ${expiryTakeover} ms (lease ${fast.leaseDurationMs})`);
+      assert.ok(expiryTakeover < fast.leaseDurationMs + 2 * fast.retryPeriodMs + 1_000, `took ${expiryTakeover} ms`);
+      assert.equal(overlap, false, 'never two leaders at once');
+    } finally {
+      await live.stopAll();
+    }
   });
 
   it('an elector survives an apiserver restart: the leader keeps or regains the lease', async () => {
+    await ensureNamespace(c.http, 'lanlb-system');
     const store = new KubeLeaseStore(c.http);
     let leader = false;
     const e = new LeaseElector({
@@ -178,15 +215,18 @@ describe('runtime on a real apiserver', () => {
         leader = false;
       },
     });
-    const stop = new AbortController();
-    const run = e.run(stop.signal);
-    await eventually(() => leader || undefined, 5_000, 'leading');
-    await c.cp.restartApiserver(2_500);
-    await eventually(() => leader || undefined, 20_000, 'leading again after restart');
-    const lease = await store.get('lanlb-system', 'restart');
-    assert.equal(lease?.spec.holderIdentity, 'solo');
-    stop.abort();
-    await run;
-    assert.equal((await store.get('lanlb-system', 'restart'))?.spec.holderIdentity, '');
+    const live = electors();
+    try {
+      live.start(e, 'solo');
+      await eventually(() => leader || undefined, 5_000, 'leading');
+      await c.cp.restartApiserver(2_500);
+      await eventually(() => leader || undefined, 20_000, 'leading again after restart');
+      const lease = await store.get('lanlb-system', 'restart');
+      assert.equal(lease?.spec.holderIdentity, 'solo');
+      await live.stop('solo');
+      assert.equal((await store.get('lanlb-system', 'restart'))?.spec.holderIdentity, '');
+    } finally {
+      await live.stopAll();
+    }
   });
 });

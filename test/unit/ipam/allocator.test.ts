@@ -38,6 +38,16 @@ function run(steps: Array<[string, Step]>): void {
 }
 
 describe('Allocator scenarios', () => {
+  it('which pool: a pool with a serviceSelector before a catch-all, then by name (API.md)', () => run([
+    ['a catch-all named first, a specific pool, an empty selector', { do: 'pools', pools: [
+      pool('a-all', [{ cidr: '192.0.2.0/30' }]),
+      pool('b-empty', [{ cidr: '192.0.2.4/30' }], { serviceSelector: {} }),
+      pool('z-web', [{ cidr: '198.51.100.0/30' }], { serviceSelector: { matchLabels: { app: 'web' } } }),
+    ] }],
+    ['the specific pool wins over the catch-all although its name sorts last', { do: 'assign', svc: svc('ns/web', { extraLabels: { app: 'web' } }), want: ['198.51.100.1'] }],
+    ['an empty selector is a catch-all: by name among catch-alls', { do: 'assign', svc: svc('ns/other'), want: ['192.0.2.1'] }],
+  ]));
+
   it('seed 000: a one-address pool for one namespace', () => run([
     ['pool of 192.0.2.10 for ingress-nginx', { do: 'pools', pools: [pool('ingress-pool', [{ start: '192.0.2.10', stop: '192.0.2.10' }], { serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': 'ingress-nginx' } } })] }],
     ['the ingress controller gets it', { do: 'assign', svc: svc('ingress-nginx/ingress-nginx-controller'), want: ['192.0.2.10'] }],

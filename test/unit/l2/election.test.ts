@@ -42,6 +42,21 @@ describe('decide', () => {
 });
 
 describe('rankCandidates', () => {
+  // Pinned: every announcer version must rank alike, or two versions side by side during a
+  // rolling upgrade would disagree on who should hold a Service.
+  const NODES = ['node1', 'node2', 'node3', 'node4', 'node5'];
+  const pinned: Array<[string, string[]]> = [
+    ['default/web', ['node2', 'node4', 'node5', 'node3', 'node1']],
+    ['ingress-nginx/ingress-nginx-controller', ['node3', 'node2', 'node1', 'node5', 'node4']],
+    ['a-b/c', ['node1', 'node4', 'node3', 'node2', 'node5']],
+    ['a/b-c', ['node5', 'node4', 'node1', 'node3', 'node2']],
+    ['kube-system/dns', ['node1', 'node2', 'node3', 'node4', 'node5']],
+    ['x/y', ['node2', 'node5', 'node3', 'node1', 'node4']],
+  ];
+  for (const [key, want] of pinned) {
+    it(`ranks ${key} as pinned`, () => assert.deepEqual(rankCandidates(key, NODES), want));
+  }
+
   it('is stable and independent of input order', () => {
     assert.deepEqual(rankCandidates('ns/a', ['n1', 'n2', 'n3']), rankCandidates('ns/a', ['n3', 'n1', 'n2']));
   });
