@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
-import { NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.js';
+import { ip, NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.js';
+import { runInNetns } from '../src/devcluster/run-program.js';
 import { trackChild, stopProcess } from '../src/devcluster/child-process.js';
 import { KubeHttp } from '../src/kube/http.js';
 import { installCrds } from '../src/kube/crd-install.js';
@@ -14,6 +15,7 @@ import { pollFor } from '../src/devcluster/poll.js';
 import type { Row } from './ipam-micro.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FLOOR_IP = '192.0.2.201';
 
 /** Non-watch requests the apiserver has served so far. */
 async function requestCount(http: KubeHttp): Promise<number> {
@@ -76,6 +78,24 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
       await sleep(2_500);
       return ms;
     };
+    // The floor, timed the same way: the kernel's own address moved by hand from node1 to node2
+    // (delete, add with arp_notify's gratuitous ARP), seen by the same client probe.
+    const kernelMove = async (): Promise<number> => {
+      const [from, to] = [lab.nodes[0], lab.nodes[1]];
+      if (!from || !to) throw new Error('two nodes needed');
+      await runInNetns(to.netns, 'sysctl', ['-qw', 'net.ipv4.conf.eth0.arp_notify=1']);
+      await ip('-n', from.netns, 'addr', 'add', `${FLOOR_IP}/32`, 'dev', 'eth0');
+      await pollFor(async () => ((await lab.arpAnswers(FLOOR_IP, 1, 1))[0] === from.mac ? true : undefined), 10_000, 'floor on node1', 20);
+      const t0 = performance.now();
+      await ip('-n', from.netns, 'addr', 'del', `${FLOOR_IP}/32`, 'dev', 'eth0');
+      await ip('-n', to.netns, 'addr', 'add', `${FLOOR_IP}/32`, 'dev', 'eth0');
+      await pollFor(async () => ((await lab.arpAnswers(FLOOR_IP, 1, 0.05))[0] === to.mac ? true : undefined), 10_000, 'floor moved', 20);
+      const ms = performance.now() - t0;
+      await ip('-n', to.netns, 'addr', 'del', `${FLOOR_IP}/32`, 'dev', 'eth0');
+      return ms;
+    };
+    const floors: number[] = [];
+    for (let i = 0; i < 3; i++) floors.push(await kernelMove());
     const kills: number[] = [];
     const terms: number[] = [];
     for (let i = 0; i < 3; i++) kills.push(await takeover('SIGKILL'));
@@ -108,9 +128,17 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
     const at100 = await loadAt(100);
     const at1000 = await loadAt(1000);
     const stats = (xs: number[]) => `${(Math.max(...xs) / 1000).toFixed(2)} s worst of ${xs.length} (${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})`;
+    const floor = `${stats(floors)} (address moved by hand between kernels, same probe)`;
+    const worst = (xs: number[]) => Math.max(...xs);
     return [
-      { name: 'takeover after SIGKILL of the holder (client ARP probe every 50 ms)', value: stats(kills), baseline: 'goal 3 s', ratio: (Math.max(...kills) / 3000).toFixed(2), target: '<= 1.0' },
-      { name: 'takeover after SIGTERM of the holder', value: stats(terms), baseline: 'goal 0.5 s', ratio: (Math.max(...terms) / 500).toFixed(2), target: '<= 1.0' },
+      {
+        name: 'takeover after SIGKILL of the holder (client ARP probe every 50 ms)', value: stats(kills), baseline: floor,
+        ratio: (worst(kills) / worst(floors)).toFixed(1), target: 'goal: <= 3 s',
+      },
+      {
+        name: 'takeover after SIGTERM of the holder', value: stats(terms), baseline: floor,
+        ratio: (worst(terms) / worst(floors)).toFixed(1), target: 'goal: <= 0.5 s',
+      },
       { name: 'apiserver requests/s from 3 announcers, 1,000 Services', value: `${at1000.toFixed(1)}/s`, baseline: `${at100.toFixed(1)}/s at 100 Services`, ratio: (at1000 / at100).toFixed(2), target: 'about 1.0 (independent of Services)' },
     ];
   } finally {

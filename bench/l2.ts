@@ -44,20 +44,24 @@ async function arpingTimes(target: string, count: number): Promise<number[]> {
   return [...stdout.matchAll(/time=([0-9.]+) (usec|msec)/g)].map((m) => Number(m[1]) * (m[2] === 'msec' ? 1000 : 1));
 }
 
-async function blast(target: string, rate: number, count: number): Promise<{ sent: number; answered: number }> {
+async function blast(target: string, rate: number, count: number): Promise<{ sent: number; answered: number; seconds: number }> {
   const { stdout } = await execFileP('ip', ['netns', 'exec', NS_C, process.execPath, '--import', 'tsx', join(here, 'arp-blaster.ts'), target, String(rate), String(count)], { timeout: 120_000 });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { sent: number; answered: number };
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { sent: number; answered: number; seconds: number };
 }
 
-/** Highest tried rate at which every request was answered. */
-async function maxLossless(target: string, rates: number[], seconds: number): Promise<number> {
+/**
+ * Highest tried rate at which every request was answered; `clientLimited` when the sender could
+ * not keep a rate up (then the answerer was not the limit and the row says so).
+ */
+async function maxLossless(target: string, rates: number[], seconds: number): Promise<{ best: number; clientLimited: boolean }> {
   let best = 0;
   for (const rate of rates) {
     const r = await blast(target, rate, Math.round(rate * seconds));
+    if (r.seconds > seconds * 1.25) return { best, clientLimited: true };
     if (r.answered < r.sent) break;
     best = rate;
   }
-  return best;
+  return { best, clientLimited: false };
 }
 
 export async function arpResponder(): Promise<Row[]> {
@@ -69,14 +73,22 @@ export async function arpResponder(): Promise<Row[]> {
     const n = 300;
     const kernel = await arpingTimes(KERNEL_IP, n);
     const ours = await arpingTimes(VIP, n);
-    const rates = [5_000, 10_000, 20_000, 30_000, 40_000];
-    const kernelRate = await maxLossless(KERNEL_IP, rates, 2);
-    const ourRate = await maxLossless(VIP, rates, 2);
+    // Raised until each side loses, so the ratio compares limits, not the highest rate tried.
+    const rates = [5_000, 10_000, 20_000, 40_000, 80_000, 160_000];
+    const kernelLimit = await maxLossless(KERNEL_IP, rates, 1);
+    const ourLimit = await maxLossless(VIP, rates, 1);
+    const [kernelRate, ourRate] = [kernelLimit.best, ourLimit.best];
+    const limit = (m: { clientLimited: boolean }) => (m.clientLimited ? ' (client could send no faster)' : '');
     const us = (x: number) => `${x.toFixed(0)} us`;
     return [
       { name: `ARP reply latency p50 (${ours.length}/${n} answered)`, value: us(percentile(ours, 50)), baseline: `${us(percentile(kernel, 50))} (kernel, own address, same veth)`, ratio: (percentile(ours, 50) / percentile(kernel, 50)).toFixed(2), target: '<= 1.5' },
       { name: 'ARP reply latency p99', value: us(percentile(ours, 99)), baseline: `${us(percentile(kernel, 99))} (kernel)`, ratio: (percentile(ours, 99) / percentile(kernel, 99)).toFixed(2) },
-      { name: `ARP requests/s answered without loss (tried ${rates.join(', ')}; 2 s each)`, value: `${ourRate}/s`, baseline: `${kernelRate}/s (kernel)`, ratio: kernelRate ? (ourRate / kernelRate).toFixed(2) : '-', target: '>= 20000/s' },
+      {
+        name: `ARP requests/s answered without loss (tried ${rates.join(', ')} until one is lost; 1 s each)`,
+        value: `${ourRate}/s${limit(ourLimit)}`, baseline: `${kernelRate}/s (kernel)${limit(kernelLimit)}`,
+        // Cost over the baseline's, as in every row: the kernel's rate over ours.
+        ratio: ourRate ? (kernelRate / ourRate).toFixed(2) : '-', target: '>= 20000/s',
+      },
     ];
   } finally {
     await stopProcess(responder, 3_000);

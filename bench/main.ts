@@ -39,12 +39,17 @@ if (values.write) {
 
 Latest results, produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}
 (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}).
-Ratios compare against a baseline measured in the same run on the same machine. For the
-5,000-Service run the baseline is a plain client doing only the status patches; floor and
-controller each run on a fresh kube-apiserver + etcd (alternating, two rounds, best of each).
-ARP is measured on veth pairs in namespaces the benchmark creates, against the kernel answering
-for its own address on the same interface. Known gap: ARP reply latency (userspace libpcap
-round trip) is far above the 1.5x-kernel target; see the closing note of issue 4.
+Every baseline is measured in the same run on the same machine, timed the same way as the value
+it is compared with. A ratio is always lanlb's cost over the baseline's (time over time, or for a
+rate the baseline's rate over lanlb's): 1 is as good as the baseline, above 1 costlier. Goals
+are in the target column, never in the baseline column. For the 5,000-Service run the baseline
+is a plain client doing only the status patches; floor and controller each run on a fresh
+kube-apiserver + etcd (alternating, two rounds, best of each). ARP is measured on veth pairs in
+namespaces the benchmark creates, against the kernel answering for its own address on the same
+interface; request rates are raised until a side loses an answer. Takeover times are compared
+with the kernel's own address moved by hand between two nodes, seen by the same client probe.
+Known gap: ARP reply latency (a userspace libpcap round trip) is far above the 1.5x-kernel
+target.
 
 ${table}
 `);
