@@ -22,12 +22,42 @@ export interface Workload {
   ready(): boolean;
 }
 
+/** After SIGTERM, the workload gets this long to stop (the Pod's grace period is 30 s). */
+export const STOP_DEADLINE_MS = 20_000;
+/** After a clean stop, a handle still open (node_pcap keeps idle ones) may hold the process this long. */
+const EXIT_GRACE_MS = 1_000;
+
+/**
+ * A truly unexpected error (a bug: every request and event is handled where it arrives) is
+ * logged and ends the process with status 1, so that its Deployment or DaemonSet restarts it
+ * in a known state instead of running on in an unknown one.
+ */
+function exitOnUnexpectedErrors(log: Logger): void {
+  const fatal = (kind: string) => (err: unknown): void => {
+    log.error('unexpected error; exiting so that the process is restarted', {
+      kind, error: err, stack: err instanceof Error ? err.stack : undefined,
+    });
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal('uncaughtException'));
+  process.on('unhandledRejection', fatal('unhandledRejection'));
+}
+
+/** Timers that end the process if stopping hangs; unref'd so they never keep it alive. */
+function exitAfter(ms: number, code: number, log: Logger, msg: string): void {
+  setTimeout(() => {
+    log.warn(msg, { afterMs: ms });
+    process.exit(code);
+  }, ms).unref();
+}
+
 export async function runLongRunning(
   component: string,
   flags: ProcessFlags,
   build: (ctx: WorkloadContext) => Workload | Promise<Workload>,
 ): Promise<number> {
   const log = createLogger(flags.logLevel, { component });
+  exitOnUnexpectedErrors(log);
   const kc = loadKubeConfig(flags.kubeconfig);
   const http = new KubeHttp(kc);
   const registry = new Registry();
@@ -47,6 +77,7 @@ export async function runLongRunning(
 
   const onSignal = (sig: NodeJS.Signals): void => {
     log.info('stopping', { signal: sig });
+    exitAfter(STOP_DEADLINE_MS, 1, log, 'did not stop in time; exiting');
     stop.abort();
   };
   process.once('SIGTERM', onSignal);
@@ -60,5 +91,6 @@ export async function runLongRunning(
     http.close();
   }
   log.info('stopped');
+  exitAfter(EXIT_GRACE_MS, 0, log, 'a handle kept the process alive after it stopped; exiting');
   return 0;
 }

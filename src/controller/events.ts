@@ -6,6 +6,10 @@
 import type { KubeHttp } from '../kube/http.js';
 import type { Logger } from '../observability/logger.js';
 import type { Service } from './kube-types.js';
+import { truncateMessage } from '../ipam/user-text.js';
+
+/** events.k8s.io/v1 refuses a note over 1 KB; core/v1 Events are kept to the same. */
+const MAX_EVENT_MESSAGE = 1024;
 
 export interface EventRecorder {
   record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void;
@@ -36,7 +40,7 @@ export class KubeEventRecorder implements EventRecorder {
       apiVersion: 'v1', kind: 'Event',
       metadata: { generateName: `${svc.metadata.name}.`, namespace: ns },
       involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: ns, name: svc.metadata.name, uid: svc.metadata.uid, resourceVersion: svc.metadata.resourceVersion },
-      type, reason, message, count: 1, firstTimestamp: now, lastTimestamp: now,
+      type, reason, message: truncateMessage(message, MAX_EVENT_MESSAGE), count: 1, firstTimestamp: now, lastTimestamp: now,
       source: { component: this.component },
       reportingComponent: this.component, reportingInstance: this.instance,
     });

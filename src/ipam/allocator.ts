@@ -7,6 +7,7 @@ import { formatAddress, parseAddress, type Family } from './address.js';
 import { findConflicts } from './conflicts.js';
 import { LivePool, type PoolDefinition } from './pool.js';
 import type { FamilyPolicy, IPFamilyName, ServiceRequest } from './service-request.js';
+import { quoteUserText } from './user-text.js';
 import { planFamily, type Plan, type PlanContext } from './plan.js';
 
 export interface AssignedIP {
@@ -117,7 +118,7 @@ export class Allocator {
     const requested = parseRequested(req.requestedIPs);
     if (requested.kind === 'invalid') return { kind: 'failed', reason: 'InvalidRequest', message: requested.message, kept };
     if (req.pool !== undefined && !this.pools.has(req.pool)) {
-      return { kind: 'failed', reason: 'PoolNotFound', message: `pool ${req.pool} (lanlb.io/pool) does not exist`, kept };
+      return { kind: 'failed', reason: 'PoolNotFound', message: `pool ${quoteUserText(req.pool)} (lanlb.io/pool) does not exist`, kept };
     }
     if (prev) this.unhold(req.key, prev.ips);
     const ctx: PlanContext = {
@@ -230,7 +231,7 @@ function parseRequested(ips: readonly string[]): Requested {
   const byFamily = new Map<Family, bigint>();
   for (const text of ips) {
     const a = parseAddress(text);
-    if (!a) return { kind: 'invalid', message: `requested address ${JSON.stringify(text)} is not an IP address` };
+    if (!a) return { kind: 'invalid', message: `requested address ${quoteUserText(text)} is not an IP address` };
     const seen = byFamily.get(a.family);
     if (seen !== undefined && seen !== a.value) return { kind: 'invalid', message: `at most one requested address per family, got ${formatAddress(a.family, seen)} and ${text}` };
     byFamily.set(a.family, a.value);

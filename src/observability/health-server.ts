@@ -1,6 +1,7 @@
 // /healthz, /readyz and /metrics over plain HTTP, on addresses set by flags ("0" disables).
 // Health and metrics may share one address or use two.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { applyLimits, ConcurrencyGate, PROBE_LIMITS, refuse } from '../http/bounded-http.js';
 import type { Registry } from 'prom-client';
 
 export interface HealthChecks {
@@ -62,22 +63,13 @@ export class HealthServer {
 
   private listen(addr: { host: string; port: number }, serves: { health: boolean; metrics: boolean }): Promise<string> {
     const server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (serves.health && (path === '/healthz' || path === '/livez')) return reply(res, this.o.checks.healthy());
-      if (serves.health && path === '/readyz') return reply(res, this.o.checks.ready());
-      if (serves.metrics && path === '/metrics') {
-        this.o.registry.metrics().then((text) => {
-          res.writeHead(200, { 'content-type': this.o.registry.contentType });
-          res.end(text);
-        }, (err: unknown) => {
-          res.writeHead(500);
-          res.end(String(err));
-        });
-        return;
+      try {
+        this.serve(req, res, serves);
+      } catch (err) {
+        refuse(res, 500, String(err));
       }
-      res.writeHead(404);
-      res.end('not found\n');
     });
+    applyLimits(server, PROBE_LIMITS);
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -86,6 +78,26 @@ export class HealthServer {
         resolve(typeof a === 'object' && a ? `${a.address}:${a.port}` : String(a));
       });
     });
+  }
+
+  private readonly gate = new ConcurrencyGate(PROBE_LIMITS.maxConcurrent);
+
+  private serve(req: IncomingMessage, res: ServerResponse, serves: { health: boolean; metrics: boolean }): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
+    // Probes and scrapes never carry a body: one that does is not read.
+    if (Number(req.headers['content-length'] ?? 0) > 0) return refuse(res, 413, 'no request body expected');
+    if (!this.gate.enter(res)) return refuse(res, 429, 'too many requests in flight', { 'retry-after': '1' });
+    if (serves.health && (path === '/healthz' || path === '/livez')) return reply(res, this.o.checks.healthy());
+    if (serves.health && path === '/readyz') return reply(res, this.o.checks.ready());
+    if (serves.metrics && path === '/metrics') {
+      this.o.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.o.registry.contentType }).end(text),
+        (err: unknown) => refuse(res, 500, String(err)),
+      );
+      return;
+    }
+    refuse(res, 404, 'not found');
   }
 
   async close(): Promise<void> {

@@ -1,24 +1,44 @@
-// AdmissionReview and ConversionReview (both apiextensions/admission v1) handling, pure: a
-// request body in, a response body out. The apiserver is never told "500" for bad input:
-// unparseable reviews get a clear denial or failure message.
+// AdmissionReview (admission.k8s.io/v1) and ConversionReview (apiextensions.k8s.io/v1)
+// handling, pure: a parsed request body in, a response body out. Every shape is checked before
+// use; a review of the wrong kind, version or shape gets a denial or a Failure with the reason,
+// never an exception (a thrown error here once stopped the controller).
 import { convert } from '../conversion/convert.js';
 import { isLanlbObject, validateObject } from '../validate/validate-objects.js';
 
-interface Review {
-  apiVersion?: string;
-  kind?: string;
-  request?: { uid?: string; object?: unknown; desiredAPIVersion?: string; objects?: unknown[]; operation?: string };
+const ADMISSION_V1 = 'admission.k8s.io/v1';
+const CONVERSION_V1 = 'apiextensions.k8s.io/v1';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The request's uid when it is a string; anything else is never echoed. */
+function uidOf(request: unknown): string {
+  return isObject(request) && typeof request.uid === 'string' ? request.uid : '';
+}
+
+/** The review's `request` if the envelope is the expected kind and version, or why not. */
+function envelope(body: unknown, apiVersion: string, kind: string): { request: Json } | { problem: string } {
+  if (!isObject(body)) return { problem: `not a ${apiVersion} ${kind}: the body is not a JSON object` };
+  if (body.kind !== kind || body.apiVersion !== apiVersion) {
+    return { problem: `not a ${apiVersion} ${kind} (got ${String(body.apiVersion)} ${String(body.kind)})` };
+  }
+  if (!isObject(body.request)) return { problem: `${kind}: request is missing or not an object` };
+  return { request: body.request };
 }
 
 export function admissionResponse(body: unknown): object {
-  const review = (body ?? {}) as Review;
-  const uid = review.request?.uid ?? '';
-  const object = review.request?.object;
+  const request = isObject(body) ? body.request : undefined;
   const reply = (allowed: boolean, message?: string) => ({
-    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-    response: { uid, allowed, ...(message ? { status: { code: allowed ? 200 : 422, reason: allowed ? undefined : 'Invalid', message } } : {}) },
+    apiVersion: ADMISSION_V1, kind: 'AdmissionReview',
+    response: {
+      uid: uidOf(request), allowed,
+      ...(message ? { status: { code: allowed ? 200 : 422, reason: allowed ? undefined : 'Invalid', message } } : {}),
+    },
   });
-  if (review.kind !== 'AdmissionReview' || !review.request) return reply(false, 'not an admission.k8s.io/v1 AdmissionReview');
+  const env = envelope(body, ADMISSION_V1, 'AdmissionReview');
+  if ('problem' in env) return reply(false, env.problem);
+  const object = env.request.object;
+  if (!isObject(object)) return reply(false, 'AdmissionReview: request.object is missing or not an object');
   if (!isLanlbObject(object)) return reply(true);
   const problems = validateObject(object);
   if (problems.length === 0) return reply(true);
@@ -26,16 +46,24 @@ export function admissionResponse(body: unknown): object {
 }
 
 export function conversionResponse(body: unknown): object {
-  const review = (body ?? {}) as Review;
-  const uid = review.request?.uid ?? '';
-  const desired = review.request?.desiredAPIVersion ?? '';
+  const request = isObject(body) ? body.request : undefined;
+  const reply = (convertedObjects: unknown[], failure?: string) => ({
+    apiVersion: CONVERSION_V1, kind: 'ConversionReview',
+    response: {
+      uid: uidOf(request), convertedObjects,
+      result: failure === undefined ? { status: 'Success' } : { status: 'Failure', message: failure },
+    },
+  });
+  const env = envelope(body, CONVERSION_V1, 'ConversionReview');
+  if ('problem' in env) return reply([], env.problem);
+  const { desiredAPIVersion, objects } = env.request;
+  if (typeof desiredAPIVersion !== 'string') return reply([], 'ConversionReview: request.desiredAPIVersion is not a string');
+  if (!Array.isArray(objects)) return reply([], 'ConversionReview: request.objects is not an array');
   const converted: unknown[] = [];
-  for (const o of review.request?.objects ?? []) {
-    const r = convert(o as never, desired);
-    if (!r.ok) {
-      return { apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: { uid, convertedObjects: [], result: { status: 'Failure', message: r.message } } };
-    }
+  for (const [i, o] of objects.entries()) {
+    const r = convert(o, desiredAPIVersion);
+    if (!r.ok) return reply([], `objects[${i}]: ${r.message}`);
     converted.push(r.object);
   }
-  return { apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: { uid, convertedObjects: converted, result: { status: 'Success' } } };
+  return reply(converted);
 }

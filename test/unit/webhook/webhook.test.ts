@@ -21,14 +21,14 @@ describe('admission and conversion reviews', () => {
 
   it('answers garbage with a denial, not an exception', () => {
     assert.equal((admissionResponse('nonsense') as { response: { allowed: boolean } }).response.allowed, false);
-    assert.equal((conversionResponse(null) as { response: { result: { status: string } } }).response.result.status, 'Success');
+    assert.equal((conversionResponse(null) as { response: { result: { status: string } } }).response.result.status, 'Failure');
   });
 
   it('converts a ConversionReview and fails it cleanly for an unknown version', () => {
-    const ok = conversionResponse({ kind: 'ConversionReview', request: { uid: 'c', desiredAPIVersion: 'lanlb.io/v1beta1', objects: [{ apiVersion: 'lanlb.io/v1alpha1', kind: 'LoadBalancerIPPool', metadata: { name: 'p' }, spec: { cidrs: [{ cidr: '192.0.2.0/28' }] } }] } }) as { response: { uid: string; convertedObjects: Array<{ spec: unknown }> } };
+    const ok = conversionResponse({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'c', desiredAPIVersion: 'lanlb.io/v1beta1', objects: [{ apiVersion: 'lanlb.io/v1alpha1', kind: 'LoadBalancerIPPool', metadata: { name: 'p' }, spec: { cidrs: [{ cidr: '192.0.2.0/28' }] } }] } }) as { response: { uid: string; convertedObjects: Array<{ spec: unknown }> } };
     assert.equal(ok.response.uid, 'c');
     assert.deepEqual(ok.response.convertedObjects[0]?.spec, { blocks: [{ cidr: '192.0.2.0/28' }], allowFirstLastIPs: false });
-    const bad = conversionResponse({ kind: 'ConversionReview', request: { uid: 'c', desiredAPIVersion: 'lanlb.io/v7', objects: [{ apiVersion: 'lanlb.io/v1alpha1', kind: 'LoadBalancerIPPool' }] } }) as { response: { result: { status: string; message: string } } };
+    const bad = conversionResponse({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'c', desiredAPIVersion: 'lanlb.io/v7', objects: [{ apiVersion: 'lanlb.io/v1alpha1', kind: 'LoadBalancerIPPool' }] } }) as { response: { result: { status: string; message: string } } };
     assert.equal(bad.response.result.status, 'Failure');
   });
 });
