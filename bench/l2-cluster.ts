@@ -1,6 +1,7 @@
 // Takeover times after SIGKILL and SIGTERM, and the apiserver's request rate from 3 announcers
 // at 100 and at 1,000 Services, read from the apiserver's own /metrics. Namespaces are made and
 // removed here; addresses come from 192.0.2.0/24 and 2001:db8::/64 only.
+import { serviceLeaseName } from '../src/l2/election/lease-names.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,7 +63,7 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
     await http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', { apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'all' }, spec: { interfaces: ['^eth0$'] } });
     await http.post('/api/v1/namespaces', { metadata: { name: 'demo' } });
     await http.post('/api/v1/namespaces/demo/services', { metadata: { name: 'web', annotations: { 'lanlb.io/ips': '192.0.2.200' } }, spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] } });
-    const holder = () => pollFor(async () => (await http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-l2-demo-web')).spec.holderIdentity || undefined, 20_000, 'holder', 20);
+    const holder = () => pollFor(async () => (await http.get<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`)).spec.holderIdentity || undefined, 20_000, 'holder', 20);
     const macOf = (node: string) => lab.nodes.find((n) => n.name === node)?.mac;
     const takeover = async (signal: NodeJS.Signals): Promise<number> => {
       const h = await holder();
@@ -116,7 +117,7 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
       }
       await pollFor(async () => {
         const l = await http.get<{ items: Array<{ metadata: { name: string }; spec: { holderIdentity?: string } }> }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases');
-        return l.items.filter((x) => x.metadata.name.startsWith('lanlb-l2-bulk-') && x.spec.holderIdentity).length >= total ? true : undefined;
+        return l.items.filter((x) => x.metadata.name.startsWith(serviceLeaseName('bulk', '')) && x.spec.holderIdentity).length >= total ? true : undefined;
       }, 120_000, `${total} leases held`, 20);
       await stopProcess(controller, 5_000); // measure the announcers alone
       await sleep(3_000);

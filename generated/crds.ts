@@ -62,7 +62,7 @@ export const customResourceDefinitions = [
           "schema": {
             "openAPIV3Schema": {
               "type": "object",
-              "description": "L2AnnouncementPolicy chooses which nodes answer ARP and Neighbor Solicitation for which Services' addresses, on which interfaces. For each selected Service one eligible node, the holder of the Lease lanlb-l2-<namespace>-<name>, answers.",
+              "description": "L2AnnouncementPolicy chooses which nodes answer ARP and Neighbor Solicitation for which Services' addresses, on which interfaces. For each selected Service one eligible node, the holder of the Lease lanlb-l2-<namespace>.<name>, answers.",
               "properties": {
                 "apiVersion": {
                   "type": "string",
@@ -312,7 +312,7 @@ export const customResourceDefinitions = [
           "schema": {
             "openAPIV3Schema": {
               "type": "object",
-              "description": "L2AnnouncementPolicy chooses which nodes answer ARP and Neighbor Solicitation for which Services' addresses, on which interfaces. For each selected Service one eligible node, the holder of the Lease lanlb-l2-<namespace>-<name>, answers.",
+              "description": "L2AnnouncementPolicy chooses which nodes answer ARP and Neighbor Solicitation for which Services' addresses, on which interfaces. For each selected Service one eligible node, the holder of the Lease lanlb-l2-<namespace>.<name>, answers.",
               "properties": {
                 "apiVersion": {
                   "type": "string",

@@ -1,5 +1,5 @@
 // The per-node announcer: for every Service a policy selects, eligible nodes compete for the
-// Lease lanlb-l2-<ns>-<name>; the holder answers ARP/NDP for its addresses on the selected
+// Lease lanlb-l2-<ns>.<name>; the holder answers ARP/NDP for its addresses on the selected
 // interfaces. Steady state costs one heartbeat renewal per node per retry period, whatever the
 // number of Services: per-Service Leases are written only when their holder changes.
 import type { KubeHttp } from '../kube/http.js';
@@ -10,12 +10,16 @@ import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { formatMicroTime } from '../runtime/micro-time.js';
 import { isConflict, isNotFound } from '../kube/api-error.js';
 import { L2AnnouncementPolicyV1beta1GVK as PolicyGVK, type L2AnnouncementPolicy } from '../../generated/index.js';
-import { decide, type ElectionTimings } from '../l2/election/decide.js';
-import { LEASE_TYPE_LABEL, nodeLeaseName, serviceLeaseName } from '../l2/election/lease-names.js';
+import { alive, decide, type ElectionTimings } from '../l2/election/decide.js';
+import {
+  HARDWARE_ADDRESSES_ANNOTATION, INTERFACES_ANNOTATION, isLegacyServiceLeaseName, LEASE_TYPE_LABEL, leaseNamesService,
+  legacyServiceLeaseName, nodeLeaseName, SERVICE_ANNOTATION, serviceLeaseName,
+} from '../l2/election/lease-names.js';
+import { formatMac } from '../l2/codec/mac.js';
 import { formatAddress } from '../ipam/address.js';
 import { planAnnouncements, type ServicePlan } from './plan/desired.js';
 import { LeaseView } from './lease-view.js';
-import { listLinks } from '../l2/responder/link.js';
+import { listLinks, type LinkInfo } from '../l2/responder/link.js';
 import { PcapResponder } from '../l2/responder/pcap-responder.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
 import type { EventRecorder } from '../controller/events.js';
@@ -64,6 +68,8 @@ export class Announcer {
    * is remade at least every retry period to notice interfaces going up or down.
    */
   private plans: ServicePlan[] = [];
+  /** the interfaces read with the last plan */
+  private links: LinkInfo[] = [];
   private plannedAt = Number.NEGATIVE_INFINITY;
   private planDirty = true;
   private tickQueued = false;
@@ -160,15 +166,19 @@ export class Announcer {
     for (const plan of plans) {
       const leaseName = serviceLeaseName(plan.namespace, plan.name);
       const seen = this.view.service(leaseName);
-      const d = decide({
-        now, me: this.o.node, candidates: plan.candidates, holder: seen.lease?.spec?.holderIdentity,
+      // Only a Lease that names this Service counts; any other under the name is overwritten.
+      const lease = seen.lease && leaseNamesService(seen.lease, plan.key) ? seen.lease : undefined;
+      const view = {
+        now, me: this.o.node, candidates: plan.candidates, holder: lease?.spec?.holderIdentity,
         leaseObservedAt: seen.at, heartbeats: this.view.heartbeats, myLastRenew: this.myLastRenew,
-      }, this.t);
+      };
+      const d = decide(view, this.t);
       if (d.kind === 'announce') keep.set(plan.key, plan);
-      else if (d.kind === 'acquire') void this.acquire(plan, leaseName, seen.lease);
+      else if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view)) void this.acquire(plan, leaseName, seen.lease);
       else if (d.kind === 'release') void this.releaseLease(plan);
       if (d.kind === 'wait' && d.recheckInMs !== undefined) recheck = Math.min(recheck, d.recheckInMs);
     }
+    this.removeLegacyLeases(now);
     const planned = new Set(plans.map((p) => p.key));
     for (const [key, plan] of this.announcing) {
       if (keep.has(key)) continue;
@@ -188,7 +198,7 @@ export class Announcer {
     if (this.planDirty || now - this.plannedAt >= this.t.retryPeriodMs) {
       this.plans = planAnnouncements({
         me: this.o.node, policies: this.policies.list(), services: this.services.list(), nodes: this.nodes.list(),
-        slices: this.slices.list(), links: listLinks(),
+        slices: this.slices.list(), links: (this.links = listLinks()),
       });
       this.plannedAt = now;
       this.planDirty = false;
@@ -204,10 +214,14 @@ export class Announcer {
       holderIdentity: this.o.node, leaseDurationSeconds: Math.ceil(this.t.heartbeatDurationMs / 1000), acquireTime: stamp, renewTime: stamp,
       leaseTransitions: current?.spec ? (current.spec.leaseTransitions ?? 0) + (current.spec.holderIdentity ? 1 : 0) : 0,
     };
+    const metadata = {
+      name: leaseName, namespace: this.o.namespace, labels: { [LEASE_TYPE_LABEL]: 'service' },
+      annotations: this.holderAnnotations(plan),
+    };
     try {
       const written = current
-        ? await this.store.update({ metadata: { name: leaseName, namespace: this.o.namespace, resourceVersion: current.metadata.resourceVersion, labels: { [LEASE_TYPE_LABEL]: 'service' } }, spec })
-        : await this.store.create({ metadata: { name: leaseName, namespace: this.o.namespace, labels: { [LEASE_TYPE_LABEL]: 'service' } }, spec });
+        ? await this.store.update({ metadata: { ...metadata, resourceVersion: current.metadata.resourceVersion }, spec })
+        : await this.store.create({ metadata, spec });
       this.view.observe(written as LeaseObject);
       this.o.metrics.transitions.inc({ kind: 'acquired' });
       this.o.log.info('announce', { service: plan.key, addresses: plan.addresses.map(text), interfaces: plan.interfaces });
@@ -224,16 +238,65 @@ export class Announcer {
   private async releaseLease(plan: ServicePlan): Promise<void> {
     const leaseName = serviceLeaseName(plan.namespace, plan.name);
     const seen = this.view.service(leaseName).lease;
-    if (!seen || seen.spec?.holderIdentity !== this.o.node) return;
+    if (!seen || !leaseNamesService(seen, plan.key) || seen.spec?.holderIdentity !== this.o.node) return;
     try {
       const stamp = formatMicroTime(performance.timeOrigin + performance.now());
       await this.store.update({
-        metadata: { name: leaseName, namespace: this.o.namespace, resourceVersion: seen.metadata.resourceVersion, labels: seen.metadata.labels },
+        metadata: {
+          name: leaseName, namespace: this.o.namespace, resourceVersion: seen.metadata.resourceVersion,
+          labels: seen.metadata.labels, annotations: seen.metadata.annotations,
+        },
         spec: { ...seen.spec, holderIdentity: '', renewTime: stamp },
       });
       this.o.metrics.transitions.inc({ kind: 'released' });
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err)) this.o.log.warn('lease release failed', { lease: leaseName, error: err });
+    }
+  }
+
+  /** The Service, and the interfaces this node answers on with their MACs (API.md). */
+  private holderAnnotations(plan: ServicePlan): Record<string, string> {
+    const macs = plan.interfaces.map((i) => {
+      const mac = this.links.find((l) => l.name === i)?.mac;
+      return mac ? formatMac(mac) : '';
+    });
+    return {
+      [SERVICE_ANNOTATION]: plan.key,
+      [INTERFACES_ANNOTATION]: plan.interfaces.join(','),
+      [HARDWARE_ADDRESSES_ANNOTATION]: macs.join(','),
+    };
+  }
+
+  /**
+   * A Lease of the name lanlb used before (`lanlb-l2-<ns>.<name>`) held by another live node: an
+   * announcer of the previous version still answers for the Service, so do not answer too.
+   */
+  private heldUnderLegacyName(plan: ServicePlan, view: Parameters<typeof alive>[0]): boolean {
+    const legacy = this.view.peek(legacyServiceLeaseName(plan.namespace, plan.name));
+    const holder = legacy?.spec?.holderIdentity;
+    return Boolean(holder && holder !== this.o.node && alive(view, holder, this.t));
+  }
+
+  /**
+   * Removes Leases of the old name once no live announcer of the previous version holds them:
+   * held by this node (its old announcer is gone), by nobody, or by a node whose heartbeat is
+   * silent. The delete carries the resourceVersion seen, so a Lease rewritten meanwhile stays.
+   */
+  private removeLegacyLeases(now: number): void {
+    for (const lease of this.view.leases()) {
+      const name = lease.metadata.name;
+      if (!isLegacyServiceLeaseName(name) || this.writing.has(name)) continue;
+      const holder = lease.spec?.holderIdentity;
+      const view = { now, me: this.o.node, candidates: [], holder, leaseObservedAt: undefined, heartbeats: this.view.heartbeats, myLastRenew: this.myLastRenew };
+      if (holder && holder !== this.o.node && alive(view, holder, this.t)) continue;
+      this.writing.add(name);
+      const body = { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: lease.metadata.resourceVersion } };
+      this.o.http.delete(`/apis/coordination.k8s.io/v1/namespaces/${this.o.namespace}/leases/${name}`, body)
+        .then(() => this.o.log.info('removed a Lease of the previous name', { lease: name }))
+        .catch((err: unknown) => {
+          if (!isConflict(err) && !isNotFound(err)) this.o.log.warn('legacy lease removal failed', { lease: name, error: err });
+        })
+        .finally(() => this.writing.delete(name));
     }
   }
 

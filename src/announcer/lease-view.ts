@@ -30,6 +30,16 @@ export class LeaseView {
     }
   }
 
+  /** The Lease last seen under `name`, without starting to track a missing one. */
+  peek(name: string): LeaseObject | undefined {
+    return this.services.get(name)?.lease;
+  }
+
+  /** Every Service Lease seen and not deleted. */
+  leases(): LeaseObject[] {
+    return [...this.services.values()].flatMap((e) => (e.lease ? [e.lease] : []));
+  }
+
   /** The Lease and when its state was first seen; a missing Lease counts from now on first ask. */
   service(name: string): { lease?: LeaseObject; at: number } {
     let entry = this.services.get(name);

@@ -16,7 +16,7 @@ export const announcerHelp = `Usage: lanlb announcer --node-name NODE [flags]
 
 Runs on every node (DaemonSet, hostNetwork, NET_RAW). For each Service with addresses that an
 L2AnnouncementPolicy selects, the eligible nodes compete for the Lease
-lanlb-l2-<namespace>-<name> in --namespace; the holder answers ARP and Neighbor Solicitation
+lanlb-l2-<namespace>.<name> in --namespace; the holder answers ARP and Neighbor Solicitation
 for the Service's addresses on the policy's interfaces, and sends gratuitous ARP / unsolicited
 NA when it takes over. Each node renews one heartbeat Lease (lanlb-node-<node>) that backs all
 the Service Leases it holds, so API traffic does not grow with the number of Services.

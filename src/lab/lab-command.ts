@@ -1,6 +1,7 @@
 // `lanlb lab`: lanlb on its embedded default, on one machine. A real kube-apiserver and etcd,
 // the controller, three simulated nodes in network namespaces each running the announcer, and a
 // client namespace that resolves the Service's address with real ARP. Needs root (namespaces).
+import { serviceLeaseName } from '../l2/election/lease-names.js';
 import { parseArgs } from 'node:util';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -115,7 +116,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     const created = await createFromYaml(http, readFileSync(join(root, 'config', 'samples', 'lab.yaml'), 'utf8'));
     say(`applied config/samples/lab.yaml: ${created.join(', ')}`);
     const holder = await pollFor(async () => {
-      const l = await http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-l2-demo-web').catch(() => undefined);
+      const l = await http.get<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`).catch(() => undefined);
       return l?.spec.holderIdentity || undefined;
     }, 30_000, 'a Lease holder', 100);
     const vip = (await kubectl('get', 'service', '-n', 'demo', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).trim();

@@ -13,7 +13,27 @@ import { createPool, createService, ensureNamespace, getService, ips, nsSelector
 import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
 import { serviceLeaseName } from '../../src/l2/election/lease-names.js';
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { signalAndWait } from '../../src/devcluster/child-process.js';
 
+
+/** Open AF_PACKET sockets of a process (pcap capture handles): its fds that /proc/net/packet lists. */
+function packetSockets(pid: number): number {
+  const inodes = new Set(readFileSync(`/proc/${pid}/net/packet`, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)[8]).filter(Boolean));
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    const target = (() => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })();
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode && inodes.has(inode)) n++;
+  }
+  return n;
+}
 
 describe('L2 announcement on real frames', () => {
   const c = useCluster({ crds: true });
@@ -79,6 +99,7 @@ describe('L2 announcement on real frames', () => {
 
   /** A LoadBalancer Service in `ns` announced by node1 or node2; resolves with its address and holder. */
   const announcedService = async (ns: string, annotations?: Record<string, string>) => {
+    await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
     await createPolicy(ns);
     await createService(c.http, ns, 'web', { annotations });
     const vip = await eventually(async () => ips(await getService(c.http, ns, 'web'))[0], 10_000, `address of ${ns}/web`);
@@ -95,7 +116,7 @@ describe('L2 announcement on real frames', () => {
     for (const n of lab.nodes) await c.http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
     controller = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0']);
     await controller.waitForLog('leading', 20_000);
-    await createPool(c.http, 'lan', { blocks: [{ start: '192.0.2.200', stop: '192.0.2.210' }, { start: '2001:db8::200', stop: '2001:db8::210' }] });
+    await createPool(c.http, 'lan', { blocks: [{ start: '192.0.2.200', stop: '192.0.2.230' }, { start: '2001:db8::200', stop: '2001:db8::210' }] });
     for (const n of lab.nodes) startAnnouncer(n.name);
   }, { timeout: 120_000 });
 
@@ -123,7 +144,6 @@ describe('L2 announcement on real frames', () => {
   });
 
   it('SIGKILL of the holder: the other selected node takes over within the goal and the client\'s neighbour entry moves', async () => {
-    await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
     const { vip, node } = await announcedService('kill');
     assert.equal(await arpAnswer(vip), macOf(node));
     await new Promise((r) => setTimeout(r, 200));
@@ -139,7 +159,6 @@ describe('L2 announcement on real frames', () => {
   });
 
   it('SIGTERM of the holder: it hands over at once', async () => {
-    await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
     const { vip, node } = await announcedService('term');
     assert.equal(await arpAnswer(vip), macOf(node));
     await lab.ping(vip);
@@ -175,5 +194,66 @@ describe('L2 announcement on real frames', () => {
     await c.http.delete('/apis/lanlb.io/v1beta1/l2announcementpolicies/del-policy');
     await eventually(async () => (await lab.arpAnswers(vip, 1, 1)).length === 0 || undefined, 10_000, 'silence');
     assert.deepEqual(await lab.arpAnswers(vip, 2, 1), []);
+  });
+
+  it('a-b/c and a/b-c get one Lease each, annotated, with stable holders (the old names collided)', async () => {
+    await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
+    await createPolicy('a-b', ['^eth[0-9]+$'], ['node1']);
+    await createPolicy('a', ['^eth[0-9]+$'], ['node2']);
+    await createService(c.http, 'a-b', 'c');
+    await createService(c.http, 'a', 'b-c');
+    const leaseOf = (ns: string, name: string) =>
+      c.http.get<{ metadata: { resourceVersion: string; annotations?: Record<string, string> }; spec: { holderIdentity?: string } }>(
+        `/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName(ns, name)}`);
+    await eventually(async () => ((await holderOf('a-b', 'c')) === 'node1' && (await holderOf('a', 'b-c')) === 'node2') || undefined, 20_000, 'both held');
+    const [first, second] = [await leaseOf('a-b', 'c'), await leaseOf('a', 'b-c')];
+    assert.equal(first.metadata.annotations?.['lanlb.io/service'], 'a-b/c');
+    assert.equal(second.metadata.annotations?.['lanlb.io/service'], 'a/b-c');
+    assert.equal(first.metadata.annotations?.['lanlb.io/interfaces'], 'eth0');
+    assert.equal(first.metadata.annotations?.['lanlb.io/hardware-addresses'], macOf('node1'));
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal((await leaseOf('a-b', 'c')).metadata.resourceVersion, first.metadata.resourceVersion, 'no flapping');
+    assert.equal((await leaseOf('a', 'b-c')).metadata.resourceVersion, second.metadata.resourceVersion, 'no flapping');
+  });
+
+  it('a Lease of the old name nobody holds is removed', async () => {
+    const legacy = 'lanlb-l2-old-web';
+    await c.http.post('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases', {
+      metadata: { name: legacy, labels: { 'lanlb.io/lease': 'service' } }, spec: { holderIdentity: '' },
+    });
+    await eventually(async () => {
+      const gone = await c.http.get(`/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${legacy}`).then(() => false, () => true);
+      return gone || undefined;
+    }, 10_000, 'legacy Lease removed');
+  });
+
+  it('under churn an announcer keeps at most one capture handle per interface and exits soon after SIGTERM', async () => {
+    await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
+    await createPolicy('churn');
+    const child = announcers.get('node1');
+    assert.ok(child?.pid);
+    const stop = Date.now() + 6_000;
+    let round = 0;
+    const churn = (async () => {
+      while (Date.now() < stop && round < 200) {
+        const name = `s${round % 4}`;
+        if (round % 8 < 4) await createService(c.http, 'churn', name).catch(() => undefined);
+        else await c.http.delete(`/api/v1/namespaces/churn/services/${name}`).catch(() => undefined);
+        round++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    let most = 0;
+    while (Date.now() < stop) {
+      most = Math.max(most, packetSockets(child.pid));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await churn;
+    assert.ok(round > 20, `churned ${round} times`);
+    assert.ok(most <= 2, `at most one capture handle on eth0 (and one while it reopens), saw ${most}`);
+    const t0 = performance.now();
+    await signalAndWait(child, 'SIGTERM', 10_000);
+    const took = performance.now() - t0;
+    assert.ok(took < 5_000, `exited ${took.toFixed(0)} ms after SIGTERM`);
   });
 });

@@ -13,7 +13,7 @@ describe('lanlb lab', () => {
     assert.match(out, /NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE/);
     assert.match(out, /lab-pool\s+false\s+False\s+27\s/);
     assert.match(out, /web\s+LoadBalancer\s+\S+\s+192\.0\.2\.200\s+80:\d+\/TCP/);
-    assert.match(out, /lanlb-l2-demo-web\s+node[12]\s/);
+    assert.match(out, /lanlb-l2-demo\.web\s+node[12]\s/);
     const answer = /192\.0\.2\.200 is at ([0-9a-f:]{17}) \((node[12]); Lease holder: (node[12])\)/.exec(out);
     assert.ok(answer, out);
     assert.equal(answer[2], answer[3], 'the MAC that answers is the Lease holder\'s');

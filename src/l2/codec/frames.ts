@@ -31,6 +31,22 @@ export function decodeRequest(frame: Uint8Array): Decoded<Request> {
   return unsupported(`ethernet: EtherType 0x${etherType.toString(16)}`);
 }
 
+export type ReplyDecision =
+  | { kind: 'reply'; family: 4 | 6; frame: Uint8Array }
+  | { kind: 'ignore'; reason: 'undecodable' | 'not-a-request' | 'not-announced'; family?: 4 | 6 };
+
+/**
+ * What to send for a captured frame: the answer when it asks for an address `announced` says we
+ * have (RFC 826 for ARP: the *target* protocol address; RFC 4861 7.2.3 for NS), else nothing.
+ */
+export function replyFor(frame: Uint8Array, announced: (family: 4 | 6, target: bigint) => boolean, ourMac: Mac): ReplyDecision {
+  const req = decodeRequest(frame);
+  if (!req.ok) return { kind: 'ignore', reason: req.error.kind === 'unsupported' ? 'not-a-request' : 'undecodable' };
+  const family = req.value.family;
+  if (!announced(family, req.value.target)) return { kind: 'ignore', reason: 'not-announced', family };
+  return { kind: 'reply', family, frame: encodeReply(req.value, ourMac) };
+}
+
 /** The answer to `req` saying that `ourMac` has its target (RFC 826; RFC 4861 7.2.4). */
 export function encodeReply(req: Request, ourMac: Mac): Uint8Array {
   if (req.family === 4) {

@@ -1,12 +1,12 @@
 // Answers ARP requests and Neighbor Solicitations for the addresses it announces on one
-// interface, through libpcap (node `pcap`). The kernel filter only passes requests for those
-// addresses; since node_pcap fixes the filter when a session opens, a changed address set opens
-// a new session before closing the old one (a duplicate answer in between is harmless; a missed
-// one is not). Becoming the announcer of an address sends gratuitous ARP / unsolicited NA a few
-// times over the first seconds.
+// interface, through libpcap (node `pcap`). One capture per interface, opened once with a filter
+// that passes requests only (REQUEST_FILTER) and kept while the responder lives: the address set
+// changes in memory, never by reopening (see bpf-filter.ts for the handle leak that avoids).
+// Becoming the announcer of an address sends gratuitous ARP / unsolicited NA a few times over
+// the first seconds.
 import pcap from 'pcap';
-import { decodeRequest, encodeAnnouncements, encodeReply } from '../codec/frames.js';
-import { responderFilter, type Announced } from '../codec/bpf-filter.js';
+import { encodeAnnouncements, replyFor } from '../codec/frames.js';
+import { REQUEST_FILTER, type Announced } from '../codec/bpf-filter.js';
 import { readLink, setAllMulticast } from './link.js';
 import type { Mac } from '../codec/mac.js';
 
@@ -67,34 +67,25 @@ export class PcapResponder {
     this.addresses.clear();
     for (const [k, a] of next) this.addresses.set(k, a);
     if (this.announced.some((a) => a.family === 6)) await this.ensureAllMulticast();
-    this.reopen();
+    this.session ??= this.open();
     for (const a of added) this.announce(a);
   }
 
-  private reopen(): void {
-    const filter = responderFilter(this.announced);
-    const old = this.session;
-    this.session = filter ? this.open(filter) : undefined;
-    if (old) shutdown(old);
-  }
-
-  private open(filter: string): PcapSession {
-    const s = pcap.createSession(this.o.iface, { filter, promiscuous: this.promiscuous, buffer_timeout: 0, snap_length: 256 }) as unknown as PcapSession;
+  private open(): PcapSession {
+    const options = { filter: REQUEST_FILTER, promiscuous: this.promiscuous, buffer_timeout: 0, snap_length: 256 };
+    const s = pcap.createSession(this.o.iface, options) as unknown as PcapSession;
     s.on('packet', (p) => this.onFrame(s, p.buf.subarray(0, p.header.readUInt32LE(8))));
     return s;
   }
 
+  private readonly isAnnounced = (family: 4 | 6, target: bigint): boolean => this.addresses.has(`${family}/${target}`);
+
   private onFrame(s: PcapSession, frame: Uint8Array): void {
-    const req = decodeRequest(frame);
-    if (!req.ok) {
-      this.count('decodeErrors', 4);
-      return;
-    }
-    const family = req.value.family;
-    this.count('requests', family);
-    // The filter already matched the target; the map check closes the window while reopening.
-    if (!this.addresses.has(`${family}/${req.value.target}`)) return;
-    this.send(s, encodeReply(req.value, this.mac), 'replies', family);
+    const d = replyFor(frame, this.isAnnounced, this.mac);
+    if (d.kind === 'ignore' && d.reason === 'undecodable') return this.count('decodeErrors', 4);
+    if (d.kind === 'ignore') return;
+    this.count('requests', d.family);
+    this.send(s, d.frame, 'replies', d.family);
   }
 
   private announce(a: Announced): void {

@@ -1,37 +1,43 @@
-// The responder's kernel filter, pinned as text: a filter that matched the ARP sender address
-// (arp[14:4]) instead of the target (arp[24:4]) would wake the responder for the wrong frames and
-// miss every request it must answer. test/integration/bpf-filter-frames.test.ts runs it through
-// libpcap on real frames.
+// What wakes the responder (the kernel filter) and what it answers (replyFor), on frames built
+// for each case. A filter or a check matching the ARP *sender* address (arp[14:4]) instead of the
+// target (arp[24:4]) would answer the wrong frames and miss the right ones.
+// test/integration/bpf-filter-frames.test.ts runs the filter through libpcap on the same frames.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { responderFilter } from '../../../src/l2/codec/bpf-filter.js';
+import { REQUEST_FILTER } from '../../../src/l2/codec/bpf-filter.js';
+import { replyFor } from '../../../src/l2/codec/frames.js';
+import { decodeEthernet } from '../../../src/l2/codec/ethernet.js';
+import { decodeArp } from '../../../src/l2/codec/arp.js';
+import { FRAMES, ANNOUNCED_V4, ANNOUNCED_V6 } from './request-frames.js';
 
-const V4_99 = { family: 4 as const, value: 0xc0000263n }; // 192.0.2.99
-const V4_1 = { family: 4 as const, value: 0xc0000201n }; // 192.0.2.1
-const V6_63 = { family: 6 as const, value: 0x20010db8000000000000000000000063n }; // 2001:db8::63
+const OUR_MAC = Uint8Array.from([2, 0, 0, 0, 0, 0xaa]);
+const announced = (family: 4 | 6, target: bigint) =>
+  (family === 4 && target === BigInt(ANNOUNCED_V4)) || (family === 6 && target === ANNOUNCED_V6);
 
-describe('responderFilter', () => {
-  it('is undefined when nothing is announced (no capture at all)', () => {
-    assert.equal(responderFilter([]), undefined);
+describe('the kernel filter', () => {
+  it('passes ARP requests and Neighbor Solicitations only, whatever is announced', () => {
+    assert.equal(REQUEST_FILTER, '(arp and arp[6:2] = 1) or (icmp6 and ip6[40] = 135)');
   });
+});
 
-  it('matches ARP requests (opcode 1) by target protocol address, duplicates once, in a stable order', () => {
-    assert.equal(
-      responderFilter([V4_99, V4_1, V4_99]),
-      '(arp and arp[6:2] = 1 and (arp[24:4] = 0xc0000201 or arp[24:4] = 0xc0000263))',
-    );
-  });
+describe('replyFor answers exactly the requests for announced addresses', () => {
+  for (const f of FRAMES) {
+    it(`${f.name}: ${f.answered ? 'answered' : 'ignored'}`, () => {
+      const d = replyFor(f.frame, announced, OUR_MAC);
+      assert.equal(d.kind, f.answered ? 'reply' : 'ignore');
+      if (d.kind === 'ignore') assert.equal(d.reason, f.ignoredBecause);
+    });
+  }
 
-  it('matches Neighbor Solicitations (type 135) by their 128-bit target, word by word', () => {
-    assert.equal(
-      responderFilter([V6_63]),
-      '(icmp6 and ip6[40] = 135 and ((ip6[48:4] = 0x20010db8 and ip6[52:4] = 0x00000000' +
-        ' and ip6[56:4] = 0x00000000 and ip6[60:4] = 0x00000063)))',
-    );
-  });
-
-  it('joins both families with or', () => {
-    const both = responderFilter([V6_63, V4_99]);
-    assert.equal(both, `${responderFilter([V4_99])} or ${responderFilter([V6_63])}`);
+  it('an ARP answer says our MAC has the target the request asked for', () => {
+    const request = FRAMES[0];
+    assert.ok(request);
+    const d = replyFor(request.frame, announced, OUR_MAC);
+    assert.ok(d.kind === 'reply');
+    const e = decodeEthernet(d.frame);
+    assert.ok(e.ok);
+    const a = decodeArp(e.value.payload);
+    assert.ok(a.ok);
+    assert.deepEqual([a.value.senderIP, [...a.value.senderMac]], [ANNOUNCED_V4, [...OUR_MAC]]);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decide, type ElectionTimings, type ElectionView } from '../../../src/l2/election/decide.js';
 import { rankCandidates } from '../../../src/l2/election/candidates.js';
-import { serviceLeaseName } from '../../../src/l2/election/lease-names.js';
+import { isLegacyServiceLeaseName, leaseNamesService, legacyServiceLeaseName, serviceLeaseName } from '../../../src/l2/election/lease-names.js';
 
 const t: ElectionTimings = { heartbeatDurationMs: 2_000, renewDeadlineMs: 1_500, staggerMs: 200 };
 const now = 100_000;
@@ -79,5 +79,25 @@ describe('rankCandidates', () => {
     }
   });
 
-  it('Lease names follow API.md', () => assert.equal(serviceLeaseName('ingress-nginx', 'ingress-nginx-controller'), 'lanlb-l2-ingress-nginx-ingress-nginx-controller'));
+  it('Lease names follow API.md', () => {
+    assert.equal(serviceLeaseName('ingress-nginx', 'ingress-nginx-controller'), 'lanlb-l2-ingress-nginx.ingress-nginx-controller');
+  });
+
+  it('a-b/c and a/b-c never share a Lease (they did under the old name)', () => {
+    assert.notEqual(serviceLeaseName('a-b', 'c'), serviceLeaseName('a', 'b-c'));
+    assert.equal(legacyServiceLeaseName('a-b', 'c'), legacyServiceLeaseName('a', 'b-c'));
+  });
+
+  it('tells Leases of the old name from new ones', () => {
+    assert.equal(isLegacyServiceLeaseName('lanlb-l2-a-b-c'), true);
+    assert.equal(isLegacyServiceLeaseName('lanlb-l2-a.b-c'), false);
+    assert.equal(isLegacyServiceLeaseName('lanlb-node-node1'), false);
+  });
+
+  it('a Lease counts for a Service only when its annotation names that Service', () => {
+    const lease = (service?: string) => ({ metadata: { annotations: service ? { 'lanlb.io/service': service } : undefined } });
+    assert.equal(leaseNamesService(lease('a/b-c'), 'a/b-c'), true);
+    assert.equal(leaseNamesService(lease('a-b/c'), 'a/b-c'), false);
+    assert.equal(leaseNamesService(lease(), 'a/b-c'), false);
+  });
 });
