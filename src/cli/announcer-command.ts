@@ -1,6 +1,6 @@
 // `lanlb announcer`: the per-node layer-2 worker.
 import { parseArgs } from 'node:util';
-import { processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from './process-flags.js';
+import { onHostIP, processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from './process-flags.js';
 import { runLongRunning } from './long-running.js';
 import { parseDuration } from './duration.js';
 import { Announcer, DEFAULT_ANNOUNCER_TIMINGS } from '../announcer/announcer.js';
@@ -12,6 +12,14 @@ import { ensureNamespace } from '../kube/namespace.js';
 
 export const ANNOUNCER_DEFAULTS = { healthAddr: ':7473', metricsAddr: ':7472' };
 
+/** The defaults on the node's own address when HOST_IP (Downward API status.hostIP) is set. */
+export function announcerDefaults(env: NodeJS.ProcessEnv = process.env): typeof ANNOUNCER_DEFAULTS {
+  return {
+    healthAddr: onHostIP(ANNOUNCER_DEFAULTS.healthAddr, env.HOST_IP),
+    metricsAddr: onHostIP(ANNOUNCER_DEFAULTS.metricsAddr, env.HOST_IP),
+  };
+}
+
 export const announcerHelp = `Usage: lanlb announcer --node-name NODE [flags]
 
 Runs on every node (DaemonSet, hostNetwork, NET_RAW). For each Service with addresses that an
@@ -22,6 +30,9 @@ NA when it takes over. Each node renews one heartbeat Lease (lanlb-node-<node>) 
 the Service Leases it holds, so API traffic does not grow with the number of Services.
 Serves /healthz, /readyz and /metrics; on SIGTERM it hands its Services over at once.
 ${processFlagHelp(ANNOUNCER_DEFAULTS)}
+Health and metrics listen on the node's own address when HOST_IP is set (the manifests set it
+from status.hostIP), never on every interface of the host; a host in --health-addr or
+--metrics-addr wins.
 Node:
   --node-name NODE        the Node this announcer runs on (env NODE_NAME; required)
 Failover (heartbeat > renew deadline > 1.2 x retry period):
@@ -49,7 +60,7 @@ export async function announcerCommand(argv: string[]): Promise<number> {
     console.log(announcerHelp);
     return 0;
   }
-  const flags = readProcessFlags(values, ANNOUNCER_DEFAULTS);
+  const flags = readProcessFlags(values, announcerDefaults());
   const nodeName = values['node-name'] ?? process.env.NODE_NAME;
   if (!nodeName) throw new UsageError('--node-name or NODE_NAME is required');
   const d = DEFAULT_ANNOUNCER_TIMINGS;
@@ -64,9 +75,9 @@ export async function announcerCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message.replace('leaseDuration', 'heartbeat duration'));
   }
-  return runLongRunning('announcer', flags, async ({ http, log, registry }) => {
+  return runLongRunning('announcer', flags, async ({ kc, http, log, registry }) => {
     log.info('node', { node: nodeName });
-    await ensureNamespace(http, flags.namespace, log);
+    await ensureNamespace(kc, http, flags.namespace, log);
     const announcer = new Announcer({
       http, log, node: nodeName, namespace: flags.namespace, timings,
       events: new KubeEventRecorder(http, 'lanlb-announcer', nodeName, log),

@@ -6,6 +6,8 @@ import { processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from '
 import { runLongRunning } from './long-running.js';
 import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { LeaseElector, validateTimings } from '../runtime/lease-elector.js';
+import { waitForPreviousLeader } from '../runtime/previous-leader.js';
+import { systemClock } from '../runtime/clock.js';
 import { parseDuration } from './duration.js';
 import { parseListenAddr } from '../observability/health-server.js';
 import { WebhookServer } from '../webhook/server.js';
@@ -30,8 +32,8 @@ export const controllerHelp = `Usage: lanlb controller [flags]
 
 Assigns addresses from LoadBalancerIPPools to Services of type LoadBalancer (loadBalancerClass
 unset or --load-balancer-class), writes pool and L2AnnouncementPolicy status, and records
-Events. Replicas elect one leader through the Lease ${CONTROLLER_LEASE} in --namespace; only
-the leader writes, after replaying every Service's current addresses. Serves /healthz,
+Events. Replicas elect one leader through the Lease ${CONTROLLER_LEASE} in
+--leader-election-namespace; only the leader writes, after replaying every Service's current addresses. Serves /healthz,
 /readyz (caches synced) and /metrics; stops cleanly on SIGTERM.
 ${processFlagHelp(CONTROLLER_DEFAULTS)}
 Controller:
@@ -45,6 +47,8 @@ Webhooks (HTTPS; certificate kept in the Secret lanlb-webhook-cert, CA injected,
   --webhook-host NAME           an extra certificate name, repeatable
   --webhook-public-url URL      out of cluster: the apiserver calls this URL instead of the Service
 Leader election (client-go's defaults; leaseDuration > renewDeadline > 1.2 x retryPeriod):
+  --leader-election-namespace NS  where the Lease ${CONTROLLER_LEASE} lives (default --namespace); the
+                                shipped manifests use lanlb-leader-election, where announcers have no rights
   --lease-duration DUR          how long a silent leader keeps the Lease (default 15s)
   --renew-deadline DUR          a leader that cannot renew this long steps down (default 10s)
   --retry-period DUR            how often to try to acquire or renew (default 2s)
@@ -56,6 +60,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     options: {
       ...processFlagSpec, identity: { type: 'string' }, 'load-balancer-class': { type: 'string' }, workers: { type: 'string' },
       'lease-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' },
+      'leader-election-namespace': { type: 'string' },
       'webhook-addr': { type: 'string' }, 'webhook-service': { type: 'string' }, 'webhook-host': { type: 'string', multiple: true }, 'webhook-public-url': { type: 'string' },
     },
   });
@@ -64,6 +69,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const flags = readProcessFlags(values, CONTROLLER_DEFAULTS);
+  const leaderNamespace = values['leader-election-namespace'] ?? flags.namespace;
   const identity = values.identity ?? process.env.POD_NAME ?? hostname();
   const workers = Number(values.workers ?? DEFAULT_WORKERS);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError('--workers must be a positive integer');
@@ -80,7 +86,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     throw new UsageError((err as Error).message);
   }
 
-  return runLongRunning('controller', flags, ({ http, log, registry }) => {
+  return runLongRunning('controller', flags, ({ kc, http, log, registry }) => {
     const metrics = new ControllerMetrics(registry);
     const events = new KubeEventRecorder(http, 'lanlb-controller', identity, log);
     const controller = new IpamController({ http, log, events, metrics, loadBalancerClass, workers });
@@ -88,7 +94,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     events.busy = () => controller.backlog > 0 || performance.now() - controller.lastReconcileAt < 250;
     let leading: Promise<void> = Promise.resolve();
     const elector = new LeaseElector({
-      store: new KubeLeaseStore(http), namespace: flags.namespace, name: CONTROLLER_LEASE, identity, ...timings,
+      store: new KubeLeaseStore(http), namespace: leaderNamespace, name: CONTROLLER_LEASE, identity, ...timings,
       onStartedLeading: (signal) => {
         log.info('leading', { identity });
         metrics.isLeader.set(1);
@@ -115,7 +121,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     return {
       ready: () => controller.synced,
       async run(signal) {
-        await ensureNamespace(http, flags.namespace, log);
+        for (const ns of new Set([flags.namespace, leaderNamespace])) await ensureNamespace(kc, http, ns, log);
         if (webhook && webhookAddr) {
           // Without webhooks the controller still works: status conditions carry the same reasons.
           try {
@@ -129,6 +135,14 @@ export async function controllerCommand(argv: string[]): Promise<number> {
         rotation.unref();
         const caches = await controller.startCaches(signal);
         log.info('caches synced');
+        if (leaderNamespace !== flags.namespace) {
+          // The Lease moved namespace: a leader of the previous release may still lead there.
+          const outcome = await waitForPreviousLeader({
+            store: new KubeLeaseStore(http), namespace: flags.namespace, name: CONTROLLER_LEASE, ...timings, clock: systemClock,
+            onWaiting: (holder) => log.info('waiting for the previous release\'s leader to stop', { holder }),
+          }, signal);
+          log.debug('previous leader', { outcome });
+        }
         await elector.run(signal);
         await caches.done;
         clearInterval(rotation);

@@ -14,6 +14,16 @@ import { stopProcess, trackChild } from './child-process.js';
 
 export const ADMIN_USER = 'lanlb-admin';
 export const LIMITED_USER = 'lanlb-limited';
+/**
+ * The shipped ServiceAccounts, as the apiserver sees them. There is no token controller here, so
+ * static tokens carry their user names and groups; RBAC bindings to the ServiceAccounts then
+ * apply to them exactly as in a cluster.
+ */
+export const SERVICE_ACCOUNTS = {
+  controller: 'system:serviceaccount:lanlb-system:lanlb-controller',
+  announcer: 'system:serviceaccount:lanlb-system:lanlb-announcer',
+} as const;
+export type ClusterUser = 'admin' | 'limited' | keyof typeof SERVICE_ACCOUNTS;
 
 export function apiserverBinary(): string {
   return process.env.LANLB_APISERVER ?? join(process.env.LANLB_CACHE_DIR ?? join(homedir(), '.cache', 'lanlb'), 'bin', 'kube-apiserver');
@@ -30,6 +40,9 @@ export class ControlPlane {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'lanlb-cp-'));
   readonly adminToken = randomToken();
   readonly limitedToken = randomToken();
+  private readonly tokens: Record<ClusterUser, string> = {
+    admin: this.adminToken, limited: this.limitedToken, controller: randomToken(), announcer: randomToken(),
+  };
   private etcd: ChildProcess | undefined;
   private apiserver: ChildProcess | undefined;
   private etcdPort = 0;
@@ -86,11 +99,16 @@ export class ControlPlane {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  kubeConfig(user: 'admin' | 'limited' = 'admin'): KubeConfig {
+  /** The token of a user, for a kubeconfig pointing elsewhere (a node namespace's forwarder). */
+  tokenOf(user: ClusterUser): string {
+    return this.tokens[user];
+  }
+
+  kubeConfig(user: ClusterUser = 'admin'): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: 'lanlb-test', server: this.server, skipTLSVerify: true }],
-      users: [{ name: user, token: user === 'admin' ? this.adminToken : this.limitedToken }],
+      users: [{ name: user, token: this.tokens[user] }],
       contexts: [{ name: user, cluster: 'lanlb-test', user }],
       currentContext: user,
     });
@@ -98,7 +116,7 @@ export class ControlPlane {
   }
 
   /** Writes a kubeconfig file for kubectl and child processes; returns its path. */
-  writeKubeconfig(user: 'admin' | 'limited' = 'admin', path = join(this.dataDir, `kubeconfig-${user}`)): string {
+  writeKubeconfig(user: ClusterUser = 'admin', path = join(this.dataDir, `kubeconfig-${user}`)): string {
     writeFileSync(path, this.kubeConfig(user).exportConfig(), { mode: 0o600 });
     return path;
   }
@@ -110,6 +128,8 @@ export class ControlPlane {
     writeFileSync(join(this.dataDir, 'tokens.csv'), [
       `${this.adminToken},${ADMIN_USER},uid-admin,"system:masters"`,
       `${this.limitedToken},${LIMITED_USER},uid-limited`,
+      ...Object.entries(SERVICE_ACCOUNTS).map(([user, name]) =>
+        `${this.tokens[user as ClusterUser]},${name},uid-${user},"system:serviceaccounts,system:serviceaccounts:lanlb-system"`),
       '',
     ].join('\n'));
   }

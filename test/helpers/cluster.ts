@@ -3,6 +3,9 @@
 import { after, before } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { parseAllDocuments, stringify } from 'yaml';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { ControlPlane, type ControlPlaneOptions } from '../../src/devcluster/control-plane.js';
 import { KubeHttp } from '../../src/kube/http.js';
@@ -14,11 +17,37 @@ export interface TestCluster {
   cp: ControlPlane;
   http: KubeHttp;
   custom: CustomObjectsApi;
+  /** cluster-admin: for the test's own fixtures and checks */
   kubeconfigPath: string;
+  /** the shipped ServiceAccounts under the shipped RBAC (with `rbac: true`) */
+  controllerKubeconfig: string;
+  announcerKubeconfig: string;
   kubectl(...args: string[]): Promise<string>;
 }
 
-export function useCluster(options: ControlPlaneOptions & { crds?: boolean } = {}): TestCluster {
+/** Where the shipped manifests put the controller's leader-election Lease. */
+export const LEADER_NAMESPACE = 'lanlb-leader-election';
+
+/** `lanlb controller` as installed: its ServiceAccount and the manifests' Lease namespace. */
+export const controllerAccess = (c: TestCluster): string[] =>
+  ['--kubeconfig', c.controllerKubeconfig, '--leader-election-namespace', LEADER_NAMESPACE];
+
+/**
+ * The RBAC objects `kubectl apply -k config/default` creates (namespaces, ServiceAccounts, roles
+ * and bindings), applied as they ship, so processes under test hold exactly those rights.
+ */
+export async function installShippedRbac(kubeconfig: string, dir: string): Promise<void> {
+  const kinds = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+  const rendered = (await execFileP('kubectl', ['kustomize', 'config/default'], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+  const docs = parseAllDocuments(rendered).map((d) => d.toJS() as { kind?: string }).filter((d) => kinds.has(d.kind ?? ''));
+  const file = join(dir, 'shipped-rbac.yaml');
+  writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
+  await execFileP('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', file]).catch((e: { stderr?: string }) => {
+    throw new Error(`kubectl apply of the shipped RBAC failed: ${e.stderr ?? String(e)}`);
+  });
+}
+
+export function useCluster(options: ControlPlaneOptions & { crds?: boolean; rbac?: boolean } = {}): TestCluster {
   const ctx = {} as TestCluster;
   before(async () => {
     const cp = new ControlPlane(options);
@@ -29,6 +58,9 @@ export function useCluster(options: ControlPlaneOptions & { crds?: boolean } = {
     ctx.kubeconfigPath = cp.writeKubeconfig();
     ctx.kubectl = async (...args) => (await execFileP('kubectl', ['--kubeconfig', ctx.kubeconfigPath, ...args])).stdout;
     if (options.crds) await installCrds(ctx.http);
+    ctx.controllerKubeconfig = cp.writeKubeconfig('controller');
+    ctx.announcerKubeconfig = cp.writeKubeconfig('announcer');
+    if (options.rbac) await installShippedRbac(ctx.kubeconfigPath, cp.dataDir);
   }, { timeout: 120_000 });
   after(async () => {
     ctx.http?.close();

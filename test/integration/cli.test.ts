@@ -3,9 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/devcluster/free-port.js';
-import { useCluster, eventually } from '../helpers/cluster.js';
+import { controllerAccess, LEADER_NAMESPACE, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb } from '../helpers/lanlb-process.js';
 import { KubeLeaseStore } from '../../src/runtime/lease-store.js';
+import { ensureNamespace } from '../helpers/k8s-objects.js';
 
 async function get(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url);
@@ -13,19 +14,19 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 }
 
 describe('lanlb processes', () => {
-  const c = useCluster({ crds: true });
+  const c = useCluster({ crds: true, rbac: true });
 
   it('controller: health, readiness and metrics; one leader among two replicas; SIGTERM releases and exits 0', async () => {
-    await c.http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
+    await ensureNamespace(c.http, 'lanlb-system');
     const ports = await Promise.all([freePort(), freePort(), freePort()]);
-    const r1 = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--identity', 'r1',
+    const r1 = startLanlb(['controller', '--webhook-addr', '0', ...controllerAccess(c), '--identity', 'r1',
       '--health-addr', `127.0.0.1:${ports[0]}`, '--metrics-addr', `127.0.0.1:${ports[1]}`]);
-    const r2 = startLanlb(['controller', '--webhook-addr', '0', '--identity', 'r2', '--health-addr', `127.0.0.1:${ports[2]}`, '--metrics-addr', '0'], { KUBECONFIG: c.kubeconfigPath });
+    const r2 = startLanlb(['controller', '--webhook-addr', '0', '--leader-election-namespace', LEADER_NAMESPACE, '--identity', 'r2', '--health-addr', `127.0.0.1:${ports[2]}`, '--metrics-addr', '0'], { KUBECONFIG: c.controllerKubeconfig });
     try {
       await r1.waitForLog('serving');
       await r2.waitForLog('serving');
       const store = new KubeLeaseStore(c.http);
-      const leaderName = await eventually(async () => (await store.get('lanlb-system', 'lanlb-controller'))?.spec.holderIdentity || undefined, 10_000, 'a leader');
+      const leaderName = await eventually(async () => (await store.get(LEADER_NAMESPACE, 'lanlb-controller'))?.spec.holderIdentity || undefined, 10_000, 'a leader');
       const [leader, follower, followerName] = leaderName === 'r1' ? [r1, r2, 'r2'] : [r2, r1, 'r1'];
       await leader.waitForLog('leading');
       assert.equal((await get(`http://127.0.0.1:${ports[0]}/healthz`)).status, 200);
@@ -41,10 +42,23 @@ describe('lanlb processes', () => {
 
       assert.equal(await leader.stop('SIGTERM'), 0);
       await follower.waitForLog('leading', 10_000);
-      assert.equal((await store.get('lanlb-system', 'lanlb-controller'))?.spec.holderIdentity, followerName);
+      assert.equal((await store.get(LEADER_NAMESPACE, 'lanlb-controller'))?.spec.holderIdentity, followerName);
     } finally {
       await r1.stop();
       await r2.stop();
+    }
+  });
+
+  it('announcer: with HOST_IP its endpoints listen on that address only, not on every interface', async () => {
+    await ensureNamespace(c.http, 'lanlb-system');
+    const a = startLanlb(['announcer', '--kubeconfig', c.announcerKubeconfig], { NODE_NAME: 'node1', HOST_IP: '127.0.0.2' });
+    try {
+      const serving = await a.waitForLog('serving');
+      assert.deepEqual(serving.addresses, ['127.0.0.2:7473', '127.0.0.2:7472']);
+      assert.equal((await get('http://127.0.0.2:7473/healthz')).status, 200);
+      await assert.rejects(get('http://127.0.0.1:7473/healthz'), 'nothing listens on other addresses');
+    } finally {
+      await a.stop();
     }
   });
 
@@ -53,7 +67,7 @@ describe('lanlb processes', () => {
     assert.equal(await missing.exited(), 2);
     assert.match(missing.lines.join('\n'), /--node-name or NODE_NAME is required/);
     const port = await freePort();
-    const a = startLanlb(['announcer', '--kubeconfig', c.kubeconfigPath, '--health-addr', `127.0.0.1:${port}`, '--metrics-addr', '0'], { NODE_NAME: 'node1' });
+    const a = startLanlb(['announcer', '--kubeconfig', c.announcerKubeconfig, '--health-addr', `127.0.0.1:${port}`, '--metrics-addr', '0'], { NODE_NAME: 'node1' });
     try {
       await a.waitForLog('serving');
       await eventually(async () => (await get(`http://127.0.0.1:${port}/readyz`)).status === 200 || undefined);

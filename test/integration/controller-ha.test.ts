@@ -1,18 +1,18 @@
 // Two controller replicas, policy status and metrics, on a real apiserver.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useCluster, eventually } from '../helpers/cluster.js';
+import { controllerAccess, LEADER_NAMESPACE, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import { freePort } from '../../src/devcluster/free-port.js';
 import { createPool, createService, ensureNamespace, ips, nsSelector } from '../helpers/k8s-objects.js';
 import type { Service } from '../../src/controller/kube-types.js';
 
 describe('lanlb controller: replicas, policies, metrics', () => {
-  const c = useCluster({ crds: true });
+  const c = useCluster({ crds: true, rbac: true });
   const procs: LanlbProcess[] = [];
   const fast = ['--lease-duration', '2s', '--renew-deadline', '1500ms', '--retry-period', '250ms'];
   const start = (identity: string, metricsPort = '0') => {
-    const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--identity', identity, '--health-addr', '0', '--metrics-addr', metricsPort, ...fast]);
+    const p = startLanlb(['controller', '--webhook-addr', '0', ...controllerAccess(c), '--identity', identity, '--health-addr', '0', '--metrics-addr', metricsPort, ...fast]);
     procs.push(p);
     return p;
   };
@@ -27,7 +27,7 @@ describe('lanlb controller: replicas, policies, metrics', () => {
     const r1 = start('r1', `127.0.0.1:${ports[0]}`);
     const r2 = start('r2', `127.0.0.1:${ports[1]}`);
     await Promise.all([r1.waitForLog('caches synced'), r2.waitForLog('caches synced')]);
-    const lease = await eventually(async () => (await c.http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/lanlb-controller')).spec.holderIdentity || undefined, 10_000, 'leader');
+    const lease = await eventually(async () => (await c.http.get<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${LEADER_NAMESPACE}/leases/lanlb-controller`)).spec.holderIdentity || undefined, 10_000, 'leader');
     const [leader, follower, followerPort] = lease === 'r1' ? [r1, r2, ports[1]] : [r2, r1, ports[0]];
     const names = Array.from({ length: 80 }, (_, i) => `s${i}`);
     const creating = Promise.all(names.map((n) => createService(c.http, 'ha', n)));

@@ -2,14 +2,14 @@
 // apiserver: Services leave <pending> with pool addresses and `kubectl get pools` tells the truth.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useCluster, eventually } from '../helpers/cluster.js';
+import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import { createPool, createService, ensureNamespace, eventsFor, getService, ips, nsSelector } from '../helpers/k8s-objects.js';
 
 describe('lanlb controller: IPAM', () => {
-  const c = useCluster({ crds: true });
+  const c = useCluster({ crds: true, rbac: true });
   let controller: LanlbProcess;
-  const start = (identity = 'c1') => startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--identity', identity, '--health-addr', '0', '--metrics-addr', '0']);
+  const start = (identity = 'c1') => startLanlb(['controller', '--webhook-addr', '0', ...controllerAccess(c), '--identity', identity, '--health-addr', '0', '--metrics-addr', '0']);
 
   before(async () => {
     await ensureNamespace(c.http, 'lanlb-system');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { useCluster, eventually } from '../helpers/cluster.js';
+import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import { createPool, createService, ensureNamespace, getService, ips, nsSelector } from '../helpers/k8s-objects.js';
 import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
@@ -36,7 +36,7 @@ function packetSockets(pid: number): number {
 }
 
 describe('L2 announcement on real frames', () => {
-  const c = useCluster({ crds: true });
+  const c = useCluster({ crds: true, rbac: true });
   let lab: NetnsLab;
   let controller: LanlbProcess;
   const announcers = new Map<string, ChildProcess>();
@@ -46,8 +46,8 @@ describe('L2 announcement on real frames', () => {
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: 'lab', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
-      users: [{ name: 'admin', token: c.cp.adminToken }],
-      contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }], currentContext: 'lab',
+      users: [{ name: 'announcer', token: c.cp.tokenOf('announcer') }],
+      contexts: [{ name: 'lab', cluster: 'lab', user: 'announcer' }], currentContext: 'lab',
     });
     const path = join(c.cp.dataDir, 'kubeconfig-node');
     writeFileSync(path, kc.exportConfig());
@@ -114,7 +114,7 @@ describe('L2 announcement on real frames', () => {
     await lab.create();
     await ensureNamespace(c.http, 'lanlb-system');
     for (const n of lab.nodes) await c.http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
-    controller = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0']);
+    controller = startLanlb(['controller', '--webhook-addr', '0', ...controllerAccess(c), '--health-addr', '0', '--metrics-addr', '0']);
     await controller.waitForLog('leading', 20_000);
     await createPool(c.http, 'lan', { blocks: [{ start: '192.0.2.200', stop: '192.0.2.230' }, { start: '2001:db8::200', stop: '2001:db8::210' }] });
     for (const n of lab.nodes) startAnnouncer(n.name);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { useCluster, eventually } from '../helpers/cluster.js';
+import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import { ensureNamespace, getService, ips } from '../helpers/k8s-objects.js';
 import { customResourceDefinitions } from '../../generated/crds.js';
@@ -31,7 +31,8 @@ function firstPublishedCrds(): object[] {
 }
 
 describe('CRD upgrade and webhooks', () => {
-  const c = useCluster();
+  // Under the shipped RBAC: the storage migration must be allowed to finish (it once got a 403).
+  const c = useCluster({ rbac: true });
   let controller: LanlbProcess;
 
   before(async () => {
@@ -49,7 +50,7 @@ describe('CRD upgrade and webhooks', () => {
     await createFromYaml(c.http, readFileSync('config/webhook/validating-webhook.yaml', 'utf8'));
     await installCrds(c.http);
     const port = await freePort();
-    controller = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0',
+    controller = startLanlb(['controller', ...controllerAccess(c), '--health-addr', '0', '--metrics-addr', '0',
       '--webhook-addr', `127.0.0.1:${port}`, '--webhook-host', '127.0.0.1', '--webhook-public-url', `https://127.0.0.1:${port}`]);
     await controller.waitForLog('webhook serving', 60_000);
     await controller.waitForLog('storage migrated', 30_000);

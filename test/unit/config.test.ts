@@ -17,7 +17,26 @@ describe('config/ (kustomize)', () => {
     for (const [kind, name] of [['CustomResourceDefinition', 'loadbalancerippools.lanlb.io'], ['CustomResourceDefinition', 'l2announcementpolicies.lanlb.io'], ['Deployment', 'lanlb-controller'], ['DaemonSet', 'lanlb-announcer'], ['ValidatingWebhookConfiguration', 'lanlb-validating-webhook'], ['Namespace', 'lanlb-system']] as const) {
       assert.ok(find(kind, name), `${kind}/${name}`);
     }
-    for (const d of docs.filter((x) => ['Deployment', 'DaemonSet', 'ServiceAccount', 'Role', 'RoleBinding', 'Service'].includes(x.kind))) assert.equal(d.metadata.namespace, 'lanlb-system', `${d.kind}/${d.metadata.name}`);
+    const leaderElection = new Set(['lanlb-controller-leader-election']);
+    for (const d of docs.filter((x) => ['Deployment', 'DaemonSet', 'ServiceAccount', 'Role', 'RoleBinding', 'Service'].includes(x.kind))) {
+      const want = leaderElection.has(d.metadata.name) ? 'lanlb-leader-election' : 'lanlb-system';
+      assert.equal(d.metadata.namespace, want, `${d.kind}/${d.metadata.name}`);
+    }
+    assert.ok(find('Namespace', 'lanlb-leader-election'));
+  });
+
+  it('the controller elects its leader in lanlb-leader-election, where only it has rights', () => {
+    assert.match(JSON.stringify(find('Deployment', 'lanlb-controller')?.spec), /--leader-election-namespace=lanlb-leader-election/);
+    const bindings = docs.filter((d) => d.kind === 'RoleBinding' && d.metadata.namespace === 'lanlb-leader-election');
+    assert.deepEqual(bindings.map((b) => JSON.stringify((b as unknown as { subjects: unknown }).subjects)), [
+      JSON.stringify([{ kind: 'ServiceAccount', name: 'lanlb-controller', namespace: 'lanlb-system' }]),
+    ]);
+  });
+
+  it('the announcer serves health and metrics on HOST_IP from the Downward API', () => {
+    const spec = JSON.stringify(find('DaemonSet', 'lanlb-announcer')?.spec);
+    assert.match(spec, /"name":"HOST_IP","valueFrom":\{"fieldRef":\{"fieldPath":"status.hostIP"\}\}/);
+    assert.doesNotMatch(spec, /--health-addr=:|--metrics-addr=:/, 'no flag binds every interface');
   });
 
   it('RBAC has no wildcards and the two roles are separate', () => {

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readProcessFlags, DEFAULT_NAMESPACE, UsageError } from '../../../src/cli/process-flags.js';
+import { onHostIP, readProcessFlags, DEFAULT_NAMESPACE, UsageError } from '../../../src/cli/process-flags.js';
 import { CONTROLLER_DEFAULTS, controllerHelp } from '../../../src/cli/controller-command.js';
-import { ANNOUNCER_DEFAULTS, announcerHelp } from '../../../src/cli/announcer-command.js';
+import { ANNOUNCER_DEFAULTS, announcerDefaults, announcerHelp } from '../../../src/cli/announcer-command.js';
 import { parseListenAddr } from '../../../src/observability/health-server.js';
 import { main, usage } from '../../../src/cli/main.js';
 
@@ -19,6 +19,14 @@ describe('process flags', () => {
     assert.match(controllerHelp, /default :8080; 0 disables/);
     assert.match(announcerHelp, /default :7473; 0 disables/);
     assert.match(announcerHelp, /default lanlb-system/);
+  });
+
+  it('HOST_IP puts the announcer\'s endpoints on the node\'s own address; a flag with a host wins', () => {
+    assert.deepEqual(announcerDefaults({ HOST_IP: '192.0.2.7' }), { healthAddr: '192.0.2.7:7473', metricsAddr: '192.0.2.7:7472' });
+    assert.deepEqual(announcerDefaults({ HOST_IP: '2001:db8::7' }).healthAddr, '[2001:db8::7]:7473');
+    assert.deepEqual(announcerDefaults({}), ANNOUNCER_DEFAULTS);
+    assert.equal(readProcessFlags({ 'health-addr': '127.0.0.1:9' }, announcerDefaults({ HOST_IP: '192.0.2.7' }), {}).healthAddr, '127.0.0.1:9');
+    assert.equal(onHostIP('127.0.0.1:9', '192.0.2.7'), '127.0.0.1:9');
   });
 
   it('POD_NAMESPACE sets the namespace and --namespace wins over it', () => {
