@@ -7,6 +7,7 @@ import { allocatorOnIPv6Slash64, conflictCheck, type Row } from './ipam-micro.js
 import { services5000 } from './ipam-5000.js';
 import { arpResponder } from './l2.js';
 import { takeoverAndApiLoad } from './l2-cluster.js';
+import { webhookAttack } from './webhook-attack.js';
 
 const suites: Record<string, () => Row[] | Promise<Row[]>> = {
   'ipam-allocator': () => allocatorOnIPv6Slash64(),
@@ -14,6 +15,7 @@ const suites: Record<string, () => Row[] | Promise<Row[]>> = {
   'ipam-5000-services': () => services5000(),
   'l2-arp': () => arpResponder(),
   'l2-cluster': () => takeoverAndApiLoad(),
+  'webhook-attack': () => webhookAttack(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, write: { type: 'boolean' } } });

@@ -90,12 +90,16 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyOu
   });
 }
 
-/** Answers and closes the connection (used for refusals, so a client cannot keep sending). */
+/**
+ * Answers and closes the connection (used for refusals): once the answer is out the socket is
+ * destroyed, so a client cannot make the server read, and decrypt, the rest of a body it refused.
+ */
 export function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
+  res.once('finish', () => res.socket?.destroy());
   res.writeHead(status, { 'content-type': 'text/plain', connection: 'close', ...headers });
   res.end(`${message}\n`);
 }
