@@ -19,14 +19,15 @@ import { ensureNamespace } from '../kube/namespace.js';
 export function webhookHosts(service: string, namespace: string, extra: readonly string[]): string[] {
   return [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, ...extra];
 }
-import { IpamController } from '../controller/ipam-controller.js';
+import { DEFAULT_WORKERS, IpamController } from '../controller/ipam-controller.js';
+import { kubeControllerSources } from '../controller/kube-sources.js';
 import { KubeEventRecorder } from '../controller/events.js';
 import { ControllerMetrics } from '../controller/metrics.js';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../controller/annotations.js';
 
 export const CONTROLLER_DEFAULTS = { healthAddr: ':8081', metricsAddr: ':8080' };
 export const CONTROLLER_LEASE = 'lanlb-controller';
-export const DEFAULT_WORKERS = 16;
+export { DEFAULT_WORKERS };
 
 export const controllerHelp = `Usage: lanlb controller [flags]
 
@@ -89,9 +90,10 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   return runLongRunning('controller', flags, ({ kc, http, log, registry }) => {
     const metrics = new ControllerMetrics(registry);
     const events = new KubeEventRecorder(http, 'lanlb-controller', identity, log);
-    const controller = new IpamController({ http, log, events, metrics, loadBalancerClass, workers });
+    const sources = kubeControllerSources(http, log);
+    const controller = new IpamController({ sources, status: http, events, metrics, log, clock: systemClock, loadBalancerClass, workers });
     // Events trail allocations: they wait while reconciles are still streaming in.
-    events.busy = () => controller.backlog > 0 || performance.now() - controller.lastReconcileAt < 250;
+    events.busy = () => controller.backlog > 0 || systemClock.now() - controller.lastReconcileAt < 250;
     let leading: Promise<void> = Promise.resolve();
     const elector = new LeaseElector({
       store: new KubeLeaseStore(http), namespace: leaderNamespace, name: CONTROLLER_LEASE, identity, ...timings,
@@ -133,7 +135,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
         }
         const rotation = setInterval(() => void refreshCertificate().catch((err: unknown) => log.warn('webhook certificate', { error: err })), 12 * 3600 * 1000);
         rotation.unref();
-        const caches = await controller.startCaches(signal);
+        const caches = await sources.start(signal);
         log.info('caches synced');
         if (leaderNamespace !== flags.namespace) {
           // The Lease moved namespace: a leader of the previous release may still lead there.

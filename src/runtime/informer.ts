@@ -10,11 +10,7 @@ import { KeyedBackoff } from './backoff.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { objectKey, type ObjectWithMeta } from './object-key.js';
 
-export interface InformerHandler<T> {
-  add?(obj: T): void;
-  update?(obj: T, old: T): void;
-  delete?(obj: T): void;
-}
+import type { ObjectHandler, ObjectSource } from './object-source.js';
 
 export interface InformerOptions {
   /** Collection path for list and watch, e.g. /api/v1/services. */
@@ -35,10 +31,10 @@ interface ListBody<T> {
 
 type WatchEvent = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
-export class Informer<T extends ObjectWithMeta> {
+export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
   /** key -> latest object seen */
   private readonly store = new Map<string, T>();
-  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly handlers: ObjectHandler<T>[] = [];
   private readonly backoff = new KeyedBackoff<'retry'>({ baseMs: 100, maxMs: 5_000 });
   private readonly clock: Clock;
   private resourceVersion = '';
@@ -54,7 +50,7 @@ export class Informer<T extends ObjectWithMeta> {
     return this.synced;
   }
 
-  addHandler(handler: InformerHandler<T>): void {
+  addHandler(handler: ObjectHandler<T>): void {
     this.handlers.push(handler);
   }
 

@@ -1,0 +1,36 @@
+// The controller's object sources on Kubernetes: one informer per kind, started together.
+import type { KubeHttp } from '../kube/http.js';
+import type { Logger } from '../observability/logger.js';
+import { Informer } from '../runtime/informer.js';
+import {
+  LoadBalancerIPPoolV1beta1GVK as PoolGVK,
+  L2AnnouncementPolicyV1beta1GVK as PolicyGVK,
+  type LoadBalancerIPPool,
+  type L2AnnouncementPolicy,
+} from '../../generated/index.js';
+import type { ControllerSources } from './ipam-controller.js';
+import type { Node, Service } from './kube-types.js';
+
+export interface KubeControllerSources extends ControllerSources {
+  /** Starts every informer; resolves once all have synced, with a promise of their end. */
+  start(signal: AbortSignal): Promise<{ done: Promise<void> }>;
+}
+
+export function kubeControllerSources(http: KubeHttp, log: Logger): KubeControllerSources {
+  const onError = (what: string) => (err: unknown, phase: string) => log.warn('informer', { resource: what, phase, error: err });
+  const informers = {
+    services: new Informer<Service>(http, { path: '/api/v1/services', onError: onError('services') }),
+    pools: new Informer<LoadBalancerIPPool>(http, { path: PoolGVK.path, onError: onError('pools') }),
+    policies: new Informer<L2AnnouncementPolicy>(http, { path: PolicyGVK.path, onError: onError('policies') }),
+    nodes: new Informer<Node>(http, { path: '/api/v1/nodes', onError: onError('nodes') }),
+  };
+  return {
+    ...informers,
+    async start(signal) {
+      const started = Object.values(informers).map((i) => i.start(signal));
+      await Promise.all(started.map((s) => s.synced));
+      // Wrapped: an async function returning a bare promise would wait for it.
+      return { done: Promise.all(started.map((s) => s.done)).then(() => undefined) };
+    },
+  };
+}

@@ -1,0 +1,140 @@
+// The IPAM controller's decisions on in-memory sources, a counting status transport and a fake
+// clock: the scenarios the integration tests prove on a real apiserver, in milliseconds.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { IpamController } from '../../../src/controller/ipam-controller.js';
+import { ControllerMetrics } from '../../../src/controller/metrics.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import type { Node, Service } from '../../../src/controller/kube-types.js';
+import type { LoadBalancerIPPool, L2AnnouncementPolicy } from '../../../generated/index.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { MemorySource, MemoryStatusTransport, RecordingEvents } from '../../helpers/memory-cluster.js';
+
+function world() {
+  const services = new MemorySource<Service>();
+  const pools = new MemorySource<LoadBalancerIPPool>();
+  const policies = new MemorySource<L2AnnouncementPolicy>();
+  const nodes = new MemorySource<Node>();
+  const status = new MemoryStatusTransport({ services, loadbalancerippools: pools, l2announcementpolicies: policies } as never);
+  const events = new RecordingEvents();
+  const clock = new FakeClock();
+  const logs: string[] = [];
+  const make = () => new IpamController({
+    sources: { services, pools, policies, nodes }, status, events, clock,
+    metrics: new ControllerMetrics(new Registry()), log: createLogger('info', {}, (l) => logs.push(l)),
+    loadBalancerClass: 'lanlb.io/l2', workers: 2,
+  });
+  const leaders: AbortController[] = [];
+  const lead = async (controller = make()) => {
+    const stop = new AbortController();
+    leaders.push(stop);
+    const running = controller.lead(stop.signal);
+    await clock.advance(1_000);
+    return { stop: async () => { stop.abort(); await running; } };
+  };
+  const pool = (name: string, blocks: Array<Record<string, string>>, extra: Record<string, unknown> = {}) =>
+    pools.put({ apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name, creationTimestamp: '2026-11-01T00:00:00Z' }, spec: { blocks, ...extra } } as never);
+  const service = (ns: string, name: string, spec: Record<string, unknown> = {}, status?: unknown) =>
+    services.put({ metadata: { namespace: ns, name, uid: `${ns}-${name}` }, spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }], ...spec }, status } as never);
+  const ips = (key: string) => (services.get(key)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
+  const poolStatus = (name: string) => (pools.get(name) as unknown as { status?: { used?: string; available?: string; total?: string } } | undefined)?.status;
+  return { services, pools, status, events, clock, logs, lead, make, pool, service, ips, poolStatus, stopAll: () => leaders.forEach((l) => l.abort()) };
+}
+
+describe('IpamController (fake clock, in-memory cluster)', () => {
+  it('allocates the lowest free address, records IPAllocated, and writes pool status', async () => {
+    const w = world();
+    w.pool('p', [{ cidr: '192.0.2.0/29' }]);
+    const leader = await w.lead();
+    w.service('web', 'a');
+    w.service('web', 'b');
+    await w.clock.advance(1_000);
+    assert.deepEqual([w.ips('web/a'), w.ips('web/b')], [['192.0.2.1'], ['192.0.2.2']]);
+    assert.deepEqual(w.events.reasons('web/a'), ['IPAllocated']);
+    assert.deepEqual(w.poolStatus('p'), { ...w.poolStatus('p'), total: '6', used: '2', available: '4' });
+    const condition = w.services.get('web/a')?.status?.conditions?.find((c) => c.type === 'lanlb.io/IPAllocated');
+    assert.equal(condition?.status, 'True');
+    await leader.stop();
+  });
+
+  it('a deleted Service gives its address back (pool status after the batch delay)', async () => {
+    const w = world();
+    w.pool('p', [{ cidr: '192.0.2.0/30' }]);
+    const leader = await w.lead();
+    w.service('web', 'a');
+    await w.clock.advance(1_000);
+    assert.equal(w.poolStatus('p')?.used, '1');
+    w.services.remove('web/a');
+    await w.clock.advance(100);
+    assert.equal(w.poolStatus('p')?.used, '1', 'batched: not yet');
+    await w.clock.advance(500);
+    assert.equal(w.poolStatus('p')?.used, '0');
+    w.service('web', 'b');
+    await w.clock.advance(1_000);
+    assert.deepEqual(w.ips('web/b'), ['192.0.2.1'], 'the freed address is reused');
+    await leader.stop();
+  });
+
+  it('a Service that stops being LoadBalancer loses its address and its condition', async () => {
+    const w = world();
+    w.pool('p', [{ cidr: '192.0.2.0/30' }]);
+    const leader = await w.lead();
+    const svc = w.service('web', 'a');
+    await w.clock.advance(1_000);
+    w.services.put({ ...w.services.get('web/a'), spec: { ...svc.spec, type: 'ClusterIP' } } as Service);
+    await w.clock.advance(1_000);
+    assert.deepEqual(w.ips('web/a'), []);
+    assert.equal(w.services.get('web/a')?.status?.conditions?.some((c) => c.type === 'lanlb.io/IPAllocated'), false);
+    assert.deepEqual(w.events.reasons('web/a'), ['IPAllocated', 'IPReleased']);
+    await leader.stop();
+  });
+
+  it('a new leader replays what Services hold before allocating, and writes nothing for them', async () => {
+    const w = world();
+    w.pool('p', [{ cidr: '192.0.2.0/29' }]);
+    const first = await w.lead();
+    for (const n of ['a', 'b', 'c']) w.service('web', n);
+    await w.clock.advance(1_000);
+    await first.stop();
+    const held = ['a', 'b', 'c'].map((n) => w.ips(`web/${n}`)[0]);
+    const writesBefore = w.status.writes.length;
+    const second = await w.lead();
+    await w.clock.advance(2_000);
+    assert.deepEqual(w.status.writes.slice(writesBefore), [], 'a restart writes nothing');
+    w.service('web', 'd');
+    await w.clock.advance(1_000);
+    assert.ok(!held.includes(w.ips('web/d')[0]), `web/d got ${w.ips('web/d')[0]}, not one of ${held.join(', ')}`);
+    await second.stop();
+  });
+
+  it('AllocationFailed is recorded once per cause, and a grown pool serves the waiting Service', async () => {
+    const w = world();
+    w.pool('p', [{ start: '192.0.2.10', stop: '192.0.2.10' }]);
+    const leader = await w.lead();
+    w.service('web', 'a');
+    w.service('web', 'b');
+    await w.clock.advance(1_000);
+    w.service('web', 'b', { ports: [{ port: 81, protocol: 'TCP' }] });
+    await w.clock.advance(1_000);
+    assert.deepEqual(w.events.reasons('web/b'), ['AllocationFailed']);
+    assert.equal(w.services.get('web/b')?.status?.conditions?.[0]?.reason, 'PoolExhausted');
+    w.pool('p', [{ start: '192.0.2.10', stop: '192.0.2.11' }]);
+    await w.clock.advance(1_000);
+    assert.deepEqual(w.ips('web/b'), ['192.0.2.11']);
+    assert.deepEqual(w.ips('web/a'), ['192.0.2.10'], 'widening moves nothing');
+    await leader.stop();
+  });
+
+  it('a follower writes nothing; stopping leadership ends the loop', async () => {
+    const w = world();
+    w.pool('p', [{ cidr: '192.0.2.0/29' }]);
+    w.make();
+    w.service('web', 'a');
+    await w.clock.advance(2_000);
+    assert.deepEqual(w.status.writes, []);
+    const leader = await w.lead();
+    assert.deepEqual(w.ips('web/a'), ['192.0.2.1']);
+    await leader.stop();
+  });
+});
