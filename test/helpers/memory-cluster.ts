@@ -38,7 +38,10 @@ export class MemorySource<T extends ObjectWithMeta & Meta> implements ObjectSour
     const generation = (old?.metadata.generation ?? 0) + (specChanged || !old ? 1 : 0);
     const stored = structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv), generation } });
     this.objects.set(key, stored);
-    for (const h of this.handlers) old ? h.update?.(stored, old) : h.add?.(stored);
+    for (const h of this.handlers) {
+      if (old) h.update?.(stored, old);
+      else h.add?.(stored);
+    }
     return stored;
   }
 
