@@ -8,7 +8,7 @@ import { installCrds } from '../src/kube/crd-install.js';
 import { Informer } from '../src/runtime/informer.js';
 import { formatAddress } from '../src/ipam/address.js';
 import { startLanlb } from '../test/helpers/lanlb-process.js';
-import type { Service } from '../src/controller/kube-types.js';
+import type { Service } from '../src/core/kube-objects.js';
 import type { Row } from './ipam-micro.js';
 
 const CONCURRENCY = 16;

@@ -14,7 +14,7 @@ import { installCrds } from '../src/kube/crd-install.js';
 import { freePort } from '../src/devcluster/free-port.js';
 import { pollFor } from '../src/devcluster/poll.js';
 import { startLanlb, type LanlbProcess } from '../test/helpers/lanlb-process.js';
-import type { Service } from '../src/controller/kube-types.js';
+import type { Service } from '../src/core/kube-objects.js';
 import type { Row } from './ipam-micro.js';
 
 const LIMIT_MIB = 512;

@@ -4,8 +4,13 @@ import { onHostIP, processFlagHelp, processFlagSpec, readProcessFlags, UsageErro
 import { runLongRunning } from './long-running.js';
 import { parseDuration } from './duration.js';
 import { Announcer, DEFAULT_ANNOUNCER_TIMINGS } from '../announcer/announcer.js';
+import { kubeAnnouncerSources } from '../announcer/kube-sources.js';
+import { KubeLeaseStore } from '../runtime/lease-store.js';
+import { systemClock } from '../runtime/clock.js';
+import { sysfsLinks } from '../l2/responder/link.js';
+import { PcapResponder } from '../l2/responder/pcap-responder.js';
 import { AnnouncerMetrics } from '../announcer/metrics.js';
-import { KubeEventRecorder } from '../controller/events.js';
+import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { validateTimings } from '../runtime/lease-elector.js';
 import type { KubeHttp } from '../kube/http.js';
 import { ensureNamespace } from '../kube/namespace.js';
@@ -78,12 +83,25 @@ export async function announcerCommand(argv: string[]): Promise<number> {
   return runLongRunning('announcer', flags, async ({ kc, http, log, registry }) => {
     log.info('node', { node: nodeName });
     await ensureNamespace(kc, http, flags.namespace, log);
+    const sources = kubeAnnouncerSources(http, flags.namespace, await endpointSlicePath(http), log);
+    const metrics = new AnnouncerMetrics(registry);
     const announcer = new Announcer({
-      http, log, node: nodeName, namespace: flags.namespace, timings,
+      sources, leases: new KubeLeaseStore(http), log, node: nodeName, namespace: flags.namespace, timings,
       events: new KubeEventRecorder(http, 'lanlb-announcer', nodeName, log),
-      metrics: new AnnouncerMetrics(registry),
-      endpointSlicePath: await endpointSlicePath(http),
+      metrics, clock: systemClock, links: sysfsLinks,
+      responders: (link) => new PcapResponder({
+        iface: link.name, mac: link.mac,
+        onError: (err) => log.warn('responder', { interface: link.name, error: err }),
+        onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
+      }),
     });
-    return { run: (signal) => announcer.run(signal), ready: () => announcer.synced };
+    return {
+      ready: () => announcer.synced,
+      async run(signal) {
+        const caches = await sources.start(signal);
+        await announcer.run(signal);
+        await caches.done;
+      },
+    };
   });
 }

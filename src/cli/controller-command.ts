@@ -21,7 +21,7 @@ export function webhookHosts(service: string, namespace: string, extra: readonly
 }
 import { DEFAULT_WORKERS, IpamController } from '../controller/ipam-controller.js';
 import { kubeControllerSources } from '../controller/kube-sources.js';
-import { KubeEventRecorder } from '../controller/events.js';
+import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { ControllerMetrics } from '../controller/metrics.js';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../controller/annotations.js';
 

@@ -1,6 +1,6 @@
 // metav1.Condition lists: set one condition, keeping lastTransitionTime when the status did not
 // change (so a status write happens only when something a user can see changed).
-import type { Condition } from './kube-types.js';
+import type { Condition } from '../core/kube-objects.js';
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
 

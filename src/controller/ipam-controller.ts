@@ -19,14 +19,15 @@ import {
   type LoadBalancerIPPool,
   type L2AnnouncementPolicy,
 } from '../../generated/index.js';
-import { claimService, ingressIPs, serviceKey } from './service-request.js';
+import { claimService, serviceKey } from './service-request.js';
+import { ingressIPs } from '../core/policy-selection.js';
 import { poolDefinition, desiredPoolStatus } from './pool-status.js';
 import { desiredPolicyStatus } from './policy-status.js';
 import { desiredServiceStatus } from './service-status.js';
 import { decodeWorkItem, encodeWorkItem, type WorkItem } from './work-item.js';
-import type { EventRecorder } from './events.js';
+import type { EventRecorder } from '../kube/event-recorder.js';
 import type { ControllerMetrics } from './metrics.js';
-import type { Node, Service } from './kube-types.js';
+import type { Node, Service } from '../core/kube-objects.js';
 
 export interface ControllerSources {
   services: ObjectSource<Service>;
@@ -87,7 +88,8 @@ export class IpamController {
   }
 
   get synced(): boolean {
-    return Object.values(this.o.sources).every((s: ObjectSource<unknown>) => s.hasSynced);
+    const { services, pools, policies, nodes } = this.o.sources;
+    return [services, pools, policies, nodes].every((s) => s.hasSynced);
   }
 
   /** Leads until `signal` aborts: replay, then reconcile. */

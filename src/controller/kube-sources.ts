@@ -9,7 +9,7 @@ import {
   type L2AnnouncementPolicy,
 } from '../../generated/index.js';
 import type { ControllerSources } from './ipam-controller.js';
-import type { Node, Service } from './kube-types.js';
+import type { Node, Service } from '../core/kube-objects.js';
 
 export interface KubeControllerSources extends ControllerSources {
   /** Starts every informer; resolves once all have synced, with a promise of their end. */

@@ -4,33 +4,8 @@
 import type { L2AnnouncementPolicy, L2AnnouncementPolicyStatus } from '../../generated/index.js';
 import { parseLabelSelector, serviceLabels } from '../ipam/label-selector.js';
 import { setCondition } from './conditions.js';
-import type { Condition, Node, Service } from './kube-types.js';
-import { ingressIPs } from './service-request.js';
-
-export type PolicyProblem = { reason: 'InvalidNodeSelector' | 'InvalidServiceSelector' | 'InvalidInterface'; message: string };
-
-export function policyProblem(p: L2AnnouncementPolicy): PolicyProblem | undefined {
-  const nodes = parseLabelSelector(p.spec.nodeSelector);
-  if (nodes.kind === 'invalid') return { reason: 'InvalidNodeSelector', message: `nodeSelector: ${nodes.message}` };
-  const svcs = parseLabelSelector(p.spec.serviceSelector);
-  if (svcs.kind === 'invalid') return { reason: 'InvalidServiceSelector', message: `serviceSelector: ${svcs.message}` };
-  for (const expr of p.spec.interfaces ?? []) {
-    try {
-      new RegExp(expr);
-    } catch (err) {
-      return { reason: 'InvalidInterface', message: `interfaces: ${JSON.stringify(expr)} is not a valid regular expression: ${(err as Error).message}` };
-    }
-  }
-  return undefined;
-}
-
-/** Addresses a policy would announce for a Service. */
-export function announcedIPs(p: L2AnnouncementPolicy, svc: Service): string[] {
-  const ips: string[] = [];
-  if (p.spec.loadBalancerIPs !== false) ips.push(...ingressIPs(svc));
-  if (p.spec.externalIPs === true) ips.push(...(svc.spec?.externalIPs ?? []));
-  return [...new Set(ips)];
-}
+import type { Condition, Node, Service } from '../core/kube-objects.js';
+import { announcedIPs, policyProblem } from '../core/policy-selection.js';
 
 export function desiredPolicyStatus(p: L2AnnouncementPolicy, nodes: readonly Node[], services: readonly Service[], now: string): L2AnnouncementPolicyStatus {
   const problem = policyProblem(p);

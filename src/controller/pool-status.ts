@@ -3,7 +3,7 @@
 import type { LoadBalancerIPPool, LoadBalancerIPPoolStatus } from '../../generated/index.js';
 import type { LivePool, PoolDefinition } from '../ipam/pool.js';
 import { setCondition } from './conditions.js';
-import type { Condition } from './kube-types.js';
+import type { Condition } from '../core/kube-objects.js';
 
 export function poolDefinition(p: LoadBalancerIPPool): PoolDefinition {
   const created = Date.parse(p.metadata.creationTimestamp as unknown as string);

@@ -4,7 +4,8 @@
 import { serviceLabels } from '../ipam/label-selector.js';
 import type { FamilyPolicy, IPFamilyName, ServiceRequest } from '../ipam/service-request.js';
 import { ANNOTATION_IPS, ANNOTATION_POOL, ANNOTATION_SHARING_CROSS_NAMESPACE, ANNOTATION_SHARING_KEY, readAnnotation } from './annotations.js';
-import type { Service } from './kube-types.js';
+import type { Service } from '../core/kube-objects.js';
+import { ingressIPs } from '../core/policy-selection.js';
 
 export type ServiceClaim =
   | { kind: 'ours'; request: ServiceRequest; deprecated: string[] }
@@ -14,9 +15,6 @@ export function serviceKey(svc: Service): string {
   return `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
 }
 
-export function ingressIPs(svc: Service): string[] {
-  return (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : []));
-}
 
 function list(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);

@@ -4,7 +4,7 @@
 import type { AssignOutcome } from '../ipam/allocator.js';
 import { CONDITION_IP_ALLOCATED } from './annotations.js';
 import { findCondition, setCondition } from './conditions.js';
-import type { Condition, Service } from './kube-types.js';
+import type { Condition, Service } from '../core/kube-objects.js';
 
 type ServiceStatus = NonNullable<Service['status']>;
 

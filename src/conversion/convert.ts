@@ -4,7 +4,7 @@
 // Converting down keeps what v1alpha1 cannot say in the annotation lanlb.io/v1beta1-spec, and
 // converting up restores it, so a round trip loses nothing.
 
-import { parseBoundedJson } from '../webhook/bounded-json.js';
+import { parseBoundedJson } from '../core/bounded-json.js';
 
 export const PRESERVED_ANNOTATION = 'lanlb.io/v1beta1-spec';
 export const V1ALPHA1 = 'lanlb.io/v1alpha1';

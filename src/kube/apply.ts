@@ -2,6 +2,7 @@
 // general `kubectl apply`: existing objects are left as they are.
 import { parseAllDocuments } from 'yaml';
 import type { KubeHttp } from './http.js';
+import { allKinds } from '../../generated/index.js';
 
 interface Manifest {
   apiVersion?: string;
@@ -9,10 +10,11 @@ interface Manifest {
   metadata?: { name?: string; namespace?: string };
 }
 
+/** Core kinds by hand; lanlb's own from the generated registry (one home for their plurals). */
 const plural: Record<string, string> = {
   Namespace: 'namespaces', Service: 'services', Node: 'nodes',
-  LoadBalancerIPPool: 'loadbalancerippools', L2AnnouncementPolicy: 'l2announcementpolicies',
   ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
+  ...Object.fromEntries(allKinds.map((k) => [k.kind, k.plural])),
 };
 const namespaced = new Set(['Service']);
 

@@ -9,7 +9,7 @@
 // - on stop a leader releases by writing an empty holder; onStoppedLeading always runs.
 import { isDeepStrictEqual } from 'node:util';
 import { sleep, systemClock, type Clock } from './clock.js';
-import { formatMicroTime } from './micro-time.js';
+import { claimRecord, releaseRecord } from './lease-record.js';
 import type { Lease, LeaseSpec, LeaseStore } from './lease-store.js';
 
 export interface ElectorTimings {
@@ -145,7 +145,7 @@ export class LeaseElector {
   private async attempt(): Promise<boolean> {
     const now = this.clock.now();
     const current = await this.o.store.get(this.o.namespace, this.o.name);
-    const mine = this.recordFor(now, current?.spec);
+    const mine = claimRecord(this.o.identity, this.timings.leaseDurationMs, now, current?.spec);
     if (!current) {
       const created = await this.o.store.create({ metadata: { name: this.o.name, namespace: this.o.namespace, labels: this.o.labels }, spec: mine });
       this.observe(created, now);
@@ -160,18 +160,6 @@ export class LeaseElector {
     this.observe(updated, now);
     this.o.onRenewed?.(now);
     return true;
-  }
-
-  private recordFor(now: number, previous: LeaseSpec | undefined): LeaseSpec {
-    const stamp = formatMicroTime(now);
-    const keep = previous?.holderIdentity === this.o.identity;
-    return {
-      holderIdentity: this.o.identity,
-      leaseDurationSeconds: Math.ceil(this.timings.leaseDurationMs / 1000),
-      acquireTime: keep && previous?.acquireTime ? previous.acquireTime : stamp,
-      renewTime: stamp,
-      leaseTransitions: keep ? previous?.leaseTransitions ?? 0 : (previous?.leaseTransitions ?? -1) + 1,
-    };
   }
 
   private observe(lease: Lease, now: number): void {
@@ -191,11 +179,7 @@ export class LeaseElector {
     try {
       const current = await this.o.store.get(this.o.namespace, this.o.name);
       if (!current || current.spec.holderIdentity !== this.o.identity) return false;
-      const stamp = formatMicroTime(this.clock.now());
-      const released = await this.o.store.update({
-        metadata: { ...current.metadata },
-        spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: stamp, renewTime: stamp, leaseTransitions: current.spec.leaseTransitions ?? 0 },
-      });
+      const released = await this.o.store.update({ metadata: { ...current.metadata }, spec: releaseRecord(this.clock.now(), current.spec) });
       this.observe(released, this.clock.now());
       return true;
     } catch (err) {

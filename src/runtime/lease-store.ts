@@ -30,6 +30,8 @@ export interface LeaseStore {
   create(lease: Lease): Promise<Lease>;
   /** Fails with 409 when metadata.resourceVersion is not the stored one. */
   update(lease: Lease): Promise<Lease>;
+  /** Deletes only the version `resourceVersion` (409 otherwise); a missing Lease is a 404. */
+  delete(namespace: string, name: string, resourceVersion: string | undefined): Promise<void>;
 }
 
 export class KubeLeaseStore implements LeaseStore {
@@ -55,5 +57,10 @@ export class KubeLeaseStore implements LeaseStore {
 
   update(lease: Lease): Promise<Lease> {
     return this.http.put<Lease>(this.path(lease.metadata.namespace, lease.metadata.name), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease });
+  }
+
+  async delete(namespace: string, name: string, resourceVersion: string | undefined): Promise<void> {
+    const body = { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion } };
+    await this.http.delete(this.path(namespace, name), body);
   }
 }

@@ -6,10 +6,11 @@ import { isConflict, isNotFound } from '../kube/api-error.js';
 import { JSON_PATCH, type KubeHttp } from '../kube/http.js';
 import type { Logger } from '../observability/logger.js';
 import { certificateHosts, createCA, createServingCert, msUntilExpiry, type CertificateBundle } from './certificates.js';
+import { allKinds } from '../../generated/index.js';
 
 export const WEBHOOK_SECRET = 'lanlb-webhook-cert';
 export const WEBHOOK_CONFIGURATION = 'lanlb-validating-webhook';
-export const CRD_NAMES = ['loadbalancerippools.lanlb.io', 'l2announcementpolicies.lanlb.io'];
+export const CRD_NAMES = [...new Set(allKinds.map((k) => `${k.plural}.${k.group}`))];
 /** Renew the serving certificate when less than this is left (it lasts a year). */
 export const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 

@@ -1,6 +1,6 @@
 // Small builders and readers for the objects the integration tests create.
 import type { KubeHttp } from '../../src/kube/http.js';
-import type { Service } from '../../src/controller/kube-types.js';
+import type { Service } from '../../src/core/kube-objects.js';
 
 export async function ensureNamespace(http: KubeHttp, name: string): Promise<void> {
   try {

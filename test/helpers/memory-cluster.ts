@@ -6,8 +6,8 @@ import { KubeApiError } from '../../src/kube/api-error.js';
 import type { ObjectHandler, ObjectSource } from '../../src/runtime/object-source.js';
 import { objectKey, type ObjectWithMeta } from '../../src/runtime/object-key.js';
 import type { StatusTransport } from '../../src/runtime/status-writer.js';
-import type { EventRecorder } from '../../src/controller/events.js';
-import type { Service } from '../../src/controller/kube-types.js';
+import type { EventRecorder } from '../../src/kube/event-recorder.js';
+import type { Service } from '../../src/core/kube-objects.js';
 
 type Meta = { metadata: { name?: string; namespace?: string; resourceVersion?: string; generation?: number } };
 
@@ -43,6 +43,18 @@ export class MemorySource<T extends ObjectWithMeta & Meta> implements ObjectSour
       else h.add?.(stored);
     }
     return stored;
+  }
+
+  /** Stores an object exactly as given (a watch event from another store), telling handlers. */
+  observe(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.objects.get(key);
+    const stored = structuredClone(obj);
+    this.objects.set(key, stored);
+    for (const h of this.handlers) {
+      if (old) h.update?.(stored, old);
+      else h.add?.(stored);
+    }
   }
 
   remove(key: string): void {

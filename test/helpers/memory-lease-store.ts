@@ -37,6 +37,24 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.store(k, lease);
   }
 
+  async delete(namespace: string, name: string, resourceVersion: string | undefined): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    const k = this.key(namespace, name);
+    const cur = this.leases.get(k);
+    if (!cur) throw new KubeApiError(404, 'NotFound', 'not found');
+    if (resourceVersion !== undefined && cur.metadata.resourceVersion !== resourceVersion) throw new KubeApiError(409, 'Conflict', 'conflict');
+    this.writes++;
+    this.leases.delete(k);
+    this.onChange?.(cur, true);
+  }
+
+  /** Told of every stored change, as a watch would tell an informer. */
+  onChange: ((lease: Lease, deleted: boolean) => void) | undefined;
+
+  all(): Lease[] {
+    return [...this.leases.values()].map((l) => structuredClone(l));
+  }
+
   peek(namespace: string, name: string): Lease | undefined {
     return this.leases.get(this.key(namespace, name));
   }
@@ -45,6 +63,7 @@ export class MemoryLeaseStore implements LeaseStore {
     this.writes++;
     const stored = structuredClone({ ...lease, metadata: { ...lease.metadata, resourceVersion: String(++this.rv) } });
     this.leases.set(k, stored);
+    this.onChange?.(structuredClone(stored), false);
     return structuredClone(stored);
   }
 }

@@ -5,7 +5,7 @@ import { controllerAccess, LEADER_NAMESPACE, useCluster, eventually } from '../h
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import { freePort } from '../../src/devcluster/free-port.js';
 import { createPool, createService, ensureNamespace, ips, nsSelector } from '../helpers/k8s-objects.js';
-import type { Service } from '../../src/controller/kube-types.js';
+import type { Service } from '../../src/core/kube-objects.js';
 
 describe('lanlb controller: replicas, policies, metrics', () => {
   const c = useCluster({ crds: true, rbac: true });

@@ -6,9 +6,9 @@ import { parseLabelSelector, serviceLabels } from '../../ipam/label-selector.js'
 import { parseAddress } from '../../ipam/address.js';
 import type { Announced } from '../../l2/codec/bpf-filter.js';
 import { rankCandidates } from '../../l2/election/candidates.js';
-import { announcedIPs, policyProblem } from '../../controller/policy-status.js';
-import type { Node, Service } from '../../controller/kube-types.js';
-import type { EndpointSlice } from '../kube-types.js';
+import { announcedIPs, policyProblem } from '../../core/policy-selection.js';
+import type { Node, Service } from '../../core/kube-objects.js';
+import type { EndpointSlice } from '../../core/kube-objects.js';
 
 export interface LinkView {
   name: string;

@@ -44,3 +44,6 @@ export function listLinks(): LinkInfo[] {
 export async function setAllMulticast(name: string, on: boolean): Promise<void> {
   await execFileP('ip', ['link', 'set', 'dev', name, 'allmulticast', on ? 'on' : 'off']);
 }
+
+/** The host's interfaces, read from /sys on every call (the announcer's LinkSource). */
+export const sysfsLinks = { list: listLinks };

@@ -19,6 +19,8 @@ export interface ResponderCounters {
 
 export interface ResponderOptions {
   iface: string;
+  /** the interface's MAC: answers say this MAC has the address */
+  mac: Mac;
   /** delays (ms from becoming announcer) at which announcements are sent */
   announceSchedule?: number[];
   onError?(err: unknown): void;
@@ -45,13 +47,13 @@ export class PcapResponder {
   private enabledAllMulticast = false;
   /** set when all-multicast could not be enabled (no NET_ADMIN): promiscuous capture instead */
   private promiscuous = false;
-  readonly mac: Mac;
   readonly counters: ResponderCounters = { requests: 0, replies: 0, gratuitous: 0, decodeErrors: 0 };
 
-  constructor(private readonly o: ResponderOptions) {
-    const link = readLink(o.iface);
-    if (!link) throw new Error(`interface ${o.iface} not found`);
-    this.mac = link.mac;
+  /** Starts nothing: the capture opens with the first addresses to answer for. */
+  constructor(private readonly o: ResponderOptions) {}
+
+  get mac(): Mac {
+    return this.o.mac;
   }
 
   get announced(): Announced[] {

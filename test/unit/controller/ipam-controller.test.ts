@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { IpamController } from '../../../src/controller/ipam-controller.js';
 import { ControllerMetrics } from '../../../src/controller/metrics.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import type { Node, Service } from '../../../src/controller/kube-types.js';
+import type { Node, Service } from '../../../src/core/kube-objects.js';
 import type { LoadBalancerIPPool, L2AnnouncementPolicy } from '../../../generated/index.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemorySource, MemoryStatusTransport, RecordingEvents } from '../../helpers/memory-cluster.js';

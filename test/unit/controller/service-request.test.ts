@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { claimService } from '../../../src/controller/service-request.js';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../../../src/controller/annotations.js';
-import type { Service } from '../../../src/controller/kube-types.js';
+import type { Service } from '../../../src/core/kube-objects.js';
 
 const base = (spec: Service['spec'] = {}, annotations: Record<string, string> = {}): Service => ({
   metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' }, annotations },

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ESLint } from 'eslint';
+import { CORE_FOLDERS } from '../../../eslint.config.js';
 
 const eslint = new ESLint({ cwd: new URL('../../..', import.meta.url).pathname });
 
@@ -18,12 +19,22 @@ describe('core purity lint rule', () => {
     ['timers', 'export const x = setTimeout;\n'],
     ['the logger', "import { createLogger } from '../observability/logger.js';\nexport const x = createLogger;\n"],
     ['the wall clock', 'export const x = Date.now();\n'],
+    ['the runtime', "import { Informer } from '../../src/runtime/informer.js';\nexport const x = Informer;\n"],
+    ['an application (controller)', "import { IpamController } from '../../src/controller/ipam-controller.js';\nexport const x = IpamController;\n"],
+    ['an application (announcer)', "import { Announcer } from '../../src/announcer/announcer.js';\nexport const x = Announcer;\n"],
+    ['an adapter (webhook)', "import { WebhookServer } from '../../src/webhook/server.js';\nexport const x = WebhookServer;\n"],
   ];
   for (const [what, code] of forbidden) {
-    for (const file of ['src/ipam/example.ts', 'src/l2/codec/example.ts']) {
+    for (const folder of CORE_FOLDERS) {
+      const file = `${folder}/example.ts`;
       it(`rejects ${what} in ${file}`, async () => assert.ok((await problems(code, file)).length > 0));
     }
   }
+
+  it('a core may import another core', async () => {
+    const code = "import { parseAddress } from '../ipam/address.js';\nexport const x = parseAddress;\n";
+    assert.deepEqual(await problems(code, 'src/core/example.ts'), []);
+  });
   it('allows the same import in an adapter', async () => {
     assert.deepEqual(await problems("import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", 'src/kube/example.ts'), []);
   });

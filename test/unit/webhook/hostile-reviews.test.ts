@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { admissionResponse, conversionResponse } from '../../../src/webhook/reviews.js';
-import { nestingDepth, parseBoundedJson } from '../../../src/webhook/bounded-json.js';
+import { nestingDepth, parseBoundedJson } from '../../../src/core/bounded-json.js';
 
 type ConversionOut = { response: { uid: string; convertedObjects: unknown[]; result: { status: string; message?: string } } };
 type AdmissionOut = { response: { uid: string; allowed: boolean; status?: { message: string } } };

@@ -3,9 +3,9 @@
 // reconcile path in a small bounded queue: a slow or failing apiserver delays Events, never
 // allocations; while the controller has a backlog (`busy`), Events wait, so under load they
 // trail the allocations users wait for; when the queue is full the oldest Event is dropped.
-import type { KubeHttp } from '../kube/http.js';
+import type { KubeHttp } from './http.js';
 import type { Logger } from '../observability/logger.js';
-import type { Service } from './kube-types.js';
+import type { Service } from '../core/kube-objects.js';
 import { truncateMessage } from '../ipam/user-text.js';
 
 /** events.k8s.io/v1 refuses a note over 1 KB; core/v1 Events are kept to the same. */

@@ -1,5 +1,5 @@
 // The parts of Kubernetes objects lanlb reads, as the apiserver's JSON has them (timestamps are
-// strings). Only what is used is typed.
+// strings). Only what is used is typed. One home for both processes and the cores.
 
 export interface ObjectMeta {
   name: string;
@@ -47,4 +47,20 @@ export interface Service {
 
 export interface Node {
   metadata: ObjectMeta;
+}
+
+export interface EndpointSlice {
+  metadata: ObjectMeta;
+  endpoints?: Array<{
+    conditions?: { ready?: boolean };
+    /** discovery.k8s.io/v1 */
+    nodeName?: string;
+    /** discovery.k8s.io/v1beta1 (Kubernetes 1.20) */
+    topology?: Record<string, string>;
+  }>;
+}
+
+export interface LeaseObject {
+  metadata: ObjectMeta;
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
 }

@@ -1,0 +1,34 @@
+// The announcer's object sources on Kubernetes: one informer per kind, started together.
+import type { KubeHttp } from '../kube/http.js';
+import type { Logger } from '../observability/logger.js';
+import { Informer } from '../runtime/informer.js';
+import { L2AnnouncementPolicyV1beta1GVK as PolicyGVK, type L2AnnouncementPolicy } from '../../generated/index.js';
+import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
+import type { AnnouncerSources } from './announcer.js';
+import type { Node, Service } from '../core/kube-objects.js';
+import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
+
+export interface KubeAnnouncerSources extends AnnouncerSources {
+  /** Starts every informer; resolves once all have synced, with a promise of their end. */
+  start(signal: AbortSignal): Promise<{ done: Promise<void> }>;
+}
+
+export function kubeAnnouncerSources(http: KubeHttp, namespace: string, endpointSlicePath: string, log: Logger): KubeAnnouncerSources {
+  const onError = (what: string) => (err: unknown) => log.warn('informer', { resource: what, error: err });
+  const leasesPath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+  const informers = {
+    policies: new Informer<L2AnnouncementPolicy>(http, { path: PolicyGVK.path, onError: onError('policies') }),
+    services: new Informer<Service>(http, { path: '/api/v1/services', onError: onError('services') }),
+    nodes: new Informer<Node>(http, { path: '/api/v1/nodes', onError: onError('nodes') }),
+    slices: new Informer<EndpointSlice>(http, { path: endpointSlicePath, onError: onError('endpointslices') }),
+    leases: new Informer<LeaseObject>(http, { path: leasesPath, query: { labelSelector: LEASE_TYPE_LABEL }, onError: onError('leases') }),
+  };
+  return {
+    ...informers,
+    async start(signal) {
+      const started = Object.values(informers).map((i) => i.start(signal));
+      await Promise.all(started.map((s) => s.synced));
+      return { done: Promise.all(started.map((s) => s.done)).then(() => undefined) };
+    },
+  };
+}
