@@ -5,23 +5,59 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const ioModules = [
-  'fs', 'fs/promises', 'net', 'dgram', 'http', 'https', 'http2', 'child_process', 'cluster',
-  'os', 'dns', 'tls', 'worker_threads', 'timers', 'timers/promises', 'readline', 'process',
-  'perf_hooks', 'stream', 'inspector', 'v8', 'vm',
+  'fs',
+  'fs/promises',
+  'net',
+  'dgram',
+  'http',
+  'https',
+  'http2',
+  'child_process',
+  'cluster',
+  'os',
+  'dns',
+  'tls',
+  'worker_threads',
+  'timers',
+  'timers/promises',
+  'readline',
+  'process',
+  'perf_hooks',
+  'stream',
+  'inspector',
+  'v8',
+  'vm',
 ];
 const forbiddenInCores = [
   ...ioModules.flatMap((m) => [m, `node:${m}`]),
-  '@kubernetes/client-node', 'pcap', 'prom-client',
+  '@kubernetes/client-node',
+  'pcap',
+  'prom-client',
 ];
 
 /** Pure cores: decisions and codecs, no I/O (docs/decisions/0002-layers.md). */
 export const CORE_FOLDERS = [
-  'src/core', 'src/ipam', 'src/l2/codec', 'src/l2/election', 'src/announcer/plan', 'src/conversion',
+  'src/core',
+  'src/ipam',
+  'src/l2/codec',
+  'src/l2/election',
+  'src/announcer/plan',
+  'src/conversion',
 ];
 /** What a core may never import: the runtime, adapters and the applications. */
 const NOT_CORES = [
-  '**/runtime/**', '**/kube/**', '**/observability/**', '**/http/**', '**/cli/**', '**/controller/**',
-  '**/announcer/*', '**/webhook/**', '**/l2/responder/**', '**/lab/**', '**/devcluster/**', '**/validate/**',
+  '**/runtime/**',
+  '**/kube/**',
+  '**/observability/**',
+  '**/http/**',
+  '**/cli/**',
+  '**/controller/**',
+  '**/announcer/*',
+  '**/webhook/**',
+  '**/l2/responder/**',
+  '**/lab/**',
+  '**/devcluster/**',
+  '**/validate/**',
   '**/migrate/**',
 ];
 
@@ -39,11 +75,15 @@ export default tseslint.config(
   {
     files: CORE_FOLDERS.map((f) => `${f}/**/*.ts`),
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: forbiddenInCores.map((name) => ({ name, message: 'cores stay free of I/O (STYLE.md rule 1)' })),
-        patterns: [{ group: NOT_CORES, message: 'cores import only cores (docs/decisions/0002-layers.md)' }],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbiddenInCores.map((name) => ({ name, message: 'cores stay free of I/O (STYLE.md rule 1)' })),
+          patterns: [{ group: NOT_CORES, message: 'cores import only cores (docs/decisions/0002-layers.md)' }],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'setTimeout', message: 'no timers in cores' },
         { name: 'setInterval', message: 'no timers in cores' },
         { name: 'setImmediate', message: 'no timers in cores' },
@@ -51,7 +91,8 @@ export default tseslint.config(
         { name: 'process', message: 'no process access in cores' },
         { name: 'fetch', message: 'no I/O in cores' },
       ],
-      'no-restricted-properties': ['error',
+      'no-restricted-properties': [
+        'error',
         { object: 'Date', property: 'now', message: 'cores take time as an argument' },
       ],
     },

@@ -12,8 +12,20 @@ const count = Math.min(Number(countText), 200_000);
 const mac = parseMac(macText) as Uint8Array;
 const targetIP = Number(parseIPv4(target));
 const SENDER = Number(parseIPv4('192.0.2.100'));
-type Session = { on(e: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void; inject(b: Buffer): void; close(): void; session: { dispatch(a: Buffer, b: Buffer): number }; buf: Buffer; header: Buffer };
-const s = pcap.createSession('eth0', { filter: 'arp and arp[6:2] = 2', promiscuous: false, buffer_timeout: 0, buffer_size: 64 * 1024 * 1024 }) as unknown as Session;
+type Session = {
+  on(e: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
+  inject(b: Buffer): void;
+  close(): void;
+  session: { dispatch(a: Buffer, b: Buffer): number };
+  buf: Buffer;
+  header: Buffer;
+};
+const s = pcap.createSession('eth0', {
+  filter: 'arp and arp[6:2] = 2',
+  promiscuous: false,
+  buffer_timeout: 0,
+  buffer_size: 64 * 1024 * 1024,
+}) as unknown as Session;
 let replies = 0;
 s.on('packet', (p) => {
   const e = decodeEthernet(p.buf.subarray(0, p.header.readUInt32LE(8)));
@@ -21,11 +33,16 @@ s.on('packet', (p) => {
   const a = decodeArp(e.value.payload);
   if (a.ok && a.value.operation === ARP_REPLY && a.value.senderIP === targetIP) replies++;
 });
-const frame = (): Buffer => Buffer.from(encodeEthernet({
-  dst: BROADCAST, src: mac, etherType: ETHERTYPE_ARP,
-  // One sender address: distinct ones would fill the kernel's neighbour table (gc_thresh3).
-  payload: encodeArp({ operation: ARP_REQUEST, senderMac: mac, senderIP: SENDER, targetMac: ZERO_MAC, targetIP }),
-}));
+const frame = (): Buffer =>
+  Buffer.from(
+    encodeEthernet({
+      dst: BROADCAST,
+      src: mac,
+      etherType: ETHERTYPE_ARP,
+      // One sender address: distinct ones would fill the kernel's neighbour table (gc_thresh3).
+      payload: encodeArp({ operation: ARP_REQUEST, senderMac: mac, senderIP: SENDER, targetMac: ZERO_MAC, targetIP }),
+    }),
+  );
 const t0 = performance.now();
 let sent = 0;
 while (sent < count) {

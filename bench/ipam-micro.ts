@@ -35,8 +35,16 @@ export function allocatorOnIPv6Slash64(n = 50_000): Row[] {
   const assign = time(() => {
     for (let i = 0; i < n; i++) {
       const out = a.assign({
-        key: `ns/s${i}`, namespace: 'ns', name: `s${i}`, labels: serviceLabels('ns', `s${i}`), families: ['IPv6'], familyPolicy: 'SingleStack',
-        requestedIPs: [], sharingNamespaces: [], ports: [{ port: 80, protocol: 'TCP' }], current: [],
+        key: `ns/s${i}`,
+        namespace: 'ns',
+        name: `s${i}`,
+        labels: serviceLabels('ns', `s${i}`),
+        families: ['IPv6'],
+        familyPolicy: 'SingleStack',
+        requestedIPs: [],
+        sharingNamespaces: [],
+        ports: [{ port: 80, protocol: 'TCP' }],
+        current: [],
       });
       if (out.kind !== 'assigned') throw new Error(`allocation ${i} failed`);
     }
@@ -53,17 +61,25 @@ export function allocatorOnIPv6Slash64(n = 50_000): Row[] {
   const rss = process.memoryUsage().rss / 2 ** 20;
   return [
     {
-      name: `allocator.assign on an IPv6 /64 (${n} Services)`, value: `${opsPerSec(assign.ms, n)} ops/s`,
-      baseline: `${opsPerSec(base.ms, n)} ops/s (bare RangeSet.allocate)`, ratio: (assign.ms / base.ms).toFixed(1),
+      name: `allocator.assign on an IPv6 /64 (${n} Services)`,
+      value: `${opsPerSec(assign.ms, n)} ops/s`,
+      baseline: `${opsPerSec(base.ms, n)} ops/s (bare RangeSet.allocate)`,
+      ratio: (assign.ms / base.ms).toFixed(1),
     },
-    { name: `allocator.release (${n / 2}, fragmenting)`, value: `${opsPerSec(release.ms, n / 2)} ops/s`, baseline: '-', ratio: '-' },
+    {
+      name: `allocator.release (${n / 2}, fragmenting)`,
+      value: `${opsPerSec(release.ms, n / 2)} ops/s`,
+      baseline: '-',
+      ratio: '-',
+    },
     { name: 'bench process RSS after the above', value: `${rss.toFixed(0)} MiB`, baseline: '-', ratio: '-' },
   ];
 }
 
 export function conflictCheck(pools = 1000): Row[] {
   const set: PoolRanges[] = Array.from({ length: pools }, (_, i) => ({
-    name: `p${i}`, createdAt: i,
+    name: `p${i}`,
+    createdAt: i,
     ranges: [
       { family: 4 as const, first: BigInt(i * 1000), last: BigInt(i * 1000 + 600) },
       { family: 4 as const, first: BigInt(i * 1000 + 500), last: BigInt(i * 1000 + 1200) }, // overlaps the next pool
@@ -73,13 +89,18 @@ export function conflictCheck(pools = 1000): Row[] {
   const sweep = bestOf(5, () => findConflicts(set));
   const pairwise = bestOf(5, () => {
     let n = 0;
-    for (const a of set) for (const b of set) if (a !== b && a.ranges.some((x) => b.ranges.some((y) => overlaps(x, y)))) n++;
+    for (const a of set)
+      for (const b of set) if (a !== b && a.ranges.some((x) => b.ranges.some((y) => overlaps(x, y)))) n++;
     return n;
   });
   const [sweepMs, found] = [sweep.ms, sweep.result.size];
-  return [{
-    name: `conflict check, ${pools} pools x 3 blocks (${found} conflicting)`, value: `${sweepMs.toFixed(1)} ms`,
-    baseline: `${pairwise.ms.toFixed(0)} ms (pairwise; both best of 5 after a warm-up)`,
-    ratio: (sweepMs / pairwise.ms).toFixed(4), target: '< 50 ms',
-  }];
+  return [
+    {
+      name: `conflict check, ${pools} pools x 3 blocks (${found} conflicting)`,
+      value: `${sweepMs.toFixed(1)} ms`,
+      baseline: `${pairwise.ms.toFixed(0)} ms (pairwise; both best of 5 after a warm-up)`,
+      ratio: (sweepMs / pairwise.ms).toFixed(4),
+      target: '< 50 ms',
+    },
+  ];
 }

@@ -39,14 +39,37 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
     await installCrds(http);
     await http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
     await lab.create();
-    for (const n of lab.nodes) await http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
+    for (const n of lab.nodes)
+      await http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
     const kubeconfig = cp.writeKubeconfig();
     const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [{ name: 'l', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }], users: [{ name: 'a', token: cp.adminToken }], contexts: [{ name: 'l', cluster: 'l', user: 'a' }], currentContext: 'l' });
+    kc.loadFromOptions({
+      clusters: [{ name: 'l', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
+      users: [{ name: 'a', token: cp.adminToken }],
+      contexts: [{ name: 'l', cluster: 'l', user: 'a' }],
+      currentContext: 'l',
+    });
     const nodeKc = join(cp.dataDir, 'kc-node');
     writeFileSync(nodeKc, kc.exportConfig());
     const startController = () => {
-      const c = spawn(process.execPath, [...nodeEntry('src/cli/entry.ts'), 'controller', '--webhook-addr', '0', '--kubeconfig', kubeconfig, '--health-addr', '0', '--metrics-addr', '0', '--log-level', 'warn'], { stdio: 'ignore' });
+      const c = spawn(
+        process.execPath,
+        [
+          ...nodeEntry('src/cli/entry.ts'),
+          'controller',
+          '--webhook-addr',
+          '0',
+          '--kubeconfig',
+          kubeconfig,
+          '--health-addr',
+          '0',
+          '--metrics-addr',
+          '0',
+          '--log-level',
+          'warn',
+        ],
+        { stdio: 'ignore' },
+      );
       trackChild(c);
       return c;
     };
@@ -54,26 +77,76 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
     const startAnnouncer = (node: string) => {
       const n = lab.nodes.find((x) => x.name === node);
       if (!n) throw new Error(node);
-      announcers.set(node, lab.spawnIn(n.netns, process.execPath, [...nodeEntry('src/cli/entry.ts'), 'announcer', '--node-name', node, '--kubeconfig', nodeKc, '--health-addr', '0', '--metrics-addr', '0', '--log-level', 'warn']));
+      announcers.set(
+        node,
+        lab.spawnIn(n.netns, process.execPath, [
+          ...nodeEntry('src/cli/entry.ts'),
+          'announcer',
+          '--node-name',
+          node,
+          '--kubeconfig',
+          nodeKc,
+          '--health-addr',
+          '0',
+          '--metrics-addr',
+          '0',
+          '--log-level',
+          'warn',
+        ]),
+      );
     };
     let controller = startController();
     children.push(controller);
     for (const n of lab.nodes) startAnnouncer(n.name);
-    await http.post('/apis/lanlb.io/v1beta1/loadbalancerippools', { apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name: 'p' }, spec: { blocks: [{ start: '192.0.2.200', stop: '192.0.2.200' }, { cidr: '2001:db8::/112' }] } });
-    await http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', { apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'all' }, spec: { interfaces: ['^eth0$'] } });
+    await http.post('/apis/lanlb.io/v1beta1/loadbalancerippools', {
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'LoadBalancerIPPool',
+      metadata: { name: 'p' },
+      spec: { blocks: [{ start: '192.0.2.200', stop: '192.0.2.200' }, { cidr: '2001:db8::/112' }] },
+    });
+    await http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'L2AnnouncementPolicy',
+      metadata: { name: 'all' },
+      spec: { interfaces: ['^eth0$'] },
+    });
     await http.post('/api/v1/namespaces', { metadata: { name: 'demo' } });
-    await http.post('/api/v1/namespaces/demo/services', { metadata: { name: 'web', annotations: { 'lanlb.io/ips': '192.0.2.200' } }, spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] } });
-    const holder = () => pollFor(async () => (await http.get<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`)).spec.holderIdentity || undefined, 20_000, 'holder', 20);
+    await http.post('/api/v1/namespaces/demo/services', {
+      metadata: { name: 'web', annotations: { 'lanlb.io/ips': '192.0.2.200' } },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] },
+    });
+    const holder = () =>
+      pollFor(
+        async () =>
+          (
+            await http.get<{ spec: { holderIdentity?: string } }>(
+              `/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`,
+            )
+          ).spec.holderIdentity || undefined,
+        20_000,
+        'holder',
+        20,
+      );
     const macOf = (node: string) => lab.nodes.find((n) => n.name === node)?.mac;
     const takeover = async (signal: NodeJS.Signals): Promise<number> => {
       const h = await holder();
-      await pollFor(async () => ((await lab.arpAnswers('192.0.2.200', 1, 1))[0] === macOf(h) ? true : undefined), 10_000, 'answered by holder', 20);
+      await pollFor(
+        async () => ((await lab.arpAnswers('192.0.2.200', 1, 1))[0] === macOf(h) ? true : undefined),
+        10_000,
+        'answered by holder',
+        20,
+      );
       const t0 = performance.now();
       announcers.get(h)?.kill(signal);
-      await pollFor(async () => {
-        const mac = (await lab.arpAnswers('192.0.2.200', 1, 0.05))[0];
-        return mac && mac !== macOf(h) ? mac : undefined;
-      }, 10_000, 'takeover', 20);
+      await pollFor(
+        async () => {
+          const mac = (await lab.arpAnswers('192.0.2.200', 1, 0.05))[0];
+          return mac && mac !== macOf(h) ? mac : undefined;
+        },
+        10_000,
+        'takeover',
+        20,
+      );
       const ms = performance.now() - t0;
       startAnnouncer(h);
       await sleep(2_500);
@@ -86,11 +159,21 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
       if (!from || !to) throw new Error('two nodes needed');
       await runInNetns(to.netns, 'sysctl', ['-qw', 'net.ipv4.conf.eth0.arp_notify=1']);
       await ip('-n', from.netns, 'addr', 'add', `${FLOOR_IP}/32`, 'dev', 'eth0');
-      await pollFor(async () => ((await lab.arpAnswers(FLOOR_IP, 1, 1))[0] === from.mac ? true : undefined), 10_000, 'floor on node1', 20);
+      await pollFor(
+        async () => ((await lab.arpAnswers(FLOOR_IP, 1, 1))[0] === from.mac ? true : undefined),
+        10_000,
+        'floor on node1',
+        20,
+      );
       const t0 = performance.now();
       await ip('-n', from.netns, 'addr', 'del', `${FLOOR_IP}/32`, 'dev', 'eth0');
       await ip('-n', to.netns, 'addr', 'add', `${FLOOR_IP}/32`, 'dev', 'eth0');
-      await pollFor(async () => ((await lab.arpAnswers(FLOOR_IP, 1, 0.05))[0] === to.mac ? true : undefined), 10_000, 'floor moved', 20);
+      await pollFor(
+        async () => ((await lab.arpAnswers(FLOOR_IP, 1, 0.05))[0] === to.mac ? true : undefined),
+        10_000,
+        'floor moved',
+        20,
+      );
       const ms = performance.now() - t0;
       await ip('-n', to.netns, 'addr', 'del', `${FLOOR_IP}/32`, 'dev', 'eth0');
       return ms;
@@ -103,7 +186,9 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
     for (let i = 0; i < 3; i++) terms.push(await takeover('SIGTERM'));
 
     const loadAt = async (total: number): Promise<number> => {
-      const have = (await http.get<{ items: unknown[] }>('/api/v1/namespaces/bulk/services').catch(() => ({ items: [] }))).items.length;
+      const have = (
+        await http.get<{ items: unknown[] }>('/api/v1/namespaces/bulk/services').catch(() => ({ items: [] }))
+      ).items.length;
       if (have === 0) await http.post('/api/v1/namespaces', { metadata: { name: 'bulk' } }).catch(() => undefined);
       if (controller.exitCode !== null || controller.signalCode !== null) {
         controller = startController();
@@ -115,10 +200,21 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
           spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] },
         });
       }
-      await pollFor(async () => {
-        const l = await http.get<{ items: Array<{ metadata: { name: string }; spec: { holderIdentity?: string } }> }>('/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases');
-        return l.items.filter((x) => x.metadata.name.startsWith(serviceLeaseName('bulk', '')) && x.spec.holderIdentity).length >= total ? true : undefined;
-      }, 120_000, `${total} leases held`, 20);
+      await pollFor(
+        async () => {
+          const l = await http.get<{ items: Array<{ metadata: { name: string }; spec: { holderIdentity?: string } }> }>(
+            '/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases',
+          );
+          return l.items.filter(
+            (x) => x.metadata.name.startsWith(serviceLeaseName('bulk', '')) && x.spec.holderIdentity,
+          ).length >= total
+            ? true
+            : undefined;
+        },
+        120_000,
+        `${total} leases held`,
+        20,
+      );
       await stopProcess(controller, 5_000); // measure the announcers alone
       await sleep(3_000);
       const a = await requestCount(http);
@@ -128,19 +224,33 @@ export async function takeoverAndApiLoad(): Promise<Row[]> {
     };
     const at100 = await loadAt(100);
     const at1000 = await loadAt(1000);
-    const stats = (xs: number[]) => `${(Math.max(...xs) / 1000).toFixed(2)} s worst of ${xs.length} (${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})`;
+    const stats = (xs: number[]) =>
+      `${(Math.max(...xs) / 1000).toFixed(2)} s worst of ${xs.length} ` +
+      `(${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})`;
     const floor = `${stats(floors)} (address moved by hand between kernels, same probe)`;
     const worst = (xs: number[]) => Math.max(...xs);
     return [
       {
-        name: 'takeover after SIGKILL of the holder (client ARP probe every 50 ms)', value: stats(kills), baseline: floor,
-        ratio: (worst(kills) / worst(floors)).toFixed(1), target: 'goal: <= 3 s',
+        name: 'takeover after SIGKILL of the holder (client ARP probe every 50 ms)',
+        value: stats(kills),
+        baseline: floor,
+        ratio: (worst(kills) / worst(floors)).toFixed(1),
+        target: 'goal: <= 3 s',
       },
       {
-        name: 'takeover after SIGTERM of the holder', value: stats(terms), baseline: floor,
-        ratio: (worst(terms) / worst(floors)).toFixed(1), target: 'goal: <= 0.5 s',
+        name: 'takeover after SIGTERM of the holder',
+        value: stats(terms),
+        baseline: floor,
+        ratio: (worst(terms) / worst(floors)).toFixed(1),
+        target: 'goal: <= 0.5 s',
       },
-      { name: 'apiserver requests/s from 3 announcers, 1,000 Services', value: `${at1000.toFixed(1)}/s`, baseline: `${at100.toFixed(1)}/s at 100 Services`, ratio: (at1000 / at100).toFixed(2), target: 'about 1.0 (independent of Services)' },
+      {
+        name: 'apiserver requests/s from 3 announcers, 1,000 Services',
+        value: `${at1000.toFixed(1)}/s`,
+        baseline: `${at100.toFixed(1)}/s at 100 Services`,
+        ratio: (at1000 / at100).toFixed(2),
+        target: 'about 1.0 (independent of Services)',
+      },
     ];
   } finally {
     for (const c of children) await stopProcess(c, 5_000);

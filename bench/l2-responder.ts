@@ -7,10 +7,12 @@ const [iface = 'eth0', ...addrs] = process.argv.slice(2);
 const link = readLink(iface);
 if (!link) throw new Error(`interface ${iface} not found`);
 const r = new PcapResponder({ iface, mac: link.mac, announceSchedule: [] });
-await r.set(addrs.flatMap((a) => {
-  const p = parseAddress(a);
-  return p ? [{ family: p.family, value: p.value }] : [];
-}));
+await r.set(
+  addrs.flatMap((a) => {
+    const p = parseAddress(a);
+    return p ? [{ family: p.family, value: p.value }] : [];
+  }),
+);
 console.log('ready');
 process.once('SIGTERM', () => {
   void r.close().then(() => {

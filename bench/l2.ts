@@ -44,8 +44,27 @@ async function arpingTimes(target: string, count: number): Promise<number[]> {
   return [...stdout.matchAll(/time=([0-9.]+) (usec|msec)/g)].map((m) => Number(m[1]) * (m[2] === 'msec' ? 1000 : 1));
 }
 
-async function blast(target: string, rate: number, count: number): Promise<{ sent: number; answered: number; seconds: number }> {
-  const { stdout } = await execFileP('ip', ['netns', 'exec', NS_C, process.execPath, '--import', 'tsx', join(here, 'arp-blaster.ts'), target, String(rate), String(count)], { timeout: 120_000 });
+async function blast(
+  target: string,
+  rate: number,
+  count: number,
+): Promise<{ sent: number; answered: number; seconds: number }> {
+  const { stdout } = await execFileP(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS_C,
+      process.execPath,
+      '--import',
+      'tsx',
+      join(here, 'arp-blaster.ts'),
+      target,
+      String(rate),
+      String(count),
+    ],
+    { timeout: 120_000 },
+  );
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { sent: number; answered: number; seconds: number };
 }
 
@@ -53,7 +72,11 @@ async function blast(target: string, rate: number, count: number): Promise<{ sen
  * Highest tried rate at which every request was answered; `clientLimited` when the sender could
  * not keep a rate up (then the answerer was not the limit and the row says so).
  */
-async function maxLossless(target: string, rates: number[], seconds: number): Promise<{ best: number; clientLimited: boolean }> {
+async function maxLossless(
+  target: string,
+  rates: number[],
+  seconds: number,
+): Promise<{ best: number; clientLimited: boolean }> {
   let best = 0;
   for (const rate of rates) {
     const r = await blast(target, rate, Math.round(rate * seconds));
@@ -66,7 +89,11 @@ async function maxLossless(target: string, rates: number[], seconds: number): Pr
 
 export async function arpResponder(): Promise<Row[]> {
   await setup();
-  const responder = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', join(here, 'l2-responder.ts'), 'eth0', VIP], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const responder = spawn(
+    'ip',
+    ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', join(here, 'l2-responder.ts'), 'eth0', VIP],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   trackChild(responder);
   try {
     await new Promise<void>((resolve) => responder.stdout?.once('data', () => resolve()));
@@ -81,13 +108,26 @@ export async function arpResponder(): Promise<Row[]> {
     const limit = (m: { clientLimited: boolean }) => (m.clientLimited ? ' (client could send no faster)' : '');
     const us = (x: number) => `${x.toFixed(0)} us`;
     return [
-      { name: `ARP reply latency p50 (${ours.length}/${n} answered)`, value: us(percentile(ours, 50)), baseline: `${us(percentile(kernel, 50))} (kernel, own address, same veth)`, ratio: (percentile(ours, 50) / percentile(kernel, 50)).toFixed(2), target: '<= 1.5' },
-      { name: 'ARP reply latency p99', value: us(percentile(ours, 99)), baseline: `${us(percentile(kernel, 99))} (kernel)`, ratio: (percentile(ours, 99) / percentile(kernel, 99)).toFixed(2) },
+      {
+        name: `ARP reply latency p50 (${ours.length}/${n} answered)`,
+        value: us(percentile(ours, 50)),
+        baseline: `${us(percentile(kernel, 50))} (kernel, own address, same veth)`,
+        ratio: (percentile(ours, 50) / percentile(kernel, 50)).toFixed(2),
+        target: '<= 1.5',
+      },
+      {
+        name: 'ARP reply latency p99',
+        value: us(percentile(ours, 99)),
+        baseline: `${us(percentile(kernel, 99))} (kernel)`,
+        ratio: (percentile(ours, 99) / percentile(kernel, 99)).toFixed(2),
+      },
       {
         name: `ARP requests/s answered without loss (tried ${rates.join(', ')} until one is lost; 1 s each)`,
-        value: `${ourRate}/s${limit(ourLimit)}`, baseline: `${kernelRate}/s (kernel)${limit(kernelLimit)}`,
+        value: `${ourRate}/s${limit(ourLimit)}`,
+        baseline: `${kernelRate}/s (kernel)${limit(kernelLimit)}`,
         // Cost over the baseline's, as in every row: the kernel's rate over ours.
-        ratio: ourRate ? (kernelRate / ourRate).toFixed(2) : '-', target: '>= 20000/s',
+        ratio: ourRate ? (kernelRate / ourRate).toFixed(2) : '-',
+        target: '>= 20000/s',
       },
     ];
   } finally {

@@ -26,7 +26,13 @@ for (const name of chosen) {
   try {
     for (const row of await (suites[name] as () => Promise<Row[]>)()) rows.push({ suite: name, ...row });
   } catch (err) {
-    rows.push({ suite: name, name: 'failed', value: String((err as Error).message).split('\n')[0] ?? '', baseline: '-', ratio: '-' });
+    rows.push({
+      suite: name,
+      name: 'failed',
+      value: String((err as Error).message).split('\n')[0] ?? '',
+      baseline: '-',
+      ratio: '-',
+    });
   }
 }
 const table = [
@@ -37,7 +43,9 @@ const table = [
 console.log(table);
 if (values.write) {
   const cmd = `npm run bench${values.only ? ` -- ${values.only.map((o) => `--only ${o}`).join(' ')}` : ''} -- --write`;
-  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `# Benchmarks
+  writeFileSync(
+    new URL('../docs/benchmarks.md', import.meta.url),
+    `# Benchmarks
 
 Latest results, produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}
 (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}).
@@ -54,6 +62,7 @@ Known gap: ARP reply latency (a userspace libpcap round trip) is far above the 1
 target.
 
 ${table}
-`);
+`,
+  );
   console.error('bench: wrote docs/benchmarks.md');
 }

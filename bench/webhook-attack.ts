@@ -35,11 +35,14 @@ function rssMiB(pid: number): number {
 /** One POST; resolves on any outcome (answer, reset, refusal). */
 function post(port: number, body: Buffer | string, abortAfterMs?: number): Promise<void> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/validate', method: 'POST', rejectUnauthorized: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-      res.on('error', () => resolve());
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/validate', method: 'POST', rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+        res.on('error', () => resolve());
+      },
+    );
     req.on('error', () => resolve());
     if (abortAfterMs !== undefined) setTimeout(() => req.destroy(), abortAfterMs);
     req.end(body);
@@ -79,11 +82,19 @@ async function allocationLatencies(http: KubeHttp, ns: string, count: number): P
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
-    await http.post(`/api/v1/namespaces/${ns}/services`, { metadata: { name: `s${i}` }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } });
-    await pollFor(async () => {
-      const s = await http.get<Service>(`/api/v1/namespaces/${ns}/services/s${i}`);
-      return s.status?.loadBalancer?.ingress?.length ? true : undefined;
-    }, 30_000, `address of ${ns}/s${i}`, 10);
+    await http.post(`/api/v1/namespaces/${ns}/services`, {
+      metadata: { name: `s${i}` },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+    });
+    await pollFor(
+      async () => {
+        const s = await http.get<Service>(`/api/v1/namespaces/${ns}/services/s${i}`);
+        return s.status?.loadBalancer?.ingress?.length ? true : undefined;
+      },
+      30_000,
+      `address of ${ns}/s${i}`,
+      10,
+    );
     out.push(performance.now() - t0);
   }
   return out;
@@ -91,7 +102,11 @@ async function allocationLatencies(http: KubeHttp, ns: string, count: number): P
 
 /** The decoy: the same webhook server alone in a process; resolves with it and its port. */
 async function startDecoy(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('webhook-decoy.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('webhook-decoy.ts', import.meta.url))],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   trackChild(child);
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.once('data', (b: Buffer) => resolve(Number(b.toString().trim())));
@@ -112,7 +127,10 @@ async function underAttack(http: KubeHttp, ns: string, port: number, pid: number
   const mine = process.cpuUsage(mine0);
   clearInterval(sampler);
   return {
-    latencies, peak, cpu: (cpuSeconds(pid) - cpu0) / ATTACK_SECONDS, attackerCpu: (mine.user + mine.system) / 1e6 / ATTACK_SECONDS,
+    latencies,
+    peak,
+    cpu: (cpuSeconds(pid) - cpu0) / ATTACK_SECONDS,
+    attackerCpu: (mine.user + mine.system) / 1e6 / ATTACK_SECONDS,
   };
 }
 
@@ -125,13 +143,30 @@ export async function webhookAttack(): Promise<Row[]> {
   let controller: LanlbProcess | undefined;
   try {
     await installCrds(http);
-    for (const ns of ['lanlb-system', 'calm', 'decoy', 'attacked']) await http.post('/api/v1/namespaces', { metadata: { name: ns } });
+    for (const ns of ['lanlb-system', 'calm', 'decoy', 'attacked'])
+      await http.post('/api/v1/namespaces', { metadata: { name: ns } });
     await http.post('/apis/lanlb.io/v1beta1/loadbalancerippools', {
-      apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name: 'p' }, spec: { blocks: [{ cidr: '198.18.0.0/24' }] },
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'LoadBalancerIPPool',
+      metadata: { name: 'p' },
+      spec: { blocks: [{ cidr: '198.18.0.0/24' }] },
     });
     const port = await freePort();
-    controller = startLanlb(['controller', '--kubeconfig', cp.writeKubeconfig(), '--health-addr', '0', '--metrics-addr', '0',
-      '--webhook-addr', `127.0.0.1:${port}`, '--webhook-host', '127.0.0.1', '--log-level', 'warn']);
+    controller = startLanlb([
+      'controller',
+      '--kubeconfig',
+      cp.writeKubeconfig(),
+      '--health-addr',
+      '0',
+      '--metrics-addr',
+      '0',
+      '--webhook-addr',
+      `127.0.0.1:${port}`,
+      '--webhook-host',
+      '127.0.0.1',
+      '--log-level',
+      'warn',
+    ]);
     await controller.waitForLog(/caches synced|leading/, 60_000).catch(() => undefined);
     await sleep(3_000);
     const pid = controller.child.pid ?? 0;
@@ -146,19 +181,30 @@ export async function webhookAttack(): Promise<Row[]> {
     const ms = (x: number) => `${x.toFixed(0)} ms`;
     return [
       {
-        name: `controller RSS under ${ATTACK_SECONDS} s of webhook attack (40 x 2.9 MB, slow headers, deep JSON, aborts)${alive ? '' : ' - PROCESS DIED'}`,
-        value: `${onController.peak.toFixed(0)} MiB peak`, baseline: `${calmRss.toFixed(0)} MiB (same process before the attack)`,
-        ratio: (onController.peak / calmRss).toFixed(2), target: `peak < ${LIMIT_MIB} MiB (Deployment limit)`,
+        name:
+          `controller RSS under ${ATTACK_SECONDS} s of webhook attack (40 x 2.9 ` +
+          `MB, slow headers, deep JSON, aborts)${alive ? '' : ' - PROCESS DIED'}`,
+        value: `${onController.peak.toFixed(0)} MiB peak`,
+        baseline: `${calmRss.toFixed(0)} MiB (same process before the attack)`,
+        ratio: (onController.peak / calmRss).toFixed(2),
+        target: `peak < ${LIMIT_MIB} MiB (Deployment limit)`,
       },
       {
         name: 'allocation latency (create -> address), median of 20, while the controller is attacked',
         value: ms(median(onController.latencies)),
-        baseline: `${ms(median(onDecoy.latencies))} (same attack on a decoy webhook server; unattacked: ${ms(median(calm))})`,
-        ratio: (median(onController.latencies) / median(onDecoy.latencies)).toFixed(2), target: 'about 1',
+        baseline:
+          `${ms(median(onDecoy.latencies))} (same attack on a ` +
+          `decoy webhook server; unattacked: ${ms(median(calm))})`,
+        ratio: (median(onController.latencies) / median(onDecoy.latencies)).toFixed(2),
+        target: 'about 1',
       },
       {
-        name: 'controller CPU during the attack (cores; the attacking client used ' + `${onController.attackerCpu.toFixed(2)})`,
-        value: onController.cpu.toFixed(2), baseline: `${onDecoy.cpu.toFixed(2)} (decoy attacked)`, ratio: '-',
+        name:
+          'controller CPU during the attack (cores; the attacking client used ' +
+          `${onController.attackerCpu.toFixed(2)})`,
+        value: onController.cpu.toFixed(2),
+        baseline: `${onDecoy.cpu.toFixed(2)} (decoy attacked)`,
+        ratio: '-',
       },
     ];
   } finally {

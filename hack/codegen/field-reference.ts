@@ -15,8 +15,12 @@ function rows(schema: JsonSchema, path: string, required: string[], out: string[
       sub.format ? `format ${String(sub.format)}` : '',
       sub.enum ? `one of ${(sub.enum as string[]).map((e) => `\`${e}\``).join(', ')}` : '',
       sub.minItems !== undefined ? `at least ${String(sub.minItems)}` : '',
-    ].filter(Boolean).join('; ');
-    const desc = String(sub.description ?? '').replace(/\s+/g, ' ').replace(/\|/g, '\\|');
+    ]
+      .filter(Boolean)
+      .join('; ');
+    const desc = String(sub.description ?? '')
+      .replace(/\s+/g, ' ')
+      .replace(/\|/g, '\\|');
     out.push(`| \`${p}\` | ${type} | ${notes} | ${desc} |`);
     const nextRequired = (sub.required ?? []) as string[];
     if (sub.type === 'object' && sub.properties) rows(sub, p, nextRequired, out);
@@ -25,11 +29,19 @@ function rows(schema: JsonSchema, path: string, required: string[], out: string[
 }
 
 export function fieldReference(crds: CrdKind[]): string {
-  const out = ['# Field reference', '', 'Generated from `crds/` by `npm run codegen`. Do not edit: change the CRD descriptions instead.', ''];
+  const out = [
+    '# Field reference',
+    '',
+    'Generated from `crds/` by `npm run codegen`. Do not edit: change the CRD descriptions instead.',
+    '',
+  ];
   for (const c of crds) {
     for (const v of c.versions) {
       out.push(`## ${c.kind} (${c.group}/${v.name}${v.storage ? ', storage version' : ', deprecated'})`, '');
-      out.push(`Plural \`${c.plural}\`, short names ${c.shortNames.map((s) => `\`${s}\``).join(', ')}; cluster-scoped.`, '');
+      out.push(
+        `Plural \`${c.plural}\`, short names ${c.shortNames.map((s) => `\`${s}\``).join(', ')}; cluster-scoped.`,
+        '',
+      );
       out.push('| field | type | constraints | description |', '|---|---|---|---|');
       rows(v.schema, '', (v.schema.required ?? []) as string[], out);
       out.push('');

@@ -3,8 +3,6 @@
 import { Scope, VariableDeclarationKind, type Project, type SourceFile } from 'ts-morph';
 import { cap, versionSuffix, type CrdKind, type CrdVersion } from './crd-source.js';
 
-
-
 export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFile {
   const file = p.createSourceFile(`${v.name}/${c.singular}.ts`, '', { overwrite: true });
   // The storage version's types keep the kind's name; other versions carry their version.
@@ -31,14 +29,28 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
     docs: [`Group, version, kind and REST path of ${apiVersion} ${K}.`],
-    declarations: [{
-      name: gvk,
-      initializer: `${JSON.stringify({
-        group: c.group, version: v.name, kind: c.kind, listKind: c.listKind, plural: c.plural,
-        singular: c.singular, shortNames: c.shortNames, scope: c.scope, apiVersion,
-        storage: v.storage, path: `/apis/${apiVersion}/${c.plural}`,
-      }, null, 2)} as const`,
-    }],
+    declarations: [
+      {
+        name: gvk,
+        initializer: `${JSON.stringify(
+          {
+            group: c.group,
+            version: v.name,
+            kind: c.kind,
+            listKind: c.listKind,
+            plural: c.plural,
+            singular: c.singular,
+            shortNames: c.shortNames,
+            scope: c.scope,
+            apiVersion,
+            storage: v.storage,
+            path: `/apis/${apiVersion}/${c.plural}`,
+          },
+          null,
+          2,
+        )} as const`,
+      },
+    ],
   });
   file.addInterface({
     isExported: true,
@@ -80,7 +92,15 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
   return file;
 }
 
-function emitClient(file: SourceFile, c: CrdKind, v: CrdVersion, gvk: string, hasStatus: boolean, K: string, listName: string): void {
+function emitClient(
+  file: SourceFile,
+  c: CrdKind,
+  v: CrdVersion,
+  gvk: string,
+  hasStatus: boolean,
+  K: string,
+  listName: string,
+): void {
   const ids = '...this.ids';
   const cls = file.addClass({
     isExported: true,
@@ -89,31 +109,55 @@ function emitClient(file: SourceFile, c: CrdKind, v: CrdVersion, gvk: string, ha
     ctors: [{ parameters: [{ name: 'api', type: 'CustomObjectsApi', isReadonly: true, scope: Scope.Private }] }],
   });
   cls.addProperty({ name: 'path', isReadonly: true, initializer: `${gvk}.path` });
-  cls.addProperty({ name: 'ids', scope: Scope.Private, isReadonly: true, initializer: `{ group: ${gvk}.group, version: ${gvk}.version, plural: ${gvk}.plural }` });
+  cls.addProperty({
+    name: 'ids',
+    scope: Scope.Private,
+    isReadonly: true,
+    initializer: `{ group: ${gvk}.group, version: ${gvk}.version, plural: ${gvk}.plural }`,
+  });
   cls.addMethod({
-    name: 'get', isAsync: true, parameters: [{ name: 'name', type: 'string' }], returnType: `Promise<${K}>`,
+    name: 'get',
+    isAsync: true,
+    parameters: [{ name: 'name', type: 'string' }],
+    returnType: `Promise<${K}>`,
     statements: `return (await this.api.getClusterCustomObject({ ${ids}, name })) as ${K};`,
   });
   cls.addMethod({
-    name: 'list', isAsync: true,
-    parameters: [{ name: 'options', type: '{ labelSelector?: string; resourceVersion?: string; limit?: number; _continue?: string }', initializer: '{}' }],
+    name: 'list',
+    isAsync: true,
+    parameters: [
+      {
+        name: 'options',
+        type: '{ labelSelector?: string; resourceVersion?: string; limit?: number; _continue?: string }',
+        initializer: '{}',
+      },
+    ],
     returnType: `Promise<${listName}>`,
     statements: `return (await this.api.listClusterCustomObject({ ${ids}, ...options })) as ${listName};`,
   });
   cls.addMethod({
-    name: 'create', isAsync: true,
+    name: 'create',
+    isAsync: true,
     parameters: [{ name: 'object', type: `Omit<${K}, 'apiVersion' | 'kind' | 'status'>` }],
     returnType: `Promise<${K}>`,
-    statements: `return (await this.api.createClusterCustomObject({ ${ids}, body: { apiVersion: ${gvk}.apiVersion, kind: ${gvk}.kind, ...object } })) as ${K};`,
+    statements:
+      `return (await this.api.createClusterCustomObject({ ${ids}, body: { ` +
+      `apiVersion: ${gvk}.apiVersion, kind: ${gvk}.kind, ...object } })) as ${K};`,
   });
   cls.addMethod({
-    name: 'delete', isAsync: true, parameters: [{ name: 'name', type: 'string' }], returnType: 'Promise<void>',
+    name: 'delete',
+    isAsync: true,
+    parameters: [{ name: 'name', type: 'string' }],
+    returnType: 'Promise<void>',
     statements: `await this.api.deleteClusterCustomObject({ ${ids}, name });`,
   });
   if (!hasStatus) return;
   cls.addMethod({
-    name: 'patchStatus', isAsync: true,
-    docs: ['JSON merge patch on the status subresource; with `resourceVersion` it fails with 409 when the object changed.'],
+    name: 'patchStatus',
+    isAsync: true,
+    docs: [
+      'JSON merge patch on the status subresource; with `resourceVersion` it fails with 409 when the object changed.',
+    ],
     parameters: [
       { name: 'name', type: 'string' },
       { name: 'status', type: `Partial<${K}Status>` },

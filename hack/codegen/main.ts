@@ -24,7 +24,10 @@ export const banner = [
 async function typesFor(kind: CrdKind, version: CrdVersion): Promise<string> {
   const props = (version.schema.properties ?? {}) as Record<string, JsonSchema>;
   const parts: string[] = [];
-  for (const [part, suffix] of [['spec', 'Spec'], ['status', 'Status']] as const) {
+  for (const [part, suffix] of [
+    ['spec', 'Spec'],
+    ['status', 'Status'],
+  ] as const) {
     const schema = props[part];
     if (!schema) continue;
     const typeName = `${typeBase(kind, version)}${suffix}`;
@@ -94,8 +97,6 @@ export function typeBase(kind: CrdKind, version: CrdVersion): string {
   return version.storage ? kind.kind : `${kind.kind}${versionSuffix(version.name)}`;
 }
 
-
-
 async function main(): Promise<void> {
   const crds = readCrds(crdDir);
   rmSync(outDir, { recursive: true, force: true });
@@ -111,7 +112,12 @@ async function main(): Promise<void> {
   // kustomize reads no file outside a kustomization's folder: config/crd gets copies.
   const bases = join(root, 'config', 'crd', 'bases');
   rmSync(bases, { recursive: true, force: true });
-  for (const c of crds) write(join(bases, c.file), `# Copied from crds/${c.file} by \`npm run codegen\`. DO NOT EDIT.\n${readFileSync(join(crdDir, c.file), 'utf8')}`);
+  for (const c of crds)
+    write(
+      join(bases, c.file),
+      `# Copied from crds/${c.file} by \`npm run codegen\`. DO ` +
+        `NOT EDIT.\n${readFileSync(join(crdDir, c.file), 'utf8')}`,
+    );
   write(join(outDir, 'index.ts'), emitIndex(p, crds));
   write(join(root, 'docs', 'reference.md'), fieldReference(crds));
   console.log(`generated ${crds.length} kinds into ${outDir}`);

@@ -7,8 +7,10 @@ import type { JsonSchema } from './crd-source.js';
 const validationOnlyKeys = new Set(['format', 'required', 'pattern', 'minLength', 'maxLength']);
 
 function isValidationOnly(branches: unknown): boolean {
-  return Array.isArray(branches) &&
-    branches.every((b) => typeof b === 'object' && b !== null && Object.keys(b).every((k) => validationOnlyKeys.has(k)));
+  return (
+    Array.isArray(branches) &&
+    branches.every((b) => typeof b === 'object' && b !== null && Object.keys(b).every((k) => validationOnlyKeys.has(k)))
+  );
 }
 
 export function toTypeSchema(schema: JsonSchema): JsonSchema {

@@ -16,8 +16,15 @@ import { isConflict, isNotFound } from '../kube/api-error.js';
 import type { L2AnnouncementPolicy } from '../../generated/index.js';
 import { alive, decide, type ElectionTimings, type ElectionView } from '../l2/election/decide.js';
 import {
-  HARDWARE_ADDRESSES_ANNOTATION, INTERFACES_ANNOTATION, isLegacyServiceLeaseName, LEASE_TYPE_LABEL, leaseNamesService,
-  legacyServiceLeaseName, nodeLeaseName, SERVICE_ANNOTATION, serviceLeaseName,
+  HARDWARE_ADDRESSES_ANNOTATION,
+  INTERFACES_ANNOTATION,
+  isLegacyServiceLeaseName,
+  LEASE_TYPE_LABEL,
+  leaseNamesService,
+  legacyServiceLeaseName,
+  nodeLeaseName,
+  SERVICE_ANNOTATION,
+  serviceLeaseName,
 } from '../l2/election/lease-names.js';
 import { formatMac, type Mac } from '../l2/codec/mac.js';
 import { formatAddress } from '../ipam/address.js';
@@ -34,7 +41,12 @@ export interface AnnouncerTimings extends ElectionTimings {
 }
 
 /** Defaults: a crashed holder is replaced within about 2.5 s, a stopped one at once. */
-export const DEFAULT_ANNOUNCER_TIMINGS: AnnouncerTimings = { heartbeatDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 500, staggerMs: 200 };
+export const DEFAULT_ANNOUNCER_TIMINGS: AnnouncerTimings = {
+  heartbeatDurationMs: 2_000,
+  renewDeadlineMs: 1_500,
+  retryPeriodMs: 500,
+  staggerMs: 200,
+};
 
 export interface AnnouncerSources {
   policies: ObjectSource<L2AnnouncementPolicy>;
@@ -134,9 +146,16 @@ export class Announcer {
   async run(signal: AbortSignal): Promise<void> {
     this.o.log.info('caches synced');
     const heartbeat = new LeaseElector({
-      store: this.o.leases, clock: this.o.clock, namespace: this.o.namespace, name: nodeLeaseName(this.o.node),
-      identity: this.o.node, labels: { [LEASE_TYPE_LABEL]: 'node' }, jitterFactor: 0,
-      leaseDurationMs: this.t.heartbeatDurationMs, renewDeadlineMs: this.t.renewDeadlineMs, retryPeriodMs: this.t.retryPeriodMs,
+      store: this.o.leases,
+      clock: this.o.clock,
+      namespace: this.o.namespace,
+      name: nodeLeaseName(this.o.node),
+      identity: this.o.node,
+      labels: { [LEASE_TYPE_LABEL]: 'node' },
+      jitterFactor: 0,
+      leaseDurationMs: this.t.heartbeatDurationMs,
+      renewDeadlineMs: this.t.renewDeadlineMs,
+      retryPeriodMs: this.t.retryPeriodMs,
       onRenewed: (at) => {
         const first = this.myLastRenew === undefined;
         this.myLastRenew = at;
@@ -212,8 +231,13 @@ export class Announcer {
     // Only a Lease that names this Service counts; any other under the name is overwritten.
     const lease = seen.lease && leaseNamesService(seen.lease, plan.key) ? seen.lease : undefined;
     const view: ElectionView = {
-      now, me: this.o.node, candidates: plan.candidates, holder: lease?.spec?.holderIdentity,
-      leaseObservedAt: seen.at, heartbeats: this.view.heartbeats, myLastRenew: this.myLastRenew,
+      now,
+      me: this.o.node,
+      candidates: plan.candidates,
+      holder: lease?.spec?.holderIdentity,
+      leaseObservedAt: seen.at,
+      heartbeats: this.view.heartbeats,
+      myLastRenew: this.myLastRenew,
     };
     const d = decide(view, this.t);
     if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view)) void this.acquire(plan, leaseName, seen.lease);
@@ -239,7 +263,12 @@ export class Announcer {
       const { policies, services, nodes, slices } = this.o.sources;
       this.links = this.o.links.list();
       this.plans = planAnnouncements({
-        me: this.o.node, policies: policies.list(), services: services.list(), nodes: nodes.list(), slices: slices.list(), links: this.links,
+        me: this.o.node,
+        policies: policies.list(),
+        services: services.list(),
+        nodes: nodes.list(),
+        slices: slices.list(),
+        links: this.links,
       });
       this.plannedAt = now;
       this.planDirty = false;
@@ -252,21 +281,37 @@ export class Announcer {
     this.writing.add(leaseName);
     const spec = claimRecord(this.o.node, this.t.heartbeatDurationMs, this.o.clock.now(), current?.spec);
     const metadata = {
-      name: leaseName, namespace: this.o.namespace, labels: { [LEASE_TYPE_LABEL]: 'service' },
+      name: leaseName,
+      namespace: this.o.namespace,
+      labels: { [LEASE_TYPE_LABEL]: 'service' },
       annotations: this.holderAnnotations(plan),
     };
     try {
       const written = current
-        ? await this.o.leases.update({ metadata: { ...metadata, resourceVersion: current.metadata.resourceVersion }, spec })
+        ? await this.o.leases.update({
+            metadata: { ...metadata, resourceVersion: current.metadata.resourceVersion },
+            spec,
+          })
         : await this.o.leases.create({ metadata, spec });
       this.view.observe(written as LeaseObject);
       this.o.metrics.transitions.inc({ kind: 'acquired' });
-      this.o.log.info('announce', { service: plan.key, addresses: plan.addresses.map(text), interfaces: plan.interfaces });
+      this.o.log.info('announce', {
+        service: plan.key,
+        addresses: plan.addresses.map(text),
+        interfaces: plan.interfaces,
+      });
       const svc = this.o.sources.services.get(plan.key);
       const where = `from node ${this.o.node} on ${plan.interfaces.join(', ')}`;
-      if (svc) this.o.events.record(svc, 'Normal', 'L2Announcing', `Announcing ${plan.addresses.map(text).join(', ')} ${where}`);
+      if (svc)
+        this.o.events.record(
+          svc,
+          'Normal',
+          'L2Announcing',
+          `Announcing ${plan.addresses.map(text).join(', ')} ${where}`,
+        );
     } catch (err) {
-      if (!isConflict(err) && !isNotFound(err)) this.o.log.warn('lease acquire failed', { lease: leaseName, error: err });
+      if (!isConflict(err) && !isNotFound(err))
+        this.o.log.warn('lease acquire failed', { lease: leaseName, error: err });
     } finally {
       this.writing.delete(leaseName);
       this.schedule(0);
@@ -280,14 +325,18 @@ export class Announcer {
     try {
       await this.o.leases.update({
         metadata: {
-          name: leaseName, namespace: this.o.namespace, resourceVersion: seen.metadata.resourceVersion,
-          labels: seen.metadata.labels, annotations: seen.metadata.annotations,
+          name: leaseName,
+          namespace: this.o.namespace,
+          resourceVersion: seen.metadata.resourceVersion,
+          labels: seen.metadata.labels,
+          annotations: seen.metadata.annotations,
         },
         spec: releaseRecord(this.o.clock.now(), seen.spec),
       });
       this.o.metrics.transitions.inc({ kind: 'released' });
     } catch (err) {
-      if (!isConflict(err) && !isNotFound(err)) this.o.log.warn('lease release failed', { lease: leaseName, error: err });
+      if (!isConflict(err) && !isNotFound(err))
+        this.o.log.warn('lease release failed', { lease: leaseName, error: err });
     }
   }
 
@@ -325,15 +374,22 @@ export class Announcer {
       if (!isLegacyServiceLeaseName(name) || this.writing.has(name)) continue;
       const holder = lease.spec?.holderIdentity;
       const view: ElectionView = {
-        now, me: this.o.node, candidates: [], holder, leaseObservedAt: undefined,
-        heartbeats: this.view.heartbeats, myLastRenew: this.myLastRenew,
+        now,
+        me: this.o.node,
+        candidates: [],
+        holder,
+        leaseObservedAt: undefined,
+        heartbeats: this.view.heartbeats,
+        myLastRenew: this.myLastRenew,
       };
       if (holder && holder !== this.o.node && alive(view, holder, this.t)) continue;
       this.writing.add(name);
-      this.o.leases.delete(this.o.namespace, name, lease.metadata.resourceVersion)
+      this.o.leases
+        .delete(this.o.namespace, name, lease.metadata.resourceVersion)
         .then(() => this.o.log.info('removed a Lease of the previous name', { lease: name }))
         .catch((err: unknown) => {
-          if (!isConflict(err) && !isNotFound(err)) this.o.log.warn('legacy lease removal failed', { lease: name, error: err });
+          if (!isConflict(err) && !isNotFound(err))
+            this.o.log.warn('legacy lease removal failed', { lease: name, error: err });
         })
         .finally(() => this.writing.delete(name));
     }
@@ -354,7 +410,9 @@ export class Announcer {
     }
     for (const [iface, addrs] of byInterface) {
       const r = this.responders.get(iface) ?? this.openResponder(iface);
-      await r?.set(addrs).catch((err: unknown) => this.o.log.warn('responder update failed', { interface: iface, error: err }));
+      await r
+        ?.set(addrs)
+        .catch((err: unknown) => this.o.log.warn('responder update failed', { interface: iface, error: err }));
     }
   }
 

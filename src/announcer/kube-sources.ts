@@ -13,7 +13,12 @@ export interface KubeAnnouncerSources extends AnnouncerSources {
   start(signal: AbortSignal): Promise<{ done: Promise<void> }>;
 }
 
-export function kubeAnnouncerSources(http: KubeHttp, namespace: string, endpointSlicePath: string, log: Logger): KubeAnnouncerSources {
+export function kubeAnnouncerSources(
+  http: KubeHttp,
+  namespace: string,
+  endpointSlicePath: string,
+  log: Logger,
+): KubeAnnouncerSources {
   const onError = (what: string) => (err: unknown) => log.warn('informer', { resource: what, error: err });
   const leasesPath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
   const informers = {
@@ -21,7 +26,11 @@ export function kubeAnnouncerSources(http: KubeHttp, namespace: string, endpoint
     services: new Informer<Service>(http, { path: '/api/v1/services', onError: onError('services') }),
     nodes: new Informer<Node>(http, { path: '/api/v1/nodes', onError: onError('nodes') }),
     slices: new Informer<EndpointSlice>(http, { path: endpointSlicePath, onError: onError('endpointslices') }),
-    leases: new Informer<LeaseObject>(http, { path: leasesPath, query: { labelSelector: LEASE_TYPE_LABEL }, onError: onError('leases') }),
+    leases: new Informer<LeaseObject>(http, {
+      path: leasesPath,
+      query: { labelSelector: LEASE_TYPE_LABEL },
+      onError: onError('leases'),
+    }),
   };
   return {
     ...informers,

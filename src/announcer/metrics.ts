@@ -7,8 +7,18 @@ export class AnnouncerMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.frames = new Counter({ name: 'lanlb_l2_frames_total', help: 'ARP/NDP frames: requests received, replies sent, gratuitous sent', labelNames: ['kind', 'family', 'interface'], registers });
+    this.frames = new Counter({
+      name: 'lanlb_l2_frames_total',
+      help: 'ARP/NDP frames: requests received, replies sent, gratuitous sent',
+      labelNames: ['kind', 'family', 'interface'],
+      registers,
+    });
     this.leasesHeld = new Gauge({ name: 'lanlb_l2_leases_held', help: 'Service Leases this node holds', registers });
-    this.transitions = new Counter({ name: 'lanlb_l2_transitions_total', help: 'Announcement transitions: acquired, released, stopped', labelNames: ['kind'], registers });
+    this.transitions = new Counter({
+      name: 'lanlb_l2_transitions_total',
+      help: 'Announcement transitions: acquired, released, stopped',
+      labelNames: ['kind'],
+      registers,
+    });
   }
 }

@@ -58,8 +58,15 @@ async function endpointSlicePath(http: KubeHttp): Promise<string> {
 
 export async function announcerCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv, strict: true,
-    options: { ...processFlagSpec, 'node-name': { type: 'string' }, 'heartbeat-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' } },
+    args: argv,
+    strict: true,
+    options: {
+      ...processFlagSpec,
+      'node-name': { type: 'string' },
+      'heartbeat-duration': { type: 'string' },
+      'renew-deadline': { type: 'string' },
+      'retry-period': { type: 'string' },
+    },
   });
   if (values.help) {
     console.log(announcerHelp);
@@ -71,12 +78,20 @@ export async function announcerCommand(argv: string[]): Promise<number> {
   const d = DEFAULT_ANNOUNCER_TIMINGS;
   const timings = {
     ...d,
-    heartbeatDurationMs: values['heartbeat-duration'] ? parseDuration(values['heartbeat-duration'], '--heartbeat-duration') : d.heartbeatDurationMs,
-    renewDeadlineMs: values['renew-deadline'] ? parseDuration(values['renew-deadline'], '--renew-deadline') : d.renewDeadlineMs,
+    heartbeatDurationMs: values['heartbeat-duration']
+      ? parseDuration(values['heartbeat-duration'], '--heartbeat-duration')
+      : d.heartbeatDurationMs,
+    renewDeadlineMs: values['renew-deadline']
+      ? parseDuration(values['renew-deadline'], '--renew-deadline')
+      : d.renewDeadlineMs,
     retryPeriodMs: values['retry-period'] ? parseDuration(values['retry-period'], '--retry-period') : d.retryPeriodMs,
   };
   try {
-    validateTimings({ leaseDurationMs: timings.heartbeatDurationMs, renewDeadlineMs: timings.renewDeadlineMs, retryPeriodMs: timings.retryPeriodMs });
+    validateTimings({
+      leaseDurationMs: timings.heartbeatDurationMs,
+      renewDeadlineMs: timings.renewDeadlineMs,
+      retryPeriodMs: timings.retryPeriodMs,
+    });
   } catch (err) {
     throw new UsageError((err as Error).message.replace('leaseDuration', 'heartbeat duration'));
   }
@@ -86,14 +101,23 @@ export async function announcerCommand(argv: string[]): Promise<number> {
     const sources = kubeAnnouncerSources(http, flags.namespace, await endpointSlicePath(http), log);
     const metrics = new AnnouncerMetrics(registry);
     const announcer = new Announcer({
-      sources, leases: new KubeLeaseStore(http), log, node: nodeName, namespace: flags.namespace, timings,
+      sources,
+      leases: new KubeLeaseStore(http),
+      log,
+      node: nodeName,
+      namespace: flags.namespace,
+      timings,
       events: new KubeEventRecorder(http, 'lanlb-announcer', nodeName, log),
-      metrics, clock: systemClock, links: sysfsLinks,
-      responders: (link) => new PcapResponder({
-        iface: link.name, mac: link.mac,
-        onError: (err) => log.warn('responder', { interface: link.name, error: err }),
-        onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
-      }),
+      metrics,
+      clock: systemClock,
+      links: sysfsLinks,
+      responders: (link) =>
+        new PcapResponder({
+          iface: link.name,
+          mac: link.mac,
+          onError: (err) => log.warn('responder', { interface: link.name, error: err }),
+          onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
+        }),
     });
     return {
       ready: () => announcer.synced,

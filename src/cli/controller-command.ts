@@ -57,12 +57,21 @@ Leader election (client-go's defaults; leaseDuration > renewDeadline > 1.2 x ret
 
 export async function controllerCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv, strict: true,
+    args: argv,
+    strict: true,
     options: {
-      ...processFlagSpec, identity: { type: 'string' }, 'load-balancer-class': { type: 'string' }, workers: { type: 'string' },
-      'lease-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' },
+      ...processFlagSpec,
+      identity: { type: 'string' },
+      'load-balancer-class': { type: 'string' },
+      workers: { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'renew-deadline': { type: 'string' },
+      'retry-period': { type: 'string' },
       'leader-election-namespace': { type: 'string' },
-      'webhook-addr': { type: 'string' }, 'webhook-service': { type: 'string' }, 'webhook-host': { type: 'string', multiple: true }, 'webhook-public-url': { type: 'string' },
+      'webhook-addr': { type: 'string' },
+      'webhook-service': { type: 'string' },
+      'webhook-host': { type: 'string', multiple: true },
+      'webhook-public-url': { type: 'string' },
     },
   });
   if (values.help) {
@@ -91,18 +100,33 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     const metrics = new ControllerMetrics(registry);
     const events = new KubeEventRecorder(http, 'lanlb-controller', identity, log);
     const sources = kubeControllerSources(http, log);
-    const controller = new IpamController({ sources, status: http, events, metrics, log, clock: systemClock, loadBalancerClass, workers });
+    const controller = new IpamController({
+      sources,
+      status: http,
+      events,
+      metrics,
+      log,
+      clock: systemClock,
+      loadBalancerClass,
+      workers,
+    });
     // Events trail allocations: they wait while reconciles are still streaming in.
     events.busy = () => controller.backlog > 0 || systemClock.now() - controller.lastReconcileAt < 250;
     let leading: Promise<void> = Promise.resolve();
     const elector = new LeaseElector({
-      store: new KubeLeaseStore(http), namespace: leaderNamespace, name: CONTROLLER_LEASE, identity, ...timings,
+      store: new KubeLeaseStore(http),
+      namespace: leaderNamespace,
+      name: CONTROLLER_LEASE,
+      identity,
+      ...timings,
       onStartedLeading: (signal) => {
         log.info('leading', { identity });
         metrics.isLeader.set(1);
         leading = controller.lead(signal).catch((err: unknown) => log.error('controller stopped', { error: err }));
         // After a CRD version upgrade: rewrite objects still stored in an old version.
-        migrateStorage(http, log).catch((err: unknown) => log.warn('storage migration failed; will retry on next leadership', { error: err }));
+        migrateStorage(http, log).catch((err: unknown) =>
+          log.warn('storage migration failed; will retry on next leadership', { error: err }),
+        );
       },
       onStoppedLeading: async () => {
         await leading;
@@ -114,7 +138,13 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       onError: (err) => log.warn('lease', { error: err }),
     });
     const webhook = webhookAddr ? new WebhookServer(log) : undefined;
-    const certs = new CertManager({ http, log, namespace: flags.namespace, hosts: webhookHosts(values['webhook-service'] ?? 'lanlb-webhook', flags.namespace, values['webhook-host'] ?? []), publicUrl: values['webhook-public-url'] });
+    const certs = new CertManager({
+      http,
+      log,
+      namespace: flags.namespace,
+      hosts: webhookHosts(values['webhook-service'] ?? 'lanlb-webhook', flags.namespace, values['webhook-host'] ?? []),
+      publicUrl: values['webhook-public-url'],
+    });
     const refreshCertificate = async (): Promise<void> => {
       const bundle = await certs.ensure();
       webhook?.useCertificate(bundle.cert, bundle.key);
@@ -130,19 +160,32 @@ export async function controllerCommand(argv: string[]): Promise<number> {
             await refreshCertificate();
             log.info('webhook serving', { address: await webhook.listen(webhookAddr.host, webhookAddr.port) });
           } catch (err) {
-            log.error('webhooks not served; admission validation and v1alpha1 conversion are off', { address: values['webhook-addr'] ?? ':9443', error: err });
+            log.error('webhooks not served; admission validation and v1alpha1 conversion are off', {
+              address: values['webhook-addr'] ?? ':9443',
+              error: err,
+            });
           }
         }
-        const rotation = setInterval(() => void refreshCertificate().catch((err: unknown) => log.warn('webhook certificate', { error: err })), 12 * 3600 * 1000);
+        const rotation = setInterval(
+          () => void refreshCertificate().catch((err: unknown) => log.warn('webhook certificate', { error: err })),
+          12 * 3600 * 1000,
+        );
         rotation.unref();
         const caches = await sources.start(signal);
         log.info('caches synced');
         if (leaderNamespace !== flags.namespace) {
           // The Lease moved namespace: a leader of the previous release may still lead there.
-          const outcome = await waitForPreviousLeader({
-            store: new KubeLeaseStore(http), namespace: flags.namespace, name: CONTROLLER_LEASE, ...timings, clock: systemClock,
-            onWaiting: (holder) => log.info('waiting for the previous release\'s leader to stop', { holder }),
-          }, signal);
+          const outcome = await waitForPreviousLeader(
+            {
+              store: new KubeLeaseStore(http),
+              namespace: flags.namespace,
+              name: CONTROLLER_LEASE,
+              ...timings,
+              clock: systemClock,
+              onWaiting: (holder) => log.info("waiting for the previous release's leader to stop", { holder }),
+            },
+            signal,
+          );
           log.debug('previous leader', { outcome });
         }
         await elector.run(signal);

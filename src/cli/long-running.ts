@@ -33,12 +33,16 @@ const EXIT_GRACE_MS = 1_000;
  * in a known state instead of running on in an unknown one.
  */
 function exitOnUnexpectedErrors(log: Logger): void {
-  const fatal = (kind: string) => (err: unknown): void => {
-    log.error('unexpected error; exiting so that the process is restarted', {
-      kind, error: err, stack: err instanceof Error ? err.stack : undefined,
-    });
-    process.exit(1);
-  };
+  const fatal =
+    (kind: string) =>
+    (err: unknown): void => {
+      log.error('unexpected error; exiting so that the process is restarted', {
+        kind,
+        error: err,
+        stack: err instanceof Error ? err.stack : undefined,
+      });
+      process.exit(1);
+    };
   process.on('uncaughtException', fatal('uncaughtException'));
   process.on('unhandledRejection', fatal('unhandledRejection'));
 }
@@ -68,10 +72,13 @@ export async function runLongRunning(
   const workload = await build({ kc, http, log, registry, flags });
   const stop = new AbortController();
   const health = new HealthServer({
-    healthAddr: flags.healthAddr, metricsAddr: flags.metricsAddr, registry,
+    healthAddr: flags.healthAddr,
+    metricsAddr: flags.metricsAddr,
+    registry,
     checks: { healthy: () => !stop.signal.aborted, ready: () => workload.ready() },
   });
-  health.onListenError = (addr, err) => log.error('cannot serve health/metrics; continuing without them', { address: addr, error: err });
+  health.onListenError = (addr, err) =>
+    log.error('cannot serve health/metrics; continuing without them', { address: addr, error: err });
   const bound = await health.start();
   log.info('serving', { addresses: bound });
 

@@ -18,7 +18,9 @@ Services keep their addresses: the controller reads MetalLB's and Cilium's Servi
 `;
 
 export function migrateText(text: string): Migration {
-  const docs = parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown> | null).filter((d): d is Record<string, unknown> => d !== null);
+  const docs = parseAllDocuments(text)
+    .map((d) => d.toJS() as Record<string, unknown> | null)
+    .filter((d): d is Record<string, unknown> => d !== null);
   const m = migrateMetallb(docs.filter((d) => isMetallb(d)));
   const c = migrateCilium(docs.filter((d) => isCilium(d)));
   return { objects: [...m.objects, ...c.objects], notes: [...m.notes, ...c.notes] };

@@ -11,15 +11,32 @@ export const CONDITION_IP_ALLOCATED = 'lanlb.io/IPAllocated';
  * their addresses across a migration (each use is reported with a deprecation Event).
  */
 export const FALLBACK_ANNOTATIONS: Record<string, readonly string[]> = {
-  [ANNOTATION_IPS]: ['metallb.io/loadBalancerIPs', 'metallb.universe.tf/loadBalancerIPs', 'lbipam.cilium.io/ips', 'io.cilium/lb-ipam-ips'],
+  [ANNOTATION_IPS]: [
+    'metallb.io/loadBalancerIPs',
+    'metallb.universe.tf/loadBalancerIPs',
+    'lbipam.cilium.io/ips',
+    'io.cilium/lb-ipam-ips',
+  ],
   [ANNOTATION_POOL]: ['metallb.io/address-pool', 'metallb.universe.tf/address-pool'],
-  [ANNOTATION_SHARING_KEY]: ['metallb.io/allow-shared-ip', 'metallb.universe.tf/allow-shared-ip', 'lbipam.cilium.io/sharing-key', 'io.cilium/lb-ipam-sharing-key'],
-  [ANNOTATION_SHARING_CROSS_NAMESPACE]: ['lbipam.cilium.io/sharing-cross-namespace', 'io.cilium/lb-ipam-sharing-cross-namespace'],
+  [ANNOTATION_SHARING_KEY]: [
+    'metallb.io/allow-shared-ip',
+    'metallb.universe.tf/allow-shared-ip',
+    'lbipam.cilium.io/sharing-key',
+    'io.cilium/lb-ipam-sharing-key',
+  ],
+  [ANNOTATION_SHARING_CROSS_NAMESPACE]: [
+    'lbipam.cilium.io/sharing-cross-namespace',
+    'io.cilium/lb-ipam-sharing-cross-namespace',
+  ],
 };
 
 /** The value for a lanlb annotation, falling back to MetalLB's or Cilium's; `from` names the one used. */
-export function readAnnotation(annotations: Readonly<Record<string, string>>, name: string): { value?: string; from?: string } {
+export function readAnnotation(
+  annotations: Readonly<Record<string, string>>,
+  name: string,
+): { value?: string; from?: string } {
   if (annotations[name] !== undefined) return { value: annotations[name], from: name };
-  for (const alt of FALLBACK_ANNOTATIONS[name] ?? []) if (annotations[alt] !== undefined) return { value: annotations[alt], from: alt };
+  for (const alt of FALLBACK_ANNOTATIONS[name] ?? [])
+    if (annotations[alt] !== undefined) return { value: annotations[alt], from: alt };
   return {};
 }

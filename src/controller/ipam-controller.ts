@@ -72,7 +72,11 @@ export class IpamController {
     const specChanged = (obj: WithGeneration, old: WithGeneration): boolean =>
       obj.metadata?.generation === undefined || obj.metadata.generation !== old.metadata?.generation;
     const poolsChanged = (): void => this.enqueue({ kind: 'pools' });
-    pools.addHandler({ add: poolsChanged, update: (p, old) => specChanged(p, old) && poolsChanged(), delete: poolsChanged });
+    pools.addHandler({
+      add: poolsChanged,
+      update: (p, old) => specChanged(p, old) && poolsChanged(),
+      delete: poolsChanged,
+    });
     const policiesChanged = (): void => this.enqueue({ kind: 'policies' });
     policies.addHandler({
       add: policiesChanged,
@@ -168,11 +172,17 @@ export class IpamController {
     for (const pool of this.o.sources.pools.list()) {
       const live = this.allocator.pool(pool.metadata.name ?? '');
       if (!live) continue;
-      for (const [state, v] of [['total', live.total], ['used', live.used], ['available', live.available]] as const) {
+      for (const [state, v] of [
+        ['total', live.total],
+        ['used', live.used],
+        ['available', live.available],
+      ] as const) {
         this.o.metrics.poolAddresses.set({ pool: live.name, state }, Number(v));
       }
       const target = { path: `${PoolGVK.path}/${live.name}`, cached: pool };
-      await this.ignoreGone(writeStatus(this.o.status, target, (latest: LoadBalancerIPPool) => desiredPoolStatus(latest, live, now)));
+      await this.ignoreGone(
+        writeStatus(this.o.status, target, (latest: LoadBalancerIPPool) => desiredPoolStatus(latest, live, now)),
+      );
     }
   }
 
@@ -190,13 +200,19 @@ export class IpamController {
   private async reconcileService(key: string): Promise<void> {
     const svc = this.o.sources.services.get(key);
     const current = this.allocator.assigned(key).map((i) => i.ip);
-    const claim = svc && !svc.metadata.deletionTimestamp ? claimService(svc, this.o.loadBalancerClass, current) : undefined;
-    if (!svc || !claim || claim.kind !== 'ours') return this.releaseService(key, svc, claim?.kind === 'not-ours' ? claim.reason : undefined);
+    const claim =
+      svc && !svc.metadata.deletionTimestamp ? claimService(svc, this.o.loadBalancerClass, current) : undefined;
+    if (!svc || !claim || claim.kind !== 'ours')
+      return this.releaseService(key, svc, claim?.kind === 'not-ours' ? claim.reason : undefined);
     const out = this.allocator.assign(claim.request);
     this.report(svc, out);
     this.reportDeprecated(svc, claim.deprecated);
     const ips = out.kind === 'assigned' ? out.ips : out.kept;
-    await this.writeServiceStatus(svc, ips.map((i) => i.ip), out);
+    await this.writeServiceStatus(
+      svc,
+      ips.map((i) => i.ip),
+      out,
+    );
     if (out.kind === 'assigned' && out.changed) this.enqueue({ kind: 'pool-status' }, this.batchMs);
   }
 

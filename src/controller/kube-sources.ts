@@ -17,7 +17,8 @@ export interface KubeControllerSources extends ControllerSources {
 }
 
 export function kubeControllerSources(http: KubeHttp, log: Logger): KubeControllerSources {
-  const onError = (what: string) => (err: unknown, phase: string) => log.warn('informer', { resource: what, phase, error: err });
+  const onError = (what: string) => (err: unknown, phase: string) =>
+    log.warn('informer', { resource: what, phase, error: err });
   const informers = {
     services: new Informer<Service>(http, { path: '/api/v1/services', onError: onError('services') }),
     pools: new Informer<LoadBalancerIPPool>(http, { path: PoolGVK.path, onError: onError('pools') }),

@@ -12,12 +12,43 @@ export class ControllerMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.poolAddresses = new Gauge({ name: 'lanlb_pool_addresses', help: 'Addresses of a pool by state (total, used, available); an IPv6 /64 is approximate as a float', labelNames: ['pool', 'state'], registers });
-    this.allocations = new Counter({ name: 'lanlb_allocations_total', help: 'Addresses assigned to Services', labelNames: ['pool'], registers });
-    this.allocationFailures = new Counter({ name: 'lanlb_allocation_failures_total', help: 'Failed allocations by reason', labelNames: ['reason'], registers });
-    this.releases = new Counter({ name: 'lanlb_releases_total', help: 'Addresses released from Services by reason', labelNames: ['reason'], registers });
-    this.reconcileDuration = new Histogram({ name: 'lanlb_reconcile_duration_seconds', help: 'Time per reconcile', labelNames: ['controller', 'outcome'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
-    this.queueDepth = new Gauge({ name: 'lanlb_workqueue_depth', help: 'Keys waiting in the work queue', labelNames: ['controller'], registers });
+    this.poolAddresses = new Gauge({
+      name: 'lanlb_pool_addresses',
+      help: 'Addresses of a pool by state (total, used, available); an IPv6 /64 is approximate as a float',
+      labelNames: ['pool', 'state'],
+      registers,
+    });
+    this.allocations = new Counter({
+      name: 'lanlb_allocations_total',
+      help: 'Addresses assigned to Services',
+      labelNames: ['pool'],
+      registers,
+    });
+    this.allocationFailures = new Counter({
+      name: 'lanlb_allocation_failures_total',
+      help: 'Failed allocations by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.releases = new Counter({
+      name: 'lanlb_releases_total',
+      help: 'Addresses released from Services by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: 'lanlb_reconcile_duration_seconds',
+      help: 'Time per reconcile',
+      labelNames: ['controller', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    });
+    this.queueDepth = new Gauge({
+      name: 'lanlb_workqueue_depth',
+      help: 'Keys waiting in the work queue',
+      labelNames: ['controller'],
+      registers,
+    });
     this.isLeader = new Gauge({ name: 'lanlb_controller_leader', help: '1 while this replica leads', registers });
   }
 }

@@ -23,13 +23,29 @@ export function desiredPoolStatus(p: LoadBalancerIPPool, live: LivePool, now: st
   const ready = live.problem
     ? { status: 'False' as const, reason: live.problem.reason, message: live.problem.message }
     : live.conflict
-      ? { status: 'False' as const, reason: 'Conflicting', message: `overlaps pool ${live.conflict.olderPool} at ${live.conflict.range}` }
+      ? {
+          status: 'False' as const,
+          reason: 'Conflicting',
+          message: `overlaps pool ${live.conflict.olderPool} at ${live.conflict.range}`,
+        }
       : live.def.disabled
-        ? { status: 'False' as const, reason: 'Disabled', message: 'the pool is disabled: it keeps its allocations and makes no new ones' }
-        : { status: 'True' as const, reason: 'Ready', message: `${live.available} of ${live.total} addresses available` };
+        ? {
+            status: 'False' as const,
+            reason: 'Disabled',
+            message: 'the pool is disabled: it keeps its allocations and makes no new ones',
+          }
+        : {
+            status: 'True' as const,
+            reason: 'Ready',
+            message: `${live.available} of ${live.total} addresses available`,
+          };
   conditions = setCondition(conditions, { type: 'Ready', observedGeneration: gen, ...ready }, now);
   const conflicting = live.conflict
-    ? { status: 'True' as const, reason: 'Overlap', message: `overlaps older pool ${live.conflict.olderPool} at ${live.conflict.range}; allocating nothing` }
+    ? {
+        status: 'True' as const,
+        reason: 'Overlap',
+        message: `overlaps older pool ${live.conflict.olderPool} at ${live.conflict.range}; allocating nothing`,
+      }
     : { status: 'False' as const, reason: 'NoOverlap', message: 'no block overlaps an older pool' };
   conditions = setCondition(conditions, { type: 'Conflicting', observedGeneration: gen, ...conflicting }, now);
   return {

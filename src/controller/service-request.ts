@@ -3,7 +3,13 @@
 // (Kubernetes 1.20 has no loadBalancerClass field: there it is always unset).
 import { serviceLabels } from '../ipam/label-selector.js';
 import type { FamilyPolicy, IPFamilyName, ServiceRequest } from '../ipam/service-request.js';
-import { ANNOTATION_IPS, ANNOTATION_POOL, ANNOTATION_SHARING_CROSS_NAMESPACE, ANNOTATION_SHARING_KEY, readAnnotation } from './annotations.js';
+import {
+  ANNOTATION_IPS,
+  ANNOTATION_POOL,
+  ANNOTATION_SHARING_CROSS_NAMESPACE,
+  ANNOTATION_SHARING_KEY,
+  readAnnotation,
+} from './annotations.js';
 import type { Service } from '../core/kube-objects.js';
 import { ingressIPs } from '../core/policy-selection.js';
 
@@ -15,9 +21,11 @@ export function serviceKey(svc: Service): string {
   return `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
 }
 
-
 function list(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function claimService(svc: Service, lbClass: string, extraCurrent: readonly string[] = []): ServiceClaim {
@@ -37,14 +45,19 @@ export function claimService(svc: Service, lbClass: string, extraCurrent: readon
   const requested = ipsText !== undefined ? list(ipsText) : list(svc.spec.loadBalancerIP);
   const families = (svc.spec.ipFamilies ?? []).filter((f): f is IPFamilyName => f === 'IPv4' || f === 'IPv6');
   const policy = svc.spec.ipFamilyPolicy;
-  const familyPolicy: FamilyPolicy = policy === 'PreferDualStack' || policy === 'RequireDualStack' ? policy : 'SingleStack';
+  const familyPolicy: FamilyPolicy =
+    policy === 'PreferDualStack' || policy === 'RequireDualStack' ? policy : 'SingleStack';
   const current = [...new Set([...ingressIPs(svc), ...extraCurrent])];
   return {
     kind: 'ours',
     request: {
-      key: `${namespace}/${name}`, namespace, name,
+      key: `${namespace}/${name}`,
+      namespace,
+      name,
       labels: serviceLabels(namespace, name, svc.metadata.labels),
-      families, familyPolicy, requestedIPs: requested,
+      families,
+      familyPolicy,
+      requestedIPs: requested,
       pool: read(ANNOTATION_POOL)?.trim() || undefined,
       sharingKey: read(ANNOTATION_SHARING_KEY)?.trim() || undefined,
       sharingNamespaces: list(read(ANNOTATION_SHARING_CROSS_NAMESPACE)),

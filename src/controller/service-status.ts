@@ -12,7 +12,12 @@ type ServiceStatus = NonNullable<Service['status']>;
  * `out` undefined: the Service is no longer ours (not LoadBalancer): no addresses and no
  * condition of ours.
  */
-export function desiredServiceStatus(latest: Service, ips: readonly string[], out: AssignOutcome | undefined, now: string): ServiceStatus {
+export function desiredServiceStatus(
+  latest: Service,
+  ips: readonly string[],
+  out: AssignOutcome | undefined,
+  now: string,
+): ServiceStatus {
   const status = { ...(latest.status ?? {}) } as ServiceStatus;
   status.loadBalancer = ips.length ? { ingress: ips.map((ip) => ({ ip })) } : {};
   if (out) {

@@ -19,7 +19,9 @@ export async function migrateStorage(http: KubeHttp, log: Logger): Promise<{ rew
   const storageKinds = allKinds.filter((k) => k.storage);
   for (const kind of storageKinds) {
     const crdPath = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${kind.plural}.${kind.group}`;
-    const crd = await http.get<Crd>(crdPath).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    const crd = await http
+      .get<Crd>(crdPath)
+      .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
     const storage = crd?.spec.versions.find((v) => v.storage)?.name;
     const stored = crd?.status?.storedVersions ?? [];
     if (!crd || !storage || stored.every((v) => v === storage)) continue;
@@ -28,7 +30,9 @@ export async function migrateStorage(http: KubeHttp, log: Logger): Promise<{ rew
       // Re-read and write back unchanged; a conflict means someone else just rewrote it.
       const fresh = await http.get<object>(`${kind.path}/${item.metadata.name}`).catch(() => undefined);
       if (!fresh) continue;
-      await http.put(`${kind.path}/${item.metadata.name}`, fresh).catch((err: unknown) => (isConflict(err) || isNotFound(err) ? undefined : Promise.reject(err)));
+      await http
+        .put(`${kind.path}/${item.metadata.name}`, fresh)
+        .catch((err: unknown) => (isConflict(err) || isNotFound(err) ? undefined : Promise.reject(err)));
       rewritten++;
     }
     const latest = await http.get<Crd>(crdPath);

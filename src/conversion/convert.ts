@@ -63,7 +63,10 @@ function isJsonObject(v: unknown): v is Json {
 }
 
 function poolDown(o: KubeObject): KubeObject {
-  const { blocks, allowFirstLastIPs, ...rest } = (o.spec ?? {}) as Json & { blocks?: Json[]; allowFirstLastIPs?: boolean };
+  const { blocks, allowFirstLastIPs, ...rest } = (o.spec ?? {}) as Json & {
+    blocks?: Json[];
+    allowFirstLastIPs?: boolean;
+  };
   const cidrs = (blocks ?? []).filter((b) => typeof b.cidr === 'string').map((b) => ({ cidr: b.cidr }));
   // Ranges are kept with their positions so the block order (which decides allocation order)
   // survives the round trip.
@@ -103,7 +106,8 @@ function policyUp(o: KubeObject): KubeObject {
   const spec: Json = { ...rest };
   const joined = keep.interfaces?.map((i) => `(?:${i})`).join('|');
   // The kept list applies only while the v1alpha1 expression is still the one made from it.
-  if (keep.interfaces && (single === joined || (keep.interfaces.length <= 1 && single === keep.interfaces[0]))) spec.interfaces = keep.interfaces;
+  if (keep.interfaces && (single === joined || (keep.interfaces.length <= 1 && single === keep.interfaces[0])))
+    spec.interfaces = keep.interfaces;
   else if (single !== undefined) spec.interfaces = [single];
   return { ...o, apiVersion: V1BETA1, metadata: withAnnotation(o, undefined), spec };
 }
@@ -114,7 +118,8 @@ export function convert(input: unknown, desired: string): ConversionResult {
   const o = input as KubeObject;
   if (o.apiVersion === desired) return { ok: true, object: o };
   const known = (v: string) => v === V1ALPHA1 || v === V1BETA1;
-  if (!known(o.apiVersion) || !known(desired)) return { ok: false, message: `cannot convert ${o.apiVersion} to ${desired}` };
+  if (!known(o.apiVersion) || !known(desired))
+    return { ok: false, message: `cannot convert ${o.apiVersion} to ${desired}` };
   const specProblem = specShapeProblem(o);
   if (specProblem !== undefined) return { ok: false, message: `${o.kind} ${o.apiVersion}: ${specProblem}` };
   if (o.kind === 'LoadBalancerIPPool') return { ok: true, object: desired === V1BETA1 ? poolUp(o) : poolDown(o) };
@@ -128,7 +133,8 @@ function shapeProblem(o: unknown): string | undefined {
   if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return 'apiVersion and kind must be strings';
   if (o.metadata !== undefined && !isJsonObject(o.metadata)) return 'metadata is not an object';
   const annotations = o.metadata?.annotations;
-  if (annotations !== undefined && annotations !== null && !isJsonObject(annotations)) return 'metadata.annotations is not an object';
+  if (annotations !== undefined && annotations !== null && !isJsonObject(annotations))
+    return 'metadata.annotations is not an object';
   if (o.spec !== undefined && o.spec !== null && !isJsonObject(o.spec)) return 'spec is not an object';
   return undefined;
 }
@@ -146,9 +152,13 @@ function specShapeProblem(o: KubeObject): string | undefined {
   if (o.kind === 'LoadBalancerIPPool') return o.apiVersion === V1ALPHA1 ? objects('cidrs') : objects('blocks');
   if (o.apiVersion === V1ALPHA1) {
     const single = spec.interface;
-    return single === undefined || single === null || typeof single === 'string' ? undefined : 'spec.interface is not a string';
+    return single === undefined || single === null || typeof single === 'string'
+      ? undefined
+      : 'spec.interface is not a string';
   }
   const list = spec.interfaces;
   if (list === undefined || list === null) return undefined;
-  return Array.isArray(list) && list.every((i) => typeof i === 'string') ? undefined : 'spec.interfaces is not a list of strings';
+  return Array.isArray(list) && list.every((i) => typeof i === 'string')
+    ? undefined
+    : 'spec.interfaces is not a list of strings';
 }

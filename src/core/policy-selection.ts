@@ -9,7 +9,10 @@ export function ingressIPs(svc: Service): string[] {
   return (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : []));
 }
 
-export type PolicyProblem = { reason: 'InvalidNodeSelector' | 'InvalidServiceSelector' | 'InvalidInterface'; message: string };
+export type PolicyProblem = {
+  reason: 'InvalidNodeSelector' | 'InvalidServiceSelector' | 'InvalidInterface';
+  message: string;
+};
 
 export function policyProblem(p: L2AnnouncementPolicy): PolicyProblem | undefined {
   const nodes = parseLabelSelector(p.spec.nodeSelector);
@@ -20,7 +23,10 @@ export function policyProblem(p: L2AnnouncementPolicy): PolicyProblem | undefine
     try {
       new RegExp(expr);
     } catch (err) {
-      return { reason: 'InvalidInterface', message: `interfaces: ${JSON.stringify(expr)} is not a valid regular expression: ${(err as Error).message}` };
+      return {
+        reason: 'InvalidInterface',
+        message: `interfaces: ${JSON.stringify(expr)} is not a valid regular expression: ${(err as Error).message}`,
+      };
     }
   }
   return undefined;
@@ -33,4 +39,3 @@ export function announcedIPs(p: L2AnnouncementPolicy, svc: Service): string[] {
   if (p.spec.externalIPs === true) ips.push(...(svc.spec?.externalIPs ?? []));
   return [...new Set(ips)];
 }
-

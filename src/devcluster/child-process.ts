@@ -1,19 +1,47 @@
-// Child processes that the dev cluster and tests start: stopped by pid, never by name, and killed
-// when this process exits so that a crashed test leaves nothing behind.
+// Child processes and other things (network namespaces) that the dev cluster and tests start:
+// stopped by pid, never by name, and removed when this process exits or is told to stop (the
+// test runner ends a file that overruns its timeout with SIGTERM, before its `after` hooks run),
+// so that a failed or hung test leaves nothing behind.
 import type { ChildProcess } from 'node:child_process';
 
 const live = new Set<ChildProcess>();
+/** synchronous removals (e.g. `ip netns del`), run last, newest first */
+const cleanups = new Set<() => void>();
 let hooked = false;
 
+function removeEverything(): void {
+  for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const undo of [...cleanups].reverse()) {
+    try {
+      undo();
+    } catch {
+      // best effort: the process is going away
+    }
+  }
+  cleanups.clear();
+}
+
+function hook(): void {
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', removeEverything);
+  process.once('SIGTERM', () => {
+    removeEverything();
+    process.exit(143);
+  });
+}
+
 export function trackChild(child: ChildProcess): void {
+  hook();
   live.add(child);
   child.once('exit', () => live.delete(child));
-  if (!hooked) {
-    hooked = true;
-    process.once('exit', () => {
-      for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    });
-  }
+}
+
+/** Registers a synchronous removal to run if this process ends early; returns its deregistration. */
+export function onEarlyExit(undo: () => void): () => void {
+  hook();
+  cleanups.add(undo);
+  return () => cleanups.delete(undo);
 }
 
 /** How long a process may take to go after SIGKILL before the wait gives up (it is in the kernel). */

@@ -10,7 +10,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from './free-port.js';
-import { stopProcess, trackChild } from './child-process.js';
+import { onEarlyExit, stopProcess, trackChild } from './child-process.js';
 
 export const ADMIN_USER = 'lanlb-admin';
 export const LIMITED_USER = 'lanlb-limited';
@@ -23,10 +23,14 @@ export const SERVICE_ACCOUNTS = {
   controller: 'system:serviceaccount:lanlb-system:lanlb-controller',
   announcer: 'system:serviceaccount:lanlb-system:lanlb-announcer',
 } as const;
+const SERVICE_ACCOUNT_GROUPS = 'system:serviceaccounts,system:serviceaccounts:lanlb-system';
 export type ClusterUser = 'admin' | 'limited' | keyof typeof SERVICE_ACCOUNTS;
 
 export function apiserverBinary(): string {
-  return process.env.LANLB_APISERVER ?? join(process.env.LANLB_CACHE_DIR ?? join(homedir(), '.cache', 'lanlb'), 'bin', 'kube-apiserver');
+  return (
+    process.env.LANLB_APISERVER ??
+    join(process.env.LANLB_CACHE_DIR ?? join(homedir(), '.cache', 'lanlb'), 'bin', 'kube-apiserver')
+  );
 }
 
 export interface ControlPlaneOptions {
@@ -37,11 +41,14 @@ export interface ControlPlaneOptions {
 }
 
 export class ControlPlane {
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'lanlb-cp-'));
+  private dir: string | undefined;
   readonly adminToken = randomToken();
   readonly limitedToken = randomToken();
   private readonly tokens: Record<ClusterUser, string> = {
-    admin: this.adminToken, limited: this.limitedToken, controller: randomToken(), announcer: randomToken(),
+    admin: this.adminToken,
+    limited: this.limitedToken,
+    controller: randomToken(),
+    announcer: randomToken(),
   };
   private etcd: ChildProcess | undefined;
   private apiserver: ChildProcess | undefined;
@@ -49,7 +56,16 @@ export class ControlPlane {
   private etcdPeerPort = 0;
   apiserverPort = 0;
 
+  private forgetDir: (() => void) | undefined;
+
+  /** Starts nothing: start() makes the data directory and the processes. */
   constructor(private readonly options: ControlPlaneOptions = {}) {}
+
+  /** The fresh data directory of this control plane (made by start()). */
+  get dataDir(): string {
+    if (!this.dir) throw new Error('the control plane has not been started');
+    return this.dir;
+  }
 
   get server(): string {
     return `https://127.0.0.1:${this.apiserverPort}`;
@@ -59,6 +75,9 @@ export class ControlPlane {
     const bin = apiserverBinary();
     if (!existsSync(bin)) throw new Error(`kube-apiserver not found at ${bin}: run hack/build-apiserver.sh first`);
     if (!existsSync('/usr/bin/etcd')) throw new Error('etcd not found: apt-get install etcd-server');
+    const dir = mkdtempSync(join(tmpdir(), 'lanlb-cp-'));
+    this.dir = dir;
+    this.forgetDir = onEarlyExit(() => rmSync(dir, { recursive: true, force: true }));
     this.writeCredentials();
     this.etcdPort = await freePort();
     this.etcdPeerPort = await freePort();
@@ -69,7 +88,10 @@ export class ControlPlane {
       const apiserverReady = this.startApiserver();
       await Promise.all([etcdReady, apiserverReady]);
     } catch (err) {
-      const tails = ['etcd', 'kube-apiserver'].map((n) => this.logTail(n)).filter(Boolean).join('\n');
+      const tails = ['etcd', 'kube-apiserver']
+        .map((n) => this.logTail(n))
+        .filter(Boolean)
+        .join('\n');
       await this.stop();
       throw new Error(`${(err as Error).message}${tails ? `\n${tails}` : ''}`);
     }
@@ -96,7 +118,8 @@ export class ControlPlane {
     await stopProcess(this.etcd);
     this.apiserver = undefined;
     this.etcd = undefined;
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.forgetDir?.();
   }
 
   /** The token of a user, for a kubeconfig pointing elsewhere (a node namespace's forwarder). */
@@ -125,13 +148,17 @@ export class ControlPlane {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(this.dataDir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(this.dataDir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-    writeFileSync(join(this.dataDir, 'tokens.csv'), [
-      `${this.adminToken},${ADMIN_USER},uid-admin,"system:masters"`,
-      `${this.limitedToken},${LIMITED_USER},uid-limited`,
-      ...Object.entries(SERVICE_ACCOUNTS).map(([user, name]) =>
-        `${this.tokens[user as ClusterUser]},${name},uid-${user},"system:serviceaccounts,system:serviceaccounts:lanlb-system"`),
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(this.dataDir, 'tokens.csv'),
+      [
+        `${this.adminToken},${ADMIN_USER},uid-admin,"system:masters"`,
+        `${this.limitedToken},${LIMITED_USER},uid-limited`,
+        ...Object.entries(SERVICE_ACCOUNTS).map(
+          ([user, name]) => `${this.tokens[user as ClusterUser]},${name},uid-${user},"${SERVICE_ACCOUNT_GROUPS}"`,
+        ),
+        '',
+      ].join('\n'),
+    );
   }
 
   private logFile(name: string): NodeJS.WritableStream {
@@ -142,12 +169,18 @@ export class ControlPlane {
     const client = `http://127.0.0.1:${this.etcdPort}`;
     const peer = `http://127.0.0.1:${this.etcdPeerPort}`;
     this.etcd = this.spawnLogged('etcd', '/usr/bin/etcd', [
-      '--name=lanlb', `--data-dir=${join(this.dataDir, 'etcd')}`,
-      `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
-      `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=lanlb=${peer}`, '--log-level=warn', '--logger=zap',
+      '--name=lanlb',
+      `--data-dir=${join(this.dataDir, 'etcd')}`,
+      `--listen-client-urls=${client}`,
+      `--advertise-client-urls=${client}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=lanlb=${peer}`,
+      '--log-level=warn',
+      '--logger=zap',
       // Tests create and delete much; an unsynced disk is fine for a throwaway store.
-      '--unsafe-no-fsync', '--quota-backend-bytes=4294967296',
+      '--unsafe-no-fsync',
+      '--quota-backend-bytes=4294967296',
     ]);
     await waitFor(async () => (await fetch(`${client}/health`)).ok, 15_000, 'etcd health', this.etcd);
   }
@@ -156,20 +189,32 @@ export class ControlPlane {
     const d = this.dataDir;
     this.apiserver = this.spawnLogged('kube-apiserver', apiserverBinary(), [
       `--etcd-servers=http://127.0.0.1:${this.etcdPort}`,
-      `--secure-port=${this.apiserverPort}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
-      `--cert-dir=${join(d, 'certs')}`, `--token-auth-file=${join(d, 'tokens.csv')}`,
-      '--authorization-mode=RBAC', '--anonymous-auth=false',
+      `--secure-port=${this.apiserverPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--cert-dir=${join(d, 'certs')}`,
+      `--token-auth-file=${join(d, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--anonymous-auth=false',
       `--service-account-key-file=${join(d, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(d, 'sa.key')}`,
-      '--service-account-issuer=https://lanlb.test', '--api-audiences=lanlb',
+      '--service-account-issuer=https://lanlb.test',
+      '--api-audiences=lanlb',
       // Cluster IPs are bookkeeping only here: nothing is ever routed to them.
       '--service-cluster-ip-range=10.96.0.0/16',
       // Wide enough for the 5,000-Service benchmark (each LoadBalancer Service takes NodePorts).
       '--service-node-port-range=1024-65000',
-      '--disable-admission-plugins=ServiceAccount', '--profiling=false', '--v=0',
+      '--disable-admission-plugins=ServiceAccount',
+      '--profiling=false',
+      '--v=0',
       ...(this.options.apiserverArgs ?? []),
     ]);
-    await waitFor(() => httpsOk(`${this.server}/readyz`, this.adminToken), 60_000, 'kube-apiserver /readyz', this.apiserver);
+    await waitFor(
+      () => httpsOk(`${this.server}/readyz`, this.adminToken),
+      60_000,
+      'kube-apiserver /readyz',
+      this.apiserver,
+    );
   }
 
   private spawnLogged(name: string, cmd: string, args: string[]): ChildProcess {
@@ -185,10 +230,14 @@ export class ControlPlane {
 /** GET over TLS to the apiserver's self-signed certificate; true on 200. */
 function httpsOk(url: string, token: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = httpsGet(url, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` }, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = httpsGet(
+      url,
+      { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` }, timeout: 2_000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());
   });
@@ -198,7 +247,12 @@ function randomToken(): string {
   return randomBytes(24).toString('hex');
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, child: ChildProcess | undefined): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  child: ChildProcess | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

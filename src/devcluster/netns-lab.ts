@@ -1,13 +1,13 @@
 // A LAN of network namespaces, made and removed by us: a bridge namespace, node namespaces each
 // with eth0 on the bridge (and 127.0.0.1:6443 forwarded to the apiserver over a Unix socket),
 // and a client namespace. Addresses come only from 192.0.2.0/24 and 2001:db8::/64.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { stopProcess, trackChild } from './child-process.js';
+import { onEarlyExit, stopProcess, trackChild } from './child-process.js';
 import { spliceSockets } from './splice-sockets.js';
 import { runInNetns } from './run-program.js';
 
@@ -51,6 +51,8 @@ export class NetnsLab {
   private bridge: Server | undefined;
   private readonly children: ChildProcess[] = [];
   private readonly created: string[] = [];
+  /** deregistrations of the early-exit removals of `created` */
+  private readonly forget: Array<() => void> = [];
   /** bridged connections, destroyed on teardown (server.close() alone waits for them) */
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -59,7 +61,9 @@ export class NetnsLab {
     this.client = `${o.prefix}client`;
     this.socketPath = join(o.dir, 'apiserver.sock');
     this.nodes = Array.from({ length: o.nodes }, (_, i) => ({
-      name: `node${i + 1}`, netns: `${o.prefix}node${i + 1}`, mac: `02:00:00:00:00:${(0x11 + i).toString(16)}`,
+      name: `node${i + 1}`,
+      netns: `${o.prefix}node${i + 1}`,
+      mac: `02:00:00:00:00:${(0x11 + i).toString(16)}`,
       address: o.nodeAddresses === false ? undefined : `192.0.2.${11 + i}`,
     }));
   }
@@ -69,7 +73,8 @@ export class NetnsLab {
       await this.addNetns(this.lan);
       await ip('-n', this.lan, 'link', 'add', 'br0', 'type', 'bridge');
       await ip('-n', this.lan, 'link', 'set', 'br0', 'up');
-      for (const [i, n] of this.nodes.entries()) await this.attach(n.netns, `vn${i + 1}`, n.mac, n.address ? [`${n.address}/24`] : []);
+      for (const [i, n] of this.nodes.entries())
+        await this.attach(n.netns, `vn${i + 1}`, n.mac, n.address ? [`${n.address}/24`] : []);
       await this.attach(this.client, 'vc', '02:00:00:00:00:c0', ['192.0.2.100/24', '2001:db8::100/64']);
       await this.startBridge();
       for (const n of this.nodes) await this.startForwarder(n.netns);
@@ -82,6 +87,7 @@ export class NetnsLab {
   private async addNetns(name: string): Promise<void> {
     await ip('netns', 'add', name);
     this.created.push(name);
+    this.forget.push(onEarlyExit(() => execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' })));
     await ip('-n', name, 'link', 'set', 'lo', 'up');
   }
 
@@ -90,7 +96,8 @@ export class NetnsLab {
     await this.addNetns(netns);
     await ip('link', 'add', 'eth0', 'netns', netns, 'type', 'veth', 'peer', 'name', peer, 'netns', this.lan);
     await ip('-n', netns, 'link', 'set', 'eth0', 'address', mac);
-    for (const a of addresses) await ip('-n', netns, 'addr', 'add', a, 'dev', 'eth0', ...(a.includes(':') ? ['nodad'] : []));
+    for (const a of addresses)
+      await ip('-n', netns, 'addr', 'add', a, 'dev', 'eth0', ...(a.includes(':') ? ['nodad'] : []));
     await ip('-n', netns, 'link', 'set', 'eth0', 'up');
     await ip('-n', this.lan, 'link', 'set', peer, 'master', 'br0');
     await ip('-n', this.lan, 'link', 'set', peer, 'up');
@@ -115,7 +122,11 @@ export class NetnsLab {
   }
 
   private async startForwarder(netns: string): Promise<void> {
-    const child = this.spawnIn(netns, process.execPath, [...nodeEntry('src/devcluster/unix-forwarder.ts'), String(NODE_API_PORT), this.socketPath]);
+    const child = this.spawnIn(netns, process.execPath, [
+      ...nodeEntry('src/devcluster/unix-forwarder.ts'),
+      String(NODE_API_PORT),
+      this.socketPath,
+    ]);
     await new Promise<void>((resolve, reject) => {
       child.stdout?.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`forwarder in ${netns} exited with ${code}`)));
@@ -124,7 +135,10 @@ export class NetnsLab {
 
   /** Starts a process inside a namespace; it is stopped by pid on destroy(). */
   spawnIn(netns: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', netns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn('ip', ['netns', 'exec', netns, cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     trackChild(child);
     this.children.push(child);
     return child;
@@ -134,7 +148,10 @@ export class NetnsLab {
   async arpAnswers(vip: string, count = 2, timeoutS = 1): Promise<string[]> {
     const args = ['-c', String(count), '-w', String(timeoutS), '-I', 'eth0', vip];
     // Habets' arping exits 1 when nobody answered.
-    const { stdout } = await runInNetns(this.client, 'arping', args, { timeoutMs: (timeoutS + 2) * 1000, noAnswerCodes: [1] });
+    const { stdout } = await runInNetns(this.client, 'arping', args, {
+      timeoutMs: (timeoutS + 2) * 1000,
+      noAnswerCodes: [1],
+    });
     return [...new Set([...stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => (m[1] as string).toLowerCase()))];
   }
 
@@ -166,5 +183,6 @@ export class NetnsLab {
     this.bridge = undefined;
     rmSync(this.socketPath, { force: true });
     for (const ns of this.created.splice(0).reverse()) await ip('netns', 'del', ns).catch(() => undefined);
+    for (const forget of this.forget.splice(0)) forget();
   }
 }

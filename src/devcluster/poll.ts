@@ -2,7 +2,12 @@
 // are treated as "not yet" and reported if the time runs out.
 
 /** Polls `check` until it returns a value other than undefined or false; fails after `timeoutMs`. */
-export async function pollFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition', intervalMs = 50): Promise<T> {
+export async function pollFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  what = 'condition',
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -31,7 +31,12 @@ export const WEBHOOK_LIMITS: HttpLimits = {
 };
 
 /** Health and metrics requests carry no body: smaller bounds still. */
-export const PROBE_LIMITS: HttpLimits = { ...WEBHOOK_LIMITS, maxBodyBytes: 16 * 1024, maxConcurrent: 4, maxConnections: 32 };
+export const PROBE_LIMITS: HttpLimits = {
+  ...WEBHOOK_LIMITS,
+  maxBodyBytes: 16 * 1024,
+  maxConcurrent: 4,
+  maxConnections: 32,
+};
 
 export function applyLimits(server: Server, limits: HttpLimits): void {
   server.headersTimeout = limits.headersTimeoutMs;
@@ -94,7 +99,12 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyOu
  * Answers and closes the connection (used for refusals): once the answer is out the socket is
  * destroyed, so a client cannot make the server read, and decrypt, the rest of a body it refused.
  */
-export function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+export function refuse(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;

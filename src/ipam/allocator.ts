@@ -73,9 +73,15 @@ export class Allocator {
    */
   setPools(defs: readonly PoolDefinition[]): { invalidated: string[] } {
     const next = new Map(defs.map((d) => [d.name, new LivePool(d)]));
-    const conflicts = findConflicts([...next.values()].filter((p) => p.problem === undefined).map((p) => ({
-      name: p.name, createdAt: p.def.createdAt, ranges: p.blocks.map((b) => b.whole),
-    })));
+    const conflicts = findConflicts(
+      [...next.values()]
+        .filter((p) => p.problem === undefined)
+        .map((p) => ({
+          name: p.name,
+          createdAt: p.def.createdAt,
+          ranges: p.blocks.map((b) => b.whole),
+        })),
+    );
     for (const [name, c] of conflicts) {
       const p = next.get(name);
       if (p) p.conflict = c;
@@ -116,25 +122,43 @@ export class Allocator {
     const prev = this.assignments.get(req.key);
     const kept = prev?.ips ?? [];
     const requested = parseRequested(req.requestedIPs);
-    if (requested.kind === 'invalid') return { kind: 'failed', reason: 'InvalidRequest', message: requested.message, kept };
+    if (requested.kind === 'invalid')
+      return { kind: 'failed', reason: 'InvalidRequest', message: requested.message, kept };
     if (req.pool !== undefined && !this.pools.has(req.pool)) {
-      return { kind: 'failed', reason: 'PoolNotFound', message: `pool ${quoteUserText(req.pool)} (lanlb.io/pool) does not exist`, kept };
+      return {
+        kind: 'failed',
+        reason: 'PoolNotFound',
+        message: `pool ${quoteUserText(req.pool)} (lanlb.io/pool) does not exist`,
+        kept,
+      };
     }
     if (prev) this.unhold(req.key, prev.ips);
     const ctx: PlanContext = {
       pools: [...this.pools.values()].sort(byContractOrder),
-      holders: (ip) => [...(this.holders.get(ip) ?? [])].flatMap((k) => {
-        const other = this.assignments.get(k);
-        return other && k !== req.key ? [{ key: k, request: other.request, ips: other.ips }] : [];
-      }),
-      sharers: () => [...this.assignments.values()]
-        .filter((a) => a.request.key !== req.key && a.request.sharingKey !== undefined && a.request.sharingKey === req.sharingKey)
-        .map((a) => ({ key: a.request.key, request: a.request, ips: a.ips })),
+      holders: (ip) =>
+        [...(this.holders.get(ip) ?? [])].flatMap((k) => {
+          const other = this.assignments.get(k);
+          return other && k !== req.key ? [{ key: k, request: other.request, ips: other.ips }] : [];
+        }),
+      sharers: () =>
+        [...this.assignments.values()]
+          .filter(
+            (a) =>
+              a.request.key !== req.key &&
+              a.request.sharingKey !== undefined &&
+              a.request.sharingKey === req.sharingKey,
+          )
+          .map((a) => ({ key: a.request.key, request: a.request, ips: a.ips })),
       allocateNew,
     };
     const requestedFamilies = [...requested.byFamily.keys()].map((f) => nameOf[f]);
-    const plans: Array<{ family: IPFamilyName; plan: Plan }> = wantedFamilies(req.families, req.familyPolicy, requestedFamilies).map((family) => ({
-      family, plan: planFamily(ctx, req, familyOf[family], requested.byFamily.get(familyOf[family])),
+    const plans: Array<{ family: IPFamilyName; plan: Plan }> = wantedFamilies(
+      req.families,
+      req.familyPolicy,
+      requestedFamilies,
+    ).map((family) => ({
+      family,
+      plan: planFamily(ctx, req, familyOf[family], requested.byFamily.get(familyOf[family])),
     }));
     const outcome = decide(req.familyPolicy, plans, allocateNew);
     if (outcome.kind === 'failed') {
@@ -154,7 +178,13 @@ export class Allocator {
   /** An allocation stands while its pool holds it, contains it and selects the Service. */
   private stands(ip: AssignedIP, req: ServiceRequest): boolean {
     const pool = this.pools.get(ip.pool);
-    return Boolean(pool && pool.holds && pool.setFor(ip.family, ip.value) && pool.selects(req.labels) && (req.pool === undefined || req.pool === pool.name));
+    return Boolean(
+      pool &&
+      pool.holds &&
+      pool.setFor(ip.family, ip.value) &&
+      pool.selects(req.labels) &&
+      (req.pool === undefined || req.pool === pool.name),
+    );
   }
 
   private hold(key: string, ...ips: AssignedIP[]): void {
@@ -202,16 +232,26 @@ function selectsSome(p: LivePool): boolean {
  * user names in lanlb.io/ips decide for a SingleStack Service: on an IPv4-only cluster that is
  * the one way to give a Service an IPv6 VIP (the VIP need not match the cluster IP's family).
  */
-export function wantedFamilies(families: readonly IPFamilyName[], policy: FamilyPolicy, requested: readonly IPFamilyName[] = []): IPFamilyName[] {
+export function wantedFamilies(
+  families: readonly IPFamilyName[],
+  policy: FamilyPolicy,
+  requested: readonly IPFamilyName[] = [],
+): IPFamilyName[] {
   const first = families[0] ?? 'IPv4';
   if (policy === 'SingleStack') return requested.length ? [...requested] : [first];
   const both: IPFamilyName[] = [first, first === 'IPv4' ? 'IPv6' : 'IPv4'];
   return both;
 }
 
-type Decision = { kind: 'ok'; ips: AssignedIP[]; unmet: IPFamilyName[] } | { kind: 'failed'; reason: FailureReason; message: string };
+type Decision =
+  | { kind: 'ok'; ips: AssignedIP[]; unmet: IPFamilyName[] }
+  | { kind: 'failed'; reason: FailureReason; message: string };
 
-function decide(policy: FamilyPolicy, plans: Array<{ family: IPFamilyName; plan: Plan }>, allocateNew: boolean): Decision {
+function decide(
+  policy: FamilyPolicy,
+  plans: Array<{ family: IPFamilyName; plan: Plan }>,
+  allocateNew: boolean,
+): Decision {
   const ips = plans.flatMap(({ plan }) => (plan.kind === 'ok' ? [plan.ip] : []));
   const failures = plans.filter(({ plan }) => plan.kind === 'failed');
   const unmet = failures.map((f) => f.family);
@@ -233,7 +273,11 @@ function parseRequested(ips: readonly string[]): Requested {
     const a = parseAddress(text);
     if (!a) return { kind: 'invalid', message: `requested address ${quoteUserText(text)} is not an IP address` };
     const seen = byFamily.get(a.family);
-    if (seen !== undefined && seen !== a.value) return { kind: 'invalid', message: `at most one requested address per family, got ${formatAddress(a.family, seen)} and ${text}` };
+    if (seen !== undefined && seen !== a.value)
+      return {
+        kind: 'invalid',
+        message: `at most one requested address per family, got ${formatAddress(a.family, seen)} and ${text}`,
+      };
     byFamily.set(a.family, a.value);
   }
   return { kind: 'ok', byFamily };

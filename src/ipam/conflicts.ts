@@ -56,5 +56,7 @@ export function findConflicts(pools: readonly PoolRanges[]): Map<string, Conflic
 }
 
 function rangeText(family: 4 | 6, first: bigint, last: bigint): string {
-  return first === last ? formatAddress(family, first) : `${formatAddress(family, first)}-${formatAddress(family, last)}`;
+  return first === last
+    ? formatAddress(family, first)
+    : `${formatAddress(family, first)}-${formatAddress(family, last)}`;
 }

@@ -22,7 +22,11 @@ export type SelectorParse = { kind: 'ok'; selector: LabelSelector } | { kind: 'i
 export const SERVICE_NAMESPACE_LABEL = 'io.kubernetes.service.namespace';
 export const SERVICE_NAME_LABEL = 'io.kubernetes.service.name';
 
-export function serviceLabels(namespace: string, name: string, labels: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function serviceLabels(
+  namespace: string,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   return { ...labels, [SERVICE_NAMESPACE_LABEL]: namespace, [SERVICE_NAME_LABEL]: name };
 }
 
@@ -35,7 +39,8 @@ function keyProblem(key: string): string | undefined {
   const slash = key.indexOf('/');
   const prefix = slash < 0 ? undefined : key.slice(0, slash);
   const name = slash < 0 ? key : key.slice(slash + 1);
-  if (prefix !== undefined && (prefix.length > 253 || !PREFIX.test(prefix))) return `label key ${JSON.stringify(key)} has an invalid prefix`;
+  if (prefix !== undefined && (prefix.length > 253 || !PREFIX.test(prefix)))
+    return `label key ${JSON.stringify(key)} has an invalid prefix`;
   if (!NAME.test(name)) return `label key ${JSON.stringify(key)} is not a valid label name`;
   return undefined;
 }
@@ -44,7 +49,9 @@ export function parseLabelSelector(spec: LabelSelectorSpec | undefined): Selecto
   if (spec === undefined) return { kind: 'ok', selector: { everything: true, matches: () => true } };
   const reqs: Requirement[] = [];
   for (const [key, value] of Object.entries(spec.matchLabels ?? {})) {
-    const problem = keyProblem(key) ?? (VALUE.test(value ?? '') ? undefined : `label value ${JSON.stringify(value)} for ${key} is invalid`);
+    const problem =
+      keyProblem(key) ??
+      (VALUE.test(value ?? '') ? undefined : `label value ${JSON.stringify(value)} for ${key} is invalid`);
     if (problem) return { kind: 'invalid', message: problem };
     reqs.push({ key, op: 'In', values: new Set([value ?? '']) });
   }
@@ -59,18 +66,26 @@ export function parseLabelSelector(spec: LabelSelectorSpec | undefined): Selecto
       if (values.length) return { kind: 'invalid', message: `${e.key} ${e.operator}: values must be empty` };
       reqs.push({ key: e.key, op: e.operator });
     } else {
-      return { kind: 'invalid', message: `${e.key}: unknown operator ${JSON.stringify(e.operator)} (In, NotIn, Exists, DoesNotExist)` };
+      return {
+        kind: 'invalid',
+        message: `${e.key}: unknown operator ${JSON.stringify(e.operator)} (In, NotIn, Exists, DoesNotExist)`,
+      };
     }
   }
-  const matches = (labels: Readonly<Record<string, string | undefined>>): boolean => reqs.every((r) => {
-    const v = labels[r.key];
-    switch (r.op) {
-      case 'In': return v !== undefined && r.values.has(v);
-      case 'NotIn': return v === undefined || !r.values.has(v);
-      case 'Exists': return v !== undefined;
-      case 'DoesNotExist': return v === undefined;
-    }
-    return false;
-  });
+  const matches = (labels: Readonly<Record<string, string | undefined>>): boolean =>
+    reqs.every((r) => {
+      const v = labels[r.key];
+      switch (r.op) {
+        case 'In':
+          return v !== undefined && r.values.has(v);
+        case 'NotIn':
+          return v === undefined || !r.values.has(v);
+        case 'Exists':
+          return v !== undefined;
+        case 'DoesNotExist':
+          return v === undefined;
+      }
+      return false;
+    });
   return { kind: 'ok', selector: { everything: reqs.length === 0, matches } };
 }

@@ -47,7 +47,8 @@ export function planFamily(ctx: PlanContext, req: ServiceRequest, family: Family
     for (const other of ctx.sharers()) {
       for (const ip of other.ips) {
         const pool = fresh.find((p) => p.name === ip.pool);
-        if (ip.family === family && pool && placeable(ctx, req, family, ip.value) === undefined) return ok(pool, family, ip.value);
+        if (ip.family === family && pool && placeable(ctx, req, family, ip.value) === undefined)
+          return ok(pool, family, ip.value);
       }
     }
   }
@@ -62,16 +63,22 @@ export function planFamily(ctx: PlanContext, req: ServiceRequest, family: Family
   return fail('NoPoolSelects', noPoolMessage(ctx.pools, req, family));
 }
 
-function planRequested(ctx: PlanContext, req: ServiceRequest, family: Family, value: bigint, keepable: LivePool[], fresh: LivePool[]): Plan {
+function planRequested(
+  ctx: PlanContext,
+  req: ServiceRequest,
+  family: Family,
+  value: bigint,
+  keepable: LivePool[],
+  fresh: LivePool[],
+): Plan {
   const text = formatAddress(family, value);
   const held = req.current.some((c) => parseAddress(c)?.value === value && parseAddress(c)?.family === family);
-  const pool = (held ? keepable : fresh).find((p) => p.setFor(family, value)) ?? fresh.find((p) => p.setFor(family, value));
+  const pool =
+    (held ? keepable : fresh).find((p) => p.setFor(family, value)) ?? fresh.find((p) => p.setFor(family, value));
   if (!pool) {
     if (!ctx.allocateNew) return fail('RequestedIPNotInPool', 'not replayed');
     const other = ctx.pools.find((p) => p.setFor(family, value));
-    const why = other
-      ? `${text} is in pool ${other.name}, which ${!other.holds ? 'is invalid or conflicting' : other.def.disabled ? 'is disabled' : !other.selects(req.labels) ? 'does not select this Service' : 'is not the pinned pool'}`
-      : `${text} is not in any pool`;
+    const why = other ? `${text} is in pool ${other.name}, which ${whyNot(other, req)}` : `${text} is not in any pool`;
     return fail('RequestedIPNotInPool', why);
   }
   const problem = placeable(ctx, req, family, value);
@@ -85,8 +92,10 @@ function placeable(ctx: PlanContext, req: ServiceRequest, family: Family, value:
   for (const other of ctx.holders(text)) {
     const problem = sharingProblem(req, other.request);
     if (problem) {
-      return fail(req.sharingKey === undefined && other.request.sharingKey === undefined ? 'RequestedIPInUse' : 'SharingRefused',
-        `${text} is held by ${other.key}: ${problem}`);
+      return fail(
+        req.sharingKey === undefined && other.request.sharingKey === undefined ? 'RequestedIPInUse' : 'SharingRefused',
+        `${text} is held by ${other.key}: ${problem}`,
+      );
     }
   }
   return undefined;
@@ -97,8 +106,13 @@ function noPoolMessage(pools: readonly LivePool[], req: ServiceRequest, family: 
   const ofFamily = pools.filter((p) => p.hasFamily(family));
   if (ofFamily.length === 0) return `no pool has IPv${family} addresses`;
   const selecting = ofFamily.filter((p) => p.selects(req.labels) && (req.pool === undefined || req.pool === p.name));
-  if (selecting.length === 0) return req.pool ? `pool ${req.pool} does not select this Service or has no IPv${family} addresses` : `no pool with IPv${family} addresses selects this Service`;
-  const states = selecting.map((p) => `${p.name} is ${p.problem ? 'invalid' : p.conflict ? 'conflicting' : 'disabled'}`);
+  if (selecting.length === 0)
+    return req.pool
+      ? `pool ${req.pool} does not select this Service or has no IPv${family} addresses`
+      : `no pool with IPv${family} addresses selects this Service`;
+  const states = selecting.map(
+    (p) => `${p.name} is ${p.problem ? 'invalid' : p.conflict ? 'conflicting' : 'disabled'}`,
+  );
   return `every pool that selects this Service is unusable: ${states.join(', ')}`;
 }
 
@@ -108,4 +122,12 @@ function ok(pool: LivePool, family: Family, value: bigint): Plan {
 
 function fail(reason: FailureReason, message: string): Plan {
   return { kind: 'failed', reason, message };
+}
+
+/** Why a pool that contains a requested address cannot give it to this Service. */
+function whyNot(pool: LivePool, req: ServiceRequest): string {
+  if (!pool.holds) return 'is invalid or conflicting';
+  if (pool.def.disabled) return 'is disabled';
+  if (!pool.selects(req.labels)) return 'does not select this Service';
+  return 'is not the pinned pool';
 }

@@ -18,20 +18,29 @@ export interface UsableBlock extends AddressRange {
   whole: AddressRange;
 }
 
-export type BlockParse =
-  | { kind: 'ok'; block: UsableBlock }
-  | { kind: 'invalid'; message: string };
+export type BlockParse = { kind: 'ok'; block: UsableBlock } | { kind: 'invalid'; message: string };
 
 export function parseBlock(spec: BlockSpec, allowFirstLastIPs: boolean): BlockParse {
   if (spec.cidr !== undefined) {
-    if (spec.start !== undefined || spec.stop !== undefined) return invalid(`block ${spec.cidr}: give either cidr or start/stop, not both`);
+    if (spec.start !== undefined || spec.stop !== undefined)
+      return invalid(`block ${spec.cidr}: give either cidr or start/stop, not both`);
     const c = parseCidr(spec.cidr);
     if (!c) return invalid(`block ${JSON.stringify(spec.cidr)} is not a valid CIDR`);
     const wholeBlock = c.family === 4 ? c.prefix >= 31 : c.prefix >= 127;
     const trim = !allowFirstLastIPs && !wholeBlock ? 1n : 0n;
-    return { kind: 'ok', block: { family: c.family, first: c.first + trim, last: c.last - trim, source: spec.cidr, whole: { family: c.family, first: c.first, last: c.last } } };
+    return {
+      kind: 'ok',
+      block: {
+        family: c.family,
+        first: c.first + trim,
+        last: c.last - trim,
+        source: spec.cidr,
+        whole: { family: c.family, first: c.first, last: c.last },
+      },
+    };
   }
-  if (spec.start === undefined || spec.stop === undefined) return invalid('a block needs a cidr, or both start and stop');
+  if (spec.start === undefined || spec.stop === undefined)
+    return invalid('a block needs a cidr, or both start and stop');
   const start = parseAddress(spec.start);
   const stop = parseAddress(spec.stop);
   const source = `${spec.start}-${spec.stop}`;
@@ -47,9 +56,7 @@ function invalid(message: string): BlockParse {
   return { kind: 'invalid', message };
 }
 
-export type PoolBlocks =
-  | { kind: 'ok'; blocks: UsableBlock[] }
-  | { kind: 'invalid'; message: string };
+export type PoolBlocks = { kind: 'ok'; blocks: UsableBlock[] } | { kind: 'invalid'; message: string };
 
 /** Parses every block; blocks overlapping each other make the pool invalid (InvalidBlocks). */
 export function parsePoolBlocks(specs: readonly BlockSpec[], allowFirstLastIPs: boolean): PoolBlocks {
@@ -67,7 +74,10 @@ export function parsePoolBlocks(specs: readonly BlockSpec[], allowFirstLastIPs: 
     const prev = sorted[i - 1] as UsableBlock;
     const cur = sorted[i] as UsableBlock;
     if (prev.family === cur.family && cur.whole.first <= prev.whole.last) {
-      return { kind: 'invalid', message: `blocks ${prev.source} and ${cur.source} overlap at ${formatAddress(cur.family, cur.whole.first)}` };
+      return {
+        kind: 'invalid',
+        message: `blocks ${prev.source} and ${cur.source} overlap at ${formatAddress(cur.family, cur.whole.first)}`,
+      };
     }
   }
   return { kind: 'ok', blocks: sorted.filter((b) => b.first <= b.last) };

@@ -32,9 +32,12 @@ export class LivePool {
     this.blocks = parsed.kind === 'ok' ? parsed.blocks : [];
     this.sets = this.blocks.map((b) => new RangeSet(b.first, b.last));
     this.selector = sel.kind === 'ok' ? sel.selector : undefined;
-    this.problem = parsed.kind === 'invalid'
-      ? { reason: 'InvalidBlocks', message: parsed.message }
-      : sel.kind === 'invalid' ? { reason: 'InvalidSelector', message: `serviceSelector: ${sel.message}` } : undefined;
+    this.problem =
+      parsed.kind === 'invalid'
+        ? { reason: 'InvalidBlocks', message: parsed.message }
+        : sel.kind === 'invalid'
+          ? { reason: 'InvalidSelector', message: `serviceSelector: ${sel.message}` }
+          : undefined;
   }
 
   get name(): string {

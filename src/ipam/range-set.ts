@@ -20,7 +20,10 @@ export class RangeSet {
   /** number of intervals (for tests and memory accounting) */
   intervals = 0;
 
-  constructor(readonly first: bigint, readonly last: bigint) {
+  constructor(
+    readonly first: bigint,
+    readonly last: bigint,
+  ) {
     if (first > last) throw new RangeError('RangeSet: first > last');
   }
 

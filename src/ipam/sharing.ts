@@ -4,10 +4,12 @@
 import type { ServiceRequest } from './service-request.js';
 
 export function sharingProblem(a: ServiceRequest, b: ServiceRequest): string | undefined {
-  if (a.sharingKey === undefined || b.sharingKey === undefined) return 'sharing needs lanlb.io/sharing-key on both Services';
+  if (a.sharingKey === undefined || b.sharingKey === undefined)
+    return 'sharing needs lanlb.io/sharing-key on both Services';
   if (a.sharingKey !== b.sharingKey) return `sharing keys differ (${a.sharingKey} vs ${b.sharingKey})`;
   if (a.namespace !== b.namespace) {
-    const allows = (s: ServiceRequest, ns: string): boolean => s.sharingNamespaces.includes('*') || s.sharingNamespaces.includes(ns);
+    const allows = (s: ServiceRequest, ns: string): boolean =>
+      s.sharingNamespaces.includes('*') || s.sharingNamespaces.includes(ns);
     if (!allows(a, b.namespace) || !allows(b, a.namespace)) {
       return `cross-namespace sharing needs lanlb.io/sharing-cross-namespace on both (${a.namespace}, ${b.namespace})`;
     }

@@ -12,7 +12,9 @@ interface Manifest {
 
 /** Core kinds by hand; lanlb's own from the generated registry (one home for their plurals). */
 const plural: Record<string, string> = {
-  Namespace: 'namespaces', Service: 'services', Node: 'nodes',
+  Namespace: 'namespaces',
+  Service: 'services',
+  Node: 'nodes',
   ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
   ...Object.fromEntries(allKinds.map((k) => [k.kind, k.plural])),
 };
@@ -21,7 +23,8 @@ const namespaced = new Set(['Service']);
 export function collectionPath(m: Manifest): string {
   const kind = m.kind ?? '';
   const res = plural[kind];
-  if (!res || !m.apiVersion) throw new Error(`cannot create ${kind || 'an object without kind'}: not a kind this applier knows`);
+  if (!res || !m.apiVersion)
+    throw new Error(`cannot create ${kind || 'an object without kind'}: not a kind this applier knows`);
   const base = m.apiVersion === 'v1' ? '/api/v1' : `/apis/${m.apiVersion}`;
   return namespaced.has(kind) ? `${base}/namespaces/${m.metadata?.namespace ?? 'default'}/${res}` : `${base}/${res}`;
 }

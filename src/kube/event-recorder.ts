@@ -37,12 +37,26 @@ export class KubeEventRecorder implements EventRecorder {
     const now = new Date().toISOString();
     const ns = svc.metadata.namespace ?? 'default';
     this.pending.push({
-      apiVersion: 'v1', kind: 'Event',
+      apiVersion: 'v1',
+      kind: 'Event',
       metadata: { generateName: `${svc.metadata.name}.`, namespace: ns },
-      involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: ns, name: svc.metadata.name, uid: svc.metadata.uid, resourceVersion: svc.metadata.resourceVersion },
-      type, reason, message: truncateMessage(message, MAX_EVENT_MESSAGE), count: 1, firstTimestamp: now, lastTimestamp: now,
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        namespace: ns,
+        name: svc.metadata.name,
+        uid: svc.metadata.uid,
+        resourceVersion: svc.metadata.resourceVersion,
+      },
+      type,
+      reason,
+      message: truncateMessage(message, MAX_EVENT_MESSAGE),
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
       source: { component: this.component },
-      reportingComponent: this.component, reportingInstance: this.instance,
+      reportingComponent: this.component,
+      reportingInstance: this.instance,
     });
     if (this.pending.length > this.maxPending) {
       this.pending.shift();
@@ -71,7 +85,8 @@ export class KubeEventRecorder implements EventRecorder {
     while (this.running < this.concurrency && this.pending.length) {
       const ev = this.pending.shift() as { metadata: { namespace: string } };
       this.running++;
-      this.http.post(`/api/v1/namespaces/${ev.metadata.namespace}/events`, ev)
+      this.http
+        .post(`/api/v1/namespaces/${ev.metadata.namespace}/events`, ev)
         .catch((err: unknown) => this.log.warn('event not recorded', { error: err }))
         .finally(() => {
           this.running--;

@@ -26,7 +26,9 @@ export class KubeHttp {
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
     const secure = this.server.protocol === 'https:';
-    this.agent = secure ? new HttpsAgent({ keepAlive: true, maxSockets: 32 }) : new HttpAgent({ keepAlive: true, maxSockets: 32 });
+    this.agent = secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 32 })
+      : new HttpAgent({ keepAlive: true, maxSockets: 32 });
   }
 
   get kubeConfig(): KubeConfig {
@@ -66,7 +68,9 @@ export class KubeHttp {
       agent: this.agent,
       headers: {
         accept: 'application/json',
-        ...(payload ? { 'content-type': init.contentType ?? 'application/json', 'content-length': payload.length } : {}),
+        ...(payload
+          ? { 'content-type': init.contentType ?? 'application/json', 'content-length': payload.length }
+          : {}),
       },
     };
     await this.kc.applyToHTTPSOptions(opts);
@@ -100,7 +104,14 @@ function send<T>(fn: RequestFn, opts: RequestOptions, payload: Buffer | undefine
         }
         if (code >= 200 && code < 300) return resolve(body as T);
         const status = (typeof body === 'object' && body !== null ? body : {}) as { reason?: string; message?: string };
-        reject(new KubeApiError(code, status.reason ?? String(code), `${what}: ${code} ${status.message ?? text.slice(0, 200)}`, body));
+        reject(
+          new KubeApiError(
+            code,
+            status.reason ?? String(code),
+            `${what}: ${code} ${status.message ?? text.slice(0, 200)}`,
+            body,
+          ),
+        );
       });
     });
     req.on('error', reject);

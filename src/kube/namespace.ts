@@ -23,7 +23,11 @@ export async function ensureNamespace(kc: KubeConfig, http: KubeHttp, namespace:
       await http.post('/api/v1/namespaces', { metadata: { name: namespace } });
       log.info('created the operator namespace', { namespace });
     } catch (createErr) {
-      if (statusCodeOf(createErr) !== 409) log.error('the operator namespace does not exist and cannot be created; no Lease, no leadership', { namespace, error: createErr });
+      if (statusCodeOf(createErr) !== 409)
+        log.error('the operator namespace does not exist and cannot be created; no Lease, no leadership', {
+          namespace,
+          error: createErr,
+        });
     }
   }
 }

@@ -49,10 +49,12 @@ async function removeLeftovers(): Promise<void> {
 
 async function ensureApiserver(): Promise<void> {
   if (existsSync(apiserverBinary())) return;
-  say('kube-apiserver is not cached yet: building it once from Debian\'s source package (about 4 minutes)...');
+  say("kube-apiserver is not cached yet: building it once from Debian's source package (about 4 minutes)...");
   await new Promise<void>((resolve, reject) => {
     const child = spawn('bash', [join(root, 'hack', 'build-apiserver.sh')], { stdio: 'inherit' });
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hack/build-apiserver.sh exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`hack/build-apiserver.sh exited with ${code}`)),
+    );
   });
 }
 
@@ -61,7 +63,8 @@ function nodeKubeconfig(cp: ControlPlane): string {
   kc.loadFromOptions({
     clusters: [{ name: 'lab', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
     users: [{ name: 'admin', token: cp.adminToken }],
-    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }], currentContext: 'lab',
+    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }],
+    currentContext: 'lab',
   });
   const path = join(cp.dataDir, 'kubeconfig-node');
   writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
@@ -69,7 +72,11 @@ function nodeKubeconfig(cp: ControlPlane): string {
 }
 
 export async function labCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { failover: { type: 'boolean' }, exit: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { failover: { type: 'boolean' }, exit: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     say(labHelp);
     return 0;
@@ -89,53 +96,118 @@ export async function labCommand(argv: string[]): Promise<number> {
     await cp.start();
     const http = new KubeHttp(cp.kubeConfig());
     const kubeconfig = cp.writeKubeconfig();
-    const kubectl = async (...args: string[]) => (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args])).stdout.trimEnd();
+    const kubectl = async (...args: string[]) =>
+      (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args])).stdout.trimEnd();
     await installCrds(http);
     await http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
     lab = new NetnsLab({ prefix: PREFIX, nodes: 3, dir: cp.dataDir, apiserverPort: cp.apiserverPort });
     await lab.create();
-    for (const n of lab.nodes) await http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
+    for (const n of lab.nodes)
+      await http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
     const logs = join(cp.dataDir, 'logs');
     await execFileP('mkdir', ['-p', logs]);
     // The webhooks run for real: the apiserver validates and converts through them.
     const webhookPort = await freePort();
     await createFromYaml(http, readFileSync(join(root, 'config', 'webhook', 'validating-webhook.yaml'), 'utf8'));
-    const controller = spawn(process.execPath, [...nodeEntry('src/cli/entry.ts'), 'controller', '--kubeconfig', kubeconfig, '--health-addr', '0', '--metrics-addr', '0',
-      '--webhook-addr', `127.0.0.1:${webhookPort}`, '--webhook-host', '127.0.0.1', '--webhook-public-url', `https://127.0.0.1:${webhookPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const controller = spawn(
+      process.execPath,
+      [
+        ...nodeEntry('src/cli/entry.ts'),
+        'controller',
+        '--kubeconfig',
+        kubeconfig,
+        '--health-addr',
+        '0',
+        '--metrics-addr',
+        '0',
+        '--webhook-addr',
+        `127.0.0.1:${webhookPort}`,
+        '--webhook-host',
+        '127.0.0.1',
+        '--webhook-public-url',
+        `https://127.0.0.1:${webhookPort}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     trackChild(controller);
     children.push(controller);
     const nodeKc = nodeKubeconfig(cp);
-    const announcers = new Map(lab.nodes.map((n) => [n.name, lab?.spawnIn(n.netns, process.execPath, [...nodeEntry('src/cli/entry.ts'), 'announcer', '--node-name', n.name, '--kubeconfig', nodeKc, '--health-addr', '0', '--metrics-addr', '0'])]));
+    const announcers = new Map(
+      lab.nodes.map((n) => [
+        n.name,
+        lab?.spawnIn(n.netns, process.execPath, [
+          ...nodeEntry('src/cli/entry.ts'),
+          'announcer',
+          '--node-name',
+          n.name,
+          '--kubeconfig',
+          nodeKc,
+          '--health-addr',
+          '0',
+          '--metrics-addr',
+          '0',
+        ]),
+      ]),
+    );
     say(`started the controller and announcers on ${lab.nodes.map((n) => `${n.name} (${n.mac})`).join(', ')}`);
     // The validating webhook refuses everything until the controller has pointed it at itself.
-    await pollFor(async () => {
-      const vwc = await http.get<{ webhooks?: Array<{ clientConfig?: { url?: string; caBundle?: string } }> }>('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/lanlb-validating-webhook');
-      const cc = vwc.webhooks?.[0]?.clientConfig;
-      return cc?.url && cc.caBundle ? true : undefined;
-    }, 60_000, 'webhook injection', 100);
+    await pollFor(
+      async () => {
+        const vwc = await http.get<{ webhooks?: Array<{ clientConfig?: { url?: string; caBundle?: string } }> }>(
+          '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/lanlb-validating-webhook',
+        );
+        const cc = vwc.webhooks?.[0]?.clientConfig;
+        return cc?.url && cc.caBundle ? true : undefined;
+      },
+      60_000,
+      'webhook injection',
+      100,
+    );
     const created = await createFromYaml(http, readFileSync(join(root, 'config', 'samples', 'lab.yaml'), 'utf8'));
     say(`applied config/samples/lab.yaml: ${created.join(', ')}`);
-    const holder = await pollFor(async () => {
-      const l = await http.get<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`).catch(() => undefined);
-      return l?.spec.holderIdentity || undefined;
-    }, 30_000, 'a Lease holder', 100);
-    const vip = (await kubectl('get', 'service', '-n', 'demo', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).trim();
+    const holder = await pollFor(
+      async () => {
+        const l = await http
+          .get<{
+            spec: { holderIdentity?: string };
+          }>(`/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`)
+          .catch(() => undefined);
+        return l?.spec.holderIdentity || undefined;
+      },
+      30_000,
+      'a Lease holder',
+      100,
+    );
+    const vip = (
+      await kubectl('get', 'service', '-n', 'demo', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')
+    ).trim();
     const answer = await pollFor(async () => (await lab?.arpAnswers(vip, 1, 1))?.[0], 15_000, 'an ARP answer', 100);
     say(`\n$ kubectl get pools\n${await kubectl('get', 'pools')}`);
     say(`\n$ kubectl get l2p\n${await kubectl('get', 'l2p')}`);
     say(`\n$ kubectl -n demo get service web\n${await kubectl('get', 'service', '-n', 'demo', 'web')}`);
     say(`\n$ kubectl -n lanlb-system get lease\n${await kubectl('get', 'lease', '-n', 'lanlb-system')}`);
-    say(`\n$ ip netns exec ${lab.client} arping -c 1 ${vip}\n${vip} is at ${answer} (${lab.nodes.find((n) => n.mac === answer)?.name ?? 'unknown'}; Lease holder: ${holder})`);
+    say(
+      `\n$ ip netns exec ${lab.client} arping -c 1 ${vip}\n${vip} is at ${answer} ` +
+        `(${lab.nodes.find((n) => n.mac === answer)?.name ?? 'unknown'}; Lease holder: ${holder})`,
+    );
     if (values.failover) {
       const t0 = performance.now();
       announcers.get(holder)?.kill('SIGKILL');
       say(`\nkilled the announcer on ${holder} (SIGKILL) ...`);
-      const next = await pollFor(async () => {
-        const mac = (await lab?.arpAnswers(vip, 1, 0.2))?.[0];
-        return mac && mac !== answer ? mac : undefined;
-      }, 15_000, 'the takeover', 100);
+      const next = await pollFor(
+        async () => {
+          const mac = (await lab?.arpAnswers(vip, 1, 0.2))?.[0];
+          return mac && mac !== answer ? mac : undefined;
+        },
+        15_000,
+        'the takeover',
+        100,
+      );
       const took = performance.now() - t0;
-      say(`${vip} is now at ${next} (${lab.nodes.find((n) => n.mac === next)?.name}): takeover took ${(took / 1000).toFixed(2)} s`);
+      say(
+        `${vip} is now at ${next} (${lab.nodes.find((n) => n.mac === next)?.name}): ` +
+          `takeover took ${(took / 1000).toFixed(2)} s`,
+      );
     }
     say(`\nPoint kubectl at the lab:  export KUBECONFIG=${kubeconfig}`);
     say(`Ask from the client:       ip netns exec ${lab.client} arping -c 3 ${vip}`);

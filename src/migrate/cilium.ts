@@ -11,7 +11,10 @@ interface Obj {
 }
 
 export function isCilium(o: Obj): boolean {
-  return o.apiVersion?.startsWith('cilium.io/') === true && (o.kind === 'CiliumLoadBalancerIPPool' || o.kind === 'CiliumL2AnnouncementPolicy');
+  return (
+    o.apiVersion?.startsWith('cilium.io/') === true &&
+    (o.kind === 'CiliumLoadBalancerIPPool' || o.kind === 'CiliumL2AnnouncementPolicy')
+  );
 }
 
 /** Cilium writes allowFirstLastIPs as "Yes"/"No" (and some manifests as a boolean). */
@@ -27,17 +30,42 @@ export function migrateCilium(objects: readonly Obj[]): Migration {
     const spec = o.spec ?? {};
     const name = o.metadata?.name ?? 'unnamed';
     if (o.kind === 'CiliumLoadBalancerIPPool') {
-      const blocks = ((spec.blocks ?? spec.cidrs ?? []) as Array<Record<string, string>>).map((b) => (b.cidr ? { cidr: b.cidr } : { start: b.start, stop: b.stop }));
-      const s: Record<string, unknown> = { blocks, disabled: spec.disabled === true, allowFirstLastIPs: yes(spec.allowFirstLastIPs) };
+      const blocks = ((spec.blocks ?? spec.cidrs ?? []) as Array<Record<string, string>>).map((b) =>
+        b.cidr ? { cidr: b.cidr } : { start: b.start, stop: b.stop },
+      );
+      const s: Record<string, unknown> = {
+        blocks,
+        disabled: spec.disabled === true,
+        allowFirstLastIPs: yes(spec.allowFirstLastIPs),
+      };
       if (spec.serviceSelector) s.serviceSelector = spec.serviceSelector as Selector;
-      out.push({ apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name, annotations: { [MIGRATED_FROM]: source } }, spec: s });
+      out.push({
+        apiVersion: 'lanlb.io/v1beta1',
+        kind: 'LoadBalancerIPPool',
+        metadata: { name, annotations: { [MIGRATED_FROM]: source } },
+        spec: s,
+      });
     } else if (o.kind === 'CiliumL2AnnouncementPolicy') {
-      const s: Record<string, unknown> = { loadBalancerIPs: spec.loadBalancerIPs !== false, externalIPs: spec.externalIPs === true };
-      for (const f of ['serviceSelector', 'nodeSelector', 'interfaces'] as const) if (spec[f] !== undefined) s[f] = spec[f];
+      const s: Record<string, unknown> = {
+        loadBalancerIPs: spec.loadBalancerIPs !== false,
+        externalIPs: spec.externalIPs === true,
+      };
+      for (const f of ['serviceSelector', 'nodeSelector', 'interfaces'] as const)
+        if (spec[f] !== undefined) s[f] = spec[f];
       if (spec.loadBalancerIPs === undefined && spec.externalIPs === undefined) {
-        notes.push({ source, message: 'neither loadBalancerIPs nor externalIPs was set (Cilium then announces nothing); lanlb defaults to loadBalancerIPs: true' });
+        notes.push({
+          source,
+          message:
+            'neither loadBalancerIPs nor externalIPs was set (Cilium then ' +
+            'announces nothing); lanlb defaults to loadBalancerIPs: true',
+        });
       }
-      out.push({ apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name, annotations: { [MIGRATED_FROM]: source } }, spec: s });
+      out.push({
+        apiVersion: 'lanlb.io/v1beta1',
+        kind: 'L2AnnouncementPolicy',
+        metadata: { name, annotations: { [MIGRATED_FROM]: source } },
+        spec: s,
+      });
     }
   }
   return { objects: out, notes };

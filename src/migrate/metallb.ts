@@ -15,7 +15,11 @@ interface Obj {
 const NS_LABEL = 'io.kubernetes.service.namespace';
 
 /** "a-b" ranges and CIDRs as MetalLB writes them, to lanlb blocks. */
-export function metallbBlocks(addresses: unknown, source: string, notes: MigrationNote[]): Array<Record<string, string>> {
+export function metallbBlocks(
+  addresses: unknown,
+  source: string,
+  notes: MigrationNote[],
+): Array<Record<string, string>> {
   const out: Array<Record<string, string>> = [];
   for (const a of Array.isArray(addresses) ? addresses : []) {
     const text = String(a).trim();
@@ -30,13 +34,32 @@ export function metallbBlocks(addresses: unknown, source: string, notes: Migrati
   return out;
 }
 
-function poolFromMetallb(name: string, spec: Record<string, unknown>, source: string, notes: MigrationNote[]): LanlbManifest {
+function poolFromMetallb(
+  name: string,
+  spec: Record<string, unknown>,
+  source: string,
+  notes: MigrationNote[],
+): LanlbManifest {
   const out: Record<string, unknown> = { blocks: metallbBlocks(spec.addresses, source, notes) };
   // MetalLB hands out every address unless avoidBuggyIPs, which skips .0 and .255.
   out.allowFirstLastIPs = spec.avoidBuggyIPs !== true;
-  if (spec.avoidBuggyIPs === true) notes.push({ source, message: 'avoidBuggyIPs: lanlb skips the first and last address of each CIDR block (allowFirstLastIPs: false); .0/.255 inside start/stop ranges are handed out' });
-  if (spec.autoAssign === false) notes.push({ source, message: 'autoAssign: false has no lanlb field: Services must pin this pool with the lanlb.io/pool annotation, and others may still get its addresses' });
-  const alloc = spec.serviceAllocation as { priority?: number; namespaces?: string[]; namespaceSelectors?: unknown[]; serviceSelectors?: Selector[] } | undefined;
+  if (spec.avoidBuggyIPs === true)
+    notes.push({
+      source,
+      message:
+        'avoidBuggyIPs: lanlb skips the first and last address of each CIDR block ' +
+        '(allowFirstLastIPs: false); .0/.255 inside start/stop ranges are handed out',
+    });
+  if (spec.autoAssign === false)
+    notes.push({
+      source,
+      message:
+        'autoAssign: false has no lanlb field: Services must pin this pool with ' +
+        'the lanlb.io/pool annotation, and others may still get its addresses',
+    });
+  const alloc = spec.serviceAllocation as
+    | { priority?: number; namespaces?: string[]; namespaceSelectors?: unknown[]; serviceSelectors?: Selector[] }
+    | undefined;
   if (alloc) {
     const sel: Selector = {};
     if (alloc.namespaces?.length) sel.matchExpressions = [{ key: NS_LABEL, operator: 'In', values: alloc.namespaces }];
@@ -44,50 +67,119 @@ function poolFromMetallb(name: string, spec: Record<string, unknown>, source: st
     if (svcSel.length === 1) {
       sel.matchLabels = { ...(svcSel[0]?.matchLabels ?? {}) };
       sel.matchExpressions = [...(sel.matchExpressions ?? []), ...(svcSel[0]?.matchExpressions ?? [])];
-    } else if (svcSel.length > 1) notes.push({ source, message: 'serviceAllocation.serviceSelectors: several selectors (OR) cannot be one lanlb serviceSelector; only namespaces were carried over' });
-    if (alloc.namespaceSelectors?.length) notes.push({ source, message: 'serviceAllocation.namespaceSelectors select by Namespace labels, which lanlb selectors cannot see; list the namespaces instead' });
-    if (alloc.priority !== undefined) notes.push({ source, message: 'serviceAllocation.priority has no lanlb equivalent (lanlb tries pools by name)' });
+    } else if (svcSel.length > 1)
+      notes.push({
+        source,
+        message:
+          'serviceAllocation.serviceSelectors: several selectors (OR) cannot ' +
+          'be one lanlb serviceSelector; only namespaces were carried over',
+      });
+    if (alloc.namespaceSelectors?.length)
+      notes.push({
+        source,
+        message:
+          'serviceAllocation.namespaceSelectors select by Namespace labels, ' +
+          'which lanlb selectors cannot see; list the namespaces instead',
+      });
+    if (alloc.priority !== undefined)
+      notes.push({ source, message: 'serviceAllocation.priority has no lanlb equivalent (lanlb tries pools by name)' });
     if (sel.matchLabels && Object.keys(sel.matchLabels).length === 0) delete sel.matchLabels;
     if (sel.matchExpressions?.length === 0) delete sel.matchExpressions;
     if (sel.matchLabels || sel.matchExpressions) out.serviceSelector = sel;
   }
-  return { apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name, annotations: { [MIGRATED_FROM]: source } }, spec: out };
+  return {
+    apiVersion: 'lanlb.io/v1beta1',
+    kind: 'LoadBalancerIPPool',
+    metadata: { name, annotations: { [MIGRATED_FROM]: source } },
+    spec: out,
+  };
 }
 
-function policyFromL2Advertisement(o: Obj, pools: Map<string, LanlbManifest>, source: string, notes: MigrationNote[]): LanlbManifest {
+function policyFromL2Advertisement(
+  o: Obj,
+  pools: Map<string, LanlbManifest>,
+  source: string,
+  notes: MigrationNote[],
+): LanlbManifest {
   const spec = o.spec ?? {};
   const out: Record<string, unknown> = { loadBalancerIPs: true, externalIPs: false };
   const names = (spec.ipAddressPools as string[] | undefined) ?? [];
   const selected = names.map((n) => pools.get(n)).filter((p): p is LanlbManifest => Boolean(p));
   const selectors = selected.map((p) => p.spec.serviceSelector as Selector | undefined);
   if (names.length && selectors.length === 1 && selectors[0]) out.serviceSelector = selectors[0];
-  else if (names.length) notes.push({ source, message: `ipAddressPools ${names.join(', ')}: lanlb policies select Services, not pools; this policy announces every Service with an address (add a serviceSelector to narrow it)` });
-  if (spec.ipAddressPoolSelectors) notes.push({ source, message: 'ipAddressPoolSelectors were not carried over (policies select Services, not pools)' });
+  else if (names.length)
+    notes.push({
+      source,
+      message:
+        `ipAddressPools ${names.join(', ')}: lanlb policies select Services, not pools; this ` +
+        `policy announces every Service with an address (add a serviceSelector to narrow it)`,
+    });
+  if (spec.ipAddressPoolSelectors)
+    notes.push({
+      source,
+      message: 'ipAddressPoolSelectors were not carried over (policies select Services, not pools)',
+    });
   const nodeSelectors = (spec.nodeSelectors as Selector[] | undefined) ?? [];
   if (nodeSelectors.length === 1) out.nodeSelector = nodeSelectors[0];
-  else if (nodeSelectors.length > 1) notes.push({ source, message: 'several nodeSelectors (OR) cannot be one lanlb nodeSelector: make one policy per selector' });
+  else if (nodeSelectors.length > 1)
+    notes.push({
+      source,
+      message: 'several nodeSelectors (OR) cannot be one lanlb nodeSelector: make one policy per selector',
+    });
   const ifaces = (spec.interfaces as string[] | undefined) ?? [];
   if (ifaces.length) out.interfaces = ifaces.map((i) => `^${i.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  return { apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: o.metadata?.name ?? 'l2', annotations: { [MIGRATED_FROM]: source } }, spec: out };
+  return {
+    apiVersion: 'lanlb.io/v1beta1',
+    kind: 'L2AnnouncementPolicy',
+    metadata: { name: o.metadata?.name ?? 'l2', annotations: { [MIGRATED_FROM]: source } },
+    spec: out,
+  };
 }
 
 function fromLegacyConfigMap(o: Obj, source: string, notes: MigrationNote[]): LanlbManifest[] {
-  const config = parse(o.data?.config ?? '') as { 'address-pools'?: Array<{ name?: string; protocol?: string; addresses?: string[]; 'auto-assign'?: boolean; 'avoid-buggy-ips'?: boolean }> } | null;
+  const config = parse(o.data?.config ?? '') as {
+    'address-pools'?: Array<{
+      name?: string;
+      protocol?: string;
+      addresses?: string[];
+      'auto-assign'?: boolean;
+      'avoid-buggy-ips'?: boolean;
+    }>;
+  } | null;
   const out: LanlbManifest[] = [];
   for (const p of config?.['address-pools'] ?? []) {
     const src = `${source} address-pool ${p.name}`;
     if (p.protocol && p.protocol !== 'layer2') {
-      notes.push({ source: src, message: `protocol ${p.protocol} is not supported by lanlb (layer 2 only); pool skipped` });
+      notes.push({
+        source: src,
+        message: `protocol ${p.protocol} is not supported by lanlb (layer 2 only); pool skipped`,
+      });
       continue;
     }
-    out.push(poolFromMetallb(p.name ?? 'pool', { addresses: p.addresses, autoAssign: p['auto-assign'], avoidBuggyIPs: p['avoid-buggy-ips'] }, src, notes));
+    out.push(
+      poolFromMetallb(
+        p.name ?? 'pool',
+        { addresses: p.addresses, autoAssign: p['auto-assign'], avoidBuggyIPs: p['avoid-buggy-ips'] },
+        src,
+        notes,
+      ),
+    );
   }
-  if (out.length) out.push({ apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'metallb-layer2', annotations: { [MIGRATED_FROM]: source } }, spec: { loadBalancerIPs: true, externalIPs: false } });
+  if (out.length)
+    out.push({
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'L2AnnouncementPolicy',
+      metadata: { name: 'metallb-layer2', annotations: { [MIGRATED_FROM]: source } },
+      spec: { loadBalancerIPs: true, externalIPs: false },
+    });
   return out;
 }
 
 export function isMetallb(o: Obj): boolean {
-  return Boolean(o.apiVersion?.startsWith('metallb.io/')) || (o.kind === 'ConfigMap' && o.metadata?.namespace === 'metallb-system' && typeof o.data?.config === 'string');
+  return (
+    Boolean(o.apiVersion?.startsWith('metallb.io/')) ||
+    (o.kind === 'ConfigMap' && o.metadata?.namespace === 'metallb-system' && typeof o.data?.config === 'string')
+  );
 }
 
 export function migrateMetallb(objects: readonly Obj[]): Migration {
@@ -105,7 +197,8 @@ export function migrateMetallb(objects: readonly Obj[]): Migration {
   for (const o of objects) {
     const source = `${o.kind}/${o.metadata?.name}`;
     if (o.kind === 'L2Advertisement') objectsOut.push(policyFromL2Advertisement(o, pools, source, notes));
-    else if (o.kind === 'BGPAdvertisement' || o.kind === 'BGPPeer') notes.push({ source, message: 'BGP is not supported by lanlb (layer 2 only)' });
+    else if (o.kind === 'BGPAdvertisement' || o.kind === 'BGPPeer')
+      notes.push({ source, message: 'BGP is not supported by lanlb (layer 2 only)' });
   }
   return { objects: objectsOut, notes };
 }

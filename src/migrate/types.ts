@@ -17,6 +17,9 @@ export interface Migration {
   notes: MigrationNote[];
 }
 
-export type Selector = { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
+export type Selector = {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+};
 
 export const MIGRATED_FROM = 'lanlb.io/migrated-from';

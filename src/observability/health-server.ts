@@ -24,7 +24,8 @@ export function parseListenAddr(addr: string): { host: string; port: number } | 
   const i = addr.lastIndexOf(':');
   const host = i < 0 ? '0.0.0.0' : addr.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
   const port = Number(i < 0 ? addr : addr.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address ${JSON.stringify(addr)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`invalid listen address ${JSON.stringify(addr)}`);
   return { host, port };
 }
 
@@ -101,10 +102,15 @@ export class HealthServer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => {
-      s.close(() => r());
-      s.closeAllConnections();
-    })));
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.close(() => r());
+            s.closeAllConnections();
+          }),
+      ),
+    );
   }
 }
 

@@ -42,7 +42,10 @@ export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
   /** how many times the cache re-listed (first list included): for tests and metrics */
   lists = 0;
 
-  constructor(private readonly http: KubeHttp, private readonly options: InformerOptions) {
+  constructor(
+    private readonly http: KubeHttp,
+    private readonly options: InformerOptions,
+  ) {
     this.clock = options.clock ?? systemClock;
   }
 
@@ -107,7 +110,9 @@ export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
     let rv = '';
     do {
       const page = await this.http.get<ListBody<T>>(this.options.path, {
-        ...this.options.query, limit: this.options.pageSize ?? 500, continue: cont,
+        ...this.options.query,
+        limit: this.options.pageSize ?? 500,
+        continue: cont,
       });
       for (const item of page.items ?? []) fresh.set(objectKey(item), item);
       cont = page.metadata?.continue || undefined;
@@ -139,7 +144,13 @@ export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
         if (type === 'ERROR') {
           const code = (obj as { code?: number }).code;
           if (code === 410) gone = true;
-          else reject(Object.assign(new Error(`watch ${this.options.path}: ${(obj as { message?: string }).message ?? 'error'}`), { statusCode: code }));
+          else
+            reject(
+              Object.assign(
+                new Error(`watch ${this.options.path}: ${(obj as { message?: string }).message ?? 'error'}`),
+                { statusCode: code },
+              ),
+            );
           abort?.abort();
           return;
         }
@@ -154,12 +165,17 @@ export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
       const stop = (): void => abort?.abort();
       signal.addEventListener('abort', stop, { once: true });
       new Watch(this.http.kubeConfig as KubeConfig)
-        .watch(this.options.path, {
-          ...this.options.query,
-          resourceVersion: this.resourceVersion,
-          allowWatchBookmarks: true,
-          timeoutSeconds: this.options.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 60),
-        }, onEvent, onDone)
+        .watch(
+          this.options.path,
+          {
+            ...this.options.query,
+            resourceVersion: this.resourceVersion,
+            allowWatchBookmarks: true,
+            timeoutSeconds: this.options.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 60),
+          },
+          onEvent,
+          onDone,
+        )
         .then((c) => {
           abort = c;
           if (signal.aborted) c.abort();

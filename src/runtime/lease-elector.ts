@@ -19,17 +19,23 @@ export interface ElectorTimings {
 }
 
 /** client-go's defaults for controllers (kube-controller-manager uses the same). */
-export const defaultElectorTimings: ElectorTimings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+export const defaultElectorTimings: ElectorTimings = {
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+};
 
 export const JITTER_FACTOR = 1.2;
 
 export function validateTimings(t: ElectorTimings): void {
   if (!(t.retryPeriodMs > 0)) throw new RangeError('retryPeriod must be greater than zero');
-  if (!(t.leaseDurationMs > t.renewDeadlineMs)) throw new RangeError('leaseDuration must be greater than renewDeadline');
+  if (!(t.leaseDurationMs > t.renewDeadlineMs))
+    throw new RangeError('leaseDuration must be greater than renewDeadline');
   if (!(t.renewDeadlineMs > JITTER_FACTOR * t.retryPeriodMs)) {
     throw new RangeError(`renewDeadline must be greater than retryPeriod*${JITTER_FACTOR}`);
   }
-  if (t.leaseDurationMs < 1000) throw new RangeError('leaseDuration must be at least 1s (Lease durations are whole seconds)');
+  if (t.leaseDurationMs < 1000)
+    throw new RangeError('leaseDuration must be at least 1s (Lease durations are whole seconds)');
 }
 
 export interface LeaseElectorOptions extends Partial<ElectorTimings> {
@@ -147,7 +153,10 @@ export class LeaseElector {
     const current = await this.o.store.get(this.o.namespace, this.o.name);
     const mine = claimRecord(this.o.identity, this.timings.leaseDurationMs, now, current?.spec);
     if (!current) {
-      const created = await this.o.store.create({ metadata: { name: this.o.name, namespace: this.o.namespace, labels: this.o.labels }, spec: mine });
+      const created = await this.o.store.create({
+        metadata: { name: this.o.name, namespace: this.o.namespace, labels: this.o.labels },
+        spec: mine,
+      });
       this.observe(created, now);
       this.o.onRenewed?.(now);
       return true;
@@ -179,7 +188,10 @@ export class LeaseElector {
     try {
       const current = await this.o.store.get(this.o.namespace, this.o.name);
       if (!current || current.spec.holderIdentity !== this.o.identity) return false;
-      const released = await this.o.store.update({ metadata: { ...current.metadata }, spec: releaseRecord(this.clock.now(), current.spec) });
+      const released = await this.o.store.update({
+        metadata: { ...current.metadata },
+        spec: releaseRecord(this.clock.now(), current.spec),
+      });
       this.observe(released, this.clock.now());
       return true;
     } catch (err) {

@@ -21,5 +21,11 @@ export function claimRecord(identity: string, durationMs: number, now: number, p
 /** The record that gives a Lease up (client-go's release()). */
 export function releaseRecord(now: number, previous: LeaseSpec): LeaseSpec {
   const stamp = formatMicroTime(now);
-  return { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: stamp, renewTime: stamp, leaseTransitions: previous.leaseTransitions ?? 0 };
+  return {
+    holderIdentity: '',
+    leaseDurationSeconds: 1,
+    acquireTime: stamp,
+    renewTime: stamp,
+    leaseTransitions: previous.leaseTransitions ?? 0,
+  };
 }

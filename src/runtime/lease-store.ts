@@ -52,11 +52,19 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   create(lease: Lease): Promise<Lease> {
-    return this.http.post<Lease>(this.path(lease.metadata.namespace), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease });
+    return this.http.post<Lease>(this.path(lease.metadata.namespace), {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      ...lease,
+    });
   }
 
   update(lease: Lease): Promise<Lease> {
-    return this.http.put<Lease>(this.path(lease.metadata.namespace, lease.metadata.name), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease });
+    return this.http.put<Lease>(this.path(lease.metadata.namespace, lease.metadata.name), {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      ...lease,
+    });
   }
 
   async delete(namespace: string, name: string, resourceVersion: string | undefined): Promise<void> {

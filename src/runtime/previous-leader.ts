@@ -21,7 +21,10 @@ export interface PreviousLeaderOptions {
 
 export type PreviousLeaderOutcome = 'none' | 'released' | 'expired' | 'unreadable' | 'aborted';
 
-export async function waitForPreviousLeader(o: PreviousLeaderOptions, signal: AbortSignal): Promise<PreviousLeaderOutcome> {
+export async function waitForPreviousLeader(
+  o: PreviousLeaderOptions,
+  signal: AbortSignal,
+): Promise<PreviousLeaderOutcome> {
   let seen: unknown;
   let changedAt = o.clock.now();
   let told = false;

@@ -62,7 +62,8 @@ export function mergePatchOf(current: unknown, want: object): Record<string, unk
     if (isPlainObject(value) && isPlainObject(before)) patch[key] = mergePatchOf(before, value);
     else patch[key] = value;
   }
-  for (const key of Object.keys(cur)) if (!(key in want) || (want as Record<string, unknown>)[key] === undefined) patch[key] = null;
+  for (const key of Object.keys(cur))
+    if (!(key in want) || (want as Record<string, unknown>)[key] === undefined) patch[key] = null;
   return patch;
 }
 

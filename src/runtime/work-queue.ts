@@ -21,7 +21,10 @@ export class WorkQueue<K = string> {
   private readonly backoff: KeyedBackoff<K>;
   private shuttingDown = false;
 
-  constructor(private readonly clock: Clock = systemClock, backoff: BackoffOptions = defaultBackoff) {
+  constructor(
+    private readonly clock: Clock = systemClock,
+    backoff: BackoffOptions = defaultBackoff,
+  ) {
     this.backoff = new KeyedBackoff<K>(backoff);
   }
 

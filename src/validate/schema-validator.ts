@@ -7,9 +7,19 @@ import { customResourceDefinitions } from '../../generated/crds.js';
 import { parseCidr } from '../ipam/cidr.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext its default may be nested.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
 
-const K8S_KEYWORDS = ['x-kubernetes-map-type', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource', 'x-kubernetes-validations'];
+const K8S_KEYWORDS = [
+  'x-kubernetes-map-type',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-validations',
+];
 
 export interface SchemaProblem {
   path: string;
@@ -32,7 +42,10 @@ export class SchemaValidator {
     const ajv = makeAjv();
     for (const crd of customResourceDefinitions) {
       for (const v of crd.spec.versions) {
-        const schema = closeObjects(JSON.parse(JSON.stringify(v.schema.openAPIV3Schema)) as Record<string, unknown>, true);
+        const schema = closeObjects(
+          JSON.parse(JSON.stringify(v.schema.openAPIV3Schema)) as Record<string, unknown>,
+          true,
+        );
         this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(schema));
       }
     }
@@ -70,15 +83,26 @@ function closeObjects(schema: Record<string, unknown>, root = false): Record<str
 function simplify(errors: ErrorObject[]): SchemaProblem[] {
   const out = new Map<string, SchemaProblem>();
   for (const e of errors) {
-    const path = e.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.') || '(root)';
+    const path =
+      e.instancePath
+        .replace(/^\//, '')
+        .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
+        .replace(/\//g, '.') || '(root)';
     let message = e.message ?? 'is invalid';
-    if (e.keyword === 'oneOf' && path.includes('blocks')) message = 'a block needs either cidr, or both start and stop (not both forms)';
+    if (e.keyword === 'oneOf' && path.includes('blocks'))
+      message = 'a block needs either cidr, or both start and stop (not both forms)';
     else if (e.keyword === 'anyOf') message = 'must be an IPv4 or IPv6 address';
-    else if (e.keyword === 'required' && path.match(/blocks\[\d+\]$/)) continue; // reported by the oneOf message
-    else if (e.keyword === 'format' && path.match(/\.(start|stop)$/)) continue; // reported by the anyOf message
+    else if (e.keyword === 'required' && path.match(/blocks\[\d+\]$/))
+      continue; // reported by the oneOf message
+    else if (e.keyword === 'format' && path.match(/\.(start|stop)$/))
+      continue; // reported by the anyOf message
     else if (e.keyword === 'format') message = `must be a valid ${String((e.params as { format?: string }).format)}`;
-    else if (e.keyword === 'enum') message = `must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`;
-    else if (e.keyword === 'additionalProperties') message = `has an unknown field ${String((e.params as { additionalProperty?: string }).additionalProperty)} (the apiserver would drop it)`;
+    else if (e.keyword === 'enum')
+      message = `must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`;
+    else if (e.keyword === 'additionalProperties')
+      message =
+        `has an unknown field ${String((e.params as { additionalProperty?: string }).additionalProperty)} ` +
+        `(the apiserver would drop it)`;
     const key = `${path}|${message}`;
     if (!out.has(key)) out.set(key, { path, message });
   }

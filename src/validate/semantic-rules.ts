@@ -6,11 +6,21 @@ import { parseLabelSelector, type LabelSelectorSpec } from '../ipam/label-select
 import type { SchemaProblem } from './schema-validator.js';
 
 interface PoolLike {
-  spec?: { blocks?: BlockSpec[]; cidrs?: BlockSpec[]; serviceSelector?: LabelSelectorSpec; allowFirstLastIPs?: boolean };
+  spec?: {
+    blocks?: BlockSpec[];
+    cidrs?: BlockSpec[];
+    serviceSelector?: LabelSelectorSpec;
+    allowFirstLastIPs?: boolean;
+  };
 }
 
 interface PolicyLike {
-  spec?: { serviceSelector?: LabelSelectorSpec; nodeSelector?: LabelSelectorSpec; interfaces?: string[]; interface?: string };
+  spec?: {
+    serviceSelector?: LabelSelectorSpec;
+    nodeSelector?: LabelSelectorSpec;
+    interfaces?: string[];
+    interface?: string;
+  };
 }
 
 export function poolProblems(pool: PoolLike): SchemaProblem[] {
@@ -42,7 +52,10 @@ export function policyProblems(policy: PolicyLike): SchemaProblem[] {
       new RegExp(e);
     } catch (err) {
       const path = policy.spec?.interfaces ? `spec.interfaces[${i}]` : 'spec.interface';
-      problems.push({ path, message: `${JSON.stringify(e)} is not a valid regular expression: ${(err as Error).message}` });
+      problems.push({
+        path,
+        message: `${JSON.stringify(e)} is not a valid regular expression: ${(err as Error).message}`,
+      });
     }
   });
   return problems;

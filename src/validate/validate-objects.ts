@@ -12,8 +12,12 @@ const validator = (): SchemaValidator => (shared ??= new SchemaValidator());
 export const LANLB_GROUP = 'lanlb.io';
 
 export function isLanlbObject(o: unknown): o is { apiVersion: string; kind: string; metadata?: { name?: string } } {
-  return typeof o === 'object' && o !== null && typeof (o as { apiVersion?: unknown }).apiVersion === 'string' &&
-    ((o as { apiVersion: string }).apiVersion.startsWith(`${LANLB_GROUP}/`));
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof (o as { apiVersion?: unknown }).apiVersion === 'string' &&
+    (o as { apiVersion: string }).apiVersion.startsWith(`${LANLB_GROUP}/`)
+  );
 }
 
 export function validateObject(o: { apiVersion: string; kind: string; metadata?: { name?: string } }): ObjectProblem[] {

@@ -5,7 +5,13 @@
 import { isConflict, isNotFound } from '../kube/api-error.js';
 import { JSON_PATCH, type KubeHttp } from '../kube/http.js';
 import type { Logger } from '../observability/logger.js';
-import { certificateHosts, createCA, createServingCert, msUntilExpiry, type CertificateBundle } from './certificates.js';
+import {
+  certificateHosts,
+  createCA,
+  createServingCert,
+  msUntilExpiry,
+  type CertificateBundle,
+} from './certificates.js';
 import { allKinds } from '../../generated/index.js';
 
 export const WEBHOOK_SECRET = 'lanlb-webhook-cert';
@@ -45,23 +51,45 @@ export class CertManager {
         if (isNotFound(err)) return undefined;
         throw err;
       });
-      const have: CertificateBundle = { caCert: unb64(secret?.data?.['ca.crt']), caKey: unb64(secret?.data?.['ca.key']), cert: unb64(secret?.data?.['tls.crt']), key: unb64(secret?.data?.['tls.key']) };
+      const have: CertificateBundle = {
+        caCert: unb64(secret?.data?.['ca.crt']),
+        caKey: unb64(secret?.data?.['ca.key']),
+        cert: unb64(secret?.data?.['tls.crt']),
+        key: unb64(secret?.data?.['tls.key']),
+      };
       const caOk = have.caCert && have.caKey && msUntilExpiry(have.caCert, now) > RENEW_BEFORE_MS;
-      const certOk = caOk && have.cert && have.key && msUntilExpiry(have.cert, now) > RENEW_BEFORE_MS &&
+      const certOk =
+        caOk &&
+        have.cert &&
+        have.key &&
+        msUntilExpiry(have.cert, now) > RENEW_BEFORE_MS &&
         this.o.hosts.every((h) => certificateHosts(have.cert).includes(h));
       if (certOk) return have;
       const ca = caOk ? { cert: have.caCert, key: have.caKey } : createCA(now);
       const serving = createServingCert(ca, this.o.hosts, now);
       const bundle = { caCert: ca.cert, caKey: ca.key, cert: serving.cert, key: serving.key };
       const body = {
-        apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
-        metadata: { name: WEBHOOK_SECRET, namespace: this.o.namespace, ...(secret ? { resourceVersion: secret.metadata.resourceVersion } : {}) },
-        data: { 'ca.crt': b64(bundle.caCert), 'ca.key': b64(bundle.caKey), 'tls.crt': b64(bundle.cert), 'tls.key': b64(bundle.key) },
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/tls',
+        metadata: {
+          name: WEBHOOK_SECRET,
+          namespace: this.o.namespace,
+          ...(secret ? { resourceVersion: secret.metadata.resourceVersion } : {}),
+        },
+        data: {
+          'ca.crt': b64(bundle.caCert),
+          'ca.key': b64(bundle.caKey),
+          'tls.crt': b64(bundle.cert),
+          'tls.key': b64(bundle.key),
+        },
       };
       try {
         if (secret) await this.o.http.put(this.secretPath, body);
         else await this.o.http.post(`/api/v1/namespaces/${this.o.namespace}/secrets`, body);
-        this.o.log.info(caOk ? 'webhook certificate renewed' : 'webhook CA and certificate created', { hosts: this.o.hosts });
+        this.o.log.info(caOk ? 'webhook certificate renewed' : 'webhook CA and certificate created', {
+          hosts: this.o.hosts,
+        });
         return bundle;
       } catch (err) {
         if (!isConflict(err)) throw err; // another replica wrote it first: read theirs
@@ -76,15 +104,24 @@ export class CertManager {
     const vwcPath = `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${WEBHOOK_CONFIGURATION}`;
     try {
       const vwc = await this.o.http.get<{ webhooks?: Array<{ clientConfig?: Record<string, unknown> }> }>(vwcPath);
-      const ops = (vwc.webhooks ?? []).flatMap((w, i) => this.clientConfigOps(`/webhooks/${i}/clientConfig`, w.clientConfig ?? {}, caBundle, '/validate'));
+      const ops = (vwc.webhooks ?? []).flatMap((w, i) =>
+        this.clientConfigOps(`/webhooks/${i}/clientConfig`, w.clientConfig ?? {}, caBundle, '/validate'),
+      );
       if (ops.length) await this.o.http.patch(vwcPath, ops, JSON_PATCH);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      this.o.log.warn('webhook configuration not found: admission validation is off (status conditions still report problems)', { name: WEBHOOK_CONFIGURATION });
+      this.o.log.warn(
+        'webhook configuration not found: admission validation is off (status conditions still report problems)',
+        { name: WEBHOOK_CONFIGURATION },
+      );
     }
     for (const name of CRD_NAMES) {
       const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
-      const crd = await this.o.http.get<{ spec: { conversion?: { strategy?: string; webhook?: { clientConfig?: Record<string, unknown> } } } }>(path).catch(() => undefined);
+      const crd = await this.o.http
+        .get<{
+          spec: { conversion?: { strategy?: string; webhook?: { clientConfig?: Record<string, unknown> } } };
+        }>(path)
+        .catch(() => undefined);
       const cc = crd?.spec.conversion?.webhook?.clientConfig;
       if (crd?.spec.conversion?.strategy !== 'Webhook' || !cc) continue;
       const ops = this.clientConfigOps('/spec/conversion/webhook/clientConfig', cc, caBundle, '/convert');

@@ -32,12 +32,20 @@ export function createCA(now = Date.now(), days = 3650): { cert: string; key: st
   const subject = [{ name: 'commonName', value: 'lanlb-webhook-ca' }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
-  cert.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }]);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+  ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-export function createServingCert(ca: { cert: string; key: string }, hosts: readonly string[], now = Date.now(), days = 365): { cert: string; key: string } {
+export function createServingCert(
+  ca: { cert: string; key: string },
+  hosts: readonly string[],
+  now = Date.now(),
+  days = 365,
+): { cert: string; key: string } {
   const caCert = forge.pki.certificateFromPem(ca.cert);
   const caKey = forge.pki.privateKeyFromPem(ca.key);
   const { keys, cert } = draft(now, days);
@@ -61,6 +69,8 @@ export function msUntilExpiry(pem: string, now = Date.now()): number {
 
 /** DNS names and IPs the certificate is valid for. */
 export function certificateHosts(pem: string): string[] {
-  const ext = forge.pki.certificateFromPem(pem).getExtension('subjectAltName') as { altNames?: Array<{ value?: string; ip?: string }> } | undefined;
+  const ext = forge.pki.certificateFromPem(pem).getExtension('subjectAltName') as
+    | { altNames?: Array<{ value?: string; ip?: string }> }
+    | undefined;
   return (ext?.altNames ?? []).map((a) => a.ip ?? a.value ?? '');
 }

@@ -29,9 +29,11 @@ function envelope(body: unknown, apiVersion: string, kind: string): { request: J
 export function admissionResponse(body: unknown): object {
   const request = isObject(body) ? body.request : undefined;
   const reply = (allowed: boolean, message?: string) => ({
-    apiVersion: ADMISSION_V1, kind: 'AdmissionReview',
+    apiVersion: ADMISSION_V1,
+    kind: 'AdmissionReview',
     response: {
-      uid: uidOf(request), allowed,
+      uid: uidOf(request),
+      allowed,
       ...(message ? { status: { code: allowed ? 200 : 422, reason: allowed ? undefined : 'Invalid', message } } : {}),
     },
   });
@@ -42,22 +44,28 @@ export function admissionResponse(body: unknown): object {
   if (!isLanlbObject(object)) return reply(true);
   const problems = validateObject(object);
   if (problems.length === 0) return reply(true);
-  return reply(false, `${problems[0]?.object} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  return reply(
+    false,
+    `${problems[0]?.object} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+  );
 }
 
 export function conversionResponse(body: unknown): object {
   const request = isObject(body) ? body.request : undefined;
   const reply = (convertedObjects: unknown[], failure?: string) => ({
-    apiVersion: CONVERSION_V1, kind: 'ConversionReview',
+    apiVersion: CONVERSION_V1,
+    kind: 'ConversionReview',
     response: {
-      uid: uidOf(request), convertedObjects,
+      uid: uidOf(request),
+      convertedObjects,
       result: failure === undefined ? { status: 'Success' } : { status: 'Failure', message: failure },
     },
   });
   const env = envelope(body, CONVERSION_V1, 'ConversionReview');
   if ('problem' in env) return reply([], env.problem);
   const { desiredAPIVersion, objects } = env.request;
-  if (typeof desiredAPIVersion !== 'string') return reply([], 'ConversionReview: request.desiredAPIVersion is not a string');
+  if (typeof desiredAPIVersion !== 'string')
+    return reply([], 'ConversionReview: request.desiredAPIVersion is not a string');
   if (!Array.isArray(objects)) return reply([], 'ConversionReview: request.objects is not an array');
   const converted: unknown[] = [];
   for (const [i, o] of objects.entries()) {

@@ -6,7 +6,15 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admissionResponse, conversionResponse } from './reviews.js';
 import { parseBoundedJson } from '../core/bounded-json.js';
-import { applyLimits, ConcurrencyGate, RateLimitedLog, readBody, refuse, WEBHOOK_LIMITS, type HttpLimits } from '../http/bounded-http.js';
+import {
+  applyLimits,
+  ConcurrencyGate,
+  RateLimitedLog,
+  readBody,
+  refuse,
+  WEBHOOK_LIMITS,
+  type HttpLimits,
+} from '../http/bounded-http.js';
 import type { Logger } from '../observability/logger.js';
 
 export class WebhookServer {

@@ -29,8 +29,12 @@ export interface TestCluster {
 export const LEADER_NAMESPACE = 'lanlb-leader-election';
 
 /** `lanlb controller` as installed: its ServiceAccount and the manifests' Lease namespace. */
-export const controllerAccess = (c: TestCluster): string[] =>
-  ['--kubeconfig', c.controllerKubeconfig, '--leader-election-namespace', LEADER_NAMESPACE];
+export const controllerAccess = (c: TestCluster): string[] => [
+  '--kubeconfig',
+  c.controllerKubeconfig,
+  '--leader-election-namespace',
+  LEADER_NAMESPACE,
+];
 
 /**
  * The RBAC objects `kubectl apply -k config/default` creates (namespaces, ServiceAccounts, roles
@@ -38,8 +42,11 @@ export const controllerAccess = (c: TestCluster): string[] =>
  */
 export async function installShippedRbac(kubeconfig: string, dir: string): Promise<void> {
   const kinds = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
-  const rendered = (await execFileP('kubectl', ['kustomize', 'config/default'], { maxBuffer: 64 * 1024 * 1024 })).stdout;
-  const docs = parseAllDocuments(rendered).map((d) => d.toJS() as { kind?: string }).filter((d) => kinds.has(d.kind ?? ''));
+  const rendered = (await execFileP('kubectl', ['kustomize', 'config/default'], { maxBuffer: 64 * 1024 * 1024 }))
+    .stdout;
+  const docs = parseAllDocuments(rendered)
+    .map((d) => d.toJS() as { kind?: string })
+    .filter((d) => kinds.has(d.kind ?? ''));
   const file = join(dir, 'shipped-rbac.yaml');
   writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
   await execFileP('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', file]).catch((e: { stderr?: string }) => {
@@ -49,19 +56,23 @@ export async function installShippedRbac(kubeconfig: string, dir: string): Promi
 
 export function useCluster(options: ControlPlaneOptions & { crds?: boolean; rbac?: boolean } = {}): TestCluster {
   const ctx = {} as TestCluster;
-  before(async () => {
-    const cp = new ControlPlane(options);
-    await cp.start();
-    ctx.cp = cp;
-    ctx.http = new KubeHttp(cp.kubeConfig());
-    ctx.custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
-    ctx.kubeconfigPath = cp.writeKubeconfig();
-    ctx.kubectl = async (...args) => (await execFileP('kubectl', ['--kubeconfig', ctx.kubeconfigPath, ...args])).stdout;
-    if (options.crds) await installCrds(ctx.http);
-    ctx.controllerKubeconfig = cp.writeKubeconfig('controller');
-    ctx.announcerKubeconfig = cp.writeKubeconfig('announcer');
-    if (options.rbac) await installShippedRbac(ctx.kubeconfigPath, cp.dataDir);
-  }, { timeout: 120_000 });
+  before(
+    async () => {
+      const cp = new ControlPlane(options);
+      await cp.start();
+      ctx.cp = cp;
+      ctx.http = new KubeHttp(cp.kubeConfig());
+      ctx.custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+      ctx.kubeconfigPath = cp.writeKubeconfig();
+      ctx.kubectl = async (...args) =>
+        (await execFileP('kubectl', ['--kubeconfig', ctx.kubeconfigPath, ...args])).stdout;
+      if (options.crds) await installCrds(ctx.http);
+      ctx.controllerKubeconfig = cp.writeKubeconfig('controller');
+      ctx.announcerKubeconfig = cp.writeKubeconfig('announcer');
+      if (options.rbac) await installShippedRbac(ctx.kubeconfigPath, cp.dataDir);
+    },
+    { timeout: 120_000 },
+  );
   after(async () => {
     ctx.http?.close();
     await ctx.cp?.stop();

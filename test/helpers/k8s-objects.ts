@@ -18,13 +18,23 @@ export interface ServiceOptions {
   loadBalancerIP?: string;
 }
 
-export async function createService(http: KubeHttp, ns: string, name: string, o: ServiceOptions = {}): Promise<Service> {
+export async function createService(
+  http: KubeHttp,
+  ns: string,
+  name: string,
+  o: ServiceOptions = {},
+): Promise<Service> {
   await ensureNamespace(http, ns);
   return http.post<Service>(`/api/v1/namespaces/${ns}/services`, {
     metadata: { name, labels: o.labels, annotations: o.annotations },
     spec: {
       type: o.type ?? 'LoadBalancer',
-      ports: (o.ports ?? [{ port: 80 }]).map((p, i) => ({ name: `p${i}`, port: p.port, protocol: p.protocol ?? 'TCP', targetPort: p.port })),
+      ports: (o.ports ?? [{ port: 80 }]).map((p, i) => ({
+        name: `p${i}`,
+        port: p.port,
+        protocol: p.protocol ?? 'TCP',
+        targetPort: p.port,
+      })),
       ...(o.loadBalancerIP ? { loadBalancerIP: o.loadBalancerIP } : {}),
     },
   });
@@ -39,7 +49,12 @@ export function ips(svc: Service): string[] {
 }
 
 export async function createPool(http: KubeHttp, name: string, spec: Record<string, unknown>): Promise<void> {
-  await http.post('/apis/lanlb.io/v1beta1/loadbalancerippools', { apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name }, spec });
+  await http.post('/apis/lanlb.io/v1beta1/loadbalancerippools', {
+    apiVersion: 'lanlb.io/v1beta1',
+    kind: 'LoadBalancerIPPool',
+    metadata: { name },
+    spec,
+  });
 }
 
 export interface EventItem {

@@ -16,7 +16,10 @@ export interface LanlbProcess {
 }
 
 export function startLanlb(args: string[], env: NodeJS.ProcessEnv = {}): LanlbProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   trackChild(child);
   const lines: string[] = [];
   const listeners = new Set<() => void>();
@@ -26,13 +29,14 @@ export function startLanlb(args: string[], env: NodeJS.ProcessEnv = {}): LanlbPr
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const parsed = (): Array<Record<string, unknown>> => lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
+  const parsed = (): Array<Record<string, unknown>> =>
+    lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
   return {
     child,
     lines,

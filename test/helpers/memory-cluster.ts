@@ -34,9 +34,14 @@ export class MemorySource<T extends ObjectWithMeta & Meta> implements ObjectSour
   put(obj: T): T {
     const key = objectKey(obj);
     const old = this.objects.get(key);
-    const specChanged = JSON.stringify((old as { spec?: unknown } | undefined)?.spec) !== JSON.stringify((obj as { spec?: unknown }).spec);
+    const specChanged =
+      JSON.stringify((old as { spec?: unknown } | undefined)?.spec) !==
+      JSON.stringify((obj as { spec?: unknown }).spec);
     const generation = (old?.metadata.generation ?? 0) + (specChanged || !old ? 1 : 0);
-    const stored = structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv), generation } });
+    const stored = structuredClone({
+      ...obj,
+      metadata: { ...obj.metadata, resourceVersion: String(++this.rv), generation },
+    });
     this.objects.set(key, stored);
     for (const h of this.handlers) {
       if (old) h.update?.(stored, old);
@@ -72,7 +77,11 @@ export class MemorySource<T extends ObjectWithMeta & Meta> implements ObjectSour
       throw new KubeApiError(409, 'Conflict', `${key} has been modified`);
     }
     const merged = mergePatch((old as { status?: unknown }).status, status);
-    const stored = structuredClone({ ...old, status: merged, metadata: { ...old.metadata, resourceVersion: String(++this.rv) } });
+    const stored = structuredClone({
+      ...old,
+      status: merged,
+      metadata: { ...old.metadata, resourceVersion: String(++this.rv) },
+    });
     this.objects.set(key, stored);
     for (const h of this.handlers) h.update?.(stored, old);
     return stored;
@@ -82,7 +91,8 @@ export class MemorySource<T extends ObjectWithMeta & Meta> implements ObjectSour
 /** RFC 7386: objects merge key by key, null deletes, everything else replaces. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as object) } : {};
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as object) } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -96,7 +106,10 @@ export class MemoryStatusTransport implements StatusTransport {
   constructor(private readonly byResource: Record<string, MemorySource<never>>) {}
 
   private route(path: string): { source: MemorySource<never>; key: string } {
-    const parts = path.replace(/\/status$/, '').split('/').filter(Boolean);
+    const parts = path
+      .replace(/\/status$/, '')
+      .split('/')
+      .filter(Boolean);
     const name = parts.at(-1) ?? '';
     const resource = parts.at(-2) ?? '';
     const nsAt = parts.indexOf('namespaces');

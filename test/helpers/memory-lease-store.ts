@@ -33,7 +33,8 @@ export class MemoryLeaseStore implements LeaseStore {
     const k = this.key(lease.metadata.namespace, lease.metadata.name);
     const cur = this.leases.get(k);
     if (!cur) throw new KubeApiError(404, 'NotFound', 'not found');
-    if (cur.metadata.resourceVersion !== lease.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', 'conflict');
+    if (cur.metadata.resourceVersion !== lease.metadata.resourceVersion)
+      throw new KubeApiError(409, 'Conflict', 'conflict');
     return this.store(k, lease);
   }
 
@@ -42,7 +43,8 @@ export class MemoryLeaseStore implements LeaseStore {
     const k = this.key(namespace, name);
     const cur = this.leases.get(k);
     if (!cur) throw new KubeApiError(404, 'NotFound', 'not found');
-    if (resourceVersion !== undefined && cur.metadata.resourceVersion !== resourceVersion) throw new KubeApiError(409, 'Conflict', 'conflict');
+    if (resourceVersion !== undefined && cur.metadata.resourceVersion !== resourceVersion)
+      throw new KubeApiError(409, 'Conflict', 'conflict');
     this.writes++;
     this.leases.delete(k);
     this.onChange?.(cur, true);

@@ -39,7 +39,11 @@ describe('the request filter on real frames (libpcap through tcpdump)', () => {
     const { stdout } = await runProgram('tcpdump', ['-r', file, '-nn', '-e', REQUEST_FILTER]);
     const passed = new Set([...stdout.matchAll(/^\S+ ([0-9a-f:]{17}) >/gm)].map((m) => m[1]));
     for (const [i, f] of FRAMES.entries()) {
-      assert.equal(passed.has(formatMac(senderMac(i + 1))), f.captured, `${f.name}: ${f.captured ? 'passed' : 'dropped'}`);
+      assert.equal(
+        passed.has(formatMac(senderMac(i + 1))),
+        f.captured,
+        `${f.name}: ${f.captured ? 'passed' : 'dropped'}`,
+      );
     }
   });
 });

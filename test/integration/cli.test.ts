@@ -16,42 +16,77 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 describe('lanlb processes', () => {
   const c = useCluster({ crds: true, rbac: true });
 
-  it('controller: health, readiness and metrics; one leader among two replicas; SIGTERM releases and exits 0', async () => {
-    await ensureNamespace(c.http, 'lanlb-system');
-    const ports = await Promise.all([freePort(), freePort(), freePort()]);
-    const r1 = startLanlb(['controller', '--webhook-addr', '0', ...controllerAccess(c), '--identity', 'r1',
-      '--health-addr', `127.0.0.1:${ports[0]}`, '--metrics-addr', `127.0.0.1:${ports[1]}`]);
-    const r2 = startLanlb(['controller', '--webhook-addr', '0', '--leader-election-namespace', LEADER_NAMESPACE, '--identity', 'r2', '--health-addr', `127.0.0.1:${ports[2]}`, '--metrics-addr', '0'], { KUBECONFIG: c.controllerKubeconfig });
-    try {
-      await r1.waitForLog('serving');
-      await r2.waitForLog('serving');
-      const store = new KubeLeaseStore(c.http);
-      const leaderName = await eventually(async () => (await store.get(LEADER_NAMESPACE, 'lanlb-controller'))?.spec.holderIdentity || undefined, 10_000, 'a leader');
-      const [leader, follower, followerName] = leaderName === 'r1' ? [r1, r2, 'r2'] : [r2, r1, 'r1'];
-      await leader.waitForLog('leading');
-      assert.equal((await get(`http://127.0.0.1:${ports[0]}/healthz`)).status, 200);
-      assert.equal((await get(`http://127.0.0.1:${ports[0]}/readyz`)).status, 200);
-      const metrics = await get(`http://127.0.0.1:${ports[1]}/metrics`);
-      assert.match(metrics.text, /lanlb_process_cpu_user_seconds_total/);
-      assert.equal((await get(`http://127.0.0.1:${ports[0]}/metrics`)).status, 404, 'metrics only on --metrics-addr');
-      assert.ok(!follower.lines.some((l) => l.includes('"msg":"leading"')), 'the other replica does not lead');
-      const first = JSON.parse(r1.lines.find((l) => l.startsWith('{')) ?? '{}') as Record<string, unknown>;
-      assert.equal(first.level, 'info');
-      assert.equal(first.component, 'controller');
-      assert.ok(typeof first.time === 'string');
+  it(
+    'controller: health, readiness and metrics; one leader ' + 'among two replicas; SIGTERM releases and exits 0',
+    async () => {
+      await ensureNamespace(c.http, 'lanlb-system');
+      const ports = await Promise.all([freePort(), freePort(), freePort()]);
+      const r1 = startLanlb([
+        'controller',
+        '--webhook-addr',
+        '0',
+        ...controllerAccess(c),
+        '--identity',
+        'r1',
+        '--health-addr',
+        `127.0.0.1:${ports[0]}`,
+        '--metrics-addr',
+        `127.0.0.1:${ports[1]}`,
+      ]);
+      const r2 = startLanlb(
+        [
+          'controller',
+          '--webhook-addr',
+          '0',
+          '--leader-election-namespace',
+          LEADER_NAMESPACE,
+          '--identity',
+          'r2',
+          '--health-addr',
+          `127.0.0.1:${ports[2]}`,
+          '--metrics-addr',
+          '0',
+        ],
+        { KUBECONFIG: c.controllerKubeconfig },
+      );
+      try {
+        await r1.waitForLog('serving');
+        await r2.waitForLog('serving');
+        const store = new KubeLeaseStore(c.http);
+        const leaderName = await eventually(
+          async () => (await store.get(LEADER_NAMESPACE, 'lanlb-controller'))?.spec.holderIdentity || undefined,
+          10_000,
+          'a leader',
+        );
+        const [leader, follower, followerName] = leaderName === 'r1' ? [r1, r2, 'r2'] : [r2, r1, 'r1'];
+        await leader.waitForLog('leading');
+        assert.equal((await get(`http://127.0.0.1:${ports[0]}/healthz`)).status, 200);
+        assert.equal((await get(`http://127.0.0.1:${ports[0]}/readyz`)).status, 200);
+        const metrics = await get(`http://127.0.0.1:${ports[1]}/metrics`);
+        assert.match(metrics.text, /lanlb_process_cpu_user_seconds_total/);
+        assert.equal((await get(`http://127.0.0.1:${ports[0]}/metrics`)).status, 404, 'metrics only on --metrics-addr');
+        assert.ok(!follower.lines.some((l) => l.includes('"msg":"leading"')), 'the other replica does not lead');
+        const first = JSON.parse(r1.lines.find((l) => l.startsWith('{')) ?? '{}') as Record<string, unknown>;
+        assert.equal(first.level, 'info');
+        assert.equal(first.component, 'controller');
+        assert.ok(typeof first.time === 'string');
 
-      assert.equal(await leader.stop('SIGTERM'), 0);
-      await follower.waitForLog('leading', 10_000);
-      assert.equal((await store.get(LEADER_NAMESPACE, 'lanlb-controller'))?.spec.holderIdentity, followerName);
-    } finally {
-      await r1.stop();
-      await r2.stop();
-    }
-  });
+        assert.equal(await leader.stop('SIGTERM'), 0);
+        await follower.waitForLog('leading', 10_000);
+        assert.equal((await store.get(LEADER_NAMESPACE, 'lanlb-controller'))?.spec.holderIdentity, followerName);
+      } finally {
+        await r1.stop();
+        await r2.stop();
+      }
+    },
+  );
 
   it('announcer: with HOST_IP its endpoints listen on that address only, not on every interface', async () => {
     await ensureNamespace(c.http, 'lanlb-system');
-    const a = startLanlb(['announcer', '--kubeconfig', c.announcerKubeconfig], { NODE_NAME: 'node1', HOST_IP: '127.0.0.2' });
+    const a = startLanlb(['announcer', '--kubeconfig', c.announcerKubeconfig], {
+      NODE_NAME: 'node1',
+      HOST_IP: '127.0.0.2',
+    });
     try {
       const serving = await a.waitForLog('serving');
       assert.deepEqual(serving.addresses, ['127.0.0.2:7473', '127.0.0.2:7472']);
@@ -63,11 +98,22 @@ describe('lanlb processes', () => {
   });
 
   it('announcer: needs a node name, serves health, exits 0 on SIGTERM', async () => {
-    const missing = startLanlb(['announcer', '--kubeconfig', c.kubeconfigPath, '--health-addr', '0', '--metrics-addr', '0']);
+    const missing = startLanlb([
+      'announcer',
+      '--kubeconfig',
+      c.kubeconfigPath,
+      '--health-addr',
+      '0',
+      '--metrics-addr',
+      '0',
+    ]);
     assert.equal(await missing.exited(), 2);
     assert.match(missing.lines.join('\n'), /--node-name or NODE_NAME is required/);
     const port = await freePort();
-    const a = startLanlb(['announcer', '--kubeconfig', c.announcerKubeconfig, '--health-addr', `127.0.0.1:${port}`, '--metrics-addr', '0'], { NODE_NAME: 'node1' });
+    const a = startLanlb(
+      ['announcer', '--kubeconfig', c.announcerKubeconfig, '--health-addr', `127.0.0.1:${port}`, '--metrics-addr', '0'],
+      { NODE_NAME: 'node1' },
+    );
     try {
       await a.waitForLog('serving');
       await eventually(async () => (await get(`http://127.0.0.1:${port}/readyz`)).status === 200 || undefined);
@@ -77,28 +123,67 @@ describe('lanlb processes', () => {
     }
   });
 
-  it('two controllers with default addresses on one machine: both run, one without endpoints; the namespace is created', async () => {
-    await c.http.delete('/api/v1/namespaces/other-ns').catch(() => undefined);
-    const a = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--namespace', 'other-ns', '--identity', 'a']);
-    const b = startLanlb(['controller', '--kubeconfig', c.kubeconfigPath, '--namespace', 'other-ns', '--identity', 'b']);
-    try {
-      await a.waitForLog('caches synced', 30_000);
-      await b.waitForLog('caches synced', 30_000);
-      const logs = [...a.lines, ...b.lines].join('\n');
-      assert.match(logs, /created the operator namespace/);
-      assert.match(logs, /cannot serve health\/metrics; continuing without them|webhooks not served/);
-      const lease = await eventually(async () => (await c.http.get<{ spec: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/other-ns/leases/lanlb-controller')).spec.holderIdentity || undefined, 10_000, 'a leader');
-      assert.ok(lease === 'a' || lease === 'b');
-      assert.equal(a.child.exitCode, null);
-      assert.equal(b.child.exitCode, null);
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
-  });
+  it(
+    'two controllers with default addresses on one machine: ' +
+      'both run, one without endpoints; the namespace is created',
+    async () => {
+      await c.http.delete('/api/v1/namespaces/other-ns').catch(() => undefined);
+      const a = startLanlb([
+        'controller',
+        '--kubeconfig',
+        c.kubeconfigPath,
+        '--namespace',
+        'other-ns',
+        '--identity',
+        'a',
+      ]);
+      const b = startLanlb([
+        'controller',
+        '--kubeconfig',
+        c.kubeconfigPath,
+        '--namespace',
+        'other-ns',
+        '--identity',
+        'b',
+      ]);
+      try {
+        await a.waitForLog('caches synced', 30_000);
+        await b.waitForLog('caches synced', 30_000);
+        const logs = [...a.lines, ...b.lines].join('\n');
+        assert.match(logs, /created the operator namespace/);
+        assert.match(logs, /cannot serve health\/metrics; continuing without them|webhooks not served/);
+        const lease = await eventually(
+          async () =>
+            (
+              await c.http.get<{ spec: { holderIdentity?: string } }>(
+                '/apis/coordination.k8s.io/v1/namespaces/other-ns/leases/lanlb-controller',
+              )
+            ).spec.holderIdentity || undefined,
+          10_000,
+          'a leader',
+        );
+        assert.ok(lease === 'a' || lease === 'b');
+        assert.equal(a.child.exitCode, null);
+        assert.equal(b.child.exitCode, null);
+      } finally {
+        await a.stop();
+        await b.stop();
+      }
+    },
+  );
 
   it('a wrong kubeconfig is a clear error, not a crash', async () => {
-    const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', '/nonexistent/kubeconfig', '--health-addr', '0', '--metrics-addr', '0']);
+    const p = startLanlb([
+      'controller',
+      '--webhook-addr',
+      '0',
+      '--kubeconfig',
+      '/nonexistent/kubeconfig',
+      '--health-addr',
+      '0',
+      '--metrics-addr',
+      '0',
+    ]);
     assert.equal(await p.exited(), 1);
     assert.match(p.lines.join('\n'), /kubeconfig \/nonexistent\/kubeconfig does not exist/);
     assert.doesNotMatch(p.lines.join('\n'), /at .*\.ts:\d+/, 'no stack trace');

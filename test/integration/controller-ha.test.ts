@@ -12,7 +12,19 @@ describe('lanlb controller: replicas, policies, metrics', () => {
   const procs: LanlbProcess[] = [];
   const fast = ['--lease-duration', '2s', '--renew-deadline', '1500ms', '--retry-period', '250ms'];
   const start = (identity: string, metricsPort = '0') => {
-    const p = startLanlb(['controller', '--webhook-addr', '0', ...controllerAccess(c), '--identity', identity, '--health-addr', '0', '--metrics-addr', metricsPort, ...fast]);
+    const p = startLanlb([
+      'controller',
+      '--webhook-addr',
+      '0',
+      ...controllerAccess(c),
+      '--identity',
+      identity,
+      '--health-addr',
+      '0',
+      '--metrics-addr',
+      metricsPort,
+      ...fast,
+    ]);
     procs.push(p);
     return p;
   };
@@ -27,7 +39,16 @@ describe('lanlb controller: replicas, policies, metrics', () => {
     const r1 = start('r1', `127.0.0.1:${ports[0]}`);
     const r2 = start('r2', `127.0.0.1:${ports[1]}`);
     await Promise.all([r1.waitForLog('caches synced'), r2.waitForLog('caches synced')]);
-    const lease = await eventually(async () => (await c.http.get<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${LEADER_NAMESPACE}/leases/lanlb-controller`)).spec.holderIdentity || undefined, 10_000, 'leader');
+    const lease = await eventually(
+      async () =>
+        (
+          await c.http.get<{ spec: { holderIdentity?: string } }>(
+            `/apis/coordination.k8s.io/v1/namespaces/${LEADER_NAMESPACE}/leases/lanlb-controller`,
+          )
+        ).spec.holderIdentity || undefined,
+      10_000,
+      'leader',
+    );
     const [leader, follower, followerPort] = lease === 'r1' ? [r1, r2, ports[1]] : [r2, r1, ports[0]];
     const names = Array.from({ length: 80 }, (_, i) => `s${i}`);
     const creating = Promise.all(names.map((n) => createService(c.http, 'ha', n)));
@@ -35,50 +56,102 @@ describe('lanlb controller: replicas, policies, metrics', () => {
     await leader.stop('SIGKILL');
     const created = new Map((await creating).map((svc) => [svc.metadata.name, svc.spec]));
     await follower.waitForLog('leading', 15_000);
-    const list = await eventually(async () => {
-      const l = await c.http.get<{ items: Service[] }>('/api/v1/namespaces/ha/services');
-      return l.items.every((s) => ips(s).length === 1) ? l : undefined;
-    }, 30_000, 'all allocated after failover');
+    const list = await eventually(
+      async () => {
+        const l = await c.http.get<{ items: Service[] }>('/api/v1/namespaces/ha/services');
+        return l.items.every((s) => ips(s).length === 1) ? l : undefined;
+      },
+      30_000,
+      'all allocated after failover',
+    );
     const all = list.items.map((s) => ips(s)[0]);
     assert.equal(new Set(all).size, all.length, 'no address twice');
     const metrics = await (await fetch(`http://127.0.0.1:${followerPort}/metrics`)).text();
     assert.match(metrics, /lanlb_controller_leader 1/);
-    await eventually(async () => /lanlb_pool_addresses\{pool="ha",state="used"\} 80/.test(await (await fetch(`http://127.0.0.1:${followerPort}/metrics`)).text()) || undefined, 10_000, 'pool metric');
+    await eventually(
+      async () =>
+        /lanlb_pool_addresses\{pool="ha",state="used"\} 80/.test(
+          await (await fetch(`http://127.0.0.1:${followerPort}/metrics`)).text(),
+        ) || undefined,
+      10_000,
+      'pool metric',
+    );
     assert.match(metrics, /lanlb_reconcile_duration_seconds_count\{controller="ipam",outcome="success"\} \d+/);
     // Argo CD stays in sync only if the controller never writes a spec. Services have no
     // generation, so compare with the spec the create call returned; pools count generations.
-    for (const svc of list.items) assert.deepEqual(svc.spec, created.get(svc.metadata.name), `spec of ${svc.metadata.name} unchanged`);
-    const pool = await c.http.get<{ metadata: { generation: number } }>('/apis/lanlb.io/v1beta1/loadbalancerippools/ha');
+    for (const svc of list.items)
+      assert.deepEqual(svc.spec, created.get(svc.metadata.name), `spec of ${svc.metadata.name} unchanged`);
+    const pool = await c.http.get<{ metadata: { generation: number } }>(
+      '/apis/lanlb.io/v1beta1/loadbalancerippools/ha',
+    );
     assert.equal(pool.metadata.generation, 1, 'no pool spec written');
   });
 
-  it('policy status: SERVICES, NODES and READY in `kubectl get l2p`, and a reason for a bad regular expression', async () => {
-    // Its own controller and Services: the test must not lean on the replicas of another test.
-    await start('policies').waitForLog('caches synced');
-    await createPool(c.http, 'pol', { blocks: [{ cidr: '203.0.113.0/28' }], serviceSelector: nsSelector('pol') });
-    for (const n of ['a', 'b', 'c']) await createService(c.http, 'pol', n);
-    for (const [name, labels] of [['node1', { 'kubernetes.io/hostname': 'node1' }], ['node2', { 'kubernetes.io/hostname': 'node2' }], ['cp', { 'node-role.kubernetes.io/control-plane': '' }]] as const) {
-      await c.http.post('/api/v1/nodes', { metadata: { name, labels } });
-    }
-    await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
-      apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'policy1' },
-      spec: { nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] }, serviceSelector: nsSelector('pol'), interfaces: ['^eth[0-9]+'] },
-    });
-    await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
-      apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'broken' }, spec: { interfaces: ['eth[0-9'] },
-    });
-    await eventually(async () => /^policy1\s+3\s+2\s+True\s+\S+$/m.test(await c.kubectl('get', 'l2p')) || undefined, 15_000, 'policy1 row');
-    const broken = await eventually(async () => {
-      const p = await c.http.get<{ status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } }>('/apis/lanlb.io/v1beta1/l2announcementpolicies/broken');
-      return p.status?.conditions?.find((x) => x.type === 'Ready');
-    }, 10_000, 'broken status');
-    assert.equal(broken.status, 'False');
-    assert.equal(broken.reason, 'InvalidInterface');
-    assert.match(broken.message, /eth\[0-9/);
-  });
+  it(
+    'policy status: SERVICES, NODES and READY in `kubectl ' + 'get l2p`, and a reason for a bad regular expression',
+    async () => {
+      // Its own controller and Services: the test must not lean on the replicas of another test.
+      await start('policies').waitForLog('caches synced');
+      await createPool(c.http, 'pol', { blocks: [{ cidr: '203.0.113.0/28' }], serviceSelector: nsSelector('pol') });
+      for (const n of ['a', 'b', 'c']) await createService(c.http, 'pol', n);
+      for (const [name, labels] of [
+        ['node1', { 'kubernetes.io/hostname': 'node1' }],
+        ['node2', { 'kubernetes.io/hostname': 'node2' }],
+        ['cp', { 'node-role.kubernetes.io/control-plane': '' }],
+      ] as const) {
+        await c.http.post('/api/v1/nodes', { metadata: { name, labels } });
+      }
+      await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
+        apiVersion: 'lanlb.io/v1beta1',
+        kind: 'L2AnnouncementPolicy',
+        metadata: { name: 'policy1' },
+        spec: {
+          nodeSelector: {
+            matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }],
+          },
+          serviceSelector: nsSelector('pol'),
+          interfaces: ['^eth[0-9]+'],
+        },
+      });
+      await c.http.post('/apis/lanlb.io/v1beta1/l2announcementpolicies', {
+        apiVersion: 'lanlb.io/v1beta1',
+        kind: 'L2AnnouncementPolicy',
+        metadata: { name: 'broken' },
+        spec: { interfaces: ['eth[0-9'] },
+      });
+      await eventually(
+        async () => /^policy1\s+3\s+2\s+True\s+\S+$/m.test(await c.kubectl('get', 'l2p')) || undefined,
+        15_000,
+        'policy1 row',
+      );
+      const broken = await eventually(
+        async () => {
+          const p = await c.http.get<{
+            status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+          }>('/apis/lanlb.io/v1beta1/l2announcementpolicies/broken');
+          return p.status?.conditions?.find((x) => x.type === 'Ready');
+        },
+        10_000,
+        'broken status',
+      );
+      assert.equal(broken.status, 'False');
+      assert.equal(broken.reason, 'InvalidInterface');
+      assert.match(broken.message, /eth\[0-9/);
+    },
+  );
 
   it('rejects invalid lease timings as a usage error', async () => {
-    const p = startLanlb(['controller', '--webhook-addr', '0', '--kubeconfig', c.kubeconfigPath, '--lease-duration', '1s', '--renew-deadline', '2s']);
+    const p = startLanlb([
+      'controller',
+      '--webhook-addr',
+      '0',
+      '--kubeconfig',
+      c.kubeconfigPath,
+      '--lease-duration',
+      '1s',
+      '--renew-deadline',
+      '2s',
+    ]);
     assert.equal(await p.exited(), 2);
     assert.match(p.lines.join('\n'), /leaseDuration must be greater than renewDeadline/);
   });

@@ -18,21 +18,40 @@ describe('CRDs on a real apiserver', () => {
     const pools = new LoadBalancerIPPoolV1beta1Client(c.custom);
     const created = await pools.create({
       metadata: { name: 'ingress-pool', namespace: 'kube-system' },
-      spec: { blocks: [{ start: '192.0.2.10', stop: '192.0.2.10' }], serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': 'ingress-nginx' } } },
+      spec: {
+        blocks: [{ start: '192.0.2.10', stop: '192.0.2.10' }],
+        serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': 'ingress-nginx' } },
+      },
     });
     assert.equal(created.metadata.namespace, undefined, 'cluster-scoped: a namespace in the manifest is ignored');
     assert.equal(created.spec.disabled, false);
     assert.equal(created.spec.allowFirstLastIPs, false);
-    const patched = await pools.patchStatus('ingress-pool', {
-      total: '1', used: '1', available: '0', observedGeneration: 1,
-      conditions: [
-        { type: 'Ready', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-11-23T10:00:00Z' },
-        { type: 'Conflicting', status: 'False', reason: 'NoOverlap', message: 'ok', lastTransitionTime: '2026-11-23T10:00:00Z' },
-      ],
-    }, created.metadata.resourceVersion);
+    const patched = await pools.patchStatus(
+      'ingress-pool',
+      {
+        total: '1',
+        used: '1',
+        available: '0',
+        observedGeneration: 1,
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-11-23T10:00:00Z' },
+          {
+            type: 'Conflicting',
+            status: 'False',
+            reason: 'NoOverlap',
+            message: 'ok',
+            lastTransitionTime: '2026-11-23T10:00:00Z',
+          },
+        ],
+      },
+      created.metadata.resourceVersion,
+    );
     assert.equal(patched.status?.available, '0');
     assert.deepEqual((await pools.get('ingress-pool')).spec, created.spec, 'a status patch leaves spec alone');
-    await assert.rejects(pools.patchStatus('ingress-pool', { used: '0' }, created.metadata.resourceVersion), (e: unknown) => (e as { code?: number }).code === 409);
+    await assert.rejects(
+      pools.patchStatus('ingress-pool', { used: '0' }, created.metadata.resourceVersion),
+      (e: unknown) => (e as { code?: number }).code === 409,
+    );
   });
 
   it('prints the columns API.md fixes for pools, policies and the lanlb category', async () => {
@@ -46,8 +65,11 @@ describe('CRDs on a real apiserver', () => {
     assert.equal(p.spec.loadBalancerIPs, true);
     assert.equal(p.spec.externalIPs, false);
     await policies.patchStatus('policy1', {
-      selectedNodes: 2, selectedServices: 1,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-11-23T10:00:00Z' }],
+      selectedNodes: 2,
+      selectedServices: 1,
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-11-23T10:00:00Z' },
+      ],
     });
     for (const name of ['l2p', 'l2policy', 'l2policies', 'l2announcementpolicies']) {
       const lines = (await c.kubectl('get', name)).split('\n');
@@ -57,17 +79,23 @@ describe('CRDs on a real apiserver', () => {
     const all = await c.kubectl('get', 'lanlb');
     assert.match(all, /loadbalancerippool\.lanlb\.io\/ingress-pool/);
     assert.match(all, /l2announcementpolicy\.lanlb\.io\/policy1/);
-    for (const short of ['pool', 'pools', 'lbpool', 'lbpools']) assert.match(await c.kubectl('get', short), /ingress-pool/);
+    for (const short of ['pool', 'pools', 'lbpool', 'lbpools'])
+      assert.match(await c.kubectl('get', short), /ingress-pool/);
   });
 
   it('explains every field (kubectl 1.32 against 1.20 needs plaintext-openapiv2)', async () => {
-    const text = await eventually(async () => {
-      const out = await c.kubectl('explain', 'loadbalancerippool.spec.blocks', '--output=plaintext-openapiv2');
-      return out.includes('FIELDS') ? out : undefined;
-    }, 20_000, 'explain');
+    const text = await eventually(
+      async () => {
+        const out = await c.kubectl('explain', 'loadbalancerippool.spec.blocks', '--output=plaintext-openapiv2');
+        return out.includes('FIELDS') ? out : undefined;
+      },
+      20_000,
+      'explain',
+    );
     for (const field of ['cidr', 'start', 'stop']) assert.match(text, new RegExp(`${field}\\s+<string>\\n\\s+\\S`));
     const policy = await c.kubectl('explain', 'l2announcementpolicy.spec', '--output=plaintext-openapiv2');
-    for (const field of ['serviceSelector', 'nodeSelector', 'interfaces', 'loadBalancerIPs', 'externalIPs']) assert.match(policy, new RegExp(field));
+    for (const field of ['serviceSelector', 'nodeSelector', 'interfaces', 'loadBalancerIPs', 'externalIPs'])
+      assert.match(policy, new RegExp(field));
   });
 
   const invalid: Array<[string, unknown]> = [
@@ -75,13 +103,24 @@ describe('CRDs on a real apiserver', () => {
     ['a CIDR with a /33', { blocks: [{ cidr: '192.0.2.0/33' }] }],
     ['a start without a stop', { blocks: [{ start: '192.0.2.1' }] }],
     ['a start that is not an address', { blocks: [{ start: 'nope', stop: '192.0.2.9' }] }],
-    ['a block with both cidr and start/stop', { blocks: [{ cidr: '192.0.2.0/28', start: '192.0.2.1', stop: '192.0.2.2' }] }],
-    ['an unknown selector operator', { blocks: [{ cidr: '192.0.2.0/28' }], serviceSelector: { matchExpressions: [{ key: 'a', operator: 'Near' }] } }],
+    [
+      'a block with both cidr and start/stop',
+      { blocks: [{ cidr: '192.0.2.0/28', start: '192.0.2.1', stop: '192.0.2.2' }] },
+    ],
+    [
+      'an unknown selector operator',
+      { blocks: [{ cidr: '192.0.2.0/28' }], serviceSelector: { matchExpressions: [{ key: 'a', operator: 'Near' }] } },
+    ],
   ];
   for (const [name, spec] of invalid) {
     it(`the apiserver rejects a pool with ${name}`, async () => {
       await assert.rejects(
-        c.custom.createClusterCustomObject({ group: 'lanlb.io', version: 'v1beta1', plural: 'loadbalancerippools', body: { apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name: 'bad' }, spec } }),
+        c.custom.createClusterCustomObject({
+          group: 'lanlb.io',
+          version: 'v1beta1',
+          plural: 'loadbalancerippools',
+          body: { apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name: 'bad' }, spec },
+        }),
         (e: unknown) => (e as { code?: number }).code === 422,
       );
     });
@@ -92,17 +131,29 @@ describe('CRDs on a real apiserver', () => {
     const { KubeHttp } = await import('../../src/kube/http.js');
     const http = new KubeHttp(limited);
     try {
-      await assert.rejects(http.get('/apis/lanlb.io/v1beta1/loadbalancerippools'), (e: unknown) => e instanceof KubeApiError && e.statusCode === 403);
+      await assert.rejects(
+        http.get('/apis/lanlb.io/v1beta1/loadbalancerippools'),
+        (e: unknown) => e instanceof KubeApiError && e.statusCode === 403,
+      );
       await c.http.post('/apis/rbac.authorization.k8s.io/v1/clusterroles', {
-        metadata: { name: 'pool-reader' }, rules: [{ apiGroups: ['lanlb.io'], resources: ['loadbalancerippools'], verbs: ['get', 'list'] }],
+        metadata: { name: 'pool-reader' },
+        rules: [{ apiGroups: ['lanlb.io'], resources: ['loadbalancerippools'], verbs: ['get', 'list'] }],
       });
       await c.http.post('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-        metadata: { name: 'pool-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'pool-reader' },
+        metadata: { name: 'pool-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'pool-reader' },
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'lanlb-limited' }],
       });
-      const list = await eventually(() => http.get<{ items: unknown[] }>('/apis/lanlb.io/v1beta1/loadbalancerippools'), 10_000, 'RBAC binding');
+      const list = await eventually(
+        () => http.get<{ items: unknown[] }>('/apis/lanlb.io/v1beta1/loadbalancerippools'),
+        10_000,
+        'RBAC binding',
+      );
       assert.equal(list.items.length, 1);
-      await assert.rejects(http.delete('/apis/lanlb.io/v1beta1/loadbalancerippools/ingress-pool'), (e: unknown) => e instanceof KubeApiError && e.statusCode === 403);
+      await assert.rejects(
+        http.delete('/apis/lanlb.io/v1beta1/loadbalancerippools/ingress-pool'),
+        (e: unknown) => e instanceof KubeApiError && e.statusCode === 403,
+      );
     } finally {
       http.close();
     }

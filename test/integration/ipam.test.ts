@@ -4,12 +4,32 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
-import { createPool, createService, ensureNamespace, eventsFor, getService, ips, nsSelector } from '../helpers/k8s-objects.js';
+import {
+  createPool,
+  createService,
+  ensureNamespace,
+  eventsFor,
+  getService,
+  ips,
+  nsSelector,
+} from '../helpers/k8s-objects.js';
 
 describe('lanlb controller: IPAM', () => {
   const c = useCluster({ crds: true, rbac: true });
   let controller: LanlbProcess;
-  const start = (identity = 'c1') => startLanlb(['controller', '--webhook-addr', '0', ...controllerAccess(c), '--identity', identity, '--health-addr', '0', '--metrics-addr', '0']);
+  const start = (identity = 'c1') =>
+    startLanlb([
+      'controller',
+      '--webhook-addr',
+      '0',
+      ...controllerAccess(c),
+      '--identity',
+      identity,
+      '--health-addr',
+      '0',
+      '--metrics-addr',
+      '0',
+    ]);
 
   before(async () => {
     await ensureNamespace(c.http, 'lanlb-system');
@@ -28,27 +48,58 @@ describe('lanlb controller: IPAM', () => {
   };
 
   it('seed 000: a one-address pool for the ingress-nginx namespace; IPS AVAILABLE drops to 0', async () => {
-    await createPool(c.http, 'ingress-pool', { blocks: [{ start: '192.0.2.10', stop: '192.0.2.10' }], serviceSelector: nsSelector('ingress-nginx') });
+    await createPool(c.http, 'ingress-pool', {
+      blocks: [{ start: '192.0.2.10', stop: '192.0.2.10' }],
+      serviceSelector: nsSelector('ingress-nginx'),
+    });
     await createService(c.http, 'ingress-nginx', 'ingress-nginx-controller', { ports: [{ port: 80 }, { port: 443 }] });
-    await createService(c.http, 'ingress-nginx', 'ingress-nginx-controller-admission', { type: 'ClusterIP', ports: [{ port: 443 }] });
+    await createService(c.http, 'ingress-nginx', 'ingress-nginx-controller-admission', {
+      type: 'ClusterIP',
+      ports: [{ port: 443 }],
+    });
     assert.equal(await addressOf('ingress-nginx', 'ingress-nginx-controller'), '192.0.2.10');
-    await eventually(async () => (await poolRow('ingress-pool')) === 'ingress-pool false False 0' || undefined, 10_000, 'pool row');
+    await eventually(
+      async () => (await poolRow('ingress-pool')) === 'ingress-pool false False 0' || undefined,
+      10_000,
+      'pool row',
+    );
     const svc = await getService(c.http, 'ingress-nginx', 'ingress-nginx-controller');
     const cond = svc.status?.conditions?.find((x) => x.type === 'lanlb.io/IPAllocated');
     assert.equal(cond?.status, 'True');
-    assert.equal(ips(await getService(c.http, 'ingress-nginx', 'ingress-nginx-controller-admission')).length, 0, 'ClusterIP untouched');
-    const events = await eventually(async () => {
-      const evs = await eventsFor(c.http, 'ingress-nginx', 'ingress-nginx-controller');
-      return evs.some((e) => e.reason === 'IPAllocated') ? evs : undefined;
-    }, 10_000, 'IPAllocated event');
+    assert.equal(
+      ips(await getService(c.http, 'ingress-nginx', 'ingress-nginx-controller-admission')).length,
+      0,
+      'ClusterIP untouched',
+    );
+    const events = await eventually(
+      async () => {
+        const evs = await eventsFor(c.http, 'ingress-nginx', 'ingress-nginx-controller');
+        return evs.some((e) => e.reason === 'IPAllocated') ? evs : undefined;
+      },
+      10_000,
+      'IPAllocated event',
+    );
     assert.match(events.find((e) => e.reason === 'IPAllocated')?.message ?? '', /192\.0\.2\.10 from pool ingress-pool/);
-    const svcTable = await c.kubectl('get', 'service', '-n', 'ingress-nginx', 'ingress-nginx-controller', '--no-headers');
+    const svcTable = await c.kubectl(
+      'get',
+      'service',
+      '-n',
+      'ingress-nginx',
+      'ingress-nginx-controller',
+      '--no-headers',
+    );
     assert.match(svcTable, /LoadBalancer\s+\S+\s+192\.0\.2\.10\s+80:\d+\/TCP,443:\d+\/TCP/);
   });
 
   it('seed 004: two pools chosen by matchExpressions and matchLabels on a Service label', async () => {
-    await createPool(c.http, 'blue-pool', { blocks: [{ cidr: '198.51.100.0/26' }], serviceSelector: { matchExpressions: [{ key: 'color', operator: 'In', values: ['blue', 'cyan'] }] } });
-    await createPool(c.http, 'red-pool', { blocks: [{ cidr: '198.51.100.64/26' }], serviceSelector: { matchLabels: { color: 'red' } } });
+    await createPool(c.http, 'blue-pool', {
+      blocks: [{ cidr: '198.51.100.0/26' }],
+      serviceSelector: { matchExpressions: [{ key: 'color', operator: 'In', values: ['blue', 'cyan'] }] },
+    });
+    await createPool(c.http, 'red-pool', {
+      blocks: [{ cidr: '198.51.100.64/26' }],
+      serviceSelector: { matchLabels: { color: 'red' } },
+    });
     await createService(c.http, 'seed004', 'app', { labels: { color: 'red' }, ports: [{ port: 8080 }] });
     await createService(c.http, 'seed004', 'cyan', { labels: { color: 'cyan' } });
     assert.equal(await addressOf('seed004', 'app'), '198.51.100.65');
@@ -56,7 +107,10 @@ describe('lanlb controller: IPAM', () => {
   });
 
   it('seed 003: a start/stop range hands out its first address and counts the rest', async () => {
-    await createPool(c.http, 'pool', { blocks: [{ start: '203.0.113.100', stop: '203.0.113.200' }], serviceSelector: nsSelector('seed003') });
+    await createPool(c.http, 'pool', {
+      blocks: [{ start: '203.0.113.100', stop: '203.0.113.200' }],
+      serviceSelector: nsSelector('seed003'),
+    });
     await createService(c.http, 'seed003', 'nginx-service');
     assert.equal(await addressOf('seed003', 'nginx-service'), '203.0.113.100');
     await eventually(async () => (await poolRow('pool')) === 'pool false False 100' || undefined, 10_000, 'pool row');
@@ -67,10 +121,19 @@ describe('lanlb controller: IPAM', () => {
   it('overlap: the newer pool is CONFLICTING with a reason naming the older one, and heals when it goes', async () => {
     await createPool(c.http, 'older', { blocks: [{ cidr: '192.0.2.64/28' }], serviceSelector: nsSelector('overlap') });
     await new Promise((r) => setTimeout(r, 1_100)); // creationTimestamp has second resolution
-    await createPool(c.http, 'newer', { blocks: [{ start: '192.0.2.70', stop: '192.0.2.90' }], serviceSelector: nsSelector('overlap') });
-    await eventually(async () => (await poolRow('newer')).startsWith('newer false True 0') || undefined, 10_000, 'newer conflicting');
+    await createPool(c.http, 'newer', {
+      blocks: [{ start: '192.0.2.70', stop: '192.0.2.90' }],
+      serviceSelector: nsSelector('overlap'),
+    });
+    await eventually(
+      async () => (await poolRow('newer')).startsWith('newer false True 0') || undefined,
+      10_000,
+      'newer conflicting',
+    );
     assert.equal((await poolRow('older')).split(' ')[2], 'False');
-    const newer = await c.http.get<{ status: { conditions: Array<{ type: string; status: string; reason: string; message: string }> } }>('/apis/lanlb.io/v1beta1/loadbalancerippools/newer');
+    const newer = await c.http.get<{
+      status: { conditions: Array<{ type: string; status: string; reason: string; message: string }> };
+    }>('/apis/lanlb.io/v1beta1/loadbalancerippools/newer');
     const conflict = newer.status.conditions.find((x) => x.type === 'Conflicting');
     assert.equal(conflict?.reason, 'Overlap');
     assert.match(conflict?.message ?? '', /older pool older at 192\.0\.2\.70-192\.0\.2\.79/);
@@ -79,11 +142,18 @@ describe('lanlb controller: IPAM', () => {
   });
 
   it('exhaustion: AllocationFailed with the reason, condition False, and nothing else disturbed', async () => {
-    await createPool(c.http, 'tiny', { blocks: [{ start: '192.0.2.20', stop: '192.0.2.20' }], serviceSelector: nsSelector('exhaust') });
+    await createPool(c.http, 'tiny', {
+      blocks: [{ start: '192.0.2.20', stop: '192.0.2.20' }],
+      serviceSelector: nsSelector('exhaust'),
+    });
     await createService(c.http, 'exhaust', 'first');
     assert.equal(await addressOf('exhaust', 'first'), '192.0.2.20');
     await createService(c.http, 'exhaust', 'second');
-    const failed = await eventually(async () => (await eventsFor(c.http, 'exhaust', 'second')).find((e) => e.reason === 'AllocationFailed'), 10_000, 'AllocationFailed');
+    const failed = await eventually(
+      async () => (await eventsFor(c.http, 'exhaust', 'second')).find((e) => e.reason === 'AllocationFailed'),
+      10_000,
+      'AllocationFailed',
+    );
     assert.equal(failed.type, 'Warning');
     assert.match(failed.message, /PoolExhausted: no free IPv4 address in tiny/);
     const svc = await getService(c.http, 'exhaust', 'second');
@@ -98,28 +168,48 @@ describe('lanlb controller: IPAM', () => {
     await createService(c.http, 'req', 'outside', { annotations: { 'lanlb.io/ips': '192.0.2.250' } });
     assert.equal(await addressOf('req', 'by-annotation'), '203.0.113.20');
     assert.equal(await addressOf('req', 'by-field'), '203.0.113.21');
-    const failed = await eventually(async () => (await eventsFor(c.http, 'req', 'outside')).find((e) => e.reason === 'AllocationFailed'), 10_000, 'refusal');
+    const failed = await eventually(
+      async () => (await eventsFor(c.http, 'req', 'outside')).find((e) => e.reason === 'AllocationFailed'),
+      10_000,
+      'refusal',
+    );
     assert.match(failed.message, /RequestedIPNotInPool: 192\.0\.2\.250 is not in any pool/);
   });
 
   it('sharing: two Services with one key and different ports share an address', async () => {
     await createPool(c.http, 'share', { blocks: [{ cidr: '203.0.113.32/29' }], serviceSelector: nsSelector('share') });
-    await createService(c.http, 'share', 'dns-tcp', { annotations: { 'lanlb.io/sharing-key': 'dns' }, ports: [{ port: 53, protocol: 'TCP' }] });
+    await createService(c.http, 'share', 'dns-tcp', {
+      annotations: { 'lanlb.io/sharing-key': 'dns' },
+      ports: [{ port: 53, protocol: 'TCP' }],
+    });
     const first = await addressOf('share', 'dns-tcp');
-    await createService(c.http, 'share', 'dns-udp', { annotations: { 'lanlb.io/sharing-key': 'dns' }, ports: [{ port: 53, protocol: 'UDP' }] });
+    await createService(c.http, 'share', 'dns-udp', {
+      annotations: { 'lanlb.io/sharing-key': 'dns' },
+      ports: [{ port: 53, protocol: 'UDP' }],
+    });
     assert.equal(await addressOf('share', 'dns-udp'), first);
-    await createService(c.http, 'share', 'clash', { annotations: { 'lanlb.io/sharing-key': 'dns' }, ports: [{ port: 53, protocol: 'TCP' }] });
+    await createService(c.http, 'share', 'clash', {
+      annotations: { 'lanlb.io/sharing-key': 'dns' },
+      ports: [{ port: 53, protocol: 'TCP' }],
+    });
     assert.notEqual(await addressOf('share', 'clash'), first);
   });
 
   it('a Service that stops being LoadBalancer or is deleted gives its address back', async () => {
-    await createPool(c.http, 'churn', { blocks: [{ start: '198.51.100.200', stop: '198.51.100.201' }], serviceSelector: nsSelector('churn') });
+    await createPool(c.http, 'churn', {
+      blocks: [{ start: '198.51.100.200', stop: '198.51.100.201' }],
+      serviceSelector: nsSelector('churn'),
+    });
     await createService(c.http, 'churn', 'a');
     await createService(c.http, 'churn', 'b');
     assert.equal(await addressOf('churn', 'a'), '198.51.100.200');
     assert.equal(await addressOf('churn', 'b'), '198.51.100.201');
     await c.http.patch('/api/v1/namespaces/churn/services/a', { spec: { type: 'ClusterIP' } });
-    await eventually(async () => ips(await getService(c.http, 'churn', 'a')).length === 0 || undefined, 10_000, 'status cleared');
+    await eventually(
+      async () => ips(await getService(c.http, 'churn', 'a')).length === 0 || undefined,
+      10_000,
+      'status cleared',
+    );
     await c.http.delete('/api/v1/namespaces/churn/services/b');
     await eventually(async () => (await poolRow('churn')) === 'churn false False 2' || undefined, 10_000, 'both back');
     await createService(c.http, 'churn', 'c');
@@ -130,23 +220,38 @@ describe('lanlb controller: IPAM', () => {
     await createPool(c.http, 'many', { blocks: [{ cidr: '192.0.2.128/25' }], serviceSelector: nsSelector('many') });
     const names = Array.from({ length: 60 }, (_, i) => `s${i}`);
     await Promise.all(names.map((n) => createService(c.http, 'many', n)));
-    await eventually(async () => {
-      const list = await c.http.get<{ items: Array<Parameters<typeof ips>[0]> }>('/api/v1/namespaces/many/services');
-      return list.items.every((s) => ips(s).length === 1) || undefined;
-    }, 30_000, 'all allocated');
+    await eventually(
+      async () => {
+        const list = await c.http.get<{ items: Array<Parameters<typeof ips>[0]> }>('/api/v1/namespaces/many/services');
+        return list.items.every((s) => ips(s).length === 1) || undefined;
+      },
+      30_000,
+      'all allocated',
+    );
     await new Promise((r) => setTimeout(r, 1_500)); // let batched pool status writes settle
-    const before = await c.http.get<{ items: Array<{ metadata: { name: string; resourceVersion: string } }> }>('/api/v1/namespaces/many/services');
-    const poolsBefore = await c.http.get<{ items: Array<{ metadata: { name: string; resourceVersion: string } }> }>('/apis/lanlb.io/v1beta1/loadbalancerippools');
+    const before = await c.http.get<{ items: Array<{ metadata: { name: string; resourceVersion: string } }> }>(
+      '/api/v1/namespaces/many/services',
+    );
+    const poolsBefore = await c.http.get<{ items: Array<{ metadata: { name: string; resourceVersion: string } }> }>(
+      '/apis/lanlb.io/v1beta1/loadbalancerippools',
+    );
     await controller.stop();
     controller = start('c2');
     await controller.waitForLog('replayed allocations', 20_000);
     await new Promise((r) => setTimeout(r, 3_000));
-    const afterList = await c.http.get<{ items: Array<{ metadata: { name: string; resourceVersion: string } }> }>('/api/v1/namespaces/many/services');
-    const poolsAfter = await c.http.get<{ items: Array<{ metadata: { name: string; resourceVersion: string } }> }>('/apis/lanlb.io/v1beta1/loadbalancerippools');
-    const rv = (l: typeof before) => Object.fromEntries(l.items.map((i) => [i.metadata.name, i.metadata.resourceVersion]));
+    const afterList = await c.http.get<{ items: Array<{ metadata: { name: string; resourceVersion: string } }> }>(
+      '/api/v1/namespaces/many/services',
+    );
+    const poolsAfter = await c.http.get<{ items: Array<{ metadata: { name: string; resourceVersion: string } }> }>(
+      '/apis/lanlb.io/v1beta1/loadbalancerippools',
+    );
+    const rv = (l: typeof before) =>
+      Object.fromEntries(l.items.map((i) => [i.metadata.name, i.metadata.resourceVersion]));
     assert.deepEqual(rv(afterList), rv(before), 'no Service written');
     assert.deepEqual(rv(poolsAfter), rv(poolsBefore), 'no pool written');
-    const replay = controller.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'replayed allocations');
+    const replay = controller.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'replayed allocations');
     assert.ok(Number(replay?.addresses) >= 60);
   });
 });

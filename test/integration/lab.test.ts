@@ -5,21 +5,24 @@ import { execFileSync } from 'node:child_process';
 import { startLanlb } from '../helpers/lanlb-process.js';
 
 describe('lanlb lab', () => {
-  it('shows pools, the EXTERNAL-IP, the Lease holder and the ARP answer, fails over, and leaves nothing behind', async () => {
-    const lab = startLanlb(['lab', '--failover', '--exit']);
-    const code = await lab.exited(150_000);
-    const out = lab.lines.join('\n');
-    assert.equal(code, 0, out);
-    assert.match(out, /NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE/);
-    assert.match(out, /lab-pool\s+false\s+False\s+27\s/);
-    assert.match(out, /web\s+LoadBalancer\s+\S+\s+192\.0\.2\.200\s+80:\d+\/TCP/);
-    assert.match(out, /lanlb-l2-demo\.web\s+node[12]\s/);
-    const answer = /192\.0\.2\.200 is at ([0-9a-f:]{17}) \((node[12]); Lease holder: (node[12])\)/.exec(out);
-    assert.ok(answer, out);
-    assert.equal(answer[2], answer[3], 'the MAC that answers is the Lease holder\'s');
-    const takeover = /takeover took ([0-9.]+) s/.exec(out);
-    assert.ok(takeover && Number(takeover[1]) < 3.5, `takeover ${takeover?.[1]} s`);
-    assert.match(out, /lab stopped: processes ended, namespaces removed/);
-    assert.doesNotMatch(execFileSync('ip', ['netns', 'list']).toString(), /lanlb-lab-/);
-  });
+  it(
+    'shows pools, the EXTERNAL-IP, the Lease holder and ' + 'the ARP answer, fails over, and leaves nothing behind',
+    async () => {
+      const lab = startLanlb(['lab', '--failover', '--exit']);
+      const code = await lab.exited(150_000);
+      const out = lab.lines.join('\n');
+      assert.equal(code, 0, out);
+      assert.match(out, /NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE/);
+      assert.match(out, /lab-pool\s+false\s+False\s+27\s/);
+      assert.match(out, /web\s+LoadBalancer\s+\S+\s+192\.0\.2\.200\s+80:\d+\/TCP/);
+      assert.match(out, /lanlb-l2-demo\.web\s+node[12]\s/);
+      const answer = /192\.0\.2\.200 is at ([0-9a-f:]{17}) \((node[12]); Lease holder: (node[12])\)/.exec(out);
+      assert.ok(answer, out);
+      assert.equal(answer[2], answer[3], "the MAC that answers is the Lease holder's");
+      const takeover = /takeover took ([0-9.]+) s/.exec(out);
+      assert.ok(takeover && Number(takeover[1]) < 3.5, `takeover ${takeover?.[1]} s`);
+      assert.match(out, /lab stopped: processes ended, namespaces removed/);
+      assert.doesNotMatch(execFileSync('ip', ['netns', 'list']).toString(), /lanlb-lab-/);
+    },
+  );
 });

@@ -16,7 +16,14 @@ describe('shipped RBAC (kubectl auth can-i)', () => {
   const c = useCluster({ crds: true, rbac: true });
 
   const can = async (who: keyof typeof SERVICE_ACCOUNTS, ...args: string[]): Promise<boolean> => {
-    const run = execFileP('kubectl', ['--kubeconfig', c.kubeconfigPath, 'auth', 'can-i', `--as=${SERVICE_ACCOUNTS[who]}`, ...args]);
+    const run = execFileP('kubectl', [
+      '--kubeconfig',
+      c.kubeconfigPath,
+      'auth',
+      'can-i',
+      `--as=${SERVICE_ACCOUNTS[who]}`,
+      ...args,
+    ]);
     // can-i prints yes/no and exits 1 for no.
     const { stdout } = await run.catch((e: { stdout?: string; code?: number }) => {
       if (e.code === 1 && e.stdout) return { stdout: e.stdout };
@@ -45,7 +52,11 @@ describe('shipped RBAC (kubectl auth can-i)', () => {
     ['controller', false, ['get', 'secrets/some-other-secret', '-n', 'lanlb-system']],
     ['controller', false, ['list', 'secrets', '-n', 'lanlb-system']],
     ['controller', true, ['update', 'loadbalancerippools.lanlb.io']],
-    ['controller', true, ['update', 'customresourcedefinitions.apiextensions.k8s.io/loadbalancerippools.lanlb.io', '--subresource=status']],
+    [
+      'controller',
+      true,
+      ['update', 'customresourcedefinitions.apiextensions.k8s.io/loadbalancerippools.lanlb.io', '--subresource=status'],
+    ],
     ['controller', false, ['update', 'customresourcedefinitions.apiextensions.k8s.io/other.example.com']],
     ['controller', false, ['create', 'namespaces']],
     ['controller', true, ['patch', 'services', '--subresource=status', '-n', 'default']],

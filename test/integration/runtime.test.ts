@@ -32,7 +32,8 @@ describe('runtime on a real apiserver', () => {
     await c.http.post(CMS, { metadata: { name: 'before' }, data: { v: '1' } });
     const handlerErrors: unknown[] = [];
     const informer = new Informer<ConfigMap>(c.http, {
-      path: CMS, watchTimeoutSeconds: 30,
+      path: CMS,
+      watchTimeoutSeconds: 30,
       onError: (err, phase) => phase === 'handler' && handlerErrors.push(err),
     });
     const seen: string[] = [];
@@ -43,7 +44,11 @@ describe('runtime on a real apiserver', () => {
       delete: (o) => seen.push(`delete ${o.metadata.name}`),
     });
     // One handler throws on one object: the cache carries on and the error is reported once.
-    informer.addHandler({ add: (o) => { if (o.metadata.name === 'boom') throw new Error('handler boom'); } });
+    informer.addHandler({
+      add: (o) => {
+        if (o.metadata.name === 'boom') throw new Error('handler boom');
+      },
+    });
     const stop = new AbortController();
     const { synced, done } = informer.start(stop.signal);
     try {
@@ -62,7 +67,8 @@ describe('runtime on a real apiserver', () => {
       await c.cp.restartApiserver(500);
       await c.http.post(CMS, { metadata: { name: 'after-restart' }, data: { v: '1' } });
       await c.http.patch(`${CMS}/a`, { data: { v: '3' } });
-      const recovered = () => (informer.get('informer/after-restart') && informer.get('informer/a')?.data?.v === '3') || undefined;
+      const recovered = () =>
+        (informer.get('informer/after-restart') && informer.get('informer/a')?.data?.v === '3') || undefined;
       await eventually(recovered, 20_000, 'recovery after restart');
       assert.deepEqual(informer.keys().sort(), ['informer/a', 'informer/after-restart']);
       assert.equal(handlerErrors.length, 1, 'no handler threw after the planted error');
@@ -102,8 +108,16 @@ describe('runtime on a real apiserver', () => {
 
   it('a ReconcileLoop fed by an informer writes status only when it changes, retrying conflicts', async () => {
     const pools = '/apis/lanlb.io/v1beta1/loadbalancerippools';
-    await c.http.post(pools, { apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name: 'p1' }, spec: { blocks: [{ cidr: '192.0.2.0/30' }] } });
-    type Pool = { metadata: { name: string; resourceVersion?: string; generation?: number }; status?: { observedGeneration?: number; total?: string } };
+    await c.http.post(pools, {
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'LoadBalancerIPPool',
+      metadata: { name: 'p1' },
+      spec: { blocks: [{ cidr: '192.0.2.0/30' }] },
+    });
+    type Pool = {
+      metadata: { name: string; resourceVersion?: string; generation?: number };
+      status?: { observedGeneration?: number; total?: string };
+    };
     const informer = new Informer<Pool>(c.http, { path: pools });
     const queue = new WorkQueue<string>();
     informer.addHandler({ add: (o) => queue.add(objectKey(o)), update: (o) => queue.add(objectKey(o)) });
@@ -113,7 +127,16 @@ describe('runtime on a real apiserver', () => {
       if (!pool) return;
       // A stale cached copy: the writer must notice the conflict, re-read and still succeed.
       const stale = { ...pool, metadata: { ...pool.metadata, resourceVersion: '1' } };
-      outcomes.push(await writeStatus<NonNullable<Pool['status']>, Pool>(c.http, { path: `${pools}/${key}`, cached: stale }, (latest: Pool): NonNullable<Pool['status']> => ({ observedGeneration: latest.metadata.generation, total: '2' })));
+      outcomes.push(
+        await writeStatus<NonNullable<Pool['status']>, Pool>(
+          c.http,
+          { path: `${pools}/${key}`, cached: stale },
+          (latest: Pool): NonNullable<Pool['status']> => ({
+            observedGeneration: latest.metadata.generation,
+            total: '2',
+          }),
+        ),
+      );
     });
     const stop = new AbortController();
     const { synced, done } = informer.start(stop.signal);
@@ -122,7 +145,11 @@ describe('runtime on a real apiserver', () => {
       await synced;
       running = loop.run(1);
       await eventually(() => outcomes.length >= 2 || undefined, 10_000, 'status written then seen unchanged');
-      assert.deepEqual(outcomes.slice(0, 2), ['patched', 'unchanged'], 'the patch triggers one more run, which writes nothing');
+      assert.deepEqual(
+        outcomes.slice(0, 2),
+        ['patched', 'unchanged'],
+        'the patch triggers one more run, which writes nothing',
+      );
       const got = await c.http.get<Pool>(`${pools}/p1`);
       assert.equal(got.status?.total, '2');
     } finally {
@@ -152,66 +179,81 @@ describe('runtime on a real apiserver', () => {
     };
   }
 
-  it('two electors contend: exactly one leads; release hands over at once; a stopped leader is replaced within the lease', async () => {
-    await ensureNamespace(c.http, 'lanlb-system');
-    const store = new KubeLeaseStore(c.http);
-    const leading = new Set<string>();
-    let overlap = false;
-    const make = (id: string, releaseOnStop = true) => new LeaseElector({
-      store, namespace: 'lanlb-system', name: 'contended', identity: id, releaseOnStop, ...fast,
-      onStartedLeading: () => {
-        if (leading.size > 0) overlap = true;
-        leading.add(id);
-      },
-      onStoppedLeading: () => {
-        leading.delete(id);
-      },
-    });
-    const live = electors();
-    try {
-      live.start(make('a'), 'a');
-      live.start(make('b'), 'b');
-      await eventually(() => leading.size === 1 || undefined, 5_000, 'one leader');
-      await new Promise((r) => setTimeout(r, 1_000));
-      assert.equal(leading.size, 1);
-      const [first] = [...leading];
-      const other = first === 'a' ? 'b' : 'a';
+  it(
+    'two electors contend: exactly one leads; release hands over ' +
+      'at once; a stopped leader is replaced within the lease',
+    async () => {
+      await ensureNamespace(c.http, 'lanlb-system');
+      const store = new KubeLeaseStore(c.http);
+      const leading = new Set<string>();
+      let overlap = false;
+      const make = (id: string, releaseOnStop = true) =>
+        new LeaseElector({
+          store,
+          namespace: 'lanlb-system',
+          name: 'contended',
+          identity: id,
+          releaseOnStop,
+          ...fast,
+          onStartedLeading: () => {
+            if (leading.size > 0) overlap = true;
+            leading.add(id);
+          },
+          onStoppedLeading: () => {
+            leading.delete(id);
+          },
+        });
+      const live = electors();
+      try {
+        live.start(make('a'), 'a');
+        live.start(make('b'), 'b');
+        await eventually(() => leading.size === 1 || undefined, 5_000, 'one leader');
+        await new Promise((r) => setTimeout(r, 1_000));
+        assert.equal(leading.size, 1);
+        const [first] = [...leading];
+        const other = first === 'a' ? 'b' : 'a';
 
-      const t0 = performance.now();
-      await live.stop(first ?? '');
-      await eventually(() => leading.size === 1 || undefined, 5_000, 'takeover after release');
-      const releaseTakeover = performance.now() - t0;
-      assert.ok(releaseTakeover < fast.leaseDurationMs, `takeover after release took ${releaseTakeover} ms`);
-      await live.stop(other);
-      assert.equal(leading.size, 0);
+        const t0 = performance.now();
+        await live.stop(first ?? '');
+        await eventually(() => leading.size === 1 || undefined, 5_000, 'takeover after release');
+        const releaseTakeover = performance.now() - t0;
+        assert.ok(releaseTakeover < fast.leaseDurationMs, `takeover after release took ${releaseTakeover} ms`);
+        await live.stop(other);
+        assert.equal(leading.size, 0);
 
-      // A leader that vanishes without releasing: the next waits out leaseDuration on its own clock.
-      live.start(make('c', false), 'c');
-      await eventually(() => leading.has('c') || undefined, 5_000, 'c leads');
-      live.start(make('d'), 'd');
-      await new Promise((r) => setTimeout(r, 500));
-      assert.ok(!leading.has('d'));
-      const t1 = performance.now();
-      await live.stop('c');
-      await eventually(() => leading.has('d') || undefined, 10_000, 'takeover after expiry');
-      const expiryTakeover = performance.now() - t1;
-      // d first saw c's last renewal up to one retryPeriod before c stopped.
-      const least = fast.leaseDurationMs - 2 * fast.retryPeriodMs;
-      assert.ok(expiryTakeover >= least, `waited ${expiryTakeover} ms (lease ${fast.leaseDurationMs})`);
-      assert.ok(expiryTakeover < fast.leaseDurationMs + 2 * fast.retryPeriodMs + 1_000, `took ${expiryTakeover} ms`);
-      assert.equal(overlap, false, 'never two leaders at once');
-    } finally {
-      await live.stopAll();
-    }
-  });
+        // A leader that vanishes without releasing: the next waits out leaseDuration on its own clock.
+        live.start(make('c', false), 'c');
+        await eventually(() => leading.has('c') || undefined, 5_000, 'c leads');
+        live.start(make('d'), 'd');
+        await new Promise((r) => setTimeout(r, 500));
+        assert.ok(!leading.has('d'));
+        const t1 = performance.now();
+        await live.stop('c');
+        await eventually(() => leading.has('d') || undefined, 10_000, 'takeover after expiry');
+        const expiryTakeover = performance.now() - t1;
+        // d first saw c's last renewal up to one retryPeriod before c stopped.
+        const least = fast.leaseDurationMs - 2 * fast.retryPeriodMs;
+        assert.ok(expiryTakeover >= least, `waited ${expiryTakeover} ms (lease ${fast.leaseDurationMs})`);
+        assert.ok(expiryTakeover < fast.leaseDurationMs + 2 * fast.retryPeriodMs + 1_000, `took ${expiryTakeover} ms`);
+        assert.equal(overlap, false, 'never two leaders at once');
+      } finally {
+        await live.stopAll();
+      }
+    },
+  );
 
   it('an elector survives an apiserver restart: the leader keeps or regains the lease', async () => {
     await ensureNamespace(c.http, 'lanlb-system');
     const store = new KubeLeaseStore(c.http);
     let leader = false;
     const e = new LeaseElector({
-      store, namespace: 'lanlb-system', name: 'restart', identity: 'solo', ...fast,
-      onStartedLeading: () => (leader = true), onStoppedLeading: () => {
+      store,
+      namespace: 'lanlb-system',
+      name: 'restart',
+      identity: 'solo',
+      ...fast,
+      onStartedLeading: () => (leader = true),
+      onStoppedLeading: () => {
         leader = false;
       },
     });

@@ -6,19 +6,34 @@ import { execFileSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { validateText } from '../../src/cli/validate-command.js';
 
-type Doc = { kind: string; metadata: { name: string; namespace?: string }; rules?: Array<Record<string, string[]>>; spec?: Record<string, unknown> };
-const render = (dir: string): Doc[] => parseAllDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' })).map((d) => d.toJS() as Doc);
+type Doc = {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: Array<Record<string, string[]>>;
+  spec?: Record<string, unknown>;
+};
+const render = (dir: string): Doc[] =>
+  parseAllDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' })).map((d) => d.toJS() as Doc);
 
 describe('config/ (kustomize)', () => {
   const docs = render('config/default');
   const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
 
   it('config/default builds, in lanlb-system, with CRDs, RBAC, workloads and the webhook', () => {
-    for (const [kind, name] of [['CustomResourceDefinition', 'loadbalancerippools.lanlb.io'], ['CustomResourceDefinition', 'l2announcementpolicies.lanlb.io'], ['Deployment', 'lanlb-controller'], ['DaemonSet', 'lanlb-announcer'], ['ValidatingWebhookConfiguration', 'lanlb-validating-webhook'], ['Namespace', 'lanlb-system']] as const) {
+    for (const [kind, name] of [
+      ['CustomResourceDefinition', 'loadbalancerippools.lanlb.io'],
+      ['CustomResourceDefinition', 'l2announcementpolicies.lanlb.io'],
+      ['Deployment', 'lanlb-controller'],
+      ['DaemonSet', 'lanlb-announcer'],
+      ['ValidatingWebhookConfiguration', 'lanlb-validating-webhook'],
+      ['Namespace', 'lanlb-system'],
+    ] as const) {
       assert.ok(find(kind, name), `${kind}/${name}`);
     }
     const leaderElection = new Set(['lanlb-controller-leader-election']);
-    for (const d of docs.filter((x) => ['Deployment', 'DaemonSet', 'ServiceAccount', 'Role', 'RoleBinding', 'Service'].includes(x.kind))) {
+    for (const d of docs.filter((x) =>
+      ['Deployment', 'DaemonSet', 'ServiceAccount', 'Role', 'RoleBinding', 'Service'].includes(x.kind),
+    )) {
       const want = leaderElection.has(d.metadata.name) ? 'lanlb-leader-election' : 'lanlb-system';
       assert.equal(d.metadata.namespace, want, `${d.kind}/${d.metadata.name}`);
     }
@@ -26,11 +41,15 @@ describe('config/ (kustomize)', () => {
   });
 
   it('the controller elects its leader in lanlb-leader-election, where only it has rights', () => {
-    assert.match(JSON.stringify(find('Deployment', 'lanlb-controller')?.spec), /--leader-election-namespace=lanlb-leader-election/);
+    assert.match(
+      JSON.stringify(find('Deployment', 'lanlb-controller')?.spec),
+      /--leader-election-namespace=lanlb-leader-election/,
+    );
     const bindings = docs.filter((d) => d.kind === 'RoleBinding' && d.metadata.namespace === 'lanlb-leader-election');
-    assert.deepEqual(bindings.map((b) => JSON.stringify((b as unknown as { subjects: unknown }).subjects)), [
-      JSON.stringify([{ kind: 'ServiceAccount', name: 'lanlb-controller', namespace: 'lanlb-system' }]),
-    ]);
+    assert.deepEqual(
+      bindings.map((b) => JSON.stringify((b as unknown as { subjects: unknown }).subjects)),
+      [JSON.stringify([{ kind: 'ServiceAccount', name: 'lanlb-controller', namespace: 'lanlb-system' }])],
+    );
   });
 
   it('the announcer serves health and metrics on HOST_IP from the Downward API', () => {
@@ -41,10 +60,16 @@ describe('config/ (kustomize)', () => {
 
   it('RBAC has no wildcards and the two roles are separate', () => {
     for (const d of docs.filter((x) => x.kind === 'ClusterRole' || x.kind === 'Role')) {
-      for (const rule of d.rules ?? []) for (const field of ['apiGroups', 'resources', 'verbs']) assert.ok(!(rule[field] ?? []).includes('*'), `${d.kind}/${d.metadata.name} ${field}`);
+      for (const rule of d.rules ?? [])
+        for (const field of ['apiGroups', 'resources', 'verbs'])
+          assert.ok(!(rule[field] ?? []).includes('*'), `${d.kind}/${d.metadata.name} ${field}`);
     }
     const announcer = JSON.stringify(find('ClusterRole', 'lanlb-announcer'));
-    assert.doesNotMatch(announcer, /services\/status|secrets|customresourcedefinitions/, 'the announcer cannot write status or read secrets');
+    assert.doesNotMatch(
+      announcer,
+      /services\/status|secrets|customresourcedefinitions/,
+      'the announcer cannot write status or read secrets',
+    );
   });
 
   it('the controller: 2 replicas, non-root, read-only root filesystem, probes', () => {
@@ -68,7 +93,9 @@ describe('config/ (kustomize)', () => {
       const r = validateText(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' }), dir);
       assert.deepEqual(r.lines, [], dir);
     }
-    assert.ok(validateText(execFileSync('kubectl', ['kustomize', 'config/samples'], { encoding: 'utf8' }), 's').checked >= 6);
+    assert.ok(
+      validateText(execFileSync('kubectl', ['kustomize', 'config/samples'], { encoding: 'utf8' }), 's').checked >= 6,
+    );
   });
 
   it('Argo CD: health checks for both kinds and an Application with ServerSideApply', () => {
@@ -77,6 +104,9 @@ describe('config/ (kustomize)', () => {
     assert.match(cm, /resource.customizations.health.lanlb.io_LoadBalancerIPPool/);
     assert.match(cm, /resource.customizations.health.lanlb.io_L2AnnouncementPolicy/);
     assert.match(JSON.stringify(argo.find((d) => d.kind === 'Application')), /ServerSideApply=true/);
-    assert.match(JSON.stringify(find('CustomResourceDefinition', 'loadbalancerippools.lanlb.io')), /"argocd.argoproj.io\/sync-wave":"-1"/);
+    assert.match(
+      JSON.stringify(find('CustomResourceDefinition', 'loadbalancerippools.lanlb.io')),
+      /"argocd.argoproj.io\/sync-wave":"-1"/,
+    );
   });
 });

@@ -56,11 +56,13 @@ function interfacesFor(p: L2AnnouncementPolicy, links: readonly LinkView[]): str
 }
 
 export function planAnnouncements(input: PlanInput): ServicePlan[] {
-  const valid = input.policies.filter((p) => policyProblem(p) === undefined).map((p) => ({
-    policy: p,
-    services: parseLabelSelector(p.spec.serviceSelector),
-    nodes: parseLabelSelector(p.spec.nodeSelector),
-  }));
+  const valid = input.policies
+    .filter((p) => policyProblem(p) === undefined)
+    .map((p) => ({
+      policy: p,
+      services: parseLabelSelector(p.spec.serviceSelector),
+      nodes: parseLabelSelector(p.spec.nodeSelector),
+    }));
   const plans: ServicePlan[] = [];
   for (const svc of input.services) {
     const ns = svc.metadata.namespace ?? 'default';
@@ -76,7 +78,8 @@ export function planAnnouncements(input: PlanInput): ServicePlan[] {
       const nodeSel = v.nodes.selector;
       for (const n of input.nodes) if (nodeSel.matches(n.metadata.labels ?? {})) candidates.add(n.metadata.name);
       const meNode = input.nodes.find((n) => n.metadata.name === input.me);
-      if (meNode && nodeSel.matches(meNode.metadata.labels ?? {})) for (const i of interfacesFor(v.policy, input.links)) interfaces.add(i);
+      if (meNode && nodeSel.matches(meNode.metadata.labels ?? {}))
+        for (const i of interfacesFor(v.policy, input.links)) interfaces.add(i);
     }
     if (addresses.size === 0) continue;
     let eligible = [...candidates];
@@ -87,7 +90,9 @@ export function planAnnouncements(input: PlanInput): ServicePlan[] {
     // A candidate must be able to answer somewhere: for this node, that means an interface.
     if (interfaces.size === 0) eligible = eligible.filter((n) => n !== input.me);
     plans.push({
-      key: `${ns}/${svc.metadata.name}`, namespace: ns, name: svc.metadata.name,
+      key: `${ns}/${svc.metadata.name}`,
+      namespace: ns,
+      name: svc.metadata.name,
       addresses: [...addresses.values()],
       candidates: rankCandidates(`${ns}/${svc.metadata.name}`, eligible),
       interfaces: [...interfaces].sort(),

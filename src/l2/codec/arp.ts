@@ -37,8 +37,10 @@ export function decodeArp(b: Uint8Array): Decoded<ArpPacket> {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const htype = v.getUint16(HTYPE);
   const ptype = v.getUint16(PTYPE);
-  if (htype !== HTYPE_ETHERNET || ptype !== PTYPE_IPV4) return unsupported(`arp: hardware ${htype} / protocol 0x${ptype.toString(16)}`);
-  if (v.getUint8(HLEN) !== 6 || v.getUint8(PLEN) !== 4) return invalid(`arp: address lengths ${v.getUint8(HLEN)}/${v.getUint8(PLEN)} for Ethernet/IPv4`);
+  if (htype !== HTYPE_ETHERNET || ptype !== PTYPE_IPV4)
+    return unsupported(`arp: hardware ${htype} / protocol 0x${ptype.toString(16)}`);
+  if (v.getUint8(HLEN) !== 6 || v.getUint8(PLEN) !== 4)
+    return invalid(`arp: address lengths ${v.getUint8(HLEN)}/${v.getUint8(PLEN)} for Ethernet/IPv4`);
   const operation = v.getUint16(OPER);
   if (operation !== ARP_REQUEST && operation !== ARP_REPLY) return unsupported(`arp: operation ${operation}`);
   return ok({

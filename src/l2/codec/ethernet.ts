@@ -44,7 +44,13 @@ export function decodeEthernet(b: Uint8Array): Decoded<EthernetFrame> {
     if (etherType === ETHERTYPE_VLAN) return unsupported('ethernet: stacked 802.1Q tags (QinQ)');
   }
   if (etherType < 0x0600) return unsupported(`ethernet: 802.3 length field ${etherType}, not an EtherType`);
-  return ok({ dst: b.slice(DST, DST + 6), src: b.slice(SRC, SRC + 6), etherType, vlan, payload: b.subarray(payloadAt) });
+  return ok({
+    dst: b.slice(DST, DST + 6),
+    src: b.slice(SRC, SRC + 6),
+    etherType,
+    vlan,
+    payload: b.subarray(payloadAt),
+  });
 }
 
 export function encodeEthernet(f: EthernetFrame): Uint8Array {

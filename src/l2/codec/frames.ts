@@ -2,7 +2,15 @@
 // announcements for it. Pure: bytes in, bytes out.
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.js';
 import { decodeArp, encodeArp, ARP_REPLY, ARP_REQUEST } from './arp.js';
-import { ALL_NODES, decodeNdp, encodeNdp, ipv6MulticastMac, NDP_HOP_LIMIT, NEIGHBOR_ADVERTISEMENT, NEIGHBOR_SOLICITATION } from './ndp.js';
+import {
+  ALL_NODES,
+  decodeNdp,
+  encodeNdp,
+  ipv6MulticastMac,
+  NDP_HOP_LIMIT,
+  NEIGHBOR_ADVERTISEMENT,
+  NEIGHBOR_SOLICITATION,
+} from './ndp.js';
 import { BROADCAST, ZERO_MAC, type Mac } from './mac.js';
 import { ok, unsupported, type Decoded } from './result.js';
 
@@ -19,7 +27,13 @@ export function decodeRequest(frame: Uint8Array): Decoded<Request> {
     const arp = decodeArp(payload);
     if (!arp.ok) return arp;
     if (arp.value.operation !== ARP_REQUEST) return unsupported('arp: not a request');
-    return ok({ family: 4, target: BigInt(arp.value.targetIP), senderIP: BigInt(arp.value.senderIP), senderMac: arp.value.senderMac, vlan });
+    return ok({
+      family: 4,
+      target: BigInt(arp.value.targetIP),
+      senderIP: BigInt(arp.value.senderIP),
+      senderMac: arp.value.senderMac,
+      vlan,
+    });
   }
   if (etherType === ETHERTYPE_IPV6) {
     const ndp = decodeNdp(payload);
@@ -39,7 +53,11 @@ export type ReplyDecision =
  * What to send for a captured frame: the answer when it asks for an address `announced` says we
  * have (RFC 826 for ARP: the *target* protocol address; RFC 4861 7.2.3 for NS), else nothing.
  */
-export function replyFor(frame: Uint8Array, announced: (family: 4 | 6, target: bigint) => boolean, ourMac: Mac): ReplyDecision {
+export function replyFor(
+  frame: Uint8Array,
+  announced: (family: 4 | 6, target: bigint) => boolean,
+  ourMac: Mac,
+): ReplyDecision {
   const req = decodeRequest(frame);
   if (!req.ok) return { kind: 'ignore', reason: req.error.kind === 'unsupported' ? 'not-a-request' : 'undecodable' };
   const family = req.value.family;
@@ -50,17 +68,38 @@ export function replyFor(frame: Uint8Array, announced: (family: 4 | 6, target: b
 /** The answer to `req` saying that `ourMac` has its target (RFC 826; RFC 4861 7.2.4). */
 export function encodeReply(req: Request, ourMac: Mac): Uint8Array {
   if (req.family === 4) {
-    const arp = encodeArp({ operation: ARP_REPLY, senderMac: ourMac, senderIP: Number(req.target), targetMac: req.senderMac, targetIP: Number(req.senderIP) });
+    const arp = encodeArp({
+      operation: ARP_REPLY,
+      senderMac: ourMac,
+      senderIP: Number(req.target),
+      targetMac: req.senderMac,
+      targetIP: Number(req.senderIP),
+    });
     return encodeEthernet({ dst: req.senderMac, src: ourMac, etherType: ETHERTYPE_ARP, vlan: req.vlan, payload: arp });
   }
   // A solicitation from the unspecified address (DAD) is answered to all nodes, unsolicited.
   const toAll = req.src === 0n;
   const dst = toAll ? ALL_NODES : req.src;
   const ndp = encodeNdp({
-    src: req.target, dst, hopLimit: NDP_HOP_LIMIT,
-    message: { type: NEIGHBOR_ADVERTISEMENT, router: false, solicited: !toAll, override: true, target: req.target, targetLinkLayer: ourMac },
+    src: req.target,
+    dst,
+    hopLimit: NDP_HOP_LIMIT,
+    message: {
+      type: NEIGHBOR_ADVERTISEMENT,
+      router: false,
+      solicited: !toAll,
+      override: true,
+      target: req.target,
+      targetLinkLayer: ourMac,
+    },
   });
-  return encodeEthernet({ dst: toAll ? ipv6MulticastMac(ALL_NODES) : req.replyMac, src: ourMac, etherType: ETHERTYPE_IPV6, vlan: req.vlan, payload: ndp });
+  return encodeEthernet({
+    dst: toAll ? ipv6MulticastMac(ALL_NODES) : req.replyMac,
+    src: ourMac,
+    etherType: ETHERTYPE_IPV6,
+    vlan: req.vlan,
+    payload: ndp,
+  });
 }
 
 /**
@@ -71,14 +110,33 @@ export function encodeReply(req: Request, ourMac: Mac): Uint8Array {
 export function encodeAnnouncements(family: 4 | 6, addr: bigint, ourMac: Mac): Uint8Array[] {
   if (family === 4) {
     const ip = Number(addr);
-    return [ARP_REQUEST, ARP_REPLY].map((operation) => encodeEthernet({
-      dst: BROADCAST, src: ourMac, etherType: ETHERTYPE_ARP,
-      payload: encodeArp({ operation: operation as 1 | 2, senderMac: ourMac, senderIP: ip, targetMac: operation === ARP_REQUEST ? ZERO_MAC : BROADCAST, targetIP: ip }),
-    }));
+    return [ARP_REQUEST, ARP_REPLY].map((operation) =>
+      encodeEthernet({
+        dst: BROADCAST,
+        src: ourMac,
+        etherType: ETHERTYPE_ARP,
+        payload: encodeArp({
+          operation: operation as 1 | 2,
+          senderMac: ourMac,
+          senderIP: ip,
+          targetMac: operation === ARP_REQUEST ? ZERO_MAC : BROADCAST,
+          targetIP: ip,
+        }),
+      }),
+    );
   }
   const ndp = encodeNdp({
-    src: addr, dst: ALL_NODES, hopLimit: NDP_HOP_LIMIT,
-    message: { type: NEIGHBOR_ADVERTISEMENT, router: false, solicited: false, override: true, target: addr, targetLinkLayer: ourMac },
+    src: addr,
+    dst: ALL_NODES,
+    hopLimit: NDP_HOP_LIMIT,
+    message: {
+      type: NEIGHBOR_ADVERTISEMENT,
+      router: false,
+      solicited: false,
+      override: true,
+      target: addr,
+      targetLinkLayer: ourMac,
+    },
   });
   return [encodeEthernet({ dst: ipv6MulticastMac(ALL_NODES), src: ourMac, etherType: ETHERTYPE_IPV6, payload: ndp })];
 }

@@ -81,10 +81,12 @@ export function icmpv6Checksum(src: bigint, dst: bigint, icmp: Uint8Array): numb
 export function decodeNdp(b: Uint8Array): Decoded<NdpPacket> {
   if (b.length < IPV6_HEADER) return truncated(`ipv6: ${b.length} bytes, need ${IPV6_HEADER}`);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if ((v.getUint8(0) >> 4) !== 6) return invalid(`ipv6: version ${v.getUint8(0) >> 4}`);
+  if (v.getUint8(0) >> 4 !== 6) return invalid(`ipv6: version ${v.getUint8(0) >> 4}`);
   const payloadLength = v.getUint16(IP6_PAYLOAD_LENGTH);
-  if (IPV6_HEADER + payloadLength > b.length) return truncated(`ipv6: payload length ${payloadLength}, ${b.length - IPV6_HEADER} bytes present`);
-  if (v.getUint8(IP6_NEXT_HEADER) !== ICMPV6) return unsupported(`ipv6: next header ${v.getUint8(IP6_NEXT_HEADER)} (extension headers are not parsed)`);
+  if (IPV6_HEADER + payloadLength > b.length)
+    return truncated(`ipv6: payload length ${payloadLength}, ${b.length - IPV6_HEADER} bytes present`);
+  if (v.getUint8(IP6_NEXT_HEADER) !== ICMPV6)
+    return unsupported(`ipv6: next header ${v.getUint8(IP6_NEXT_HEADER)} (extension headers are not parsed)`);
   const icmp = b.subarray(IPV6_HEADER, IPV6_HEADER + payloadLength);
   if (icmp.length < ICMP_OPTIONS) return truncated(`icmpv6: ${icmp.length} bytes, an NS/NA needs ${ICMP_OPTIONS}`);
   const type = icmp[ICMP_TYPE];
@@ -99,12 +101,26 @@ export function decodeNdp(b: Uint8Array): Decoded<NdpPacket> {
   if (!options.ok) return options;
   const target = readAddr(icmp, ICMP_TARGET);
   if (type === NEIGHBOR_SOLICITATION) {
-    return ok({ src, dst, hopLimit, message: { type, target, sourceLinkLayer: options.value.get(OPTION_SOURCE_LINK_LAYER) } });
+    return ok({
+      src,
+      dst,
+      hopLimit,
+      message: { type, target, sourceLinkLayer: options.value.get(OPTION_SOURCE_LINK_LAYER) },
+    });
   }
   const flags = icmp[ICMP_FLAGS] ?? 0;
   return ok({
-    src, dst, hopLimit,
-    message: { type, router: (flags & 0x80) !== 0, solicited: (flags & 0x40) !== 0, override: (flags & 0x20) !== 0, target, targetLinkLayer: options.value.get(OPTION_TARGET_LINK_LAYER) },
+    src,
+    dst,
+    hopLimit,
+    message: {
+      type,
+      router: (flags & 0x80) !== 0,
+      solicited: (flags & 0x40) !== 0,
+      override: (flags & 0x20) !== 0,
+      target,
+      targetLinkLayer: options.value.get(OPTION_TARGET_LINK_LAYER),
+    },
   });
 }
 
@@ -118,7 +134,8 @@ function decodeLinkLayerOptions(b: Uint8Array): Decoded<Map<number, Mac>> {
     const len = (b[at + 1] ?? 0) * 8;
     if (len === 0) return invalid('ndp option: length 0'); // RFC 4861 4.6: nodes MUST silently discard
     if (at + len > b.length) return truncated(`ndp option ${type}: ${len} bytes, ${b.length - at} present`);
-    if ((type === OPTION_SOURCE_LINK_LAYER || type === OPTION_TARGET_LINK_LAYER) && len >= 8) found.set(type, b.slice(at + 2, at + 8));
+    if ((type === OPTION_SOURCE_LINK_LAYER || type === OPTION_TARGET_LINK_LAYER) && len >= 8)
+      found.set(type, b.slice(at + 2, at + 8));
     at += len;
   }
   return ok(found);
@@ -129,7 +146,8 @@ export function encodeNdp(p: NdpPacket): Uint8Array {
   const mac = m.type === NEIGHBOR_SOLICITATION ? m.sourceLinkLayer : m.targetLinkLayer;
   const icmp = new Uint8Array(ICMP_OPTIONS + (mac ? 8 : 0));
   icmp[ICMP_TYPE] = m.type;
-  if (m.type === NEIGHBOR_ADVERTISEMENT) icmp[ICMP_FLAGS] = (m.router ? 0x80 : 0) | (m.solicited ? 0x40 : 0) | (m.override ? 0x20 : 0);
+  if (m.type === NEIGHBOR_ADVERTISEMENT)
+    icmp[ICMP_FLAGS] = (m.router ? 0x80 : 0) | (m.solicited ? 0x40 : 0) | (m.override ? 0x20 : 0);
   writeAddr(icmp, ICMP_TARGET, m.target);
   if (mac) {
     icmp[ICMP_OPTIONS] = m.type === NEIGHBOR_SOLICITATION ? OPTION_SOURCE_LINK_LAYER : OPTION_TARGET_LINK_LAYER;
@@ -161,4 +179,4 @@ export function ipv6MulticastMac(addr: bigint): Mac {
 }
 
 /** ff02::1, all nodes: where unsolicited advertisements go (RFC 4861 7.2.6). */
-export const ALL_NODES = 0xff02n << 112n | 1n;
+export const ALL_NODES = (0xff02n << 112n) | 1n;

@@ -13,4 +13,7 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; error: DecodeErro
 export const ok = <T>(value: T): Decoded<T> => ({ ok: true, value });
 export const truncated = (message: string): Decoded<never> => ({ ok: false, error: { kind: 'truncated', message } });
 export const invalid = (message: string): Decoded<never> => ({ ok: false, error: { kind: 'invalid', message } });
-export const unsupported = (message: string): Decoded<never> => ({ ok: false, error: { kind: 'unsupported', message } });
+export const unsupported = (message: string): Decoded<never> => ({
+  ok: false,
+  error: { kind: 'unsupported', message },
+});

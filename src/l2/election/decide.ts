@@ -59,7 +59,9 @@ export function decide(view: ElectionView, t: ElectionTimings): Decision {
   // each next one waits a little longer, so one node normally wins without a write conflict.
   const live = view.candidates.filter((n) => alive(view, n, t));
   const turn = live.indexOf(view.me);
-  const freeSince = holder ? (view.heartbeats.get(holder) ?? 0) + t.heartbeatDurationMs : view.leaseObservedAt ?? view.now;
+  const freeSince = holder
+    ? (view.heartbeats.get(holder) ?? 0) + t.heartbeatDurationMs
+    : (view.leaseObservedAt ?? view.now);
   const myTime = freeSince + turn * t.staggerMs;
   if (turn <= 0 || view.now >= myTime) return holder ? { kind: 'acquire', takeOverFrom: holder } : { kind: 'acquire' };
   return { kind: 'wait', reason: 'not-my-turn', recheckInMs: myTime - view.now };

@@ -25,7 +25,13 @@ export function readLink(name: string): LinkInfo | undefined {
     const mac = parseMac(readFileSync(`${dir}/address`, 'utf8'));
     const flags = parseInt(readFileSync(`${dir}/flags`, 'utf8'), 16);
     if (!mac) return undefined;
-    return { name, mac, up: (flags & IFF_UP) !== 0, loopback: (flags & IFF_LOOPBACK) !== 0, allMulticast: (flags & IFF_ALLMULTI) !== 0 };
+    return {
+      name,
+      mac,
+      up: (flags & IFF_UP) !== 0,
+      loopback: (flags & IFF_LOOPBACK) !== 0,
+      allMulticast: (flags & IFF_ALLMULTI) !== 0,
+    };
   } catch {
     return undefined;
   }

@@ -96,7 +96,8 @@ export class PcapResponder {
         this.timers.delete(t);
         const s = this.session;
         if (!s || !this.addresses.has(`${a.family}/${a.value}`)) return;
-        for (const frame of encodeAnnouncements(a.family, a.value, this.mac)) this.send(s, frame, 'gratuitous', a.family);
+        for (const frame of encodeAnnouncements(a.family, a.value, this.mac))
+          this.send(s, frame, 'gratuitous', a.family);
       }, delay);
       this.timers.add(t);
     }

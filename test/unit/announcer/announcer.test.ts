@@ -42,10 +42,22 @@ class NodeLeaseStore implements LeaseStore {
   private check(): void {
     if (this.cut) throw new KubeApiError(503, 'ServiceUnavailable', 'unreachable');
   }
-  async get(ns: string, name: string) { this.check(); return this.shared.get(ns, name); }
-  async create(l: Lease) { this.check(); return this.shared.create(l); }
-  async update(l: Lease) { this.check(); return this.shared.update(l); }
-  async delete(ns: string, name: string, rv: string | undefined) { this.check(); return this.shared.delete(ns, name, rv); }
+  async get(ns: string, name: string) {
+    this.check();
+    return this.shared.get(ns, name);
+  }
+  async create(l: Lease) {
+    this.check();
+    return this.shared.create(l);
+  }
+  async update(l: Lease) {
+    this.check();
+    return this.shared.update(l);
+  }
+  async delete(ns: string, name: string, rv: string | undefined) {
+    this.check();
+    return this.shared.delete(ns, name, rv);
+  }
 }
 
 function lan() {
@@ -65,16 +77,28 @@ function lan() {
       else s.observe(lease as LeaseObject);
     }
   };
-  const running = new Map<string, { stop: AbortController; done: Promise<void>; responders: Map<string, FakeResponder>; store: NodeLeaseStore }>();
-  const start = (node: string, links: Link[] = [{ name: 'eth0', mac: mac(Number(node.slice(-1))), up: true, loopback: false }]) => {
+  const running = new Map<
+    string,
+    { stop: AbortController; done: Promise<void>; responders: Map<string, FakeResponder>; store: NodeLeaseStore }
+  >();
+  const start = (
+    node: string,
+    links: Link[] = [{ name: 'eth0', mac: mac(Number(node.slice(-1))), up: true, loopback: false }],
+  ) => {
     const leases = new MemorySource<LeaseObject>();
     for (const l of store.all()) leases.observe(l as LeaseObject);
     const responders = new Map<string, FakeResponder>();
     const nodeStore = new NodeLeaseStore(store);
     leaseSources.push({ source: leases, store: nodeStore });
     const announcer = new Announcer({
-      sources: { policies, services, nodes, slices, leases }, leases: nodeStore, events, clock, node, namespace: NS,
-      metrics: new AnnouncerMetrics(new Registry()), log: createLogger('error'),
+      sources: { policies, services, nodes, slices, leases },
+      leases: nodeStore,
+      events,
+      clock,
+      node,
+      namespace: NS,
+      metrics: new AnnouncerMetrics(new Registry()),
+      log: createLogger('error'),
       links: { list: () => links },
       responders: (link) => {
         const r = new FakeResponder();
@@ -87,11 +111,21 @@ function lan() {
   };
   const node = (name: string) => nodes.put({ metadata: { name, labels: { 'kubernetes.io/hostname': name } } } as Node);
   const policy = (spec: L2AnnouncementPolicy['spec']) =>
-    policies.put({ apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'p' }, spec } as L2AnnouncementPolicy);
+    policies.put({
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'L2AnnouncementPolicy',
+      metadata: { name: 'p' },
+      spec,
+    } as L2AnnouncementPolicy);
   const service = (spec: Record<string, unknown> = {}) =>
-    services.put({ metadata: { namespace: 'web', name: 'svc' }, spec: { type: 'LoadBalancer', ...spec }, status: { loadBalancer: { ingress: [{ ip: VIP }] } } } as Service);
+    services.put({
+      metadata: { namespace: 'web', name: 'svc' },
+      spec: { type: 'LoadBalancer', ...spec },
+      status: { loadBalancer: { ingress: [{ ip: VIP }] } },
+    } as Service);
   const holder = () => store.peek(NS, serviceLeaseName('web', 'svc'))?.spec.holderIdentity || undefined;
-  const answering = () => [...running].filter(([, r]) => [...r.responders.values()].some((x) => x.addresses.includes(VIP))).map(([n]) => n);
+  const answering = () =>
+    [...running].filter(([, r]) => [...r.responders.values()].some((x) => x.addresses.includes(VIP))).map(([n]) => n);
   const stopAll = async () => {
     for (const r of running.values()) r.stop.abort();
     await clock.advance(100);
@@ -101,10 +135,14 @@ function lan() {
 }
 
 describe('Announcer (fake clock, in-memory Leases and responders)', () => {
-  it('exactly one selected node holds the Service Lease and answers; the Lease names the Service and the holder\'s MAC', async () => {
+  it("one selected node holds the Lease and answers; the Lease names the Service and the holder's MAC", async () => {
     const l = lan();
     for (const n of ['node1', 'node2', 'node3']) l.node(n);
-    l.policy({ nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node1', 'node2'] }] } });
+    l.policy({
+      nodeSelector: {
+        matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node1', 'node2'] }],
+      },
+    });
     l.service();
     for (const n of ['node1', 'node2', 'node3']) l.start(n);
     await l.clock.advance(3_000);
@@ -143,7 +181,10 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     assert.deepEqual(l.answering(), [other]);
     assert.equal(overlap, 0, 'never two nodes answering');
     const t = DEFAULT_ANNOUNCER_TIMINGS;
-    assert.ok(gap <= t.heartbeatDurationMs - t.renewDeadlineMs + t.retryPeriodMs + 2 * t.staggerMs + 100, `dark for ${gap} ms`);
+    assert.ok(
+      gap <= t.heartbeatDurationMs - t.renewDeadlineMs + t.retryPeriodMs + 2 * t.staggerMs + 100,
+      `dark for ${gap} ms`,
+    );
     await l.stopAll();
   });
 
@@ -174,7 +215,11 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     assert.equal(l.holder(), 'node1');
     await l.stopAll();
     assert.equal(l.holder(), undefined);
-    assert.equal(l.store.peek(NS, serviceLeaseName('web', 'svc'))?.spec.leaseDurationSeconds, 1, 'client-go release record');
+    assert.equal(
+      l.store.peek(NS, serviceLeaseName('web', 'svc'))?.spec.leaseDurationSeconds,
+      1,
+      'client-go release record',
+    );
   });
 
   it('externalTrafficPolicy Local: only a node with a ready endpoint is eligible', async () => {
@@ -182,7 +227,10 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     for (const n of ['node1', 'node2']) l.node(n);
     l.policy({});
     l.service({ externalTrafficPolicy: 'Local' });
-    l.slices.put({ metadata: { namespace: 'web', name: 'svc-x', labels: { 'kubernetes.io/service-name': 'svc' } }, endpoints: [{ conditions: { ready: true }, nodeName: 'node2' }] });
+    l.slices.put({
+      metadata: { namespace: 'web', name: 'svc-x', labels: { 'kubernetes.io/service-name': 'svc' } },
+      endpoints: [{ conditions: { ready: true }, nodeName: 'node2' }],
+    });
     l.start('node1');
     l.start('node2');
     await l.clock.advance(3_000);
@@ -190,7 +238,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
-  it('a node whose interfaces match none of the policy\'s expressions never holds', async () => {
+  it("a node whose interfaces match none of the policy's expressions never holds", async () => {
     const l = lan();
     l.node('node1');
     l.policy({ interfaces: ['^bond[0-9]+$'] });

@@ -3,11 +3,35 @@ import assert from 'node:assert/strict';
 import { planAnnouncements, type PlanInput } from '../../../src/announcer/plan/desired.js';
 import type { L2AnnouncementPolicy } from '../../../generated/index.js';
 
-const policy = (name: string, spec: L2AnnouncementPolicy['spec']): L2AnnouncementPolicy => ({ apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name }, spec: { loadBalancerIPs: true, externalIPs: false, ...spec } });
-const node = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } } });
-const svc = (ns: string, name: string, ip: string, extra: Record<string, unknown> = {}) => ({ metadata: { name, namespace: ns }, spec: { type: 'LoadBalancer', ...extra }, status: { loadBalancer: { ingress: [{ ip }] } } });
-const links = [{ name: 'lo', up: true, loopback: true }, { name: 'eth0', up: true, loopback: false }, { name: 'eth1', up: false, loopback: false }, { name: 'bond0', up: true, loopback: false }];
-const input = (over: Partial<PlanInput>): PlanInput => ({ me: 'n1', policies: [], services: [], nodes: [node('n1'), node('n2'), node('n3', { 'node-role.kubernetes.io/control-plane': '' })], slices: [], links, ...over });
+const policy = (name: string, spec: L2AnnouncementPolicy['spec']): L2AnnouncementPolicy => ({
+  apiVersion: 'lanlb.io/v1beta1',
+  kind: 'L2AnnouncementPolicy',
+  metadata: { name },
+  spec: { loadBalancerIPs: true, externalIPs: false, ...spec },
+});
+const node = (name: string, labels: Record<string, string> = {}) => ({
+  metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } },
+});
+const svc = (ns: string, name: string, ip: string, extra: Record<string, unknown> = {}) => ({
+  metadata: { name, namespace: ns },
+  spec: { type: 'LoadBalancer', ...extra },
+  status: { loadBalancer: { ingress: [{ ip }] } },
+});
+const links = [
+  { name: 'lo', up: true, loopback: true },
+  { name: 'eth0', up: true, loopback: false },
+  { name: 'eth1', up: false, loopback: false },
+  { name: 'bond0', up: true, loopback: false },
+];
+const input = (over: Partial<PlanInput>): PlanInput => ({
+  me: 'n1',
+  policies: [],
+  services: [],
+  nodes: [node('n1'), node('n2'), node('n3', { 'node-role.kubernetes.io/control-plane': '' })],
+  slices: [],
+  links,
+  ...over,
+});
 
 describe('planAnnouncements', () => {
   it('a Service no policy selects is not announced', () => {
@@ -15,10 +39,19 @@ describe('planAnnouncements', () => {
   });
 
   it('candidates are the nodes the policy selects; interfaces are the matching, up, non-loopback ones', () => {
-    const [p] = planAnnouncements(input({
-      policies: [policy('p', { nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] }, interfaces: ['^eth[0-9]+$'] })],
-      services: [svc('a', 's', '192.0.2.1')],
-    }));
+    const [p] = planAnnouncements(
+      input({
+        policies: [
+          policy('p', {
+            nodeSelector: {
+              matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }],
+            },
+            interfaces: ['^eth[0-9]+$'],
+          }),
+        ],
+        services: [svc('a', 's', '192.0.2.1')],
+      }),
+    );
     assert.deepEqual(p?.candidates.sort(), ['n1', 'n2']);
     assert.deepEqual(p?.interfaces, ['eth0'], 'eth1 is down, bond0 does not match, lo is loopback');
     assert.deepEqual(p?.addresses, [{ family: 4, value: 0xc0000201n }]);
@@ -30,27 +63,46 @@ describe('planAnnouncements', () => {
   });
 
   it('this node is no candidate when none of its interfaces matches', () => {
-    const [p] = planAnnouncements(input({ policies: [policy('p', { interfaces: ['^ens'] })], services: [svc('a', 's', '192.0.2.1')] }));
+    const [p] = planAnnouncements(
+      input({ policies: [policy('p', { interfaces: ['^ens'] })], services: [svc('a', 's', '192.0.2.1')] }),
+    );
     assert.ok(!p?.candidates.includes('n1'));
   });
 
   it('externalIPs are announced only when the policy says so', () => {
     const s = { ...svc('a', 's', '192.0.2.1', { externalIPs: ['198.51.100.9'] }) };
     assert.equal(planAnnouncements(input({ policies: [policy('p', {})], services: [s] }))[0]?.addresses.length, 1);
-    assert.equal(planAnnouncements(input({ policies: [policy('p', { externalIPs: true })], services: [s] }))[0]?.addresses.length, 2);
+    assert.equal(
+      planAnnouncements(input({ policies: [policy('p', { externalIPs: true })], services: [s] }))[0]?.addresses.length,
+      2,
+    );
   });
 
   it('externalTrafficPolicy Local: only nodes with a ready endpoint, from v1 or v1beta1 EndpointSlices', () => {
     const s = svc('a', 's', '192.0.2.1', { externalTrafficPolicy: 'Local' });
     const slices = [
-      { metadata: { name: 'x', namespace: 'a', labels: { 'kubernetes.io/service-name': 's' } }, endpoints: [{ nodeName: 'n2', conditions: { ready: true } }, { nodeName: 'n1', conditions: { ready: false } }] },
-      { metadata: { name: 'y', namespace: 'a', labels: { 'kubernetes.io/service-name': 's' } }, endpoints: [{ topology: { 'kubernetes.io/hostname': 'n3' } }] },
+      {
+        metadata: { name: 'x', namespace: 'a', labels: { 'kubernetes.io/service-name': 's' } },
+        endpoints: [
+          { nodeName: 'n2', conditions: { ready: true } },
+          { nodeName: 'n1', conditions: { ready: false } },
+        ],
+      },
+      {
+        metadata: { name: 'y', namespace: 'a', labels: { 'kubernetes.io/service-name': 's' } },
+        endpoints: [{ topology: { 'kubernetes.io/hostname': 'n3' } }],
+      },
     ];
     const [p] = planAnnouncements(input({ policies: [policy('p', {})], services: [s], slices }));
     assert.deepEqual(p?.candidates.sort(), ['n2', 'n3']);
   });
 
   it('an invalid policy selects nothing', () => {
-    assert.deepEqual(planAnnouncements(input({ policies: [policy('p', { interfaces: ['('] })], services: [svc('a', 's', '192.0.2.1')] })), []);
+    assert.deepEqual(
+      planAnnouncements(
+        input({ policies: [policy('p', { interfaces: ['('] })], services: [svc('a', 's', '192.0.2.1')] }),
+      ),
+      [],
+    );
   });
 });

@@ -9,7 +9,13 @@ import { main, usage } from '../../../src/cli/main.js';
 describe('process flags', () => {
   it('defaults: namespace lanlb-system, controller :8081/:8080, announcer :7473/:7472, log level info', () => {
     assert.equal(DEFAULT_NAMESPACE, 'lanlb-system');
-    assert.deepEqual(readProcessFlags({}, CONTROLLER_DEFAULTS, {}), { kubeconfig: undefined, namespace: 'lanlb-system', healthAddr: ':8081', metricsAddr: ':8080', logLevel: 'info' });
+    assert.deepEqual(readProcessFlags({}, CONTROLLER_DEFAULTS, {}), {
+      kubeconfig: undefined,
+      namespace: 'lanlb-system',
+      healthAddr: ':8081',
+      metricsAddr: ':8080',
+      logLevel: 'info',
+    });
     assert.deepEqual(readProcessFlags({}, ANNOUNCER_DEFAULTS, {}).healthAddr, ':7473');
     assert.deepEqual(readProcessFlags({}, ANNOUNCER_DEFAULTS, {}).metricsAddr, ':7472');
   });
@@ -21,11 +27,17 @@ describe('process flags', () => {
     assert.match(announcerHelp, /default lanlb-system/);
   });
 
-  it('HOST_IP puts the announcer\'s endpoints on the node\'s own address; a flag with a host wins', () => {
-    assert.deepEqual(announcerDefaults({ HOST_IP: '192.0.2.7' }), { healthAddr: '192.0.2.7:7473', metricsAddr: '192.0.2.7:7472' });
+  it("HOST_IP puts the announcer's endpoints on the node's own address; a flag with a host wins", () => {
+    assert.deepEqual(announcerDefaults({ HOST_IP: '192.0.2.7' }), {
+      healthAddr: '192.0.2.7:7473',
+      metricsAddr: '192.0.2.7:7472',
+    });
     assert.deepEqual(announcerDefaults({ HOST_IP: '2001:db8::7' }).healthAddr, '[2001:db8::7]:7473');
     assert.deepEqual(announcerDefaults({}), ANNOUNCER_DEFAULTS);
-    assert.equal(readProcessFlags({ 'health-addr': '127.0.0.1:9' }, announcerDefaults({ HOST_IP: '192.0.2.7' }), {}).healthAddr, '127.0.0.1:9');
+    assert.equal(
+      readProcessFlags({ 'health-addr': '127.0.0.1:9' }, announcerDefaults({ HOST_IP: '192.0.2.7' }), {}).healthAddr,
+      '127.0.0.1:9',
+    );
     assert.equal(onHostIP('127.0.0.1:9', '192.0.2.7'), '127.0.0.1:9');
   });
 
@@ -48,7 +60,8 @@ describe('listen addresses', () => {
     ['127.0.0.1:9', { host: '127.0.0.1', port: 9 }],
     ['[::1]:9', { host: '::1', port: 9 }],
   ];
-  for (const [input, want] of table) it(`parses ${JSON.stringify(input)}`, () => assert.deepEqual(parseListenAddr(input), want));
+  for (const [input, want] of table)
+    it(`parses ${JSON.stringify(input)}`, () => assert.deepEqual(parseListenAddr(input), want));
   it('rejects a port out of range', () => assert.throws(() => parseListenAddr(':70000')));
 });
 
@@ -74,7 +87,12 @@ describe('documented failover and webhook defaults', async () => {
   const { DEFAULT_ANNOUNCE_SCHEDULE } = await import('../../../src/l2/responder/pcap-responder.js');
 
   it('announcer: heartbeat 2s, renew deadline 1.5s, retry 500ms, stagger 200ms; help says so', () => {
-    assert.deepEqual(DEFAULT_ANNOUNCER_TIMINGS, { heartbeatDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 500, staggerMs: 200 });
+    assert.deepEqual(DEFAULT_ANNOUNCER_TIMINGS, {
+      heartbeatDurationMs: 2_000,
+      renewDeadlineMs: 1_500,
+      retryPeriodMs: 500,
+      staggerMs: 200,
+    });
     assert.match(announcerHelp, /default 2s/);
     assert.match(announcerHelp, /default 1500ms/);
     assert.match(announcerHelp, /default 500ms/);
@@ -89,6 +107,9 @@ describe('documented failover and webhook defaults', async () => {
     assert.match(controllerHelp, /default 16/);
     assert.match(controllerHelp, /default :9443; 0 disables/);
     assert.match(controllerHelp, /default 15s/);
-    assert.deepEqual(webhookHosts('lanlb-webhook', 'lanlb-system', []), ['lanlb-webhook.lanlb-system.svc', 'lanlb-webhook.lanlb-system.svc.cluster.local']);
+    assert.deepEqual(webhookHosts('lanlb-webhook', 'lanlb-system', []), [
+      'lanlb-webhook.lanlb-system.svc',
+      'lanlb-webhook.lanlb-system.svc.cluster.local',
+    ]);
   });
 });

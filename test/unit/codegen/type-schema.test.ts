@@ -10,7 +10,10 @@ describe('codegen', () => {
       type: 'object',
       'x-kubernetes-map-type': 'atomic',
       oneOf: [{ required: ['a'] }, { required: ['b'] }],
-      properties: { a: { type: 'string', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }] }, m: { type: 'object', additionalProperties: { type: 'string' } } },
+      properties: {
+        a: { type: 'string', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }] },
+        m: { type: 'object', additionalProperties: { type: 'string' } },
+      },
     });
     assert.deepEqual(out, {
       type: 'object',

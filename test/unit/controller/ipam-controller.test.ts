@@ -16,30 +16,70 @@ function world() {
   const pools = new MemorySource<LoadBalancerIPPool>();
   const policies = new MemorySource<L2AnnouncementPolicy>();
   const nodes = new MemorySource<Node>();
-  const status = new MemoryStatusTransport({ services, loadbalancerippools: pools, l2announcementpolicies: policies } as never);
+  const status = new MemoryStatusTransport({
+    services,
+    loadbalancerippools: pools,
+    l2announcementpolicies: policies,
+  } as never);
   const events = new RecordingEvents();
   const clock = new FakeClock();
   const logs: string[] = [];
-  const make = () => new IpamController({
-    sources: { services, pools, policies, nodes }, status, events, clock,
-    metrics: new ControllerMetrics(new Registry()), log: createLogger('info', {}, (l) => logs.push(l)),
-    loadBalancerClass: 'lanlb.io/l2', workers: 2,
-  });
+  const make = () =>
+    new IpamController({
+      sources: { services, pools, policies, nodes },
+      status,
+      events,
+      clock,
+      metrics: new ControllerMetrics(new Registry()),
+      log: createLogger('info', {}, (l) => logs.push(l)),
+      loadBalancerClass: 'lanlb.io/l2',
+      workers: 2,
+    });
   const leaders: AbortController[] = [];
   const lead = async (controller = make()) => {
     const stop = new AbortController();
     leaders.push(stop);
     const running = controller.lead(stop.signal);
     await clock.advance(1_000);
-    return { stop: async () => { stop.abort(); await running; } };
+    return {
+      stop: async () => {
+        stop.abort();
+        await running;
+      },
+    };
   };
   const pool = (name: string, blocks: Array<Record<string, string>>, extra: Record<string, unknown> = {}) =>
-    pools.put({ apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name, creationTimestamp: '2026-11-01T00:00:00Z' }, spec: { blocks, ...extra } } as never);
+    pools.put({
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'LoadBalancerIPPool',
+      metadata: { name, creationTimestamp: '2026-11-01T00:00:00Z' },
+      spec: { blocks, ...extra },
+    } as never);
   const service = (ns: string, name: string, spec: Record<string, unknown> = {}, status?: unknown) =>
-    services.put({ metadata: { namespace: ns, name, uid: `${ns}-${name}` }, spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }], ...spec }, status } as never);
+    services.put({
+      metadata: { namespace: ns, name, uid: `${ns}-${name}` },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }], ...spec },
+      status,
+    } as never);
   const ips = (key: string) => (services.get(key)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
-  const poolStatus = (name: string) => (pools.get(name) as unknown as { status?: { used?: string; available?: string; total?: string } } | undefined)?.status;
-  return { services, pools, status, events, clock, logs, lead, make, pool, service, ips, poolStatus, stopAll: () => leaders.forEach((l) => l.abort()) };
+  const poolStatus = (name: string) =>
+    (pools.get(name) as unknown as { status?: { used?: string; available?: string; total?: string } } | undefined)
+      ?.status;
+  return {
+    services,
+    pools,
+    status,
+    events,
+    clock,
+    logs,
+    lead,
+    make,
+    pool,
+    service,
+    ips,
+    poolStatus,
+    stopAll: () => leaders.forEach((l) => l.abort()),
+  };
 }
 
 describe('IpamController (fake clock, in-memory cluster)', () => {
@@ -85,7 +125,10 @@ describe('IpamController (fake clock, in-memory cluster)', () => {
     w.services.put({ ...w.services.get('web/a'), spec: { ...svc.spec, type: 'ClusterIP' } } as Service);
     await w.clock.advance(1_000);
     assert.deepEqual(w.ips('web/a'), []);
-    assert.equal(w.services.get('web/a')?.status?.conditions?.some((c) => c.type === 'lanlb.io/IPAllocated'), false);
+    assert.equal(
+      w.services.get('web/a')?.status?.conditions?.some((c) => c.type === 'lanlb.io/IPAllocated'),
+      false,
+    );
     assert.deepEqual(w.events.reasons('web/a'), ['IPAllocated', 'IPReleased']);
     await leader.stop();
   });

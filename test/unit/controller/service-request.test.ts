@@ -17,7 +17,7 @@ describe('claimService', () => {
   const classes: Array<[string, string | undefined, string, boolean]> = [
     ['no class (and every 1.20 Service)', undefined, 'lanlb.io/l2', true],
     ['our class', 'lanlb.io/l2', 'lanlb.io/l2', true],
-    ['another controller\'s class', 'metallb.io/metallb', 'lanlb.io/l2', false],
+    ["another controller's class", 'metallb.io/metallb', 'lanlb.io/l2', false],
     ['a configured class', 'corp/lb', 'corp/lb', true],
     ['the default class when another is configured', 'lanlb.io/l2', 'corp/lb', false],
   ];
@@ -35,27 +35,59 @@ describe('claimService', () => {
   });
 
   it('reads annotations, virtual labels, ports, families and current addresses', () => {
-    const svc = base({ ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack', loadBalancerIP: '192.0.2.1' }, {
-      'lanlb.io/ips': '2001:db8::5, 192.0.2.5', 'lanlb.io/pool': ' p1 ', 'lanlb.io/sharing-key': 'k', 'lanlb.io/sharing-cross-namespace': 'a, b',
-    });
+    const svc = base(
+      { ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack', loadBalancerIP: '192.0.2.1' },
+      {
+        'lanlb.io/ips': '2001:db8::5, 192.0.2.5',
+        'lanlb.io/pool': ' p1 ',
+        'lanlb.io/sharing-key': 'k',
+        'lanlb.io/sharing-cross-namespace': 'a, b',
+      },
+    );
     svc.status = { loadBalancer: { ingress: [{ ip: '192.0.2.5' }, { hostname: 'x.example' }] } };
     const claim = claimService(svc, DEFAULT_LOAD_BALANCER_CLASS, ['2001:db8::5']);
     assert.equal(claim.kind, 'ours');
     const r = claim.kind === 'ours' ? claim.request : undefined;
     assert.deepEqual(r, {
-      key: 'shop/web', namespace: 'shop', name: 'web',
+      key: 'shop/web',
+      namespace: 'shop',
+      name: 'web',
       labels: { app: 'web', 'io.kubernetes.service.namespace': 'shop', 'io.kubernetes.service.name': 'web' },
-      families: ['IPv6', 'IPv4'], familyPolicy: 'RequireDualStack',
-      requestedIPs: ['2001:db8::5', '192.0.2.5'], pool: 'p1', sharingKey: 'k', sharingNamespaces: ['a', 'b'],
-      ports: [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }],
+      families: ['IPv6', 'IPv4'],
+      familyPolicy: 'RequireDualStack',
+      requestedIPs: ['2001:db8::5', '192.0.2.5'],
+      pool: 'p1',
+      sharingKey: 'k',
+      sharingNamespaces: ['a', 'b'],
+      ports: [
+        { port: 80, protocol: 'TCP' },
+        { port: 53, protocol: 'UDP' },
+      ],
       current: ['192.0.2.5', '2001:db8::5'],
     });
   });
 
-  const fallbacks: Array<[string, Record<string, string>, Partial<Record<'requestedIPs' | 'pool' | 'sharingKey', unknown>>, string]> = [
-    ['MetalLB 0.13+', { 'metallb.io/loadBalancerIPs': '192.0.2.7', 'metallb.io/address-pool': 'p', 'metallb.io/allow-shared-ip': 'k' }, { requestedIPs: ['192.0.2.7'], pool: 'p', sharingKey: 'k' }, 'metallb.io/loadBalancerIPs'],
-    ['MetalLB < 0.13', { 'metallb.universe.tf/loadBalancerIPs': '192.0.2.8', 'metallb.universe.tf/address-pool': 'q' }, { requestedIPs: ['192.0.2.8'], pool: 'q' }, 'metallb.universe.tf/address-pool'],
-    ['Cilium', { 'lbipam.cilium.io/ips': '192.0.2.9', 'lbipam.cilium.io/sharing-key': 's' }, { requestedIPs: ['192.0.2.9'], sharingKey: 's' }, 'lbipam.cilium.io/ips'],
+  const fallbacks: Array<
+    [string, Record<string, string>, Partial<Record<'requestedIPs' | 'pool' | 'sharingKey', unknown>>, string]
+  > = [
+    [
+      'MetalLB 0.13+',
+      { 'metallb.io/loadBalancerIPs': '192.0.2.7', 'metallb.io/address-pool': 'p', 'metallb.io/allow-shared-ip': 'k' },
+      { requestedIPs: ['192.0.2.7'], pool: 'p', sharingKey: 'k' },
+      'metallb.io/loadBalancerIPs',
+    ],
+    [
+      'MetalLB < 0.13',
+      { 'metallb.universe.tf/loadBalancerIPs': '192.0.2.8', 'metallb.universe.tf/address-pool': 'q' },
+      { requestedIPs: ['192.0.2.8'], pool: 'q' },
+      'metallb.universe.tf/address-pool',
+    ],
+    [
+      'Cilium',
+      { 'lbipam.cilium.io/ips': '192.0.2.9', 'lbipam.cilium.io/sharing-key': 's' },
+      { requestedIPs: ['192.0.2.9'], sharingKey: 's' },
+      'lbipam.cilium.io/ips',
+    ],
   ];
   for (const [name, annotations, want, reported] of fallbacks) {
     it(`reads ${name} annotations as deprecated fallbacks`, () => {
@@ -63,12 +95,18 @@ describe('claimService', () => {
       assert.equal(claim.kind, 'ours');
       if (claim.kind !== 'ours') return;
       for (const [k, v] of Object.entries(want)) assert.deepEqual(claim.request[k as keyof typeof want], v, k);
-      assert.ok(claim.deprecated.some((d) => d.startsWith(reported)), claim.deprecated.join());
+      assert.ok(
+        claim.deprecated.some((d) => d.startsWith(reported)),
+        claim.deprecated.join(),
+      );
     });
   }
 
-  it('lanlb\'s own annotation wins over a fallback and reports nothing', () => {
-    const claim = claimService(base({}, { 'lanlb.io/ips': '192.0.2.1', 'metallb.io/loadBalancerIPs': '192.0.2.2' }), DEFAULT_LOAD_BALANCER_CLASS);
+  it("lanlb's own annotation wins over a fallback and reports nothing", () => {
+    const claim = claimService(
+      base({}, { 'lanlb.io/ips': '192.0.2.1', 'metallb.io/loadBalancerIPs': '192.0.2.2' }),
+      DEFAULT_LOAD_BALANCER_CLASS,
+    );
     assert.deepEqual(claim.kind === 'ours' && [claim.request.requestedIPs, claim.deprecated], [['192.0.2.1'], []]);
   });
 

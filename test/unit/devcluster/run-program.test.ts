@@ -23,7 +23,11 @@ describe('runProgram', () => {
   });
 
   it('fails on an exit code the caller did not declare as "no answer"', async () => {
-    await rejectsNaming(runProgram('sh', ['-c', 'echo oops >&2; exit 3'], { noAnswerCodes: [1] }), 'sh', /exited with 3: oops/);
+    await rejectsNaming(
+      runProgram('sh', ['-c', 'echo oops >&2; exit 3'], { noAnswerCodes: [1] }),
+      'sh',
+      /exited with 3: oops/,
+    );
   });
 
   it('accepts a declared "no answer" exit that writes nothing to stderr', async () => {

@@ -40,11 +40,19 @@ describe('addresses', () => {
     ['::ffff:01.2.3.4', undefined],
     ['', undefined],
   ];
-  for (const [input, want] of canonical) it(`${JSON.stringify(input)} -> ${want}`, () => assert.equal(canonicalAddress(input), want));
+  for (const [input, want] of canonical)
+    it(`${JSON.stringify(input)} -> ${want}`, () => assert.equal(canonicalAddress(input), want));
 
   it('round-trips every IPv4 and IPv6 value (property)', () => {
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), (v) => parseAddress(formatAddress(4, v))?.value === v));
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), (v) => parseAddress(formatAddress(6, v))?.value === v));
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), (v) => parseAddress(formatAddress(4, v))?.value === v),
+    );
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+        (v) => parseAddress(formatAddress(6, v))?.value === v,
+      ),
+    );
   });
 });
 

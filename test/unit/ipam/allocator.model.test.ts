@@ -25,10 +25,20 @@ const BLOCKS: ModelBlock[] = [
   { spec: { cidr: '192.0.2.0/31' }, family: 4, first: v('192.0.2.0'), last: v('192.0.2.1') },
   { spec: { cidr: '192.0.2.8/32' }, family: 4, first: v('192.0.2.8'), last: v('192.0.2.8') },
   { spec: { cidr: '192.0.2.16/30' }, family: 4, first: v('192.0.2.17'), last: v('192.0.2.18') },
-  { spec: { start: '198.51.100.10', stop: '198.51.100.12' }, family: 4, first: v('198.51.100.10'), last: v('198.51.100.12') },
+  {
+    spec: { start: '198.51.100.10', stop: '198.51.100.12' },
+    family: 4,
+    first: v('198.51.100.10'),
+    last: v('198.51.100.12'),
+  },
   { spec: { cidr: '2001:db8::/127' }, family: 6, first: v('2001:db8::'), last: v('2001:db8::1') },
   { spec: { cidr: '2001:db8:1::/128' }, family: 6, first: v('2001:db8:1::'), last: v('2001:db8:1::') },
-  { spec: { cidr: '2001:db8:2::/64' }, family: 6, first: v('2001:db8:2::1'), last: v('2001:db8:2::ffff:ffff:ffff:fffe') },
+  {
+    spec: { cidr: '2001:db8:2::/64' },
+    family: 6,
+    first: v('2001:db8:2::1'),
+    last: v('2001:db8:2::ffff:ffff:ffff:fffe'),
+  },
 ];
 
 interface ModelPool {
@@ -66,12 +76,13 @@ class Model {
   }
 }
 
-const poolsArb: fc.Arbitrary<ModelPool[]> = fc
-  .shuffledSubarray(BLOCKS, { minLength: 1 })
-  .chain((blocks) =>
-    fc.array(fc.record({ at: fc.nat(3), red: fc.boolean(), disabled: fc.boolean() }), {
-      minLength: blocks.length, maxLength: blocks.length,
-    }).map((slots) => {
+const poolsArb: fc.Arbitrary<ModelPool[]> = fc.shuffledSubarray(BLOCKS, { minLength: 1 }).chain((blocks) =>
+  fc
+    .array(fc.record({ at: fc.nat(3), red: fc.boolean(), disabled: fc.boolean() }), {
+      minLength: blocks.length,
+      maxLength: blocks.length,
+    })
+    .map((slots) => {
       const byName = new Map<string, ModelPool>();
       blocks.forEach((b, i) => {
         const slot = slots[i] ?? { at: 0, red: false, disabled: false };
@@ -81,45 +92,58 @@ const poolsArb: fc.Arbitrary<ModelPool[]> = fc
         byName.set(name, p);
       });
       return [...byName.values()];
-    }));
+    }),
+);
 
 const opArb = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('assign' as const), n: fc.nat(9), v6: fc.boolean(), red: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('assign' as const), n: fc.nat(9), v6: fc.boolean(), red: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const), n: fc.nat(9) }) },
 );
 
 const definition = (p: ModelPool): PoolDefinition =>
-  pool(p.name, p.blocks.map((b) => b.spec), {
-    disabled: p.disabled, serviceSelector: p.red ? { matchLabels: { color: 'red' } } : undefined,
-  });
+  pool(
+    p.name,
+    p.blocks.map((b) => b.spec),
+    {
+      disabled: p.disabled,
+      serviceSelector: p.red ? { matchLabels: { color: 'red' } } : undefined,
+    },
+  );
 
 describe('Allocator against a reference model (property)', () => {
-  it('succeeds exactly when the model does, with the model\'s address', () => {
-    fc.assert(fc.property(poolsArb, fc.array(opArb, { maxLength: 40 }), (pools, ops) => {
-      const a = new Allocator();
-      a.setPools(pools.map(definition));
-      const model = new Model(pools);
-      // A Service keeps its family and labels for the whole run: what it asked for first.
-      const shape = new Map<string, { v6: boolean; red: boolean }>();
-      for (const op of ops) {
-        const key = `ns/s${op.n}`;
-        if (op.kind === 'release') {
-          a.release(key);
-          model.held.delete(key);
-          continue;
+  it("succeeds exactly when the model does, with the model's address", () => {
+    fc.assert(
+      fc.property(poolsArb, fc.array(opArb, { maxLength: 40 }), (pools, ops) => {
+        const a = new Allocator();
+        a.setPools(pools.map(definition));
+        const model = new Model(pools);
+        // A Service keeps its family and labels for the whole run: what it asked for first.
+        const shape = new Map<string, { v6: boolean; red: boolean }>();
+        for (const op of ops) {
+          const key = `ns/s${op.n}`;
+          if (op.kind === 'release') {
+            a.release(key);
+            model.held.delete(key);
+            continue;
+          }
+          const { v6, red } = shape.get(key) ?? { v6: op.v6, red: op.red };
+          shape.set(key, { v6, red });
+          const request = svc(key, {
+            families: [v6 ? 'IPv6' : 'IPv4'],
+            extraLabels: red ? { color: 'red' } : {},
+            current: a.assigned(key).map((i) => i.ip),
+          });
+          const got = a.assign(request);
+          const want = model.assign(key, v6 ? 6 : 4, red);
+          const gotIP = got.kind === 'assigned' ? got.ips.map((i) => i.ip).join(',') : undefined;
+          const outcome = got.kind === 'assigned' ? 'assigned' : `${got.reason}: ${got.message}`;
+          assert.equal(gotIP, want, `${key} (${v6 ? 'IPv6' : 'IPv4'}${red ? ', red' : ''}): ${outcome}`);
         }
-        const { v6, red } = shape.get(key) ?? { v6: op.v6, red: op.red };
-        shape.set(key, { v6, red });
-        const request = svc(key, {
-          families: [v6 ? 'IPv6' : 'IPv4'], extraLabels: red ? { color: 'red' } : {},
-          current: a.assigned(key).map((i) => i.ip),
-        });
-        const got = a.assign(request);
-        const want = model.assign(key, v6 ? 6 : 4, red);
-        const gotIP = got.kind === 'assigned' ? got.ips.map((i) => i.ip).join(',') : undefined;
-        const outcome = got.kind === 'assigned' ? 'assigned' : `${got.reason}: ${got.message}`;
-        assert.equal(gotIP, want, `${key} (${v6 ? 'IPv6' : 'IPv4'}${red ? ', red' : ''}): ${outcome}`);
-      }
-    }), { numRuns: 1000 });
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -20,57 +20,82 @@ function rarely<T, U>(arb: fc.Arbitrary<T>, usual: U): fc.Arbitrary<T | U> {
   return fc.oneof({ weight: 3, arbitrary: fc.constant(usual) }, { weight: 1, arbitrary: arb });
 }
 
-const poolArb: fc.Arbitrary<PoolDefinition> = fc.record({
-  name: fc.constantFrom('a', 'b', 'c', 'd'),
-  createdAt: fc.integer({ min: 0, max: 3 }),
-  blocks: fc.constantFrom(...blocks),
-  disabled: fc.boolean(),
-  selectRed: fc.boolean(),
-}).map(({ selectRed, ...p }) => pool(p.name, p.blocks, { ...p, serviceSelector: selectRed ? { matchLabels: { color: 'red' } } : undefined }));
+const poolArb: fc.Arbitrary<PoolDefinition> = fc
+  .record({
+    name: fc.constantFrom('a', 'b', 'c', 'd'),
+    createdAt: fc.integer({ min: 0, max: 3 }),
+    blocks: fc.constantFrom(...blocks),
+    disabled: fc.boolean(),
+    selectRed: fc.boolean(),
+  })
+  .map(({ selectRed, ...p }) =>
+    pool(p.name, p.blocks, { ...p, serviceSelector: selectRed ? { matchLabels: { color: 'red' } } : undefined }),
+  );
 
-const svcArb: fc.Arbitrary<ServiceRequest> = fc.record({
-  name: fc.constantFrom('s1', 's2', 's3', 's4', 's5'),
-  ns: fc.constantFrom('x', 'y'),
-  red: fc.boolean(),
-  key: rarely(fc.constantFrom('k1', 'k2'), undefined),
-  cross: fc.constantFrom([], ['*'], ['x']),
-  port: fc.constantFrom(80, 443),
-  requested: rarely(fc.constantFrom(['192.0.2.1'], ['192.0.2.3'], ['2001:db8::1'], ['198.51.100.9']), []),
-  policy: fc.constantFrom('SingleStack' as const, 'PreferDualStack' as const, 'RequireDualStack' as const),
-  v6first: fc.boolean(),
-  pool: rarely(fc.constantFrom('a', 'b'), undefined),
-}).map((r) => svc(`${r.ns}/${r.name}`, {
-  extraLabels: r.red ? { color: 'red' } : {}, sharingKey: r.key, sharingNamespaces: r.cross,
-  ports: [{ port: r.port, protocol: 'TCP' }], requestedIPs: r.requested, familyPolicy: r.policy,
-  families: r.v6first ? ['IPv6', 'IPv4'] : ['IPv4', 'IPv6'], pool: r.pool,
-}));
+const svcArb: fc.Arbitrary<ServiceRequest> = fc
+  .record({
+    name: fc.constantFrom('s1', 's2', 's3', 's4', 's5'),
+    ns: fc.constantFrom('x', 'y'),
+    red: fc.boolean(),
+    key: rarely(fc.constantFrom('k1', 'k2'), undefined),
+    cross: fc.constantFrom([], ['*'], ['x']),
+    port: fc.constantFrom(80, 443),
+    requested: rarely(fc.constantFrom(['192.0.2.1'], ['192.0.2.3'], ['2001:db8::1'], ['198.51.100.9']), []),
+    policy: fc.constantFrom('SingleStack' as const, 'PreferDualStack' as const, 'RequireDualStack' as const),
+    v6first: fc.boolean(),
+    pool: rarely(fc.constantFrom('a', 'b'), undefined),
+  })
+  .map((r) =>
+    svc(`${r.ns}/${r.name}`, {
+      extraLabels: r.red ? { color: 'red' } : {},
+      sharingKey: r.key,
+      sharingNamespaces: r.cross,
+      ports: [{ port: r.port, protocol: 'TCP' }],
+      requestedIPs: r.requested,
+      familyPolicy: r.policy,
+      families: r.v6first ? ['IPv6', 'IPv4'] : ['IPv4', 'IPv6'],
+      pool: r.pool,
+    }),
+  );
 
 const opArb = fc.oneof(
-  { weight: 1, arbitrary: fc.uniqueArray(poolArb, { selector: (p) => p.name, maxLength: 4 }).map((pools) => ({ kind: 'pools' as const, pools })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .uniqueArray(poolArb, { selector: (p) => p.name, maxLength: 4 })
+      .map((pools) => ({ kind: 'pools' as const, pools })),
+  },
   { weight: 4, arbitrary: svcArb.map((s) => ({ kind: 'assign' as const, s })) },
   { weight: 1, arbitrary: fc.constantFrom('x/s1', 'x/s2', 'y/s3').map((key) => ({ kind: 'release' as const, key })) },
 );
 
 describe('Allocator invariants (property)', () => {
-  it('after any sequence: no address held twice unless sharing allows; every address in a standing pool that selects its Service; counts match', () => {
-    fc.assert(fc.property(fc.array(opArb, { maxLength: 40 }), (ops) => {
-      const a = new Allocator();
-      const requests = new Map<string, ServiceRequest>();
-      for (const op of ops) {
-        if (op.kind === 'pools') a.setPools(op.pools);
-        else if (op.kind === 'assign') {
-          // The controller passes the status it wrote last time as `current`.
-          const s = { ...op.s, current: a.assigned(op.s.key).map((i) => i.ip) };
-          const out = a.assign(s);
-          if (out.kind === 'assigned' || a.assigned(s.key).length === 0) requests.set(s.key, s);
-        } else {
-          a.release(op.key);
-          requests.delete(op.key);
-        }
-        checkInvariants(a, requests);
-      }
-    }), { numRuns: 1000 });
-  });
+  it(
+    'after any sequence: no address held twice unless sharing allows; every ' +
+      'address in a standing pool that selects its Service; counts match',
+    () => {
+      fc.assert(
+        fc.property(fc.array(opArb, { maxLength: 40 }), (ops) => {
+          const a = new Allocator();
+          const requests = new Map<string, ServiceRequest>();
+          for (const op of ops) {
+            if (op.kind === 'pools') a.setPools(op.pools);
+            else if (op.kind === 'assign') {
+              // The controller passes the status it wrote last time as `current`.
+              const s = { ...op.s, current: a.assigned(op.s.key).map((i) => i.ip) };
+              const out = a.assign(s);
+              if (out.kind === 'assigned' || a.assigned(s.key).length === 0) requests.set(s.key, s);
+            } else {
+              a.release(op.key);
+              requests.delete(op.key);
+            }
+            checkInvariants(a, requests);
+          }
+        }),
+        { numRuns: 1000 },
+      );
+    },
+  );
 });
 
 function checkInvariants(a: Allocator, requests: Map<string, ServiceRequest>): void {
@@ -98,7 +123,9 @@ function checkInvariants(a: Allocator, requests: Map<string, ServiceRequest>): v
     }
   }
   for (const p of a.allPools()) {
-    const distinct = [...byIP.keys()].filter((ip) => a.holdersOf(ip).some((k) => a.assigned(k).some((i) => i.ip === ip && i.pool === p.name)));
+    const distinct = [...byIP.keys()].filter((ip) =>
+      a.holdersOf(ip).some((k) => a.assigned(k).some((i) => i.ip === ip && i.pool === p.name)),
+    );
     assert.equal(p.used, BigInt(distinct.length), `pool ${p.name} used count`);
   }
 }

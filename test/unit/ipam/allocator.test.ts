@@ -32,59 +32,151 @@ function run(steps: Array<[string, Step]>): void {
       a.release(step.key);
     } else {
       const p = a.pool(step.pool);
-      assert.deepEqual([p?.total.toString(), p?.used.toString(), p?.available.toString()], [step.total, step.used, step.available], why);
+      assert.deepEqual(
+        [p?.total.toString(), p?.used.toString(), p?.available.toString()],
+        [step.total, step.used, step.available],
+        why,
+      );
     }
   }
 }
 
 describe('Allocator scenarios', () => {
-  it('which pool: a pool with a serviceSelector before a catch-all, then by name (API.md)', () => run([
-    ['a catch-all named first, a specific pool, an empty selector', { do: 'pools', pools: [
-      pool('a-all', [{ cidr: '192.0.2.0/30' }]),
-      pool('b-empty', [{ cidr: '192.0.2.4/30' }], { serviceSelector: {} }),
-      pool('z-web', [{ cidr: '198.51.100.0/30' }], { serviceSelector: { matchLabels: { app: 'web' } } }),
-    ] }],
-    ['the specific pool wins over the catch-all although its name sorts last', { do: 'assign', svc: svc('ns/web', { extraLabels: { app: 'web' } }), want: ['198.51.100.1'] }],
-    ['an empty selector is a catch-all: by name among catch-alls', { do: 'assign', svc: svc('ns/other'), want: ['192.0.2.1'] }],
-  ]));
+  it('which pool: a pool with a serviceSelector before a catch-all, then by name (API.md)', () =>
+    run([
+      [
+        'a catch-all named first, a specific pool, an empty selector',
+        {
+          do: 'pools',
+          pools: [
+            pool('a-all', [{ cidr: '192.0.2.0/30' }]),
+            pool('b-empty', [{ cidr: '192.0.2.4/30' }], { serviceSelector: {} }),
+            pool('z-web', [{ cidr: '198.51.100.0/30' }], { serviceSelector: { matchLabels: { app: 'web' } } }),
+          ],
+        },
+      ],
+      [
+        'the specific pool wins over the catch-all although its name sorts last',
+        { do: 'assign', svc: svc('ns/web', { extraLabels: { app: 'web' } }), want: ['198.51.100.1'] },
+      ],
+      [
+        'an empty selector is a catch-all: by name among catch-alls',
+        { do: 'assign', svc: svc('ns/other'), want: ['192.0.2.1'] },
+      ],
+    ]));
 
-  it('seed 000: a one-address pool for one namespace', () => run([
-    ['pool of 192.0.2.10 for ingress-nginx', { do: 'pools', pools: [pool('ingress-pool', [{ start: '192.0.2.10', stop: '192.0.2.10' }], { serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': 'ingress-nginx' } } })] }],
-    ['the ingress controller gets it', { do: 'assign', svc: svc('ingress-nginx/ingress-nginx-controller'), want: ['192.0.2.10'] }],
-    ['0 available', { do: 'stats', pool: 'ingress-pool', total: '1', used: '1', available: '0' }],
-    ['another namespace is not selected', { do: 'assign', svc: svc('default/web'), want: { fail: 'NoPoolSelects', match: /no pool with IPv4 addresses selects this Service/ } }],
-    ['a second Service in the namespace finds the pool full', { do: 'assign', svc: svc('ingress-nginx/other'), want: { fail: 'PoolExhausted' } }],
-    ['assign again is idempotent', { do: 'assign', svc: svc('ingress-nginx/ingress-nginx-controller'), want: ['192.0.2.10'] }],
-  ]));
+  it('seed 000: a one-address pool for one namespace', () =>
+    run([
+      [
+        'pool of 192.0.2.10 for ingress-nginx',
+        {
+          do: 'pools',
+          pools: [
+            pool('ingress-pool', [{ start: '192.0.2.10', stop: '192.0.2.10' }], {
+              serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': 'ingress-nginx' } },
+            }),
+          ],
+        },
+      ],
+      [
+        'the ingress controller gets it',
+        { do: 'assign', svc: svc('ingress-nginx/ingress-nginx-controller'), want: ['192.0.2.10'] },
+      ],
+      ['0 available', { do: 'stats', pool: 'ingress-pool', total: '1', used: '1', available: '0' }],
+      [
+        'another namespace is not selected',
+        {
+          do: 'assign',
+          svc: svc('default/web'),
+          want: { fail: 'NoPoolSelects', match: /no pool with IPv4 addresses selects this Service/ },
+        },
+      ],
+      [
+        'a second Service in the namespace finds the pool full',
+        { do: 'assign', svc: svc('ingress-nginx/other'), want: { fail: 'PoolExhausted' } },
+      ],
+      [
+        'assign again is idempotent',
+        { do: 'assign', svc: svc('ingress-nginx/ingress-nginx-controller'), want: ['192.0.2.10'] },
+      ],
+    ]));
 
-  it('seed 004: two pools chosen by matchExpressions and matchLabels', () => run([
-    ['blue and red pools', { do: 'pools', pools: [
-      pool('blue-pool', [{ cidr: '192.0.2.0/24' }], { serviceSelector: { matchExpressions: [{ key: 'color', operator: 'In', values: ['blue', 'cyan'] }] } }),
-      pool('red-pool', [{ cidr: '198.51.100.0/24' }], { serviceSelector: { matchLabels: { color: 'red' } } }),
-    ] }],
-    ['red app from red pool, first address skipped (network)', { do: 'assign', svc: svc('default/app', { extraLabels: { color: 'red' } }), want: ['198.51.100.1'] }],
-    ['cyan app from blue pool', { do: 'assign', svc: svc('default/cyan', { extraLabels: { color: 'cyan' } }), want: ['192.0.2.1'] }],
-    ['green app from none', { do: 'assign', svc: svc('default/green', { extraLabels: { color: 'green' } }), want: { fail: 'NoPoolSelects' } }],
-  ]));
+  it('seed 004: two pools chosen by matchExpressions and matchLabels', () =>
+    run([
+      [
+        'blue and red pools',
+        {
+          do: 'pools',
+          pools: [
+            pool('blue-pool', [{ cidr: '192.0.2.0/24' }], {
+              serviceSelector: { matchExpressions: [{ key: 'color', operator: 'In', values: ['blue', 'cyan'] }] },
+            }),
+            pool('red-pool', [{ cidr: '198.51.100.0/24' }], { serviceSelector: { matchLabels: { color: 'red' } } }),
+          ],
+        },
+      ],
+      [
+        'red app from red pool, first address skipped (network)',
+        { do: 'assign', svc: svc('default/app', { extraLabels: { color: 'red' } }), want: ['198.51.100.1'] },
+      ],
+      [
+        'cyan app from blue pool',
+        { do: 'assign', svc: svc('default/cyan', { extraLabels: { color: 'cyan' } }), want: ['192.0.2.1'] },
+      ],
+      [
+        'green app from none',
+        {
+          do: 'assign',
+          svc: svc('default/green', { extraLabels: { color: 'green' } }),
+          want: { fail: 'NoPoolSelects' },
+        },
+      ],
+    ]));
 
-  it('lowest free first, freed addresses are reused, release is idempotent', () => run([
-    ['range', { do: 'pools', pools: [pool('p', [{ start: '203.0.113.100', stop: '203.0.113.102' }])] }],
-    ['s1', { do: 'assign', svc: svc('s1'), want: ['203.0.113.100'] }],
-    ['s2', { do: 'assign', svc: svc('s2'), want: ['203.0.113.101'] }],
-    ['s1 frees it', { do: 'release', key: 'default/s1' }],
-    ['again', { do: 'release', key: 'default/s1' }],
-    ['s3 takes the lowest free', { do: 'assign', svc: svc('s3'), want: ['203.0.113.100'] }],
-    ['stats', { do: 'stats', pool: 'p', total: '3', used: '2', available: '1' }],
-  ]));
+  it('lowest free first, freed addresses are reused, release is idempotent', () =>
+    run([
+      ['range', { do: 'pools', pools: [pool('p', [{ start: '203.0.113.100', stop: '203.0.113.102' }])] }],
+      ['s1', { do: 'assign', svc: svc('s1'), want: ['203.0.113.100'] }],
+      ['s2', { do: 'assign', svc: svc('s2'), want: ['203.0.113.101'] }],
+      ['s1 frees it', { do: 'release', key: 'default/s1' }],
+      ['again', { do: 'release', key: 'default/s1' }],
+      ['s3 takes the lowest free', { do: 'assign', svc: svc('s3'), want: ['203.0.113.100'] }],
+      ['stats', { do: 'stats', pool: 'p', total: '3', used: '2', available: '1' }],
+    ]));
 
-  it('requested addresses: honoured, refused outside pools, refused when taken', () => run([
-    ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/28' }])] }],
-    ['s1 asks for .5', { do: 'assign', svc: svc('s1', { requestedIPs: ['192.0.2.5'] }), want: ['192.0.2.5'] }],
-    ['s2 cannot take s1\'s address', { do: 'assign', svc: svc('s2', { requestedIPs: ['192.0.2.5'] }), want: { fail: 'RequestedIPInUse', match: /held by default\/s1/ } }],
-    ['an address outside every pool', { do: 'assign', svc: svc('s3', { requestedIPs: ['198.51.100.1'] }), want: { fail: 'RequestedIPNotInPool', match: /not in any pool/ } }],
-    ['not an address', { do: 'assign', svc: svc('s4', { requestedIPs: ['banana'] }), want: { fail: 'InvalidRequest' } }],
-    ['two of one family', { do: 'assign', svc: svc('s4', { requestedIPs: ['192.0.2.1', '192.0.2.2'] }), want: { fail: 'InvalidRequest', match: /at most one/ } }],
-  ]));
+  it('requested addresses: honoured, refused outside pools, refused when taken', () =>
+    run([
+      ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/28' }])] }],
+      ['s1 asks for .5', { do: 'assign', svc: svc('s1', { requestedIPs: ['192.0.2.5'] }), want: ['192.0.2.5'] }],
+      [
+        "s2 cannot take s1's address",
+        {
+          do: 'assign',
+          svc: svc('s2', { requestedIPs: ['192.0.2.5'] }),
+          want: { fail: 'RequestedIPInUse', match: /held by default\/s1/ },
+        },
+      ],
+      [
+        'an address outside every pool',
+        {
+          do: 'assign',
+          svc: svc('s3', { requestedIPs: ['198.51.100.1'] }),
+          want: { fail: 'RequestedIPNotInPool', match: /not in any pool/ },
+        },
+      ],
+      [
+        'not an address',
+        { do: 'assign', svc: svc('s4', { requestedIPs: ['banana'] }), want: { fail: 'InvalidRequest' } },
+      ],
+      [
+        'two of one family',
+        {
+          do: 'assign',
+          svc: svc('s4', { requestedIPs: ['192.0.2.1', '192.0.2.2'] }),
+          want: { fail: 'InvalidRequest', match: /at most one/ },
+        },
+      ],
+    ]));
 
   it('a failed re-request keeps what the Service held', () => {
     const a = new Allocator();
@@ -93,79 +185,223 @@ describe('Allocator scenarios', () => {
     const out = a.assign(svc('s1', { requestedIPs: ['198.51.100.1'], current: ['192.0.2.1'] }));
     assert.equal(out.kind, 'failed');
     assert.deepEqual(out.kind === 'failed' ? out.kept.map((i) => i.ip) : [], ['192.0.2.1']);
-    assert.deepEqual(a.assigned('default/s1').map((i) => i.ip), ['192.0.2.1']);
+    assert.deepEqual(
+      a.assigned('default/s1').map((i) => i.ip),
+      ['192.0.2.1'],
+    );
     assert.equal(a.pool('p')?.used, 1n);
   });
 
-  it('pool pinning with lanlb.io/pool', () => run([
-    ['two pools', { do: 'pools', pools: [pool('a', [{ cidr: '192.0.2.0/30' }]), pool('b', [{ cidr: '198.51.100.0/30' }])] }],
-    ['pinned to b', { do: 'assign', svc: svc('s1', { pool: 'b' }), want: ['198.51.100.1'] }],
-    ['unpinned goes to the first pool by name', { do: 'assign', svc: svc('s2'), want: ['192.0.2.1'] }],
-    ['pinned to a missing pool', { do: 'assign', svc: svc('s3', { pool: 'zzz' }), want: { fail: 'PoolNotFound' } }],
-  ]));
+  it('pool pinning with lanlb.io/pool', () =>
+    run([
+      [
+        'two pools',
+        { do: 'pools', pools: [pool('a', [{ cidr: '192.0.2.0/30' }]), pool('b', [{ cidr: '198.51.100.0/30' }])] },
+      ],
+      ['pinned to b', { do: 'assign', svc: svc('s1', { pool: 'b' }), want: ['198.51.100.1'] }],
+      ['unpinned goes to the first pool by name', { do: 'assign', svc: svc('s2'), want: ['192.0.2.1'] }],
+      ['pinned to a missing pool', { do: 'assign', svc: svc('s3', { pool: 'zzz' }), want: { fail: 'PoolNotFound' } }],
+    ]));
 
-  it('disabled pools keep allocations and make no new ones', () => run([
-    ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }])] }],
-    ['s1', { do: 'assign', svc: svc('s1'), want: ['192.0.2.1'] }],
-    ['disable', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }], { disabled: true })], invalidated: [] }],
-    ['s1 keeps its address', { do: 'assign', svc: svc('s1', { current: ['192.0.2.1'] }), want: ['192.0.2.1'] }],
-    ['s2 gets nothing', { do: 'assign', svc: svc('s2'), want: { fail: 'NoPoolSelects', match: /p is disabled/ } }],
-    ['available 0 while disabled', { do: 'stats', pool: 'p', total: '6', used: '1', available: '0' }],
-  ]));
+  it('disabled pools keep allocations and make no new ones', () =>
+    run([
+      ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }])] }],
+      ['s1', { do: 'assign', svc: svc('s1'), want: ['192.0.2.1'] }],
+      ['disable', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }], { disabled: true })], invalidated: [] }],
+      ['s1 keeps its address', { do: 'assign', svc: svc('s1', { current: ['192.0.2.1'] }), want: ['192.0.2.1'] }],
+      ['s2 gets nothing', { do: 'assign', svc: svc('s2'), want: { fail: 'NoPoolSelects', match: /p is disabled/ } }],
+      ['available 0 while disabled', { do: 'stats', pool: 'p', total: '6', used: '1', available: '0' }],
+    ]));
 
-  it('overlap: the newer pool conflicts and loses its allocations; healed when the older goes', () => run([
-    ['old pool', { do: 'pools', pools: [pool('old', [{ cidr: '192.0.2.0/28' }], { createdAt: 1 })] }],
-    ['new pool alone first', { do: 'pools', pools: [pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })] }],
-    ['s1 from new', { do: 'assign', svc: svc('s1'), want: ['192.0.2.9'] }],
-    ['old added back: new is newer, so it conflicts and s1 is released', { do: 'pools', pools: [pool('old', [{ cidr: '192.0.2.0/28' }], { createdAt: 1 }), pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })], invalidated: ['default/s1'] }],
-    ['s1 re-allocated from old', { do: 'assign', svc: svc('s1', { current: ['192.0.2.9'] }), want: ['192.0.2.9'] }],
-    ['new allocates nothing', { do: 'stats', pool: 'new', total: '6', used: '0', available: '0' }],
-    ['old goes', { do: 'pools', pools: [pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })], invalidated: ['default/s1'] }],
-    ['healed', { do: 'stats', pool: 'new', total: '6', used: '0', available: '6' }],
-  ]));
+  it('overlap: the newer pool conflicts and loses its allocations; healed when the older goes', () =>
+    run([
+      ['old pool', { do: 'pools', pools: [pool('old', [{ cidr: '192.0.2.0/28' }], { createdAt: 1 })] }],
+      ['new pool alone first', { do: 'pools', pools: [pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })] }],
+      ['s1 from new', { do: 'assign', svc: svc('s1'), want: ['192.0.2.9'] }],
+      [
+        'old added back: new is newer, so it conflicts and s1 is released',
+        {
+          do: 'pools',
+          pools: [
+            pool('old', [{ cidr: '192.0.2.0/28' }], { createdAt: 1 }),
+            pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 }),
+          ],
+          invalidated: ['default/s1'],
+        },
+      ],
+      ['s1 re-allocated from old', { do: 'assign', svc: svc('s1', { current: ['192.0.2.9'] }), want: ['192.0.2.9'] }],
+      ['new allocates nothing', { do: 'stats', pool: 'new', total: '6', used: '0', available: '0' }],
+      [
+        'old goes',
+        {
+          do: 'pools',
+          pools: [pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })],
+          invalidated: ['default/s1'],
+        },
+      ],
+      ['healed', { do: 'stats', pool: 'new', total: '6', used: '0', available: '6' }],
+    ]));
 
-  it('shrinking a pool releases the addresses outside it', () => run([
-    ['pool', { do: 'pools', pools: [pool('p', [{ start: '192.0.2.1', stop: '192.0.2.4' }])] }],
-    ['s1', { do: 'assign', svc: svc('s1'), want: ['192.0.2.1'] }],
-    ['s2', { do: 'assign', svc: svc('s2'), want: ['192.0.2.2'] }],
-    ['shrink to .1', { do: 'pools', pools: [pool('p', [{ start: '192.0.2.1', stop: '192.0.2.1' }])], invalidated: ['default/s2'] }],
-    ['s2 cannot be placed', { do: 'assign', svc: svc('s2', { current: ['192.0.2.2'] }), want: { fail: 'PoolExhausted' } }],
-  ]));
+  it('shrinking a pool releases the addresses outside it', () =>
+    run([
+      ['pool', { do: 'pools', pools: [pool('p', [{ start: '192.0.2.1', stop: '192.0.2.4' }])] }],
+      ['s1', { do: 'assign', svc: svc('s1'), want: ['192.0.2.1'] }],
+      ['s2', { do: 'assign', svc: svc('s2'), want: ['192.0.2.2'] }],
+      [
+        'shrink to .1',
+        { do: 'pools', pools: [pool('p', [{ start: '192.0.2.1', stop: '192.0.2.1' }])], invalidated: ['default/s2'] },
+      ],
+      [
+        's2 cannot be placed',
+        { do: 'assign', svc: svc('s2', { current: ['192.0.2.2'] }), want: { fail: 'PoolExhausted' } },
+      ],
+    ]));
 
-  it('sharing: same key, no port clash, cross-namespace only when both allow it', () => run([
-    ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }])] }],
-    ['dns-tcp', { do: 'assign', svc: svc('a/dns-tcp', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'TCP' }] }), want: ['192.0.2.1'] }],
-    ['dns-udp shares it', { do: 'assign', svc: svc('a/dns-udp', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'UDP' }] }), want: ['192.0.2.1'] }],
-    ['a clash gets its own address', { do: 'assign', svc: svc('a/dns-tcp2', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'TCP' }] }), want: ['192.0.2.2'] }],
-    ['requesting a shared address with a clash is refused', { do: 'assign', svc: svc('a/x', { sharingKey: 'dns', requestedIPs: ['192.0.2.1'], ports: [{ port: 53, protocol: 'UDP' }] }), want: { fail: 'SharingRefused', match: /port 53\/UDP/ } }],
-    ['another namespace without consent gets its own', { do: 'assign', svc: svc('b/dns', { sharingKey: 'dns', ports: [{ port: 54, protocol: 'TCP' }] }), want: ['192.0.2.3'] }],
-    ['stats count a shared address once', { do: 'stats', pool: 'p', total: '6', used: '3', available: '3' }],
-  ]));
+  it('sharing: same key, no port clash, cross-namespace only when both allow it', () =>
+    run([
+      ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }])] }],
+      [
+        'dns-tcp',
+        {
+          do: 'assign',
+          svc: svc('a/dns-tcp', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'TCP' }] }),
+          want: ['192.0.2.1'],
+        },
+      ],
+      [
+        'dns-udp shares it',
+        {
+          do: 'assign',
+          svc: svc('a/dns-udp', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'UDP' }] }),
+          want: ['192.0.2.1'],
+        },
+      ],
+      [
+        'a clash gets its own address',
+        {
+          do: 'assign',
+          svc: svc('a/dns-tcp2', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'TCP' }] }),
+          want: ['192.0.2.2'],
+        },
+      ],
+      [
+        'requesting a shared address with a clash is refused',
+        {
+          do: 'assign',
+          svc: svc('a/x', { sharingKey: 'dns', requestedIPs: ['192.0.2.1'], ports: [{ port: 53, protocol: 'UDP' }] }),
+          want: { fail: 'SharingRefused', match: /port 53\/UDP/ },
+        },
+      ],
+      [
+        'another namespace without consent gets its own',
+        {
+          do: 'assign',
+          svc: svc('b/dns', { sharingKey: 'dns', ports: [{ port: 54, protocol: 'TCP' }] }),
+          want: ['192.0.2.3'],
+        },
+      ],
+      ['stats count a shared address once', { do: 'stats', pool: 'p', total: '6', used: '3', available: '3' }],
+    ]));
 
-  it('cross-namespace sharing when both Services allow it', () => run([
-    ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }])] }],
-    ['a', { do: 'assign', svc: svc('a/web', { sharingKey: 'k', sharingNamespaces: ['b'], ports: [{ port: 80, protocol: 'TCP' }] }), want: ['192.0.2.1'] }],
-    ['b allows everyone', { do: 'assign', svc: svc('b/web', { sharingKey: 'k', sharingNamespaces: ['*'], ports: [{ port: 443, protocol: 'TCP' }] }), want: ['192.0.2.1'] }],
-    ['c is not allowed by a', { do: 'assign', svc: svc('c/web', { sharingKey: 'k', sharingNamespaces: ['*'], requestedIPs: ['192.0.2.1'], ports: [{ port: 8080, protocol: 'TCP' }] }), want: { fail: 'SharingRefused', match: /cross-namespace/ } }],
-  ]));
+  it('cross-namespace sharing when both Services allow it', () =>
+    run([
+      ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }])] }],
+      [
+        'a',
+        {
+          do: 'assign',
+          svc: svc('a/web', { sharingKey: 'k', sharingNamespaces: ['b'], ports: [{ port: 80, protocol: 'TCP' }] }),
+          want: ['192.0.2.1'],
+        },
+      ],
+      [
+        'b allows everyone',
+        {
+          do: 'assign',
+          svc: svc('b/web', { sharingKey: 'k', sharingNamespaces: ['*'], ports: [{ port: 443, protocol: 'TCP' }] }),
+          want: ['192.0.2.1'],
+        },
+      ],
+      [
+        'c is not allowed by a',
+        {
+          do: 'assign',
+          svc: svc('c/web', {
+            sharingKey: 'k',
+            sharingNamespaces: ['*'],
+            requestedIPs: ['192.0.2.1'],
+            ports: [{ port: 8080, protocol: 'TCP' }],
+          }),
+          want: { fail: 'SharingRefused', match: /cross-namespace/ },
+        },
+      ],
+    ]));
 
-  it('dual stack per ipFamilies/ipFamilyPolicy', () => run([
-    ['v4 only', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/30' }])] }],
-    ['PreferDualStack takes what exists', { do: 'assign', svc: svc('s1', { families: ['IPv4', 'IPv6'], familyPolicy: 'PreferDualStack' }), want: ['192.0.2.1'] }],
-    ['RequireDualStack fails cleanly', { do: 'assign', svc: svc('s2', { families: ['IPv4', 'IPv6'], familyPolicy: 'RequireDualStack' }), want: { fail: 'NoPoolSelects', match: /RequireDualStack: no IPv6 address/ } }],
-    ['nothing leaked by the failure', { do: 'stats', pool: 'p', total: '2', used: '1', available: '1' }],
-    ['both families', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/30' }, { cidr: '2001:db8::/64' }])] }],
-    ['RequireDualStack now works, IPv6 first when listed first', { do: 'assign', svc: svc('s2', { families: ['IPv6', 'IPv4'], familyPolicy: 'RequireDualStack' }), want: ['2001:db8::1', '192.0.2.2'] }],
-    ['IPv6 single stack', { do: 'assign', svc: svc('s3', { families: ['IPv6'] }), want: ['2001:db8::2'] }],
-    ['requested IPv6', { do: 'assign', svc: svc('s4', { families: ['IPv6'], requestedIPs: ['2001:db8::ffff'] }), want: ['2001:db8::ffff'] }],
-    ['a SingleStack IPv4 Service gets exactly the IPv6 address it names', { do: 'assign', svc: svc('s5', { families: ['IPv4'], requestedIPs: ['2001:db8::fffe'] }), want: ['2001:db8::fffe'] }],
-    ['a wider pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }, { cidr: '2001:db8::/64' }])] }],
-    ['and both when it names both', { do: 'assign', svc: svc('s6', { families: ['IPv4'], requestedIPs: ['192.0.2.5', '2001:db8::fffd'] }), want: ['192.0.2.5', '2001:db8::fffd'] }],
-  ]));
+  it('dual stack per ipFamilies/ipFamilyPolicy', () =>
+    run([
+      ['v4 only', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/30' }])] }],
+      [
+        'PreferDualStack takes what exists',
+        {
+          do: 'assign',
+          svc: svc('s1', { families: ['IPv4', 'IPv6'], familyPolicy: 'PreferDualStack' }),
+          want: ['192.0.2.1'],
+        },
+      ],
+      [
+        'RequireDualStack fails cleanly',
+        {
+          do: 'assign',
+          svc: svc('s2', { families: ['IPv4', 'IPv6'], familyPolicy: 'RequireDualStack' }),
+          want: { fail: 'NoPoolSelects', match: /RequireDualStack: no IPv6 address/ },
+        },
+      ],
+      ['nothing leaked by the failure', { do: 'stats', pool: 'p', total: '2', used: '1', available: '1' }],
+      ['both families', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/30' }, { cidr: '2001:db8::/64' }])] }],
+      [
+        'RequireDualStack now works, IPv6 first when listed first',
+        {
+          do: 'assign',
+          svc: svc('s2', { families: ['IPv6', 'IPv4'], familyPolicy: 'RequireDualStack' }),
+          want: ['2001:db8::1', '192.0.2.2'],
+        },
+      ],
+      ['IPv6 single stack', { do: 'assign', svc: svc('s3', { families: ['IPv6'] }), want: ['2001:db8::2'] }],
+      [
+        'requested IPv6',
+        {
+          do: 'assign',
+          svc: svc('s4', { families: ['IPv6'], requestedIPs: ['2001:db8::ffff'] }),
+          want: ['2001:db8::ffff'],
+        },
+      ],
+      [
+        'a SingleStack IPv4 Service gets exactly the IPv6 address it names',
+        {
+          do: 'assign',
+          svc: svc('s5', { families: ['IPv4'], requestedIPs: ['2001:db8::fffe'] }),
+          want: ['2001:db8::fffe'],
+        },
+      ],
+      ['a wider pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/29' }, { cidr: '2001:db8::/64' }])] }],
+      [
+        'and both when it names both',
+        {
+          do: 'assign',
+          svc: svc('s6', { families: ['IPv4'], requestedIPs: ['192.0.2.5', '2001:db8::fffd'] }),
+          want: ['192.0.2.5', '2001:db8::fffd'],
+        },
+      ],
+    ]));
 
   it('invalid pools allocate nothing', () => {
     const a = new Allocator();
-    a.setPools([pool('self-overlap', [{ cidr: '192.0.2.0/28' }, { cidr: '192.0.2.8/29' }]), pool('bad-sel', [{ cidr: '198.51.100.0/28' }], { serviceSelector: { matchExpressions: [{ key: 'x', operator: 'In', values: [] }] } })]);
+    a.setPools([
+      pool('self-overlap', [{ cidr: '192.0.2.0/28' }, { cidr: '192.0.2.8/29' }]),
+      pool('bad-sel', [{ cidr: '198.51.100.0/28' }], {
+        serviceSelector: { matchExpressions: [{ key: 'x', operator: 'In', values: [] }] },
+      }),
+    ]);
     assert.equal(a.pool('self-overlap')?.problem?.reason, 'InvalidBlocks');
     assert.equal(a.pool('bad-sel')?.problem?.reason, 'InvalidSelector');
     const out = a.assign(svc('s1'));
@@ -180,6 +416,10 @@ describe('Allocator scenarios', () => {
     assert.deepEqual(r1.kind === 'assigned' ? r1.ips.map((i) => i.ip) : r1, ['192.0.2.7']);
     assert.deepEqual(r2.kind === 'assigned' ? r2.ips : r2, []);
     const r3 = a.assign(svc('s3', { current: ['192.0.2.7'] }));
-    assert.deepEqual(r3.kind === 'assigned' ? r3.ips.map((i) => i.ip) : r3, ['192.0.2.1'], 's3 cannot keep s1\'s replayed address');
+    assert.deepEqual(
+      r3.kind === 'assigned' ? r3.ips.map((i) => i.ip) : r3,
+      ['192.0.2.1'],
+      "s3 cannot keep s1's replayed address",
+    );
   });
 });

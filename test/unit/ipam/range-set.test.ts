@@ -41,23 +41,31 @@ describe('RangeSet', () => {
       fc.record({ kind: fc.constant('release' as const), x: fc.bigInt({ min: 0n, max: 63n }) }),
       fc.record({ kind: fc.constant('allocate' as const) }),
     );
-    fc.assert(fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-      const s = new RangeSet(0n, 63n);
-      const model = new Set<bigint>();
-      for (const o of ops) {
-        if (o.kind === 'reserve') assert.equal(s.reserve(o.x), !model.has(o.x) && (model.add(o.x), true));
-        else if (o.kind === 'release') assert.equal(s.release(o.x), model.delete(o.x));
-        else {
-          let want: bigint | undefined;
-          for (let i = 0n; i < 64n; i++) if (!model.has(i)) { want = i; break; }
-          assert.equal(s.allocate(), want);
-          if (want !== undefined) model.add(want);
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const s = new RangeSet(0n, 63n);
+        const model = new Set<bigint>();
+        for (const o of ops) {
+          if (o.kind === 'reserve') assert.equal(s.reserve(o.x), !model.has(o.x) && (model.add(o.x), true));
+          else if (o.kind === 'release') assert.equal(s.release(o.x), model.delete(o.x));
+          else {
+            let want: bigint | undefined;
+            for (let i = 0n; i < 64n; i++)
+              if (!model.has(i)) {
+                want = i;
+                break;
+              }
+            assert.equal(s.allocate(), want);
+            if (want !== undefined) model.add(want);
+          }
         }
-      }
-      assert.equal(s.used, BigInt(model.size));
-      const held = [...s.heldIntervals()];
-      for (let i = 1; i < held.length; i++) assert.ok((held[i]?.[0] ?? 0n) > (held[i - 1]?.[1] ?? 0n) + 1n, 'intervals disjoint and not adjacent');
-      for (let i = 0n; i < 64n; i++) assert.equal(s.has(i), model.has(i));
-    }), { numRuns: 300 });
+        assert.equal(s.used, BigInt(model.size));
+        const held = [...s.heldIntervals()];
+        for (let i = 1; i < held.length; i++)
+          assert.ok((held[i]?.[0] ?? 0n) > (held[i - 1]?.[1] ?? 0n) + 1n, 'intervals disjoint and not adjacent');
+        for (let i = 0n; i < 64n; i++) assert.equal(s.has(i), model.has(i));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

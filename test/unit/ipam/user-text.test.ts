@@ -18,7 +18,10 @@ describe('user text echoed into conditions and Events', () => {
     for (const request of [svc('ns/a', { requestedIPs: [huge] }), svc('ns/b', { pool: huge })]) {
       const out = a.assign(request);
       assert.equal(out.kind, 'failed');
-      assert.ok(out.kind === 'failed' && out.message.length < 400, `message of ${out.kind === 'failed' ? out.message.length : 0}`);
+      assert.ok(
+        out.kind === 'failed' && out.message.length < 400,
+        `message of ${out.kind === 'failed' ? out.message.length : 0}`,
+      );
     }
   });
 

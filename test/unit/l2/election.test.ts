@@ -3,41 +3,115 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decide, type ElectionTimings, type ElectionView } from '../../../src/l2/election/decide.js';
 import { rankCandidates } from '../../../src/l2/election/candidates.js';
-import { isLegacyServiceLeaseName, leaseNamesService, legacyServiceLeaseName, serviceLeaseName } from '../../../src/l2/election/lease-names.js';
+import {
+  isLegacyServiceLeaseName,
+  leaseNamesService,
+  legacyServiceLeaseName,
+  serviceLeaseName,
+} from '../../../src/l2/election/lease-names.js';
 
 const t: ElectionTimings = { heartbeatDurationMs: 2_000, renewDeadlineMs: 1_500, staggerMs: 200 };
 const now = 100_000;
 const view = (over: Partial<ElectionView>): ElectionView => ({
-  now, me: 'n1', candidates: ['n1', 'n2', 'n3'], holder: undefined, leaseObservedAt: now,
-  heartbeats: new Map([['n2', now - 100], ['n3', now - 100]]), myLastRenew: now - 100, ...over,
+  now,
+  me: 'n1',
+  candidates: ['n1', 'n2', 'n3'],
+  holder: undefined,
+  leaseObservedAt: now,
+  heartbeats: new Map([
+    ['n2', now - 100],
+    ['n3', now - 100],
+  ]),
+  myLastRenew: now - 100,
+  ...over,
 });
 
 describe('decide', () => {
   const table: Array<[string, Partial<ElectionView>, string]> = [
     ['the best live candidate acquires a free Service at once', {}, 'acquire'],
-    ['the second candidate waits its turn', { me: 'n2', heartbeats: new Map([['n1', now], ['n3', now]]) }, 'wait'],
-    ['the second candidate acquires when its turn has come', { me: 'n2', leaseObservedAt: now - 250, heartbeats: new Map([['n1', now], ['n3', now]]) }, 'acquire'],
-    ['the second candidate goes first when the best one is silent', { me: 'n2', heartbeats: new Map([['n1', now - 5_000], ['n3', now]]) }, 'acquire'],
+    [
+      'the second candidate waits its turn',
+      {
+        me: 'n2',
+        heartbeats: new Map([
+          ['n1', now],
+          ['n3', now],
+        ]),
+      },
+      'wait',
+    ],
+    [
+      'the second candidate acquires when its turn has come',
+      {
+        me: 'n2',
+        leaseObservedAt: now - 250,
+        heartbeats: new Map([
+          ['n1', now],
+          ['n3', now],
+        ]),
+      },
+      'acquire',
+    ],
+    [
+      'the second candidate goes first when the best one is silent',
+      {
+        me: 'n2',
+        heartbeats: new Map([
+          ['n1', now - 5_000],
+          ['n3', now],
+        ]),
+      },
+      'acquire',
+    ],
     ['a holder keeps announcing while it renews', { holder: 'n1' }, 'announce'],
     ['a holder that cannot renew stops answering', { holder: 'n1', myLastRenew: now - 1_500 }, 'stop'],
     ['a holder no longer eligible releases', { holder: 'n1', candidates: ['n2', 'n3'] }, 'release'],
-    ['others wait while the holder\'s heartbeat is fresh', { holder: 'n2' }, 'wait'],
-    ['a silent holder is taken over after heartbeatDuration', { holder: 'n2', heartbeats: new Map([['n2', now - 2_000], ['n3', now]]) }, 'acquire'],
+    ["others wait while the holder's heartbeat is fresh", { holder: 'n2' }, 'wait'],
+    [
+      'a silent holder is taken over after heartbeatDuration',
+      {
+        holder: 'n2',
+        heartbeats: new Map([
+          ['n2', now - 2_000],
+          ['n3', now],
+        ]),
+      },
+      'acquire',
+    ],
     ['a node not selected never acquires', { candidates: ['n2', 'n3'] }, 'wait'],
     ['a node that cannot renew its heartbeat never acquires', { myLastRenew: now - 1_600 }, 'wait'],
-    ['a holder outside the candidates is taken over', { holder: 'old', heartbeats: new Map([['old', now], ['n2', now]]) }, 'acquire'],
+    [
+      'a holder outside the candidates is taken over',
+      {
+        holder: 'old',
+        heartbeats: new Map([
+          ['old', now],
+          ['n2', now],
+        ]),
+      },
+      'acquire',
+    ],
   ];
   for (const [name, over, kind] of table) it(name, () => assert.equal(decide(view(over), t).kind, kind));
 
   it('a holder stops answering strictly before any other node may take over (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 5_000 }), (silentFor) => {
-      // The holder's last successful renewal and the others' last sighting of it are the same moment.
-      const holderView = view({ holder: 'n1', myLastRenew: now - silentFor });
-      const otherView = view({ me: 'n2', holder: 'n1', heartbeats: new Map([['n1', now - silentFor], ['n3', now]]) });
-      const holderAnswers = decide(holderView, t).kind === 'announce';
-      const otherAcquires = decide(otherView, t).kind === 'acquire';
-      assert.ok(!(holderAnswers && otherAcquires), `both at ${silentFor} ms`);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5_000 }), (silentFor) => {
+        // The holder's last successful renewal and the others' last sighting of it are the same moment.
+        const holderView = view({ holder: 'n1', myLastRenew: now - silentFor });
+        const otherView = view({
+          me: 'n2',
+          holder: 'n1',
+          heartbeats: new Map([
+            ['n1', now - silentFor],
+            ['n3', now],
+          ]),
+        });
+        const holderAnswers = decide(holderView, t).kind === 'announce';
+        const otherAcquires = decide(otherView, t).kind === 'acquire';
+        assert.ok(!(holderAnswers && otherAcquires), `both at ${silentFor} ms`);
+      }),
+    );
   });
 });
 
@@ -67,7 +141,8 @@ describe('rankCandidates', () => {
       const first = rankCandidates(`ns/svc-${i}`, ['node1', 'node2', 'node3'])[0] as string;
       counts.set(first, (counts.get(first) ?? 0) + 1);
     }
-    for (const n of ['node1', 'node2', 'node3']) assert.ok(Math.abs((counts.get(n) ?? 0) - 1_000) < 100, `${n}: ${counts.get(n)}`);
+    for (const n of ['node1', 'node2', 'node3'])
+      assert.ok(Math.abs((counts.get(n) ?? 0) - 1_000) < 100, `${n}: ${counts.get(n)}`);
   });
 
   it('a node leaving moves only its own Services', () => {
@@ -80,7 +155,10 @@ describe('rankCandidates', () => {
   });
 
   it('Lease names follow API.md', () => {
-    assert.equal(serviceLeaseName('ingress-nginx', 'ingress-nginx-controller'), 'lanlb-l2-ingress-nginx.ingress-nginx-controller');
+    assert.equal(
+      serviceLeaseName('ingress-nginx', 'ingress-nginx-controller'),
+      'lanlb-l2-ingress-nginx.ingress-nginx-controller',
+    );
   });
 
   it('a-b/c and a/b-c never share a Lease (they did under the old name)', () => {
@@ -95,7 +173,9 @@ describe('rankCandidates', () => {
   });
 
   it('a Lease counts for a Service only when its annotation names that Service', () => {
-    const lease = (service?: string) => ({ metadata: { annotations: service ? { 'lanlb.io/service': service } : undefined } });
+    const lease = (service?: string) => ({
+      metadata: { annotations: service ? { 'lanlb.io/service': service } : undefined },
+    });
     assert.equal(leaseNamesService(lease('a/b-c'), 'a/b-c'), true);
     assert.equal(leaseNamesService(lease('a-b/c'), 'a/b-c'), false);
     assert.equal(leaseNamesService(lease(), 'a/b-c'), false);

@@ -23,7 +23,10 @@ function tagged(frame: Uint8Array, vid: number): Uint8Array {
 
 /** Ethernet pads short frames to 60 bytes; the capture keeps the padding, our encoder adds none. */
 function withoutPadding(captured: Uint8Array, length: number): Uint8Array {
-  assert.ok(captured.subarray(length).every((b) => b === 0), 'only zero padding follows');
+  assert.ok(
+    captured.subarray(length).every((b) => b === 0),
+    'only zero padding follows',
+  );
   return captured.subarray(0, length);
 }
 

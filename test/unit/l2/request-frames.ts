@@ -39,11 +39,51 @@ export interface RequestCase {
 }
 
 export const FRAMES: RequestCase[] = [
-  { name: 'ARP request for the announced address', frame: arp(1, ARP_REQUEST, OTHER_V4, ANNOUNCED_V4), captured: true, answered: true },
-  { name: 'ARP request for another address', frame: arp(2, ARP_REQUEST, OTHER_V4, OTHER_V4 + 1), captured: true, answered: false, ignoredBecause: 'not-announced' },
-  { name: 'ARP reply about the announced address', frame: arp(3, ARP_REPLY, ANNOUNCED_V4, OTHER_V4), captured: false, answered: false, ignoredBecause: 'not-a-request' },
-  { name: 'ARP request from the announced address', frame: arp(4, ARP_REQUEST, ANNOUNCED_V4, OTHER_V4), captured: true, answered: false, ignoredBecause: 'not-announced' },
-  { name: 'NS for the announced address', frame: ndp(5, NEIGHBOR_SOLICITATION, ANNOUNCED_V6), captured: true, answered: true },
-  { name: 'NS for another address', frame: ndp(6, NEIGHBOR_SOLICITATION, OTHER_V6), captured: true, answered: false, ignoredBecause: 'not-announced' },
-  { name: 'NA for the announced address', frame: ndp(7, NEIGHBOR_ADVERTISEMENT, ANNOUNCED_V6), captured: false, answered: false, ignoredBecause: 'not-a-request' },
+  {
+    name: 'ARP request for the announced address',
+    frame: arp(1, ARP_REQUEST, OTHER_V4, ANNOUNCED_V4),
+    captured: true,
+    answered: true,
+  },
+  {
+    name: 'ARP request for another address',
+    frame: arp(2, ARP_REQUEST, OTHER_V4, OTHER_V4 + 1),
+    captured: true,
+    answered: false,
+    ignoredBecause: 'not-announced',
+  },
+  {
+    name: 'ARP reply about the announced address',
+    frame: arp(3, ARP_REPLY, ANNOUNCED_V4, OTHER_V4),
+    captured: false,
+    answered: false,
+    ignoredBecause: 'not-a-request',
+  },
+  {
+    name: 'ARP request from the announced address',
+    frame: arp(4, ARP_REQUEST, ANNOUNCED_V4, OTHER_V4),
+    captured: true,
+    answered: false,
+    ignoredBecause: 'not-announced',
+  },
+  {
+    name: 'NS for the announced address',
+    frame: ndp(5, NEIGHBOR_SOLICITATION, ANNOUNCED_V6),
+    captured: true,
+    answered: true,
+  },
+  {
+    name: 'NS for another address',
+    frame: ndp(6, NEIGHBOR_SOLICITATION, OTHER_V6),
+    captured: true,
+    answered: false,
+    ignoredBecause: 'not-announced',
+  },
+  {
+    name: 'NA for the announced address',
+    frame: ndp(7, NEIGHBOR_ADVERTISEMENT, ANNOUNCED_V6),
+    captured: false,
+    answered: false,
+    ignoredBecause: 'not-a-request',
+  },
 ];

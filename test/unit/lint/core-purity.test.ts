@@ -20,9 +20,18 @@ describe('core purity lint rule', () => {
     ['the logger', "import { createLogger } from '../observability/logger.js';\nexport const x = createLogger;\n"],
     ['the wall clock', 'export const x = Date.now();\n'],
     ['the runtime', "import { Informer } from '../../src/runtime/informer.js';\nexport const x = Informer;\n"],
-    ['an application (controller)', "import { IpamController } from '../../src/controller/ipam-controller.js';\nexport const x = IpamController;\n"],
-    ['an application (announcer)', "import { Announcer } from '../../src/announcer/announcer.js';\nexport const x = Announcer;\n"],
-    ['an adapter (webhook)', "import { WebhookServer } from '../../src/webhook/server.js';\nexport const x = WebhookServer;\n"],
+    [
+      'an application (controller)',
+      "import { IpamController } from '../../src/controller/ipam-controller.js';\nexport const x = IpamController;\n",
+    ],
+    [
+      'an application (announcer)',
+      "import { Announcer } from '../../src/announcer/announcer.js';\nexport const x = Announcer;\n",
+    ],
+    [
+      'an adapter (webhook)',
+      "import { WebhookServer } from '../../src/webhook/server.js';\nexport const x = WebhookServer;\n",
+    ],
   ];
   for (const [what, code] of forbidden) {
     for (const folder of CORE_FOLDERS) {
@@ -36,6 +45,12 @@ describe('core purity lint rule', () => {
     assert.deepEqual(await problems(code, 'src/core/example.ts'), []);
   });
   it('allows the same import in an adapter', async () => {
-    assert.deepEqual(await problems("import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", 'src/kube/example.ts'), []);
+    assert.deepEqual(
+      await problems(
+        "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+        'src/kube/example.ts',
+      ),
+      [],
+    );
   });
 });

@@ -14,7 +14,7 @@ function migrated(text: string) {
 }
 
 describe('lanlb migrate', () => {
-  it('seed 001: MetalLB\'s legacy ConfigMap with a layer2 address pool', () => {
+  it("seed 001: MetalLB's legacy ConfigMap with a layer2 address pool", () => {
     const r = migrated(`apiVersion: v1
 kind: ConfigMap
 metadata: {namespace: metallb-system, name: config}
@@ -29,7 +29,10 @@ data:
       protocol: bgp
       addresses: [198.51.100.0/24]
 `);
-    assert.deepEqual(r.objects[0]?.spec, { blocks: [{ start: '192.0.2.15', stop: '192.0.2.20' }], allowFirstLastIPs: true });
+    assert.deepEqual(r.objects[0]?.spec, {
+      blocks: [{ start: '192.0.2.15', stop: '192.0.2.20' }],
+      allowFirstLastIPs: true,
+    });
     assert.equal(r.objects[1]?.kind, 'L2AnnouncementPolicy');
     assert.match(r.notes.map((n) => n.message).join(), /protocol bgp is not supported/);
   });
@@ -58,9 +61,16 @@ spec:
   interfaces: [eth0, "bond0.100"]
 `);
     const [p, l] = r.objects;
-    assert.deepEqual(p?.spec.blocks, [{ cidr: '192.0.2.0/24' }, { start: '2001:db8::10', stop: '2001:db8::20' }, { start: '198.51.100.7', stop: '198.51.100.7' }]);
+    assert.deepEqual(p?.spec.blocks, [
+      { cidr: '192.0.2.0/24' },
+      { start: '2001:db8::10', stop: '2001:db8::20' },
+      { start: '198.51.100.7', stop: '198.51.100.7' },
+    ]);
     assert.equal(p?.spec.allowFirstLastIPs, false);
-    assert.deepEqual(p?.spec.serviceSelector, { matchLabels: { tier: 'edge' }, matchExpressions: [{ key: 'io.kubernetes.service.namespace', operator: 'In', values: ['shop'] }] });
+    assert.deepEqual(p?.spec.serviceSelector, {
+      matchLabels: { tier: 'edge' },
+      matchExpressions: [{ key: 'io.kubernetes.service.namespace', operator: 'In', values: ['shop'] }],
+    });
     assert.deepEqual(l?.spec.nodeSelector, { matchLabels: { 'kubernetes.io/hostname': 'node1' } });
     assert.deepEqual(l?.spec.interfaces, ['^eth0$', '^bond0\\.100$']);
     assert.deepEqual(l?.spec.serviceSelector, p?.spec.serviceSelector, 'announces what the pool serves');
@@ -115,12 +125,20 @@ spec:
     assert.deepEqual(byName.get('blue-pool')?.spec.blocks, [{ cidr: '203.0.113.0/24' }]);
     assert.equal(byName.get('v2-pool')?.spec.allowFirstLastIPs, true);
     assert.equal(byName.get('v2-pool')?.spec.disabled, true);
-    assert.deepEqual(byName.get('policy1')?.spec, { loadBalancerIPs: true, externalIPs: true, nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] }, interfaces: ['^eth[0-9]+'] });
+    assert.deepEqual(byName.get('policy1')?.spec, {
+      loadBalancerIPs: true,
+      externalIPs: true,
+      nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] },
+      interfaces: ['^eth[0-9]+'],
+    });
     assert.equal(byName.get('cilium-lb-ingress')?.kind, 'L2AnnouncementPolicy');
   });
 
   it('ignores other kinds and reports BGP as not carried over', () => {
-    const r = migrateText('apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: tor}\nspec: {peerASN: 64512}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: x}');
+    const r = migrateText(
+      'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: tor}\nspec: ' +
+        '{peerASN: 64512}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: x}',
+    );
     assert.equal(r.objects.length, 0);
     assert.match(r.notes[0]?.message ?? '', /BGP is not supported/);
   });

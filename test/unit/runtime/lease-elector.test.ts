@@ -9,7 +9,13 @@ const timings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodM
 
 function elector(store: MemoryLeaseStore, clock: FakeClock, identity: string, events: string[] = []) {
   return new LeaseElector({
-    store, clock, identity, namespace: 'ns', name: 'lock', jitterFactor: 0, ...timings,
+    store,
+    clock,
+    identity,
+    namespace: 'ns',
+    name: 'lock',
+    jitterFactor: 0,
+    ...timings,
     onStartedLeading: () => events.push(`${identity}:started`),
     onStoppedLeading: () => {
       events.push(`${identity}:stopped`);
@@ -48,7 +54,7 @@ describe('LeaseElector', () => {
     assert.equal(lease?.spec.renewTime, '2026-01-01T00:00:00.123456Z');
   });
 
-  it('never trusts the holder\'s clock: expiry counts from when this node last saw the record change', async () => {
+  it("never trusts the holder's clock: expiry counts from when this node last saw the record change", async () => {
     const clock = new FakeClock();
     const store = new MemoryLeaseStore();
     const a = elector(store, clock, 'a');
@@ -57,15 +63,15 @@ describe('LeaseElector', () => {
     // a's renewTime is written with a's clock; pretend it is far in the past.
     const lease = store.peek('ns', 'lock');
     if (lease) lease.spec.renewTime = '2000-01-01T00:00:00.000000Z';
-    assert.equal(await b.tryAcquireOrRenew(), false, 'first sighting starts b\'s own timer');
+    assert.equal(await b.tryAcquireOrRenew(), false, "first sighting starts b's own timer");
     await clock.advance(14_999);
     assert.equal(await b.tryAcquireOrRenew(), false);
     await clock.advance(1);
-    assert.equal(await b.tryAcquireOrRenew(), true, 'expired after leaseDuration on b\'s clock');
+    assert.equal(await b.tryAcquireOrRenew(), true, "expired after leaseDuration on b's clock");
     assert.equal(store.peek('ns', 'lock')?.spec.leaseTransitions, 1);
   });
 
-  it('a renewal by the holder restarts the others\' timers', async () => {
+  it("a renewal by the holder restarts the others' timers", async () => {
     const clock = new FakeClock();
     const store = new MemoryLeaseStore();
     const a = elector(store, clock, 'a');
@@ -100,7 +106,10 @@ describe('LeaseElector', () => {
     assert.equal(b.isLeader, true, 'b takes over at its next retry, not after leaseDuration');
     stopB.abort();
     await runB;
-    assert.deepEqual(events.filter((e) => e.endsWith('started') || e.endsWith('stopped')), ['a:started', 'a:stopped', 'b:started', 'b:stopped']);
+    assert.deepEqual(
+      events.filter((e) => e.endsWith('started') || e.endsWith('stopped')),
+      ['a:started', 'a:stopped', 'b:started', 'b:stopped'],
+    );
   });
 
   it('a leader that cannot renew stops leading within renewDeadline, before the others may take over', async () => {
@@ -120,7 +129,10 @@ describe('LeaseElector', () => {
       if (!a.isLeader) stoppedAt = clock.now();
     }
     assert.ok(stoppedAt > 0, 'stopped leading');
-    assert.ok(stoppedAt - lastRenew <= timings.renewDeadlineMs + timings.retryPeriodMs, `stopped ${stoppedAt - lastRenew} ms after the last renewal`);
+    assert.ok(
+      stoppedAt - lastRenew <= timings.renewDeadlineMs + timings.retryPeriodMs,
+      `stopped ${stoppedAt - lastRenew} ms after the last renewal`,
+    );
     assert.ok(stoppedAt - lastRenew < timings.leaseDurationMs, 'before the Lease can expire for anyone else');
     store.failWith = undefined;
     stop.abort();

@@ -17,15 +17,25 @@ function setup() {
   let outcome: PreviousLeaderOutcome | undefined;
   const waiting: string[] = [];
   const start = () => {
-    void waitForPreviousLeader({
-      store, clock, namespace: NS, name: NAME, leaseDurationMs: 15_000, retryPeriodMs: 2_000, onWaiting: (h) => waiting.push(h),
-    }, stop.signal).then((o) => (outcome = o));
+    void waitForPreviousLeader(
+      {
+        store,
+        clock,
+        namespace: NS,
+        name: NAME,
+        leaseDurationMs: 15_000,
+        retryPeriodMs: 2_000,
+        onWaiting: (h) => waiting.push(h),
+      },
+      stop.signal,
+    ).then((o) => (outcome = o));
   };
   return { store, clock, stop, start, waiting, outcome: () => outcome };
 }
 
 const lease = (holder: string, renewTime: string) => ({
-  metadata: { name: NAME, namespace: NS }, spec: { holderIdentity: holder, renewTime, leaseDurationSeconds: 15 },
+  metadata: { name: NAME, namespace: NS },
+  spec: { holderIdentity: holder, renewTime, leaseDurationSeconds: 15 },
 });
 
 describe('waitForPreviousLeader', () => {

@@ -5,10 +5,27 @@ import { ReconcileLoop } from '../../../src/runtime/reconcile-loop.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
 describe('ReconcileLoop (controller-runtime contract)', () => {
-  const table: Array<{ name: string; result: () => Promise<{ requeueAfterMs?: number } | void>; retries: number; requeuedWithinMs?: number }> = [
+  const table: Array<{
+    name: string;
+    result: () => Promise<{ requeueAfterMs?: number } | void>;
+    retries: number;
+    requeuedWithinMs?: number;
+  }> = [
     { name: 'success forgets the key and does not requeue', result: async () => undefined, retries: 0 },
-    { name: 'error requeues with backoff and counts a retry', result: async () => { throw new Error('boom'); }, retries: 1, requeuedWithinMs: 5 },
-    { name: 'requeueAfter forgets the backoff and requeues after the delay', result: async () => ({ requeueAfterMs: 300 }), retries: 0, requeuedWithinMs: 300 },
+    {
+      name: 'error requeues with backoff and counts a retry',
+      result: async () => {
+        throw new Error('boom');
+      },
+      retries: 1,
+      requeuedWithinMs: 5,
+    },
+    {
+      name: 'requeueAfter forgets the backoff and requeues after the delay',
+      result: async () => ({ requeueAfterMs: 300 }),
+      retries: 0,
+      requeuedWithinMs: 300,
+    },
   ];
   for (const row of table) {
     it(row.name, async () => {

@@ -8,7 +8,13 @@ describe('mergePatchOf', () => {
     assert.deepEqual(mergePatchOf({ a: 1, b: 2, c: 3 }, { a: 1, b: 5 }), { a: 1, b: 5, c: null });
   });
   it('recurses into objects so a removed nested key is removed (RFC 7386)', () => {
-    assert.deepEqual(mergePatchOf({ loadBalancer: { ingress: [{ ip: '192.0.2.1' }] }, conditions: [] }, { loadBalancer: {}, conditions: [] }), { loadBalancer: { ingress: null }, conditions: [] });
+    assert.deepEqual(
+      mergePatchOf(
+        { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] }, conditions: [] },
+        { loadBalancer: {}, conditions: [] },
+      ),
+      { loadBalancer: { ingress: null }, conditions: [] },
+    );
   });
   it('works from an absent status', () => {
     assert.deepEqual(mergePatchOf(undefined, { a: 1 }), { a: 1 });
@@ -50,13 +56,19 @@ const want = (o: Obj): Status => ({ total: '4', observedGeneration: o.metadata.g
 
 describe('writeStatus', () => {
   it('sends nothing when the status already is what is wanted', async () => {
-    const t = new FakeTransport({ metadata: { resourceVersion: '7', generation: 2 }, status: { total: '4', observedGeneration: 2 } });
+    const t = new FakeTransport({
+      metadata: { resourceVersion: '7', generation: 2 },
+      status: { total: '4', observedGeneration: 2 },
+    });
     assert.equal(await writeStatus<Status, Obj>(t, { path: '/p' }, want), 'unchanged');
     assert.deepEqual({ gets: t.gets, patches: t.patches.length }, { gets: 1, patches: 0 });
   });
 
   it('reads nothing when given a cached copy, and sends nothing when it is current', async () => {
-    const cached: Obj = { metadata: { resourceVersion: '7', generation: 2 }, status: { total: '4', observedGeneration: 2 } };
+    const cached: Obj = {
+      metadata: { resourceVersion: '7', generation: 2 },
+      status: { total: '4', observedGeneration: 2 },
+    };
     const t = new FakeTransport(cached);
     assert.equal(await writeStatus<Status, Obj>(t, { path: '/p', cached }, want), 'unchanged');
     assert.deepEqual({ gets: t.gets, patches: t.patches.length }, { gets: 0, patches: 0 });
@@ -71,7 +83,9 @@ describe('writeStatus', () => {
   it('patches once, optimistically, with the resourceVersion it read', async () => {
     const t = new FakeTransport({ metadata: { resourceVersion: '7', generation: 3 }, status: { total: '9' } });
     assert.equal(await writeStatus<Status, Obj>(t, { path: '/p' }, want), 'patched');
-    assert.deepEqual(t.patches, [{ metadata: { resourceVersion: '7' }, status: { total: '4', observedGeneration: 3 } }]);
+    assert.deepEqual(t.patches, [
+      { metadata: { resourceVersion: '7' }, status: { total: '4', observedGeneration: 3 } },
+    ]);
   });
 
   it('on 409 re-reads and recomputes from the fresh object, then succeeds', async () => {
@@ -85,7 +99,10 @@ describe('writeStatus', () => {
 
   it('stops when the fresh read shows the status already written (no second patch)', async () => {
     const stale: Obj = { metadata: { resourceVersion: '1', generation: 5 } };
-    const t = new FakeTransport({ metadata: { resourceVersion: '8', generation: 5 }, status: { total: '4', observedGeneration: 5 } });
+    const t = new FakeTransport({
+      metadata: { resourceVersion: '8', generation: 5 },
+      status: { total: '4', observedGeneration: 5 },
+    });
     assert.equal(await writeStatus<Status, Obj>(t, { path: '/p', cached: stale }, want), 'unchanged');
     assert.equal(t.patches.length, 1);
   });
@@ -93,7 +110,10 @@ describe('writeStatus', () => {
   it('gives up after `attempts` conflicts and throws the conflict', async () => {
     const t = new FakeTransport({ metadata: { resourceVersion: '8', generation: 5 } });
     t.conflicts = 10;
-    await assert.rejects(writeStatus<Status, Obj>(t, { path: '/p', attempts: 3 }, want), (e: unknown) => e instanceof KubeApiError && e.statusCode === 409);
+    await assert.rejects(
+      writeStatus<Status, Obj>(t, { path: '/p', attempts: 3 }, want),
+      (e: unknown) => e instanceof KubeApiError && e.statusCode === 409,
+    );
     assert.equal(t.patches.length, 3);
   });
 

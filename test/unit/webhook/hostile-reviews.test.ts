@@ -7,25 +7,49 @@ import fc from 'fast-check';
 import { admissionResponse, conversionResponse } from '../../../src/webhook/reviews.js';
 import { nestingDepth, parseBoundedJson } from '../../../src/core/bounded-json.js';
 
-type ConversionOut = { response: { uid: string; convertedObjects: unknown[]; result: { status: string; message?: string } } };
+type ConversionOut = {
+  response: { uid: string; convertedObjects: unknown[]; result: { status: string; message?: string } };
+};
 type AdmissionOut = { response: { uid: string; allowed: boolean; status?: { message: string } } };
 
 const conversion = (request: unknown) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request });
 const admission = (object: unknown) => ({
-  apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'CREATE', object },
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: { uid: 'u', operation: 'CREATE', object },
 });
 const alphaPool = (spec: unknown, annotations?: Record<string, string>) => ({
-  apiVersion: 'lanlb.io/v1alpha1', kind: 'LoadBalancerIPPool', metadata: { name: 'p', annotations }, spec,
+  apiVersion: 'lanlb.io/v1alpha1',
+  kind: 'LoadBalancerIPPool',
+  metadata: { name: 'p', annotations },
+  spec,
 });
-const up = (o: unknown) => conversionResponse(conversion({ uid: 'c', desiredAPIVersion: 'lanlb.io/v1beta1', objects: [o] })) as ConversionOut;
+const up = (o: unknown) =>
+  conversionResponse(conversion({ uid: 'c', desiredAPIVersion: 'lanlb.io/v1beta1', objects: [o] })) as ConversionOut;
 
 describe('hostile ConversionReviews get a Failure with a reason', () => {
   const failures: Array<[string, unknown, RegExp]> = [
-    ['objects is not a list', conversion({ uid: 'c', desiredAPIVersion: 'lanlb.io/v1beta1', objects: 5 }), /objects is not an array/],
-    ['objects holds null', conversion({ uid: 'c', desiredAPIVersion: 'lanlb.io/v1beta1', objects: [null] }), /objects\[0\]: not a JSON object/],
+    [
+      'objects is not a list',
+      conversion({ uid: 'c', desiredAPIVersion: 'lanlb.io/v1beta1', objects: 5 }),
+      /objects is not an array/,
+    ],
+    [
+      'objects holds null',
+      conversion({ uid: 'c', desiredAPIVersion: 'lanlb.io/v1beta1', objects: [null] }),
+      /objects\[0\]: not a JSON object/,
+    ],
     ['no desired version', conversion({ uid: 'c', objects: [] }), /desiredAPIVersion is not a string/],
-    ['the wrong kind', { apiVersion: 'apiextensions.k8s.io/v1', kind: 'AdmissionReview', request: {} }, /not a apiextensions.k8s.io\/v1 ConversionReview/],
-    ['the wrong version', { apiVersion: 'apiextensions.k8s.io/v1beta1', kind: 'ConversionReview', request: {} }, /got apiextensions.k8s.io\/v1beta1/],
+    [
+      'the wrong kind',
+      { apiVersion: 'apiextensions.k8s.io/v1', kind: 'AdmissionReview', request: {} },
+      /not a apiextensions.k8s.io\/v1 ConversionReview/,
+    ],
+    [
+      'the wrong version',
+      { apiVersion: 'apiextensions.k8s.io/v1beta1', kind: 'ConversionReview', request: {} },
+      /got apiextensions.k8s.io\/v1beta1/,
+    ],
     ['no request', { apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview' }, /request is missing/],
     ['null', null, /not a JSON object/],
     ['a string', 'nonsense', /not a JSON object/],
@@ -46,24 +70,45 @@ describe('hostile ConversionReviews get a Failure with a reason', () => {
   });
 
   it('a v1alpha1 policy whose interface is not a string', () => {
-    const r = up({ apiVersion: 'lanlb.io/v1alpha1', kind: 'L2AnnouncementPolicy', metadata: { name: 'x' }, spec: { interface: 5 } });
+    const r = up({
+      apiVersion: 'lanlb.io/v1alpha1',
+      kind: 'L2AnnouncementPolicy',
+      metadata: { name: 'x' },
+      spec: { interface: 5 },
+    });
     assert.match(r.response.result.message ?? '', /spec.interface is not a string/);
   });
 
   it('a v1beta1 policy whose interfaces is a string', () => {
-    const o = { apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name: 'x' }, spec: { interfaces: 'eth0' } };
-    const r = conversionResponse(conversion({ uid: 'c', desiredAPIVersion: 'lanlb.io/v1alpha1', objects: [o] })) as ConversionOut;
+    const o = {
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'L2AnnouncementPolicy',
+      metadata: { name: 'x' },
+      spec: { interfaces: 'eth0' },
+    };
+    const r = conversionResponse(
+      conversion({ uid: 'c', desiredAPIVersion: 'lanlb.io/v1alpha1', objects: [o] }),
+    ) as ConversionOut;
     assert.match(r.response.result.message ?? '', /spec.interfaces is not a list of strings/);
   });
 
   it('only a string uid is echoed', () => {
-    const r = conversionResponse(conversion({ uid: { evil: true }, desiredAPIVersion: 'lanlb.io/v1beta1', objects: [] })) as ConversionOut;
+    const r = conversionResponse(
+      conversion({ uid: { evil: true }, desiredAPIVersion: 'lanlb.io/v1beta1', objects: [] }),
+    ) as ConversionOut;
     assert.equal(r.response.uid, '');
   });
 });
 
 describe('a malformed lanlb.io/v1beta1-spec annotation is ignored, not trusted', () => {
-  for (const text of ['{"ranges":5}', '{"ranges":[null]}', '{"interfaces":5}', '{"ranges":[{"at":-1,"block":{}}]}', 'not json', '[]']) {
+  for (const text of [
+    '{"ranges":5}',
+    '{"ranges":[null]}',
+    '{"interfaces":5}',
+    '{"ranges":[{"at":-1,"block":{}}]}',
+    'not json',
+    '[]',
+  ]) {
     it(text, () => {
       const r = up(alphaPool({ cidrs: [{ cidr: '192.0.2.0/28' }] }, { 'lanlb.io/v1beta1-spec': text }));
       assert.equal(r.response.result.status, 'Success', r.response.result.message);
@@ -87,7 +132,11 @@ describe('hostile AdmissionReviews are denied with a reason', () => {
   });
 
   it('the wrong version', () => {
-    const r = admissionResponse({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'u' } }) as AdmissionOut;
+    const r = admissionResponse({
+      apiVersion: 'admission.k8s.io/v1beta1',
+      kind: 'AdmissionReview',
+      request: { uid: 'u' },
+    }) as AdmissionOut;
     assert.equal(r.response.allowed, false);
     assert.equal(r.response.uid, 'u');
   });
@@ -115,24 +164,65 @@ describe('fuzz: malformed reviews never throw and always answer', () => {
   const anyJson = fc.jsonValue({ maxDepth: 4 });
   const objectish = fc.oneof(
     anyJson,
-    fc.record({ apiVersion: fc.constantFrom('lanlb.io/v1alpha1', 'lanlb.io/v1beta1', 'v1'), kind: fc.constantFrom('LoadBalancerIPPool', 'L2AnnouncementPolicy'), metadata: anyJson, spec: anyJson }, { requiredKeys: [] }),
-    fc.record({ apiVersion: fc.constant('lanlb.io/v1alpha1'), kind: fc.constant('LoadBalancerIPPool'), metadata: fc.record({ name: fc.string(), annotations: fc.dictionary(fc.constantFrom('lanlb.io/v1beta1-spec', 'x'), fc.oneof(fc.string(), anyJson.map((j) => JSON.stringify(j)))) }), spec: fc.record({ cidrs: anyJson }) }),
+    fc.record(
+      {
+        apiVersion: fc.constantFrom('lanlb.io/v1alpha1', 'lanlb.io/v1beta1', 'v1'),
+        kind: fc.constantFrom('LoadBalancerIPPool', 'L2AnnouncementPolicy'),
+        metadata: anyJson,
+        spec: anyJson,
+      },
+      { requiredKeys: [] },
+    ),
+    fc.record({
+      apiVersion: fc.constant('lanlb.io/v1alpha1'),
+      kind: fc.constant('LoadBalancerIPPool'),
+      metadata: fc.record({
+        name: fc.string(),
+        annotations: fc.dictionary(
+          fc.constantFrom('lanlb.io/v1beta1-spec', 'x'),
+          fc.oneof(
+            fc.string(),
+            anyJson.map((j) => JSON.stringify(j)),
+          ),
+        ),
+      }),
+      spec: fc.record({ cidrs: anyJson }),
+    }),
   );
-  const request = fc.record({ uid: anyJson, desiredAPIVersion: fc.oneof(fc.constantFrom('lanlb.io/v1alpha1', 'lanlb.io/v1beta1'), anyJson), objects: fc.oneof(fc.array(objectish, { maxLength: 3 }), anyJson), object: objectish, operation: anyJson }, { requiredKeys: [] });
+  const request = fc.record(
+    {
+      uid: anyJson,
+      desiredAPIVersion: fc.oneof(fc.constantFrom('lanlb.io/v1alpha1', 'lanlb.io/v1beta1'), anyJson),
+      objects: fc.oneof(fc.array(objectish, { maxLength: 3 }), anyJson),
+      object: objectish,
+      operation: anyJson,
+    },
+    { requiredKeys: [] },
+  );
   const review = fc.oneof(
     anyJson,
-    fc.record({ apiVersion: fc.constantFrom('apiextensions.k8s.io/v1', 'admission.k8s.io/v1'), kind: fc.constantFrom('ConversionReview', 'AdmissionReview'), request: fc.oneof(request, anyJson) }, { requiredKeys: [] }),
+    fc.record(
+      {
+        apiVersion: fc.constantFrom('apiextensions.k8s.io/v1', 'admission.k8s.io/v1'),
+        kind: fc.constantFrom('ConversionReview', 'AdmissionReview'),
+        request: fc.oneof(request, anyJson),
+      },
+      { requiredKeys: [] },
+    ),
   );
 
   it('conversion and admission answer every generated review (3,000 each)', () => {
-    fc.assert(fc.property(review, (body) => {
-      const c = conversionResponse(body) as ConversionOut;
-      assert.ok(['Success', 'Failure'].includes(c.response.result.status));
-      assert.equal(typeof c.response.uid, 'string');
-      const a = admissionResponse(body) as AdmissionOut;
-      assert.equal(typeof a.response.allowed, 'boolean');
-      JSON.stringify(c);
-      JSON.stringify(a);
-    }), { numRuns: 3_000 });
+    fc.assert(
+      fc.property(review, (body) => {
+        const c = conversionResponse(body) as ConversionOut;
+        assert.ok(['Success', 'Failure'].includes(c.response.result.status));
+        assert.equal(typeof c.response.uid, 'string');
+        const a = admissionResponse(body) as AdmissionOut;
+        assert.equal(typeof a.response.allowed, 'boolean');
+        JSON.stringify(c);
+        JSON.stringify(a);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });

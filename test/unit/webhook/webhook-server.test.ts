@@ -15,11 +15,21 @@ const log = createLogger('info', {}, (line) => logs.push(line));
 
 function post(port: number, path: string, body: string | Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -73,11 +83,20 @@ describe('webhook server bounds', () => {
   });
 
   it('answers every generated malformed review with 200 or 400 and keeps serving (200 requests)', async () => {
-    const bodies = fc.sample(fc.oneof(
-      fc.jsonValue({ maxDepth: 5 }).map((j) => JSON.stringify(j)),
-      fc.string(),
-      fc.record({ apiVersion: fc.constantFrom('apiextensions.k8s.io/v1', 'admission.k8s.io/v1'), kind: fc.constantFrom('ConversionReview', 'AdmissionReview'), request: fc.jsonValue({ maxDepth: 4 }) }).map((j) => JSON.stringify(j)),
-    ), 200);
+    const bodies = fc.sample(
+      fc.oneof(
+        fc.jsonValue({ maxDepth: 5 }).map((j) => JSON.stringify(j)),
+        fc.string(),
+        fc
+          .record({
+            apiVersion: fc.constantFrom('apiextensions.k8s.io/v1', 'admission.k8s.io/v1'),
+            kind: fc.constantFrom('ConversionReview', 'AdmissionReview'),
+            request: fc.jsonValue({ maxDepth: 4 }),
+          })
+          .map((j) => JSON.stringify(j)),
+      ),
+      200,
+    );
     for (const [i, body] of bodies.entries()) {
       const r = await post(port, i % 2 ? '/convert' : '/validate', body);
       assert.ok(r.status === 200 || r.status === 400, `status ${r.status} for ${body.slice(0, 80)}`);
@@ -85,6 +104,9 @@ describe('webhook server bounds', () => {
   });
 
   it('logged no handler failure', () => {
-    assert.deepEqual(logs.filter((l) => l.includes('handler failed')), []);
+    assert.deepEqual(
+      logs.filter((l) => l.includes('handler failed')),
+      [],
+    );
   });
 });
