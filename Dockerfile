@@ -10,7 +10,8 @@ COPY src src
 COPY generated generated
 COPY bin bin
 COPY crds crds
-RUN npm run build && npm prune --omit=dev
+# The test and lab harness is not part of the product.
+RUN npm run build && rm -rf dist/src/devcluster dist/src/lab && npm prune --omit=dev
 
 # Runtime stage: the libpcap runtime (not the headers) and iproute2 (all-multicast), no compilers.
 FROM node:20-bookworm-slim

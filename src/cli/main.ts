@@ -25,9 +25,19 @@ const commands: Record<string, Command> = {
   },
   lab: {
     summary: 'a local demonstration: apiserver, controller, 3 simulated nodes, real ARP (root)',
-    run: async (argv) => (await import('../lab/lab-command.js')).labCommand(argv),
+    run: async (argv) => (await importLab()).labCommand(argv),
   },
 };
+
+/** The lab is harness, not product: it ships in source checkouts (`npm run lab`), not in the image. */
+async function importLab(): Promise<typeof import('../lab/lab-command.js')> {
+  try {
+    return await import('../lab/lab-command.js');
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error('the lab is not part of this installation: run it from a source checkout with `npm run lab`');
+  }
+}
 
 export function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
