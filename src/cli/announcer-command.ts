@@ -1,9 +1,17 @@
 // `lanlb announcer`: the per-node layer-2 worker.
 import { parseArgs } from 'node:util';
-import { onHostIP, processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from './process-flags.js';
+import {
+  onHostIP,
+  processFlagHelp,
+  processFlagSpec,
+  readProcessFlags,
+  UsageError,
+  type ProcessFlags,
+} from './process-flags.js';
 import { runLongRunning } from './long-running.js';
 import { parseDuration } from './duration.js';
-import { Announcer, DEFAULT_ANNOUNCER_TIMINGS } from '../announcer/announcer.js';
+import { Announcer, DEFAULT_ANNOUNCER_TIMINGS, type AnnouncerTimings, type Link } from '../announcer/announcer.js';
+import type { Workload, WorkloadContext } from './long-running.js';
 import { kubeAnnouncerSources } from '../announcer/kube-sources.js';
 import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { systemClock } from '../runtime/clock.js';
@@ -56,76 +64,94 @@ async function endpointSlicePath(http: KubeHttp): Promise<string> {
   }
 }
 
-export async function announcerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      ...processFlagSpec,
-      'node-name': { type: 'string' },
-      'heartbeat-duration': { type: 'string' },
-      'renew-deadline': { type: 'string' },
-      'retry-period': { type: 'string' },
-    },
-  });
-  if (values.help) {
-    console.log(announcerHelp);
-    return 0;
-  }
-  const flags = readProcessFlags(values, announcerDefaults());
-  const nodeName = values['node-name'] ?? process.env.NODE_NAME;
-  if (!nodeName) throw new UsageError('--node-name or NODE_NAME is required');
+const announcerFlagSpec = {
+  ...processFlagSpec,
+  'node-name': { type: 'string' },
+  'heartbeat-duration': { type: 'string' },
+  'renew-deadline': { type: 'string' },
+  'retry-period': { type: 'string' },
+} as const;
+
+interface AnnouncerFlags {
+  process: ProcessFlags;
+  node: string;
+  timings: AnnouncerTimings;
+}
+
+function readAnnouncerFlags(argv: string[]): AnnouncerFlags | 'help' {
+  const { values } = parseArgs({ args: argv, strict: true, options: announcerFlagSpec });
+  if (values.help) return 'help';
+  const node = values['node-name'] ?? process.env.NODE_NAME;
+  if (!node) throw new UsageError('--node-name or NODE_NAME is required');
+  return { process: readProcessFlags(values, announcerDefaults()), node, timings: readAnnouncerTimings(values) };
+}
+
+function readAnnouncerTimings(values: Record<string, unknown>): AnnouncerTimings {
   const d = DEFAULT_ANNOUNCER_TIMINGS;
+  const read = (flag: string, fallback: number): number => {
+    const v = values[flag];
+    return typeof v === 'string' ? parseDuration(v, `--${flag}`) : fallback;
+  };
   const timings = {
     ...d,
-    heartbeatDurationMs: values['heartbeat-duration']
-      ? parseDuration(values['heartbeat-duration'], '--heartbeat-duration')
-      : d.heartbeatDurationMs,
-    renewDeadlineMs: values['renew-deadline']
-      ? parseDuration(values['renew-deadline'], '--renew-deadline')
-      : d.renewDeadlineMs,
-    retryPeriodMs: values['retry-period'] ? parseDuration(values['retry-period'], '--retry-period') : d.retryPeriodMs,
+    heartbeatDurationMs: read('heartbeat-duration', d.heartbeatDurationMs),
+    renewDeadlineMs: read('renew-deadline', d.renewDeadlineMs),
+    retryPeriodMs: read('retry-period', d.retryPeriodMs),
   };
+  const { heartbeatDurationMs: leaseDurationMs, renewDeadlineMs, retryPeriodMs } = timings;
   try {
-    validateTimings({
-      leaseDurationMs: timings.heartbeatDurationMs,
-      renewDeadlineMs: timings.renewDeadlineMs,
-      retryPeriodMs: timings.retryPeriodMs,
-    });
+    validateTimings({ leaseDurationMs, renewDeadlineMs, retryPeriodMs });
   } catch (err) {
     throw new UsageError((err as Error).message.replace('leaseDuration', 'heartbeat duration'));
   }
-  return runLongRunning('announcer', flags, async ({ kc, http, log, registry }) => {
-    log.info('node', { node: nodeName });
-    await ensureNamespace(kc, http, flags.namespace, log);
-    const sources = kubeAnnouncerSources(http, flags.namespace, await endpointSlicePath(http), log);
-    const metrics = new AnnouncerMetrics(registry);
-    const announcer = new Announcer({
-      sources,
-      leases: new KubeLeaseStore(http),
-      log,
-      node: nodeName,
-      namespace: flags.namespace,
-      timings,
-      events: new KubeEventRecorder(http, 'lanlb-announcer', nodeName, log),
-      metrics,
-      clock: systemClock,
-      links: sysfsLinks,
-      responders: (link) =>
-        new PcapResponder({
-          iface: link.name,
-          mac: link.mac,
-          onError: (err) => log.warn('responder', { interface: link.name, error: err }),
-          onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
-        }),
+  return timings;
+}
+
+export async function announcerCommand(argv: string[]): Promise<number> {
+  const flags = readAnnouncerFlags(argv);
+  if (flags === 'help') {
+    console.log(announcerHelp);
+    return 0;
+  }
+  return runLongRunning('announcer', flags.process, (ctx) => announcerWorkload(flags, ctx));
+}
+
+/** The announcer on real adapters: informers, the Lease API, /sys and libpcap. */
+async function announcerWorkload(
+  flags: AnnouncerFlags,
+  { kc, http, log, registry }: WorkloadContext,
+): Promise<Workload> {
+  const { namespace } = flags.process;
+  log.info('node', { node: flags.node });
+  await ensureNamespace(kc, http, namespace, log);
+  const sources = kubeAnnouncerSources(http, namespace, await endpointSlicePath(http), log);
+  const metrics = new AnnouncerMetrics(registry);
+  const responders = (link: Link) =>
+    new PcapResponder({
+      iface: link.name,
+      mac: link.mac,
+      onError: (err) => log.warn('responder', { interface: link.name, error: err }),
+      onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
     });
-    return {
-      ready: () => announcer.synced,
-      async run(signal) {
-        const caches = await sources.start(signal);
-        await announcer.run(signal);
-        await caches.done;
-      },
-    };
+  const announcer = new Announcer({
+    sources,
+    leases: new KubeLeaseStore(http),
+    log,
+    node: flags.node,
+    namespace,
+    timings: flags.timings,
+    metrics,
+    events: new KubeEventRecorder(http, 'lanlb-announcer', flags.node, log),
+    clock: systemClock,
+    links: sysfsLinks,
+    responders,
   });
+  return {
+    ready: () => announcer.synced,
+    async run(signal) {
+      const caches = await sources.start(signal);
+      await announcer.run(signal);
+      await caches.done;
+    },
+  };
 }
