@@ -49,6 +49,37 @@ export interface IpamControllerOptions {
   statusBatchMs?: number;
 }
 
+/**
+ * What one leadership term may write through. Both are fenced by the term's signal: once the
+ * Lease is lost nothing more is written (a resumed stale leader, a status write retried after a
+ * 409, an Event of a reconcile that was running when leadership ended).
+ */
+interface Term {
+  status: StatusTransport;
+  events: EventRecorder;
+}
+
+export class NotLeadingError extends Error {
+  override name = 'NotLeadingError';
+}
+
+function fencedTerm(status: StatusTransport, events: EventRecorder, signal: AbortSignal): Term {
+  return {
+    status: {
+      get: (path, query) => status.get(path, query),
+      patch: (path, body, contentType) => {
+        if (signal.aborted) return Promise.reject(new NotLeadingError('not leading: the write is dropped'));
+        return status.patch(path, body, contentType);
+      },
+    },
+    events: {
+      record: (svc, type, reason, message) => {
+        if (!signal.aborted) events.record(svc, type, reason, message);
+      },
+    },
+  };
+}
+
 export const DEFAULT_WORKERS = 16;
 export const DEFAULT_STATUS_BATCH_MS = 500;
 
@@ -99,6 +130,7 @@ export class IpamController {
   /** Leads until `signal` aborts: replay, then reconcile. */
   async lead(signal: AbortSignal): Promise<void> {
     const queue = new WorkQueue<string>(this.o.clock);
+    const term = fencedTerm(this.o.status, this.o.events, signal);
     this.allocator = new Allocator();
     this.lastFailure.clear();
     this.replay();
@@ -106,8 +138,10 @@ export class IpamController {
     this.enqueue({ kind: 'pools' });
     this.enqueue({ kind: 'policies' });
     for (const key of this.o.sources.services.keys()) this.enqueue({ kind: 'service', key });
-    const loop = new ReconcileLoop('ipam', queue, (text) => this.reconcile(text), {
-      onError: (key, err, retries) => this.o.log.warn('reconcile failed', { key, retries, error: err }),
+    const loop = new ReconcileLoop('ipam', queue, (text) => this.reconcile(text, term), {
+      onError: (key, err, retries) => {
+        if (!(err instanceof NotLeadingError)) this.o.log.warn('reconcile failed', { key, retries, error: err });
+      },
       onDuration: (_key, s, outcome) => {
         this.lastReconcileAt = this.o.clock.now();
         this.o.metrics.reconcileDuration.observe({ controller: 'ipam', outcome }, s);
@@ -147,16 +181,16 @@ export class IpamController {
     this.enqueue({ kind: 'policies' }, this.batchMs);
   }
 
-  private async reconcile(text: string): Promise<void> {
+  private async reconcile(text: string, t: Term): Promise<void> {
     const item = decodeWorkItem(text);
     if (!item) return;
-    if (item.kind === 'pools') return this.reconcilePools();
-    if (item.kind === 'pool-status') return this.writePoolStatuses();
-    if (item.kind === 'policies') return this.writePolicyStatuses();
-    return this.reconcileService(item.key);
+    if (item.kind === 'pools') return this.reconcilePools(t);
+    if (item.kind === 'pool-status') return this.writePoolStatuses(t);
+    if (item.kind === 'policies') return this.writePolicyStatuses(t);
+    return this.reconcileService(item.key, t);
   }
 
-  private async reconcilePools(): Promise<void> {
+  private async reconcilePools(t: Term): Promise<void> {
     const { invalidated } = this.allocator.setPools(this.o.sources.pools.list().map(poolDefinition));
     for (const key of invalidated) {
       this.o.metrics.releases.inc({ reason: 'pool-changed' });
@@ -164,10 +198,10 @@ export class IpamController {
     }
     // A new or grown pool may satisfy Services that are still waiting.
     for (const key of this.lastFailure.keys()) this.enqueue({ kind: 'service', key });
-    await this.writePoolStatuses();
+    await this.writePoolStatuses(t);
   }
 
-  private async writePoolStatuses(): Promise<void> {
+  private async writePoolStatuses(t: Term): Promise<void> {
     const now = this.nowText();
     for (const pool of this.o.sources.pools.list()) {
       const live = this.allocator.pool(pool.metadata.name ?? '');
@@ -181,43 +215,49 @@ export class IpamController {
       }
       const target = { path: `${PoolGVK.path}/${live.name}`, cached: pool };
       await this.ignoreGone(
-        writeStatus(this.o.status, target, (latest: LoadBalancerIPPool) => desiredPoolStatus(latest, live, now)),
+        writeStatus(t.status, target, (latest: LoadBalancerIPPool) => desiredPoolStatus(latest, live, now)),
       );
     }
   }
 
-  private async writePolicyStatuses(): Promise<void> {
+  private async writePolicyStatuses(t: Term): Promise<void> {
     const now = this.nowText();
     const nodes = this.o.sources.nodes.list();
     const services = this.o.sources.services.list();
     for (const p of this.o.sources.policies.list()) {
       const target = { path: `${PolicyGVK.path}/${p.metadata.name}`, cached: p };
       const desired = (latest: L2AnnouncementPolicy) => desiredPolicyStatus(latest, nodes, services, now);
-      await this.ignoreGone(writeStatus(this.o.status, target, desired));
+      await this.ignoreGone(writeStatus(t.status, target, desired));
     }
   }
 
-  private async reconcileService(key: string): Promise<void> {
+  private async reconcileService(key: string, t: Term): Promise<void> {
     const svc = this.o.sources.services.get(key);
     const current = this.allocator.assigned(key).map((i) => i.ip);
     const claim =
       svc && !svc.metadata.deletionTimestamp ? claimService(svc, this.o.loadBalancerClass, current) : undefined;
     if (!svc || !claim || claim.kind !== 'ours')
-      return this.releaseService(key, svc, claim?.kind === 'not-ours' ? claim.reason : undefined);
+      return this.releaseService(key, svc, claim?.kind === 'not-ours' ? claim.reason : undefined, t);
     const out = this.allocator.assign(claim.request);
-    this.report(svc, out);
-    this.reportDeprecated(svc, claim.deprecated);
+    this.report(svc, out, t.events);
+    this.reportDeprecated(svc, claim.deprecated, t.events);
     const ips = out.kind === 'assigned' ? out.ips : out.kept;
     await this.writeServiceStatus(
       svc,
       ips.map((i) => i.ip),
       out,
+      t,
     );
     if (out.kind === 'assigned' && out.changed) this.enqueue({ kind: 'pool-status' }, this.batchMs);
   }
 
   /** The Service is gone or no longer ours: give its addresses back. */
-  private async releaseService(key: string, svc: Service | undefined, notOurs: string | undefined): Promise<void> {
+  private async releaseService(
+    key: string,
+    svc: Service | undefined,
+    notOurs: string | undefined,
+    t: Term,
+  ): Promise<void> {
     const released = this.allocator.release(key);
     this.lastFailure.delete(key);
     if (!released.length) return;
@@ -225,48 +265,53 @@ export class IpamController {
     this.enqueue({ kind: 'pool-status' }, this.batchMs);
     // A Service that stopped being LoadBalancer keeps no address in its status.
     if (svc && notOurs === 'not-load-balancer') {
-      await this.writeServiceStatus(svc, [], undefined);
+      await this.writeServiceStatus(svc, [], undefined, t);
       const text = released.map((i) => i.ip).join(', ');
-      this.o.events.record(svc, 'Normal', 'IPReleased', `Released ${text}: no longer type LoadBalancer`);
+      t.events.record(svc, 'Normal', 'IPReleased', `Released ${text}: no longer type LoadBalancer`);
     }
   }
 
-  private reportDeprecated(svc: Service, used: string[]): void {
+  private reportDeprecated(svc: Service, used: string[], events: EventRecorder): void {
     const key = serviceKey(svc);
     const text = used.join(', ');
     if (!text || this.deprecationReported.get(key) === text) return;
     this.deprecationReported.set(key, text);
     const message = `Read ${text}: these annotations are honoured during a migration; switch to the lanlb.io/ ones`;
-    this.o.events.record(svc, 'Warning', 'DeprecatedAnnotation', message);
+    events.record(svc, 'Warning', 'DeprecatedAnnotation', message);
   }
 
-  private report(svc: Service, out: AssignOutcome): void {
+  private report(svc: Service, out: AssignOutcome, events: EventRecorder): void {
     const key = serviceKey(svc);
     if (out.kind === 'failed') {
       this.o.metrics.allocationFailures.inc({ reason: out.reason });
       if (this.lastFailure.get(key) !== out.message) {
         this.lastFailure.set(key, out.message);
-        this.o.events.record(svc, 'Warning', 'AllocationFailed', `${out.reason}: ${out.message}`);
+        events.record(svc, 'Warning', 'AllocationFailed', `${out.reason}: ${out.message}`);
       }
       return;
     }
     this.lastFailure.delete(key);
     if (out.released.length) {
-      this.o.events.record(svc, 'Normal', 'IPReleased', `Released ${out.released.map((i) => i.ip).join(', ')}`);
+      events.record(svc, 'Normal', 'IPReleased', `Released ${out.released.map((i) => i.ip).join(', ')}`);
     }
     const fresh = out.ips.filter((i) => !ingressIPs(svc).includes(i.ip));
     for (const ip of fresh) this.o.metrics.allocations.inc({ pool: ip.pool });
     if (fresh.length) {
       const text = out.ips.map((i) => `${i.ip} from pool ${i.pool}`).join(', ');
-      this.o.events.record(svc, 'Normal', 'IPAllocated', `Assigned ${text}`);
+      events.record(svc, 'Normal', 'IPAllocated', `Assigned ${text}`);
     }
   }
 
-  private async writeServiceStatus(svc: Service, ips: string[], out: AssignOutcome | undefined): Promise<void> {
+  private async writeServiceStatus(
+    svc: Service,
+    ips: string[],
+    out: AssignOutcome | undefined,
+    t: Term,
+  ): Promise<void> {
     const path = `/api/v1/namespaces/${svc.metadata.namespace}/services/${svc.metadata.name}`;
     const now = this.nowText();
     const desired = (latest: Service) => desiredServiceStatus(latest, ips, out, now);
-    await this.ignoreGone(writeStatus(this.o.status, { path, cached: svc }, desired));
+    await this.ignoreGone(writeStatus(t.status, { path, cached: svc }, desired));
   }
 
   private nowText(): string {

@@ -114,7 +114,9 @@ export class LeaseElector {
       while (!signal.aborted) {
         await sleep(this.clock, this.timings.retryPeriodMs, signal);
         if (signal.aborted) break;
-        if (await this.tryAcquireOrRenew()) {
+        // client-go bounds every renewal by renewDeadline: a call that hangs must not keep us leading.
+        const left = this.timings.renewDeadlineMs - (this.clock.now() - lastRenew);
+        if (await this.withinDeadline(this.tryAcquireOrRenew(), left)) {
           lastRenew = this.clock.now();
         } else if (this.clock.now() - lastRenew >= this.timings.renewDeadlineMs || this.lostToAnother()) {
           break;
@@ -130,6 +132,17 @@ export class LeaseElector {
         this.o.onError?.(err);
       }
     }
+  }
+
+  /** The attempt's outcome, or false once `ms` have passed on the clock without one. */
+  private withinDeadline(attempt: Promise<boolean>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const cancel = this.clock.schedule(() => resolve(false), Math.max(0, ms));
+      void attempt.then((ok) => {
+        cancel();
+        resolve(ok);
+      });
+    });
   }
 
   /** True when a Lease record names someone else: stop at once instead of waiting out the deadline. */

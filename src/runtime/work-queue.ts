@@ -71,8 +71,12 @@ export class WorkQueue<K = string> {
     return this.backoff.retries(key);
   }
 
-  /** The next key, or undefined once the queue shuts down. Call `done(key)` when finished. */
+  /**
+   * The next key, or undefined once the queue shuts down: keys still queued then are not handed
+   * out (a leader that lost its Lease must stop at once). Call `done(key)` when finished.
+   */
   get(): Promise<K | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
     const key = this.queue.shift();
     if (key !== undefined) {
       this.take(key);
@@ -92,6 +96,8 @@ export class WorkQueue<K = string> {
 
   shutDown(): void {
     this.shuttingDown = true;
+    this.queue.length = 0;
+    this.dirty.clear();
     for (const { cancel } of this.delayed.values()) cancel();
     this.delayed.clear();
     for (const w of this.waiters.splice(0)) w(undefined);

@@ -10,6 +10,7 @@ import type { Node, Service } from '../../../src/core/kube-objects.js';
 import type { LoadBalancerIPPool, L2AnnouncementPolicy } from '../../../generated/index.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemorySource, MemoryStatusTransport, RecordingEvents } from '../../helpers/memory-cluster.js';
+import { KubeApiError } from '../../../src/kube/api-error.js';
 
 function world() {
   const services = new MemorySource<Service>();
@@ -179,5 +180,35 @@ describe('IpamController (fake clock, in-memory cluster)', () => {
     const leader = await w.lead();
     assert.deepEqual(w.ips('web/a'), ['192.0.2.1']);
     await leader.stop();
+  });
+
+  it('fenced: a write in flight when leadership ends is not retried after a 409, and nothing more is written', async () => {
+    const w = world();
+    w.pool('p', [{ cidr: '192.0.2.0/29' }]);
+    const stop = new AbortController();
+    // The Service's status write stalls until released, then answers 409 (another leader wrote).
+    let release: (() => void) | undefined;
+    const realPatch = w.status.patch;
+    let stalls = 1;
+    w.status.patch = async <T>(path: string, body: unknown): Promise<T> => {
+      if (path.includes('/services/') && stalls-- > 0) {
+        await new Promise<void>((r) => (release = r));
+        throw new KubeApiError(409, 'Conflict', 'modified by the new leader');
+      }
+      return realPatch<T>(path, body);
+    };
+    const running = w.make().lead(stop.signal);
+    w.service('web', 'a');
+    await w.clock.advance(1_000);
+    assert.ok(release, 'a status write is in flight');
+    const writes = w.status.writes.length;
+    const events = w.events.events.length;
+    stop.abort(); // the Lease is lost (renew deadline passed)
+    release?.();
+    await w.clock.advance(5_000);
+    await running;
+    assert.equal(w.status.writes.length, writes, 'no write after leadership ended');
+    assert.equal(w.events.events.length, events, 'no Event after leadership ended');
+    assert.deepEqual(w.ips('web/a'), []);
   });
 });
