@@ -105,9 +105,13 @@ export class Allocator {
     return this.place(req, true);
   }
 
-  /** Replays the Service's current addresses that still stand; allocates nothing new. */
+  /**
+   * Replays the Service's current addresses that still stand; allocates nothing new. What it
+   * requests is not considered here: replay restores what every Service holds before any request
+   * may take an address (else a restart could swap two Services' addresses).
+   */
   restore(req: ServiceRequest): AssignOutcome {
-    return this.place(req, false);
+    return this.place({ ...req, requestedIPs: [], familyPolicy: 'PreferDualStack' }, false);
   }
 
   release(key: string): AssignedIP[] {
@@ -175,7 +179,10 @@ export class Allocator {
     return { kind: 'assigned', ips, changed, released, unmetFamilies: outcome.unmet };
   }
 
-  /** An allocation stands while its pool holds it, contains it and selects the Service. */
+  /**
+   * An allocation stands while its pool exists, is valid, contains it and selects the Service (a
+   * conflicting or disabled pool keeps it: API.md, addresses never move without a reason).
+   */
   private stands(ip: AssignedIP, req: ServiceRequest): boolean {
     const pool = this.pools.get(ip.pool);
     return Boolean(
@@ -187,13 +194,17 @@ export class Allocator {
     );
   }
 
+  /**
+   * An address held through one pool is reserved in every pool that contains it, so an overlapping
+   * pool never hands it out again (API.md: never handed out through another pool).
+   */
   private hold(key: string, ...ips: AssignedIP[]): void {
     for (const ip of ips) {
       let set = this.holders.get(ip.ip);
       if (!set) {
         set = new Set();
         this.holders.set(ip.ip, set);
-        this.pools.get(ip.pool)?.setFor(ip.family, ip.value)?.reserve(ip.value);
+        for (const pool of this.pools.values()) pool.setFor(ip.family, ip.value)?.reserve(ip.value);
       }
       set.add(key);
     }
@@ -206,7 +217,7 @@ export class Allocator {
       set.delete(key);
       if (set.size === 0) {
         this.holders.delete(ip.ip);
-        this.pools.get(ip.pool)?.setFor(ip.family, ip.value)?.release(ip.value);
+        for (const pool of this.pools.values()) pool.setFor(ip.family, ip.value)?.release(ip.value);
       }
     }
   }

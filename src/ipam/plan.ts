@@ -126,7 +126,8 @@ function fail(reason: FailureReason, message: string): Plan {
 
 /** Why a pool that contains a requested address cannot give it to this Service. */
 function whyNot(pool: LivePool, req: ServiceRequest): string {
-  if (!pool.holds) return 'is invalid or conflicting';
+  if (!pool.holds) return 'is invalid';
+  if (pool.conflict) return 'is conflicting';
   if (pool.def.disabled) return 'is disabled';
   if (!pool.selects(req.labels)) return 'does not select this Service';
   return 'is not the pinned pool';

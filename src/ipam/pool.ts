@@ -44,14 +44,17 @@ export class LivePool {
     return this.def.name;
   }
 
-  /** Valid and not conflicting: its allocations stand (a disabled pool keeps them). */
+  /**
+   * Valid: its allocations stand. A conflicting or disabled pool keeps what its Services hold
+   * (API.md: a conflict never moves an address); it only stops making new allocations.
+   */
   get holds(): boolean {
-    return this.problem === undefined && this.conflict === undefined;
+    return this.problem === undefined;
   }
 
-  /** May hand out new addresses. */
+  /** May hand out new addresses: valid, not conflicting, not disabled. */
   get allocates(): boolean {
-    return this.holds && !this.def.disabled;
+    return this.holds && this.conflict === undefined && !this.def.disabled;
   }
 
   selects(labels: Readonly<Record<string, string>>): boolean {

@@ -213,33 +213,52 @@ describe('Allocator scenarios', () => {
       ['available 0 while disabled', { do: 'stats', pool: 'p', total: '6', used: '1', available: '0' }],
     ]));
 
-  it('overlap: the newer pool conflicts and loses its allocations; healed when the older goes', () =>
+  it('overlap: the newer pool conflicts and keeps what it holds (API.md); healed when the older goes', () =>
     run([
-      ['old pool', { do: 'pools', pools: [pool('old', [{ cidr: '192.0.2.0/28' }], { createdAt: 1 })] }],
       ['new pool alone first', { do: 'pools', pools: [pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })] }],
       ['s1 from new', { do: 'assign', svc: svc('s1'), want: ['192.0.2.9'] }],
       [
-        'old added back: new is newer, so it conflicts and s1 is released',
+        'an older pool appears over it: new conflicts, and s1 keeps its address (a conflict never moves one)',
         {
           do: 'pools',
           pools: [
             pool('old', [{ cidr: '192.0.2.0/28' }], { createdAt: 1 }),
             pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 }),
           ],
-          invalidated: ['default/s1'],
+          invalidated: [],
         },
       ],
-      ['s1 re-allocated from old', { do: 'assign', svc: svc('s1', { current: ['192.0.2.9'] }), want: ['192.0.2.9'] }],
-      ['new allocates nothing', { do: 'stats', pool: 'new', total: '6', used: '0', available: '0' }],
       [
-        'old goes',
+        's1 keeps it on its next reconcile',
+        { do: 'assign', svc: svc('s1', { current: ['192.0.2.9'] }), want: ['192.0.2.9'] },
+      ],
+      [
+        'new allocates nothing but counts what it holds',
+        { do: 'stats', pool: 'new', total: '6', used: '1', available: '0' },
+      ],
+      ['old never hands out what new holds', { do: 'stats', pool: 'old', total: '14', used: '1', available: '13' }],
+      ['s2 from old', { do: 'assign', svc: svc('s2'), want: ['192.0.2.1'] }],
+      [
+        's3 from old skips .9',
+        {
+          do: 'pools',
+          pools: [
+            pool('old', [{ start: '192.0.2.9', stop: '192.0.2.10' }], { createdAt: 1 }),
+            pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 }),
+          ],
+          invalidated: ['default/s2'],
+        },
+      ],
+      ['s3 gets .10, not the .9 that s1 holds through new', { do: 'assign', svc: svc('s3'), want: ['192.0.2.10'] }],
+      [
+        'old goes: healed, nothing moved',
         {
           do: 'pools',
           pools: [pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })],
-          invalidated: ['default/s1'],
+          invalidated: ['default/s3'],
         },
       ],
-      ['healed', { do: 'stats', pool: 'new', total: '6', used: '0', available: '6' }],
+      ['healed', { do: 'stats', pool: 'new', total: '6', used: '1', available: '5' }],
     ]));
 
   it('shrinking a pool releases the addresses outside it', () =>
@@ -421,5 +440,145 @@ describe('Allocator scenarios', () => {
       ['192.0.2.1'],
       "s3 cannot keep s1's replayed address",
     );
+  });
+});
+
+// API.md: addresses never move without a reason the user can see (issue 9's findings, each one).
+describe('stability: no Service address moves', () => {
+  const est = (name: string, createdAt = 1000) => pool(name, [{ cidr: '192.0.2.0/28' }], { createdAt });
+  const overlapping = (name: string, createdAt = 1000) =>
+    pool(name, [{ start: '192.0.2.4', stop: '192.0.2.12' }], { createdAt });
+
+  it('an overlapping pool created in the same second, its name sorting first (the established one conflicts)', () =>
+    run([
+      ['established', { do: 'pools', pools: [est('zz-established')] }],
+      ['s1', { do: 'assign', svc: svc('s1'), want: ['192.0.2.1'] }],
+      ['s2', { do: 'assign', svc: svc('s2'), want: ['192.0.2.2'] }],
+      [
+        'a same-second pool sorting first',
+        { do: 'pools', pools: [est('zz-established'), overlapping('aa-new')], invalidated: [] },
+      ],
+      ['s1 keeps', { do: 'assign', svc: svc('s1', { current: ['192.0.2.1'] }), want: ['192.0.2.1'] }],
+      ['s2 keeps', { do: 'assign', svc: svc('s2', { current: ['192.0.2.2'] }), want: ['192.0.2.2'] }],
+    ]));
+
+  it('an overlapping pool created in the same second, its name sorting last (it conflicts)', () =>
+    run([
+      ['established', { do: 'pools', pools: [est('aa-established')] }],
+      ['s1', { do: 'assign', svc: svc('s1'), want: ['192.0.2.1'] }],
+      [
+        'same second, sorting last',
+        { do: 'pools', pools: [est('aa-established'), overlapping('zz-new')], invalidated: [] },
+      ],
+      ['s1 keeps', { do: 'assign', svc: svc('s1', { current: ['192.0.2.1'] }), want: ['192.0.2.1'] }],
+      ['the next Service comes from the established pool', { do: 'assign', svc: svc('s2'), want: ['192.0.2.2'] }],
+    ]));
+
+  it('an older pool edited to overlap a newer pool that holds addresses', () =>
+    run([
+      [
+        'two pools',
+        {
+          do: 'pools',
+          pools: [
+            pool('a-older', [{ cidr: '198.51.100.0/30' }], { createdAt: 1 }),
+            pool('b-newer', [{ cidr: '192.0.2.0/29' }], { createdAt: 2 }),
+          ],
+        },
+      ],
+      ['s1 from older', { do: 'assign', svc: svc('s1'), want: ['198.51.100.1'] }],
+      ['s2 from older', { do: 'assign', svc: svc('s2'), want: ['198.51.100.2'] }],
+      ['s3 from newer (older is full)', { do: 'assign', svc: svc('s3'), want: ['192.0.2.1'] }],
+      [
+        'older gains a block over newer: newer conflicts, nothing moves',
+        {
+          do: 'pools',
+          pools: [
+            pool('a-older', [{ cidr: '198.51.100.0/30' }, { cidr: '192.0.2.0/29' }], { createdAt: 1 }),
+            pool('b-newer', [{ cidr: '192.0.2.0/29' }], { createdAt: 2 }),
+          ],
+          invalidated: [],
+        },
+      ],
+      ['s3 keeps', { do: 'assign', svc: svc('s3', { current: ['192.0.2.1'] }), want: ['192.0.2.1'] }],
+      ['s4 from older skips what newer holds', { do: 'assign', svc: svc('s4'), want: ['192.0.2.2'] }],
+    ]));
+
+  it('widening: a lower start, an added block, a raised stop', () =>
+    run([
+      ['pool', { do: 'pools', pools: [pool('p', [{ start: '192.0.2.10', stop: '192.0.2.11' }])] }],
+      ['s1', { do: 'assign', svc: svc('s1'), want: ['192.0.2.10'] }],
+      ['s2', { do: 'assign', svc: svc('s2'), want: ['192.0.2.11'] }],
+      [
+        'lower start, raised stop, added block',
+        {
+          do: 'pools',
+          pools: [pool('p', [{ start: '192.0.2.1', stop: '192.0.2.20' }, { cidr: '198.51.100.0/30' }])],
+          invalidated: [],
+        },
+      ],
+      ['s1 keeps', { do: 'assign', svc: svc('s1', { current: ['192.0.2.10'] }), want: ['192.0.2.10'] }],
+      ['s2 keeps', { do: 'assign', svc: svc('s2', { current: ['192.0.2.11'] }), want: ['192.0.2.11'] }],
+    ]));
+
+  it('deleting Services (plain, sharing, requested) moves nobody else', () =>
+    run([
+      ['pool', { do: 'pools', pools: [pool('p', [{ cidr: '192.0.2.0/28' }])] }],
+      ['plain', { do: 'assign', svc: svc('plain'), want: ['192.0.2.1'] }],
+      [
+        'dns-tcp',
+        {
+          do: 'assign',
+          svc: svc('dns-tcp', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'TCP' }] }),
+          want: ['192.0.2.2'],
+        },
+      ],
+      [
+        'dns-udp shares',
+        {
+          do: 'assign',
+          svc: svc('dns-udp', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'UDP' }] }),
+          want: ['192.0.2.2'],
+        },
+      ],
+      ['pinned', { do: 'assign', svc: svc('pinned', { requestedIPs: ['192.0.2.9'] }), want: ['192.0.2.9'] }],
+      ['other', { do: 'assign', svc: svc('other'), want: ['192.0.2.3'] }],
+      ['plain goes', { do: 'release', key: 'default/plain' }],
+      ['dns-tcp goes', { do: 'release', key: 'default/dns-tcp' }],
+      ['pinned goes', { do: 'release', key: 'default/pinned' }],
+      [
+        'dns-udp keeps',
+        {
+          do: 'assign',
+          svc: svc('dns-udp', { sharingKey: 'dns', ports: [{ port: 53, protocol: 'UDP' }], current: ['192.0.2.2'] }),
+          want: ['192.0.2.2'],
+        },
+      ],
+      ['other keeps', { do: 'assign', svc: svc('other', { current: ['192.0.2.3'] }), want: ['192.0.2.3'] }],
+    ]));
+
+  it('a restart: a Service holding A that requests B, held by another, does not take B in replay', () => {
+    const pools = [pool('p', [{ cidr: '192.0.2.0/28' }])];
+    const holderOfA = svc('wants-b', { requestedIPs: ['192.0.2.2'], current: ['192.0.2.1'] });
+    const holderOfB = svc('holds-b', { current: ['192.0.2.2'] });
+    for (const order of [
+      [holderOfA, holderOfB],
+      [holderOfB, holderOfA],
+    ]) {
+      const a = new Allocator();
+      a.setPools(pools);
+      for (const s of order) a.restore(s); // replay: what everyone holds, first
+      for (const s of order) a.assign(s);
+      assert.deepEqual(
+        a.assigned('default/holds-b').map((i) => i.ip),
+        ['192.0.2.2'],
+        'B stays with its holder',
+      );
+      assert.deepEqual(
+        a.assigned('default/wants-b').map((i) => i.ip),
+        ['192.0.2.1'],
+        'A is kept while B is taken',
+      );
+    }
   });
 });
