@@ -11,6 +11,8 @@ import { systemClock } from '../runtime/clock.js';
 import { parseDuration } from './duration.js';
 import { parseListenAddr } from '../observability/health-server.js';
 import { WebhookServer } from '../webhook/server.js';
+import { WEBHOOK_LIMITS } from '../http/bounded-http.js';
+import type { PoolShape } from '../validate/pool-overlaps.js';
 import { CertManager } from '../webhook/cert-manager.js';
 import { migrateStorage } from '../controller/storage-migration.js';
 import { ensureNamespace } from '../kube/namespace.js';
@@ -161,7 +163,7 @@ function controllerWorkload(flags: ControllerFlags, ctx: WorkloadContext): Workl
   // Events trail allocations: they wait while reconciles are still streaming in.
   events.busy = () => controller.backlog > 0 || systemClock.now() - controller.lastReconcileAt < 250;
   const elector = controllerElector(flags, ctx, controller, events, metrics);
-  const webhooks = webhookServing(flags, ctx);
+  const webhooks = webhookServing(flags, ctx, () => sources.pools.list());
   return {
     ready: () => controller.synced,
     async run(signal) {
@@ -221,10 +223,11 @@ function controllerElector(
 function webhookServing(
   flags: ControllerFlags,
   { http, log }: WorkloadContext,
+  pools: () => readonly PoolShape[],
 ): { start(): Promise<void>; stop(): Promise<void> } {
   const addr = parseListenAddr(flags.webhookAddr);
   if (!addr) return { start: async () => undefined, stop: async () => undefined };
-  const webhook = new WebhookServer(log);
+  const webhook = new WebhookServer(log, WEBHOOK_LIMITS, pools);
   const certs = new CertManager({
     http,
     log,

@@ -261,7 +261,9 @@ export class IpamController {
     const released = this.allocator.release(key);
     this.lastFailure.delete(key);
     if (!released.length) return;
-    this.o.metrics.releases.inc({ reason: svc ? 'not-load-balancer' : 'deleted' }, released.length);
+    const reason = svc ? 'not-load-balancer' : 'deleted';
+    this.o.log.info('released', { service: key, addresses: released.map((i) => i.ip), reason });
+    this.o.metrics.releases.inc({ reason }, released.length);
     this.enqueue({ kind: 'pool-status' }, this.batchMs);
     // A Service that stopped being LoadBalancer keeps no address in its status.
     if (svc && notOurs === 'not-load-balancer') {
@@ -286,17 +288,21 @@ export class IpamController {
       this.o.metrics.allocationFailures.inc({ reason: out.reason });
       if (this.lastFailure.get(key) !== out.message) {
         this.lastFailure.set(key, out.message);
+        this.o.log.info('allocation failed', { service: key, reason: out.reason, message: out.message });
         events.record(svc, 'Warning', 'AllocationFailed', `${out.reason}: ${out.message}`);
       }
       return;
     }
     this.lastFailure.delete(key);
     if (out.released.length) {
-      events.record(svc, 'Normal', 'IPReleased', `Released ${out.released.map((i) => i.ip).join(', ')}`);
+      const addresses = out.released.map((i) => i.ip);
+      this.o.log.info('released', { service: key, addresses, reason: 'pool no longer gives it' });
+      events.record(svc, 'Normal', 'IPReleased', `Released ${addresses.join(', ')}`);
     }
     const fresh = out.ips.filter((i) => !ingressIPs(svc).includes(i.ip));
     for (const ip of fresh) this.o.metrics.allocations.inc({ pool: ip.pool });
     if (fresh.length) {
+      this.o.log.info('allocated', { service: key, addresses: fresh.map((i) => ({ ip: i.ip, pool: i.pool })) });
       const text = out.ips.map((i) => `${i.ip} from pool ${i.pool}`).join(', ');
       events.record(svc, 'Normal', 'IPAllocated', `Assigned ${text}`);
     }

@@ -2,8 +2,8 @@
 // The first/last rule (API.md): unless allowFirstLastIPs, a `cidr` block does not hand out its
 // first (network) and last (broadcast) address; /31, /32, /127 and /128 blocks, and start/stop
 // ranges, hand out every address.
-import { formatAddress, parseAddress } from './address.js';
-import { parseCidr, rangeSize, type AddressRange } from './cidr.js';
+import { formatAddress, MAX, parseAddress } from './address.js';
+import { overlaps, parseCidr, rangeSize, type AddressRange } from './cidr.js';
 
 export interface BlockSpec {
   cidr?: string;
@@ -26,6 +26,8 @@ export function parseBlock(spec: BlockSpec, allowFirstLastIPs: boolean): BlockPa
       return invalid(`block ${spec.cidr}: give either cidr or start/stop, not both`);
     const c = parseCidr(spec.cidr);
     if (!c) return invalid(`block ${JSON.stringify(spec.cidr)} is not a valid CIDR`);
+    const forbidden = forbiddenProblem(c, spec.cidr);
+    if (forbidden) return invalid(forbidden);
     const wholeBlock = c.family === 4 ? c.prefix >= 31 : c.prefix >= 127;
     const trim = !allowFirstLastIPs && !wholeBlock ? 1n : 0n;
     return {
@@ -49,7 +51,35 @@ export function parseBlock(spec: BlockSpec, allowFirstLastIPs: boolean): BlockPa
   if (start.family !== stop.family) return invalid(`block ${source}: start and stop are of different IP families`);
   if (start.value > stop.value) return invalid(`block ${source}: start is after stop`);
   const whole = { family: start.family, first: start.value, last: stop.value };
+  const forbidden = forbiddenProblem(whole, source);
+  if (forbidden) return invalid(forbidden);
   return { kind: 'ok', block: { ...whole, source, whole } };
+}
+
+/**
+ * Addresses a LoadBalancer IP must never be (API.md): unspecified, loopback, link-local,
+ * multicast and reserved. A block touching any of them, or covering a whole family (/0), is
+ * invalid: `0.0.0.0/0` was once admitted and made every later pool Conflicting.
+ */
+const FORBIDDEN: ReadonlyArray<{ cidr: string; what: string }> = [
+  { cidr: '0.0.0.0/8', what: 'unspecified ("this network")' },
+  { cidr: '127.0.0.0/8', what: 'loopback' },
+  { cidr: '169.254.0.0/16', what: 'link-local' },
+  { cidr: '224.0.0.0/3', what: 'multicast and reserved' },
+  { cidr: '::/128', what: 'unspecified' },
+  { cidr: '::1/128', what: 'loopback' },
+  { cidr: 'fe80::/10', what: 'link-local' },
+  { cidr: 'ff00::/8', what: 'multicast' },
+];
+const FORBIDDEN_RANGES = FORBIDDEN.map((f) => ({ ...f, range: parseCidr(f.cidr) }));
+
+/** Why a block's addresses cannot be handed out, if they cannot. */
+export function forbiddenProblem(whole: AddressRange, source: string): string | undefined {
+  if (whole.first === 0n && whole.last === MAX[whole.family]) return `block ${source} covers the whole address family`;
+  for (const f of FORBIDDEN_RANGES) {
+    if (f.range && overlaps(whole, f.range)) return `block ${source} contains ${f.what} addresses (${f.cidr})`;
+  }
+  return undefined;
 }
 
 function invalid(message: string): BlockParse {

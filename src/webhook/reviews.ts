@@ -4,6 +4,7 @@
 // never an exception (a thrown error here once stopped the controller).
 import { convert } from '../conversion/convert.js';
 import { isLanlbObject, validateObject } from '../validate/validate-objects.js';
+import { poolOverlaps, type PoolShape } from '../validate/pool-overlaps.js';
 
 const ADMISSION_V1 = 'admission.k8s.io/v1';
 const CONVERSION_V1 = 'apiextensions.k8s.io/v1';
@@ -26,14 +27,19 @@ function envelope(body: unknown, apiVersion: string, kind: string): { request: J
   return { request: body.request };
 }
 
-export function admissionResponse(body: unknown): object {
+/**
+ * `existingPools` gives the pools the cluster has (the controller's cache), so that a pool which
+ * overlaps one of them is admitted with a warning naming the overlap.
+ */
+export function admissionResponse(body: unknown, existingPools: () => readonly PoolShape[] = () => []): object {
   const request = isObject(body) ? body.request : undefined;
-  const reply = (allowed: boolean, message?: string) => ({
+  const reply = (allowed: boolean, message?: string, warnings: string[] = []) => ({
     apiVersion: ADMISSION_V1,
     kind: 'AdmissionReview',
     response: {
       uid: uidOf(request),
       allowed,
+      ...(warnings.length ? { warnings } : {}),
       ...(message ? { status: { code: allowed ? 200 : 422, reason: allowed ? undefined : 'Invalid', message } } : {}),
     },
   });
@@ -43,10 +49,23 @@ export function admissionResponse(body: unknown): object {
   if (!isObject(object)) return reply(false, 'AdmissionReview: request.object is missing or not an object');
   if (!isLanlbObject(object)) return reply(true);
   const problems = validateObject(object);
-  if (problems.length === 0) return reply(true);
+  if (problems.length === 0) return reply(true, undefined, overlapWarnings(object, existingPools));
   return reply(
     false,
     `${problems[0]?.object} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+  );
+}
+
+function overlapWarnings(
+  object: { kind: string; metadata?: { name?: string } },
+  existingPools: () => readonly PoolShape[],
+): string[] {
+  if (object.kind !== 'LoadBalancerIPPool') return [];
+  const name = object.metadata?.name ?? '';
+  return poolOverlaps(object as PoolShape, existingPools()).map(
+    (o) =>
+      `LoadBalancerIPPool ${name} overlaps pool ${o.other} at ${o.range}: the newer of the two is Conflicting and ` +
+      'makes no new allocations (it keeps what its Services hold)',
   );
 }
 

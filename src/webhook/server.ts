@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admissionResponse, conversionResponse } from './reviews.js';
 import { parseBoundedJson } from '../core/bounded-json.js';
+import type { PoolShape } from '../validate/pool-overlaps.js';
 import {
   applyLimits,
   ConcurrencyGate,
@@ -26,6 +27,8 @@ export class WebhookServer {
   constructor(
     private readonly log: Logger,
     private readonly limits: HttpLimits = WEBHOOK_LIMITS,
+    /** the pools the cluster has, for the overlap warning (the controller's cache) */
+    private readonly existingPools: () => readonly PoolShape[] = () => [],
   ) {
     this.gate = new ConcurrencyGate(limits.maxConcurrent);
     this.aborted = new RateLimitedLog(log);
@@ -75,7 +78,8 @@ export class WebhookServer {
     }
     const parsed = parseBoundedJson(body.text);
     if (!parsed.ok) return refuse(res, 400, parsed.message);
-    const out = route === '/convert' ? conversionResponse(parsed.value) : admissionResponse(parsed.value);
+    const out =
+      route === '/convert' ? conversionResponse(parsed.value) : admissionResponse(parsed.value, this.existingPools);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
   }
 

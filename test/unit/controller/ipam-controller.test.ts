@@ -93,6 +93,10 @@ describe('IpamController (fake clock, in-memory cluster)', () => {
     await w.clock.advance(1_000);
     assert.deepEqual([w.ips('web/a'), w.ips('web/b')], [['192.0.2.1'], ['192.0.2.2']]);
     assert.deepEqual(w.events.reasons('web/a'), ['IPAllocated']);
+    const decision = w.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'allocated' && l.service === 'web/a');
+    assert.deepEqual(decision?.addresses, [{ ip: '192.0.2.1', pool: 'p' }], 'the decision is logged');
     assert.deepEqual(w.poolStatus('p'), { ...w.poolStatus('p'), total: '6', used: '2', available: '4' });
     const condition = w.services.get('web/a')?.status?.conditions?.find((c) => c.type === 'lanlb.io/IPAllocated');
     assert.equal(condition?.status, 'True');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { canonicalAddress, formatAddress, parseAddress } from '../../../src/ipam/address.js';
 import { parseCidr } from '../../../src/ipam/cidr.js';
-import { parseBlock, parsePoolBlocks, totalAddresses } from '../../../src/ipam/pool-blocks.js';
+import { parseBlock, parsePoolBlocks, totalAddresses, type BlockSpec } from '../../../src/ipam/pool-blocks.js';
 
 describe('addresses', () => {
   const canonical: Array<[string, string | undefined]> = [
@@ -104,4 +104,34 @@ describe('CIDRs and blocks', () => {
     assert.equal(r.kind, 'invalid');
     assert.match(r.kind === 'invalid' ? r.message : '', /192\.0\.2\.0\/28 and 192\.0\.2\.10-192\.0\.2\.20 overlap/);
   });
+});
+
+describe('absurd blocks are invalid (API.md)', () => {
+  const table: Array<[BlockSpec, RegExp]> = [
+    [{ cidr: '0.0.0.0/0' }, /covers the whole address family/],
+    [{ cidr: '::/0' }, /covers the whole address family/],
+    [{ cidr: '0.0.0.0/8' }, /unspecified/],
+    [{ cidr: '127.0.0.1/32' }, /loopback/],
+    [{ start: '169.254.0.1', stop: '169.254.0.9' }, /link-local/],
+    [{ cidr: '224.0.0.0/4' }, /multicast/],
+    [{ cidr: '240.0.0.0/4' }, /reserved/],
+    [{ start: '203.0.113.250', stop: '224.0.0.1' }, /multicast/],
+    [{ cidr: '::1/128' }, /loopback/],
+    [{ cidr: 'fe80::/64' }, /link-local/],
+    [{ cidr: 'ff02::/16' }, /multicast/],
+  ];
+  for (const [spec, reason] of table) {
+    it(`refuses ${JSON.stringify(spec)}`, () => {
+      const r = parseBlock(spec, false);
+      assert.equal(r.kind, 'invalid');
+      assert.match(r.kind === 'invalid' ? r.message : '', reason);
+    });
+  }
+  for (const ok of [
+    { cidr: '192.0.2.0/24' },
+    { cidr: '2001:db8::/64' },
+    { start: '198.18.0.1', stop: '198.19.255.254' },
+  ]) {
+    it(`accepts ${JSON.stringify(ok)}`, () => assert.equal(parseBlock(ok, false).kind, 'ok'));
+  }
 });

@@ -2,7 +2,8 @@
 // user can act on (they share validateObject).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateText } from '../../../src/cli/validate-command.js';
+import { overlapWarnings, validateText } from '../../../src/cli/validate-command.js';
+import { admissionResponse } from '../../../src/webhook/reviews.js';
 
 const pool = (spec: string, v = 'v1beta1') =>
   `apiVersion: lanlb.io/${v}\nkind: LoadBalancerIPPool\nmetadata: {name: p}\nspec:\n${spec}`;
@@ -83,10 +84,57 @@ describe('lanlb validate', () => {
       pool('  cidrs: [{cidr: 192.0.2.0/28}]', 'v1alpha1'),
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}',
     ].join('\n---\n');
-    assert.deepEqual(validateText(text, 'f'), { lines: [], checked: 3 });
+    const r = validateText(text, 'f');
+    assert.deepEqual({ lines: r.lines, checked: r.checked }, { lines: [], checked: 3 });
   });
 
   it('reports a YAML syntax error instead of crashing', () => {
     assert.match(validateText('kind: [unclosed', 'f').lines[0] ?? '', /^f: YAML: /);
+  });
+});
+
+describe('overlaps between pools are warnings (validate and the admission webhook)', () => {
+  const poolYaml = (name: string, cidr: string) =>
+    `apiVersion: lanlb.io/v1beta1\nkind: LoadBalancerIPPool\nmetadata: {name: ${name}}\nspec: {blocks: [{cidr: ${cidr}}]}\n`;
+
+  it('validate reports overlaps across files, once per pair, without failing', () => {
+    const a = validateText(poolYaml('a', '192.0.2.0/28'), 'a.yaml');
+    const b = validateText(`${poolYaml('b', '192.0.2.8/29')}---\n${poolYaml('c', '198.51.100.0/28')}`, 'b.yaml');
+    assert.deepEqual([...a.lines, ...b.lines], []);
+    assert.deepEqual(overlapWarnings([...a.pools, ...b.pools]), [
+      'a.yaml: LoadBalancerIPPool/a: spec.blocks: warning: overlaps pool b (b.yaml) at 192.0.2.8-192.0.2.15',
+    ]);
+  });
+
+  it('the webhook admits an overlapping pool with a warning naming the overlap', () => {
+    const existing = [{ metadata: { name: 'old' }, spec: { blocks: [{ cidr: '192.0.2.0/28' }] } }];
+    const object = {
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'LoadBalancerIPPool',
+      metadata: { name: 'new' },
+      spec: { blocks: [{ cidr: '192.0.2.4/30' }] },
+    };
+    const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', object } };
+    const r = admissionResponse(review, () => existing) as { response: { allowed: boolean; warnings?: string[] } };
+    assert.equal(r.response.allowed, true);
+    assert.match(
+      r.response.warnings?.[0] ?? '',
+      /LoadBalancerIPPool new overlaps pool old at 192\.0\.2\.4-192\.0\.2\.7/,
+    );
+    const alone = admissionResponse(review, () => []) as { response: { warnings?: string[] } };
+    assert.equal(alone.response.warnings, undefined);
+  });
+
+  it('the webhook refuses a /0 pool with the reason', () => {
+    const object = {
+      apiVersion: 'lanlb.io/v1beta1',
+      kind: 'LoadBalancerIPPool',
+      metadata: { name: 'all' },
+      spec: { blocks: [{ cidr: '0.0.0.0/0' }] },
+    };
+    const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', object } };
+    const r = admissionResponse(review) as { response: { allowed: boolean; status?: { message: string } } };
+    assert.equal(r.response.allowed, false);
+    assert.match(r.response.status?.message ?? '', /covers the whole address family/);
   });
 });
