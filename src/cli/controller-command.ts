@@ -190,7 +190,7 @@ function controllerElector(
 ): LeaseElector {
   let leading: Promise<void> = Promise.resolve();
   const { identity } = flags;
-  return new LeaseElector({
+  const elector: LeaseElector = new LeaseElector({
     store: new KubeLeaseStore(http),
     namespace: flags.leaderNamespace,
     name: CONTROLLER_LEASE,
@@ -199,7 +199,9 @@ function controllerElector(
     onStartedLeading: (signal) => {
       log.info('leading', { identity });
       metrics.isLeader.set(1);
-      leading = controller.lead(signal).catch((err: unknown) => log.error('controller stopped', { error: err }));
+      leading = controller
+        .lead(signal, () => elector.holdsLeadership())
+        .catch((err: unknown) => log.error('controller stopped', { error: err }));
       // After a CRD version upgrade: rewrite objects still stored in an old version.
       migrateStorage(http, log).catch((err: unknown) =>
         log.warn('storage migration failed; will retry on next leadership', { error: err }),
@@ -214,6 +216,7 @@ function controllerElector(
     onNewLeader: (leader) => log.info('leader', { leader }),
     onError: (err) => log.warn('lease', { error: err }),
   });
+  return elector;
 }
 
 /**

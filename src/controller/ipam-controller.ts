@@ -63,18 +63,32 @@ export class NotLeadingError extends Error {
   override name = 'NotLeadingError';
 }
 
-function fencedTerm(status: StatusTransport, events: EventRecorder, signal: AbortSignal): Term {
+function fencedTerm(
+  status: StatusTransport,
+  events: EventRecorder,
+  metrics: ControllerMetrics,
+  log: Logger,
+  signal: AbortSignal,
+  stillLeading: () => boolean,
+): Term {
+  const ended = (): boolean => signal.aborted || !stillLeading();
   return {
     status: {
       get: (path, query) => status.get(path, query),
       patch: (path, body, contentType) => {
-        if (signal.aborted) return Promise.reject(new NotLeadingError('not leading: the write is dropped'));
+        if (ended()) {
+          log.debug('status write refused: not leading', { path });
+          metrics.statusWrites.inc({ outcome: 'refused-not-leading' });
+          return Promise.reject(new NotLeadingError('not leading: the write is dropped'));
+        }
+        log.debug('status write', { path });
+        metrics.statusWrites.inc({ outcome: 'sent' });
         return status.patch(path, body, contentType);
       },
     },
     events: {
       record: (svc, type, reason, message) => {
-        if (!signal.aborted) events.record(svc, type, reason, message);
+        if (!ended()) events.record(svc, type, reason, message);
       },
     },
   };
@@ -127,10 +141,13 @@ export class IpamController {
     return [services, pools, policies, nodes].every((s) => s.hasSynced);
   }
 
-  /** Leads until `signal` aborts: replay, then reconcile. */
-  async lead(signal: AbortSignal): Promise<void> {
+  /**
+   * Leads until `signal` aborts: replay, then reconcile. `stillLeading` is asked before every
+   * write (the elector's holdsLeadership: within renewDeadline of the last renewal).
+   */
+  async lead(signal: AbortSignal, stillLeading: () => boolean = () => true): Promise<void> {
     const queue = new WorkQueue<string>(this.o.clock);
-    const term = fencedTerm(this.o.status, this.o.events, signal);
+    const term = fencedTerm(this.o.status, this.o.events, this.o.metrics, this.o.log, signal, stillLeading);
     this.allocator = new Allocator();
     this.lastFailure.clear();
     this.replay();

@@ -9,9 +9,16 @@ export class ControllerMetrics {
   readonly reconcileDuration: Histogram<'controller' | 'outcome'>;
   readonly queueDepth: Gauge<'controller'>;
   readonly isLeader: Gauge;
+  readonly statusWrites: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
+    this.statusWrites = new Counter({
+      name: 'lanlb_status_writes_total',
+      help: 'Status writes: sent by the leader, or refused because leadership had ended (fenced)',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.poolAddresses = new Gauge({
       name: 'lanlb_pool_addresses',
       help: 'Addresses of a pool by state (total, used, available); an IPv6 /64 is approximate as a float',

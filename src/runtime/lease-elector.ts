@@ -81,6 +81,19 @@ export class LeaseElector {
     return this.leading;
   }
 
+  /** When the last renewal of this term succeeded (clock ms). */
+  private lastRenew = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Leading, and by this node's clock still within renewDeadline of the last successful renewal.
+   * A process that was paused (SIGSTOP, a long GC, a VM freeze) resumes with timers and buffered
+   * events that run before its next renewal can tell it that it lost: every write checks this
+   * first, so nothing goes out on a leadership that may already belong to another replica.
+   */
+  holdsLeadership(): boolean {
+    return this.leading && this.clock.now() - this.lastRenew < this.timings.renewDeadlineMs;
+  }
+
   /** The holder named by the last Lease record seen ('' when none). */
   get observedHolder(): string {
     return this.observed?.spec.holderIdentity ?? '';
@@ -110,15 +123,15 @@ export class LeaseElector {
     this.leading = true;
     this.o.onStartedLeading?.(leadership.signal);
     try {
-      let lastRenew = this.clock.now();
+      this.lastRenew = this.clock.now();
       while (!signal.aborted) {
         await sleep(this.clock, this.timings.retryPeriodMs, signal);
         if (signal.aborted) break;
         // client-go bounds every renewal by renewDeadline: a call that hangs must not keep us leading.
-        const left = this.timings.renewDeadlineMs - (this.clock.now() - lastRenew);
+        const left = this.timings.renewDeadlineMs - (this.clock.now() - this.lastRenew);
         if (await this.withinDeadline(this.tryAcquireOrRenew(), left)) {
-          lastRenew = this.clock.now();
-        } else if (this.clock.now() - lastRenew >= this.timings.renewDeadlineMs || this.lostToAnother()) {
+          this.lastRenew = this.clock.now();
+        } else if (this.clock.now() - this.lastRenew >= this.timings.renewDeadlineMs || this.lostToAnother()) {
           break;
         }
       }

@@ -6,12 +6,13 @@ import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import { freePort } from '../../src/devcluster/free-port.js';
 import { createPool, createService, ensureNamespace, ips, nsSelector } from '../helpers/k8s-objects.js';
 import type { Service } from '../../src/core/kube-objects.js';
+import { Informer } from '../../src/runtime/informer.js';
 
 describe('lanlb controller: replicas, policies, metrics', () => {
   const c = useCluster({ crds: true, rbac: true });
   const procs: LanlbProcess[] = [];
   const fast = ['--lease-duration', '2s', '--renew-deadline', '1500ms', '--retry-period', '250ms'];
-  const start = (identity: string, metricsPort = '0') => {
+  const start = (identity: string, metricsPort = '0', extra: string[] = []) => {
     const p = startLanlb([
       'controller',
       '--webhook-addr',
@@ -24,6 +25,7 @@ describe('lanlb controller: replicas, policies, metrics', () => {
       '--metrics-addr',
       metricsPort,
       ...fast,
+      ...extra,
     ]);
     procs.push(p);
     return p;
@@ -154,5 +156,95 @@ describe('lanlb controller: replicas, policies, metrics', () => {
     ]);
     assert.equal(await p.exited(), 2);
     assert.match(p.lines.join('\n'), /leaseDuration must be greater than renewDeadline/);
+  });
+
+  it('a leader paused past its Lease and resumed writes nothing more; no address is held twice at any moment', async () => {
+    await createPool(c.http, 'paused', { blocks: [{ cidr: '203.0.113.0/25' }], serviceSelector: nsSelector('paused') });
+    const ports = [await freePort(), await freePort()];
+    const debug = ['--log-level', 'debug'];
+    const [p1, p2] = [start('p1', `127.0.0.1:${ports[0]}`, debug), start('p2', `127.0.0.1:${ports[1]}`, debug)];
+    await Promise.all([p1.waitForLog('caches synced'), p2.waitForLog('caches synced')]);
+    const leaseOf = async () =>
+      (
+        await c.http.get<{ spec: { holderIdentity?: string } }>(
+          `/apis/coordination.k8s.io/v1/namespaces/${LEADER_NAMESPACE}/leases/lanlb-controller`,
+        )
+      ).spec.holderIdentity;
+    const holder = await eventually(
+      async () => {
+        const h = await leaseOf();
+        return h === 'p1' || h === 'p2' ? h : undefined;
+      },
+      15_000,
+      'p1 or p2 leads',
+    );
+    const [leader, follower, leaderPort] = holder === 'p1' ? [p1, p2, ports[0]] : [p2, p1, ports[1]];
+    const writes = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${leaderPort}/metrics`)).text();
+      return Number(/lanlb_status_writes_total\{outcome="sent"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    // Every Service change, as a watch delivers it: no address may be held twice at any moment.
+    const held = new Map<string, string>();
+    const duplicates: string[] = [];
+    const informer = new Informer<Service>(c.http, { path: '/api/v1/namespaces/paused/services' });
+    const record = (svc: Service, gone = false) => {
+      for (const [ip, who] of held) if (who === svc.metadata.name) held.delete(ip);
+      if (gone) return;
+      for (const ip of ips(svc)) {
+        const other = held.get(ip);
+        if (other && other !== svc.metadata.name) duplicates.push(`${ip}: ${other} and ${svc.metadata.name}`);
+        held.set(ip, svc.metadata.name);
+      }
+    };
+    informer.addHandler({ add: (s) => record(s), update: (s) => record(s), delete: (s) => record(s, true) });
+    const stopWatch = new AbortController();
+    const watching = informer.start(stopWatch.signal);
+    try {
+      await watching.synced;
+      for (let i = 0; i < 10; i++) await createService(c.http, 'paused', `before${i}`);
+      await eventually(async () => held.size === 10 || undefined, 15_000, '10 allocated by the first leader');
+      // A burst, and the leader paused in the middle of it: it resumes with work of its own.
+      const burst = Array.from({ length: 30 }, (_, i) => createService(c.http, 'paused', `burst${i}`));
+      await new Promise((r) => setTimeout(r, 150));
+      const w0 = await writes();
+      leader.child.kill('SIGSTOP');
+      await Promise.all(burst);
+      await follower.waitForLog('leading', 15_000);
+      await eventually(async () => held.size === 40 || undefined, 20_000, 'the burst allocated by the new leader');
+      const resumedAt = Date.now();
+      leader.child.kill('SIGCONT');
+      await leader.waitForLog('stopped leading', 15_000);
+      const settled = await writes();
+      // Its own log says when each status write left: none after it was resumed.
+      const late = leader.lines
+        .flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as { msg?: string; time?: string; path?: string }] : []))
+        .filter((l) => l.msg === 'status write' && Date.parse(l.time ?? '') >= resumedAt);
+      assert.deepEqual(
+        late.map((l) => l.path),
+        [],
+        'no status write after the paused leader resumed',
+      );
+      assert.ok(settled >= w0);
+      // Touch every Service so that both replicas reconcile them again.
+      for (const name of [...held.values()])
+        await c.http.patch(`/api/v1/namespaces/paused/services/${name}`, { metadata: { labels: { touched: 'yes' } } });
+      await new Promise((r) => setTimeout(r, 4_000));
+      assert.equal(await writes(), settled, 'the resumed leader sent no status write');
+      assert.deepEqual(duplicates, [], 'no address held twice at any moment');
+      assert.equal(held.size, 40);
+      const usedRow = await eventually(
+        async () => {
+          const row = (await c.kubectl('get', 'pools', 'paused', '-o', 'wide', '--no-headers')).trim().split(/\s+/);
+          return row.includes('40') ? row : undefined;
+        },
+        10_000,
+        'pool status counts 40 used',
+      );
+      assert.ok(usedRow);
+    } finally {
+      leader.child.kill('SIGCONT');
+      stopWatch.abort();
+      await watching.done;
+    }
   });
 });
