@@ -27,9 +27,19 @@ import { defaultElectorTimings, type ElectorTimings } from '../runtime/lease-ele
 import type { ProcessFlags } from './process-flags.js';
 import type { Workload, WorkloadContext } from './long-running.js';
 
-/** Names the webhook certificate must carry: the Service's DNS names, and any extra hosts. */
-export function webhookHosts(service: string, namespace: string, extra: readonly string[]): string[] {
-  return [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, ...extra];
+/**
+ * Names the webhook certificate must carry: the Service's DNS names, any extra hosts, and the
+ * host of --webhook-public-url (the apiserver checks the certificate against the URL it calls).
+ */
+export function webhookHosts(
+  service: string,
+  namespace: string,
+  extra: readonly string[],
+  publicUrl?: string,
+): string[] {
+  const hosts = [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, ...extra];
+  const urlHost = publicUrl ? new URL(publicUrl).hostname.replace(/^\[|\]$/g, '') : undefined;
+  return urlHost && !hosts.includes(urlHost) ? [...hosts, urlHost] : hosts;
 }
 
 export const CONTROLLER_DEFAULTS = { healthAddr: ':8081', metricsAddr: ':8080' };

@@ -87,8 +87,6 @@ describe('CRD upgrade and webhooks', () => {
         '0',
         '--webhook-addr',
         `127.0.0.1:${port}`,
-        '--webhook-host',
-        '127.0.0.1',
         '--webhook-public-url',
         `https://127.0.0.1:${port}`,
       ]);

@@ -102,6 +102,22 @@ describe('documented failover and webhook defaults', async () => {
     assert.deepEqual(DEFAULT_ANNOUNCE_SCHEDULE, [0, 500, 1_500, 3_000]);
   });
 
+  it('the host of --webhook-public-url is in the serving certificate (IP or name, IPv6 unbracketed)', () => {
+    const svc = ['lanlb-webhook.lanlb-system.svc', 'lanlb-webhook.lanlb-system.svc.cluster.local'];
+    assert.deepEqual(webhookHosts('lanlb-webhook', 'lanlb-system', [], 'https://127.0.0.1:9443'), [
+      ...svc,
+      '127.0.0.1',
+    ]);
+    assert.deepEqual(webhookHosts('lanlb-webhook', 'lanlb-system', [], 'https://[2001:db8::1]:9443/x'), [
+      ...svc,
+      '2001:db8::1',
+    ]);
+    assert.deepEqual(webhookHosts('lanlb-webhook', 'lanlb-system', ['127.0.0.1'], 'https://127.0.0.1:1'), [
+      ...svc,
+      '127.0.0.1',
+    ]);
+  });
+
   it('controller: 16 workers, webhook on :9443, lease 15s/10s/2s; help says so', () => {
     assert.equal(DEFAULT_WORKERS, 16);
     assert.match(controllerHelp, /default 16/);
