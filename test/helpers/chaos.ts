@@ -40,13 +40,14 @@ export interface ChaosOptions {
 const NAMESPACES = ['chaos-a', 'chaos-b', 'chaos-c'];
 const POOLS: Record<string, { blocks: Array<Record<string, string>>; serviceSelector?: unknown }> = {
   'p-red': { blocks: [{ cidr: '198.18.0.0/27' }], serviceSelector: { matchLabels: { color: 'red' } } },
-  'p-all': { blocks: [{ cidr: '198.18.1.0/26' }] },
+  // Small at first, so that it fills, Services spill into p-overlap, and a widening overlaps them.
+  'p-all': { blocks: [{ cidr: '198.18.1.0/28' }] },
   'p-tiny': {
     blocks: [{ start: '198.18.2.1', stop: '198.18.2.2' }],
     serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': 'chaos-c' } },
   },
 };
-const OVERLAP = { blocks: [{ cidr: '198.18.1.32/28' }] };
+const OVERLAP = { blocks: [{ cidr: '198.18.1.16/28' }] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runChaos(o: ChaosOptions): Promise<{ operations: number; faults: number }> {
@@ -90,7 +91,7 @@ async function operation(http: KubeHttp, rand: () => number, pick: <T>(xs: reado
   const path = `/api/v1/namespaces/${ns}/services`;
   if (r < 0.5) {
     const annotations: Record<string, string> = {};
-    if (rand() < 0.15) annotations['lanlb.io/ips'] = `198.18.1.${1 + Math.floor(rand() * 62)}`;
+    if (rand() < 0.15) annotations['lanlb.io/ips'] = `198.18.1.${1 + Math.floor(rand() * 30)}`;
     if (rand() < 0.2) annotations['lanlb.io/sharing-key'] = pick(['k1', 'k2']);
     if (rand() < 0.1) annotations['lanlb.io/pool'] = pick(['p-all', 'p-red']);
     const labels = rand() < 0.4 ? { color: 'red' } : {};
@@ -111,7 +112,7 @@ async function operation(http: KubeHttp, rand: () => number, pick: <T>(xs: reado
 async function poolOperation(http: KubeHttp, rand: () => number, pick: <T>(xs: readonly T[]) => T): Promise<void> {
   const r = rand();
   if (r < 0.25)
-    return putPool(http, 'p-all', { blocks: [{ cidr: pick(['198.18.1.0/26', '198.18.1.0/25', '198.18.1.0/27']) }] });
+    return putPool(http, 'p-all', { blocks: [{ cidr: pick(['198.18.1.0/28', '198.18.1.0/26', '198.18.1.0/25']) }] });
   if (r < 0.45) return putPool(http, 'p-red', { ...POOLS['p-red'], disabled: rand() < 0.5 });
   if (r < 0.65) return putPool(http, 'p-overlap', OVERLAP);
   if (r < 0.8) {
