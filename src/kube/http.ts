@@ -3,7 +3,7 @@
 // diffs need one shape, so every read here returns the apiserver's JSON as is.
 import { request as httpsRequest, Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError } from './api-error.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -33,6 +33,19 @@ export class KubeHttp {
 
   get kubeConfig(): KubeConfig {
     return this.kc;
+  }
+
+  /**
+   * Watches a collection (client-node's Watch, so its reconnection-free stream parsing is reused);
+   * resolves with what aborts it. `done` gets the error that ended it, if any.
+   */
+  watch(
+    path: string,
+    query: Query,
+    onEvent: (type: string, obj: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<{ abort(): void }> {
+    return new Watch(this.kc).watch(path, query, onEvent, done);
   }
 
   get<T>(path: string, query?: Query): Promise<T> {

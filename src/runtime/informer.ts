@@ -3,14 +3,29 @@
 // - a watch ERROR event or HTTP error of 410 Gone (resourceVersion compacted) re-lists, and the
 //   re-list is diffed against the cache so handlers see adds, updates and deletes they missed;
 // - any other error (apiserver down, connection reset) backs off exponentially and resumes.
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
-import type { KubeHttp, Query } from '../kube/http.js';
 import { statusCodeOf } from '../kube/api-error.js';
 import { KeyedBackoff } from './backoff.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { objectKey, type ObjectWithMeta } from './object-key.js';
 
 import type { ObjectHandler, ObjectSource } from './object-source.js';
+
+/** Query parameters of a list or watch request. */
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * What an informer needs of Kubernetes: a list and a watch (decision 0001: the runtime talks to
+ * a port; KubeHttp is the adapter that has it).
+ */
+export interface ListWatchTransport {
+  get<T>(path: string, query?: Query): Promise<T>;
+  watch(
+    path: string,
+    query: Query,
+    onEvent: (type: string, obj: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<{ abort(): void }>;
+}
 
 export interface InformerOptions {
   /** Collection path for list and watch, e.g. /api/v1/services. */
@@ -43,7 +58,7 @@ export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
   lists = 0;
 
   constructor(
-    private readonly http: KubeHttp,
+    private readonly http: ListWatchTransport,
     private readonly options: InformerOptions,
   ) {
     this.clock = options.clock ?? systemClock;
@@ -161,10 +176,10 @@ export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
         if (err && !signal.aborted && !isAbortError(err)) reject(err);
         else resolve(gone ? 'gone' : 'closed');
       };
-      let abort: AbortController | undefined;
+      let abort: { abort(): void } | undefined;
       const stop = (): void => abort?.abort();
       signal.addEventListener('abort', stop, { once: true });
-      new Watch(this.http.kubeConfig as KubeConfig)
+      this.http
         .watch(
           this.options.path,
           {
