@@ -159,7 +159,9 @@ describe('lanlb controller: replicas, policies, metrics', () => {
   });
 
   it('a leader paused past its Lease and resumed writes nothing more; no address is held twice at any moment', async () => {
-    await createPool(c.http, 'paused', { blocks: [{ cidr: '203.0.113.0/25' }], serviceSelector: nsSelector('paused') });
+    // Only this test's two replicas: earlier tests' replicas would hold the Lease.
+    for (const p of procs.splice(0)) await p.stop();
+    await createPool(c.http, 'paused', { blocks: [{ cidr: '198.18.4.0/25' }], serviceSelector: nsSelector('paused') });
     const ports = [await freePort(), await freePort()];
     const debug = ['--log-level', 'debug'];
     const [p1, p2] = [start('p1', `127.0.0.1:${ports[0]}`, debug), start('p2', `127.0.0.1:${ports[1]}`, debug)];
