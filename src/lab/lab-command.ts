@@ -71,6 +71,13 @@ function nodeKubeconfig(cp: ControlPlane): string {
   return path;
 }
 
+interface RunningLab {
+  http: KubeHttp;
+  kubeconfig: string;
+  kubectl: (...args: string[]) => Promise<string>;
+  lab: NetnsLab;
+}
+
 export async function labCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -85,137 +92,28 @@ export async function labCommand(argv: string[]): Promise<number> {
   await ensureApiserver();
   await removeLeftovers();
   const cp = new ControlPlane();
-  let lab: NetnsLab | undefined;
   const stopAll = new AbortController();
   const onSignal = (): void => stopAll.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const children: ReturnType<typeof spawn>[] = [];
+  let lab: NetnsLab | undefined;
   try {
     say('starting etcd and kube-apiserver 1.20.2 ...');
     await cp.start();
-    const http = new KubeHttp(cp.kubeConfig());
-    const kubeconfig = cp.writeKubeconfig();
-    const kubectl = async (...args: string[]) =>
-      (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args])).stdout.trimEnd();
-    await installCrds(http);
-    await http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
-    lab = new NetnsLab({ prefix: PREFIX, nodes: 3, dir: cp.dataDir, apiserverPort: cp.apiserverPort });
-    await lab.create();
-    for (const n of lab.nodes)
-      await http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
-    const logs = join(cp.dataDir, 'logs');
-    await execFileP('mkdir', ['-p', logs]);
-    // The webhooks run for real: the apiserver validates and converts through them.
-    const webhookPort = await freePort();
-    await createFromYaml(http, readFileSync(join(root, 'config', 'webhook', 'validating-webhook.yaml'), 'utf8'));
-    const controller = spawn(
-      process.execPath,
-      [
-        ...nodeEntry('src/cli/entry.ts'),
-        'controller',
-        '--kubeconfig',
-        kubeconfig,
-        '--health-addr',
-        '0',
-        '--metrics-addr',
-        '0',
-        '--webhook-addr',
-        `127.0.0.1:${webhookPort}`,
-        '--webhook-host',
-        '127.0.0.1',
-        '--webhook-public-url',
-        `https://127.0.0.1:${webhookPort}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    trackChild(controller);
-    children.push(controller);
-    const nodeKc = nodeKubeconfig(cp);
-    const announcers = new Map(
-      lab.nodes.map((n) => [
-        n.name,
-        lab?.spawnIn(n.netns, process.execPath, [
-          ...nodeEntry('src/cli/entry.ts'),
-          'announcer',
-          '--node-name',
-          n.name,
-          '--kubeconfig',
-          nodeKc,
-          '--health-addr',
-          '0',
-          '--metrics-addr',
-          '0',
-        ]),
-      ]),
-    );
-    say(`started the controller and announcers on ${lab.nodes.map((n) => `${n.name} (${n.mac})`).join(', ')}`);
-    // The validating webhook refuses everything until the controller has pointed it at itself.
-    await pollFor(
-      async () => {
-        const vwc = await http.get<{ webhooks?: Array<{ clientConfig?: { url?: string; caBundle?: string } }> }>(
-          '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/lanlb-validating-webhook',
-        );
-        const cc = vwc.webhooks?.[0]?.clientConfig;
-        return cc?.url && cc.caBundle ? true : undefined;
-      },
-      60_000,
-      'webhook injection',
-      100,
-    );
-    const created = await createFromYaml(http, readFileSync(join(root, 'config', 'samples', 'lab.yaml'), 'utf8'));
-    say(`applied config/samples/lab.yaml: ${created.join(', ')}`);
-    const holder = await pollFor(
-      async () => {
-        const l = await http
-          .get<{
-            spec: { holderIdentity?: string };
-          }>(`/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`)
-          .catch(() => undefined);
-        return l?.spec.holderIdentity || undefined;
-      },
-      30_000,
-      'a Lease holder',
-      100,
-    );
-    const vip = (
-      await kubectl('get', 'service', '-n', 'demo', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')
-    ).trim();
-    const answer = await pollFor(async () => (await lab?.arpAnswers(vip, 1, 1))?.[0], 15_000, 'an ARP answer', 100);
-    say(`\n$ kubectl get pools\n${await kubectl('get', 'pools')}`);
-    say(`\n$ kubectl get l2p\n${await kubectl('get', 'l2p')}`);
-    say(`\n$ kubectl -n demo get service web\n${await kubectl('get', 'service', '-n', 'demo', 'web')}`);
-    say(`\n$ kubectl -n lanlb-system get lease\n${await kubectl('get', 'lease', '-n', 'lanlb-system')}`);
-    say(
-      `\n$ ip netns exec ${lab.client} arping -c 1 ${vip}\n${vip} is at ${answer} ` +
-        `(${lab.nodes.find((n) => n.mac === answer)?.name ?? 'unknown'}; Lease holder: ${holder})`,
-    );
-    if (values.failover) {
-      const t0 = performance.now();
-      announcers.get(holder)?.kill('SIGKILL');
-      say(`\nkilled the announcer on ${holder} (SIGKILL) ...`);
-      const next = await pollFor(
-        async () => {
-          const mac = (await lab?.arpAnswers(vip, 1, 0.2))?.[0];
-          return mac && mac !== answer ? mac : undefined;
-        },
-        15_000,
-        'the takeover',
-        100,
-      );
-      const took = performance.now() - t0;
-      say(
-        `${vip} is now at ${next} (${lab.nodes.find((n) => n.mac === next)?.name}): ` +
-          `takeover took ${(took / 1000).toFixed(2)} s`,
-      );
-    }
-    say(`\nPoint kubectl at the lab:  export KUBECONFIG=${kubeconfig}`);
-    say(`Ask from the client:       ip netns exec ${lab.client} arping -c 3 ${vip}`);
+    const running = await startLab(cp);
+    lab = running.lab;
+    const announcers = await startProcesses(cp, running, children);
+    await waitForWebhookInjection(running.http);
+    const shown = await showState(running);
+    if (values.failover) await showFailover(running, announcers, shown);
+    say(`\nPoint kubectl at the lab:  export KUBECONFIG=${running.kubeconfig}`);
+    say(`Ask from the client:       ip netns exec ${lab.client} arping -c 3 ${shown.vip}`);
     if (!values.exit) {
       say('Running; Ctrl-C stops everything and removes the namespaces.');
       await new Promise<void>((r) => stopAll.signal.addEventListener('abort', () => r(), { once: true }));
     }
-    http.close();
+    running.http.close();
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
@@ -225,4 +123,124 @@ export async function labCommand(argv: string[]): Promise<number> {
     await cp.stop();
     say('lab stopped: processes ended, namespaces removed');
   }
+}
+
+/** CRDs, the operator namespace, the namespace LAN and its nodes. */
+async function startLab(cp: ControlPlane): Promise<RunningLab> {
+  const http = new KubeHttp(cp.kubeConfig());
+  const kubeconfig = cp.writeKubeconfig();
+  const kubectl = async (...args: string[]) =>
+    (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args])).stdout.trimEnd();
+  await installCrds(http);
+  await http.post('/api/v1/namespaces', { metadata: { name: 'lanlb-system' } });
+  const lab = new NetnsLab({ prefix: PREFIX, nodes: 3, dir: cp.dataDir, apiserverPort: cp.apiserverPort });
+  await lab.create();
+  for (const n of lab.nodes) {
+    await http.post('/api/v1/nodes', { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
+  }
+  return { http, kubeconfig, kubectl, lab };
+}
+
+/** The controller (serving its webhooks for real) and an announcer in every node namespace. */
+async function startProcesses(
+  cp: ControlPlane,
+  { http, kubeconfig, lab }: RunningLab,
+  children: Array<ReturnType<typeof spawn>>,
+): Promise<Map<string, ReturnType<typeof spawn>>> {
+  const webhookPort = await freePort();
+  await createFromYaml(http, readFileSync(join(root, 'config', 'webhook', 'validating-webhook.yaml'), 'utf8'));
+  const endpoints = ['--health-addr', '0', '--metrics-addr', '0'];
+  const webhook = [
+    '--webhook-addr',
+    `127.0.0.1:${webhookPort}`,
+    '--webhook-public-url',
+    `https://127.0.0.1:${webhookPort}`,
+  ];
+  const controllerArgs = [
+    ...nodeEntry('src/cli/entry.ts'),
+    'controller',
+    '--kubeconfig',
+    kubeconfig,
+    ...endpoints,
+    ...webhook,
+  ];
+  const controller = spawn(process.execPath, controllerArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  trackChild(controller);
+  children.push(controller);
+  const nodeKc = nodeKubeconfig(cp);
+  const announcer = (node: string) => [
+    ...nodeEntry('src/cli/entry.ts'),
+    'announcer',
+    '--node-name',
+    node,
+    '--kubeconfig',
+    nodeKc,
+    ...endpoints,
+  ];
+  const announcers = new Map(lab.nodes.map((n) => [n.name, lab.spawnIn(n.netns, process.execPath, announcer(n.name))]));
+  say(`started the controller and announcers on ${lab.nodes.map((n) => `${n.name} (${n.mac})`).join(', ')}`);
+  return announcers;
+}
+
+/** The validating webhook refuses everything until the controller has pointed it at itself. */
+async function waitForWebhookInjection(http: KubeHttp): Promise<void> {
+  const path = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/lanlb-validating-webhook';
+  await pollFor(
+    async () => {
+      const vwc = await http.get<{ webhooks?: Array<{ clientConfig?: { url?: string; caBundle?: string } }> }>(path);
+      const cc = vwc.webhooks?.[0]?.clientConfig;
+      return cc?.url && cc.caBundle ? true : undefined;
+    },
+    60_000,
+    'webhook injection',
+    100,
+  );
+}
+
+/** Applies the sample and shows pools, policies, the Service, the Leases and the ARP answer. */
+async function showState({ http, kubectl, lab }: RunningLab): Promise<{ vip: string; holder: string; answer: string }> {
+  const created = await createFromYaml(http, readFileSync(join(root, 'config', 'samples', 'lab.yaml'), 'utf8'));
+  say(`applied config/samples/lab.yaml: ${created.join(', ')}`);
+  const leasePath = `/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`;
+  const holder = await pollFor(
+    async () =>
+      (await http.get<{ spec: { holderIdentity?: string } }>(leasePath).catch(() => undefined))?.spec.holderIdentity ||
+      undefined,
+    30_000,
+    'a Lease holder',
+    100,
+  );
+  const vip = (
+    await kubectl('get', 'service', '-n', 'demo', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')
+  ).trim();
+  const answer = await pollFor(async () => (await lab.arpAnswers(vip, 1, 1))[0], 15_000, 'an ARP answer', 100);
+  say(`\n$ kubectl get pools\n${await kubectl('get', 'pools')}`);
+  say(`\n$ kubectl get l2p\n${await kubectl('get', 'l2p')}`);
+  say(`\n$ kubectl -n demo get service web\n${await kubectl('get', 'service', '-n', 'demo', 'web')}`);
+  say(`\n$ kubectl -n lanlb-system get lease\n${await kubectl('get', 'lease', '-n', 'lanlb-system')}`);
+  const at = lab.nodes.find((n) => n.mac === answer)?.name ?? 'unknown';
+  say(`\n$ ip netns exec ${lab.client} arping -c 1 ${vip}\n${vip} is at ${answer} (${at}; Lease holder: ${holder})`);
+  return { vip, holder, answer };
+}
+
+/** Kills the holder's announcer and shows how long the client took to see another MAC. */
+async function showFailover(
+  { lab }: RunningLab,
+  announcers: Map<string, ReturnType<typeof spawn>>,
+  { vip, holder, answer }: { vip: string; holder: string; answer: string },
+): Promise<void> {
+  const t0 = performance.now();
+  announcers.get(holder)?.kill('SIGKILL');
+  say(`\nkilled the announcer on ${holder} (SIGKILL) ...`);
+  const next = await pollFor(
+    async () => {
+      const mac = (await lab.arpAnswers(vip, 1, 0.2))[0];
+      return mac && mac !== answer ? mac : undefined;
+    },
+    15_000,
+    'the takeover',
+    100,
+  );
+  const took = (performance.now() - t0) / 1000;
+  say(`${vip} is now at ${next} (${lab.nodes.find((n) => n.mac === next)?.name}): takeover took ${took.toFixed(2)} s`);
 }
