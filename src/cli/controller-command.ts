@@ -248,17 +248,21 @@ function webhookServing(
     hosts: flags.webhookHosts,
     publicUrl: flags.webhookPublicUrl,
   });
-  const refresh = async (): Promise<void> => {
+  // Serve first, then point the apiserver at us (inject the CA): in the other order the apiserver
+  // may call a webhook that is not listening yet and refuse every pool and policy write.
+  const useCertificate = async (): Promise<string> => {
     const bundle = await certs.ensure();
     webhook.useCertificate(bundle.cert, bundle.key);
-    await certs.inject(bundle.caCert);
+    return bundle.caCert;
   };
+  const refresh = async (): Promise<void> => certs.inject(await useCertificate());
   let rotation: NodeJS.Timeout | undefined;
   return {
     async start() {
       try {
-        await refresh();
+        const caCert = await useCertificate();
         log.info('webhook serving', { address: await webhook.listen(addr.host, addr.port) });
+        await certs.inject(caCert);
       } catch (err) {
         const off = 'webhooks not served; admission validation and v1alpha1 conversion are off';
         log.error(off, { address: flags.webhookAddr, error: err });
