@@ -121,6 +121,7 @@ function readControllerFlags(argv: string[]): ControllerFlags | 'help' {
       values['webhook-service'] ?? 'lanlb-webhook',
       flags.namespace,
       values['webhook-host'] ?? [],
+      values['webhook-public-url'],
     ),
     webhookPublicUrl: values['webhook-public-url'],
   };
