@@ -134,7 +134,7 @@ async function withController(cp: ControlPlane, http: KubeHttp, count: number): 
     await new Promise((r) => setTimeout(r, 2_000)); // batched pool status settles
     const before = await versions(http, ns);
     await ctl.stop();
-    const restarted = await startTimed(cp);
+    const restarted = await startTimed(cp, 'info'); // its replay log line tells when it has led
     ctl = restarted.ctl;
     await ctl.waitForLog('replayed allocations', 60_000);
     await new Promise((r) => setTimeout(r, 5_000));
@@ -153,7 +153,7 @@ async function withController(cp: ControlPlane, http: KubeHttp, count: number): 
 }
 
 /** Starts a controller with a health endpoint; resolves once /readyz answers 200, with the time it took. */
-async function startTimed(cp: ControlPlane): Promise<{ ctl: LanlbProcess; readyMs: number }> {
+async function startTimed(cp: ControlPlane, logLevel = 'warn'): Promise<{ ctl: LanlbProcess; readyMs: number }> {
   const port = await freePort();
   const t0 = performance.now();
   const ctl = startLanlb([
@@ -167,7 +167,7 @@ async function startTimed(cp: ControlPlane): Promise<{ ctl: LanlbProcess; readyM
     '--metrics-addr',
     '0',
     '--log-level',
-    'info',
+    logLevel,
   ]);
   await pollFor(
     async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 || undefined,
