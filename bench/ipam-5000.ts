@@ -235,7 +235,9 @@ export async function services5000(count = 5000, rounds = 2): Promise<Row[]> {
       ratio: '-',
     },
     {
-      name: `restart holding ${count} allocations: start -> /readyz (writes in the 5 s after replay: ${runs.map((r) => r.written).join(', ')})`,
+      name:
+        `restart holding ${count} allocations: start -> /readyz ` +
+        `(writes in the 5 s after replay: ${runs.map((r) => r.written).join(', ')})`,
       value: `${(best.restartReadyMs / 1000).toFixed(1)} s`,
       baseline: `${(best.emptyReadyMs / 1000).toFixed(1)} s (same controller starting on an empty cluster)`,
       ratio: (best.restartReadyMs / best.emptyReadyMs).toFixed(2),

@@ -48,6 +48,9 @@ export const CONTROLLER_LEASE = 'lanlb-controller';
 export { DEFAULT_WORKERS };
 
 const seconds = (ms: number): string => `${ms / 1000}s`;
+const LEASE_DEFAULT = seconds(defaultElectorTimings.leaseDurationMs);
+const RENEW_DEFAULT = seconds(defaultElectorTimings.renewDeadlineMs);
+const RETRY_DEFAULT = seconds(defaultElectorTimings.retryPeriodMs);
 
 export const controllerHelp = `Usage: lanlb controller [flags]
 
@@ -68,11 +71,12 @@ Webhooks (HTTPS; certificate kept in the Secret lanlb-webhook-cert, CA injected,
   --webhook-host NAME           an extra certificate name, repeatable
   --webhook-public-url URL      out of cluster: the apiserver calls this URL instead of the Service
 Leader election (client-go's defaults; leaseDuration > renewDeadline > 1.2 x retryPeriod):
-  --leader-election-namespace NS  where the Lease ${CONTROLLER_LEASE} lives (default --namespace); the
-                                shipped manifests use lanlb-leader-election, where announcers have no rights
-  --lease-duration DUR          how long a silent leader keeps the Lease (default ${seconds(defaultElectorTimings.leaseDurationMs)})
-  --renew-deadline DUR          a leader that cannot renew this long steps down (default ${seconds(defaultElectorTimings.renewDeadlineMs)})
-  --retry-period DUR            how often to try to acquire or renew (default ${seconds(defaultElectorTimings.retryPeriodMs)})
+  --leader-election-namespace NS  where the Lease ${CONTROLLER_LEASE} lives (default --namespace);
+                                the shipped manifests use lanlb-leader-election (announcers have
+                                no rights there)
+  --lease-duration DUR          how long a silent leader keeps the Lease (default ${LEASE_DEFAULT})
+  --renew-deadline DUR          a leader that cannot renew this long steps down (default ${RENEW_DEFAULT})
+  --retry-period DUR            how often to try to acquire or renew (default ${RETRY_DEFAULT})
 `;
 
 /** Everything the command line says, checked. */

@@ -186,7 +186,7 @@ describe('IpamController (fake clock, in-memory cluster)', () => {
     await leader.stop();
   });
 
-  it('fenced: a write in flight when leadership ends is not retried after a 409, and nothing more is written', async () => {
+  it('fenced: a write in flight when leadership ends is not retried after a 409; nothing more is written', async () => {
     const w = world();
     w.pool('p', [{ cidr: '192.0.2.0/29' }]);
     const stop = new AbortController();

@@ -95,7 +95,8 @@ describe('lanlb validate', () => {
 
 describe('overlaps between pools are warnings (validate and the admission webhook)', () => {
   const poolYaml = (name: string, cidr: string) =>
-    `apiVersion: lanlb.io/v1beta1\nkind: LoadBalancerIPPool\nmetadata: {name: ${name}}\nspec: {blocks: [{cidr: ${cidr}}]}\n`;
+    `apiVersion: lanlb.io/v1beta1\nkind: LoadBalancerIPPool\nmetadata: {name: ${name}}\n` +
+    `spec: {blocks: [{cidr: ${cidr}}]}\n`;
 
   it('validate reports overlaps across files, once per pair, without failing', () => {
     const a = validateText(poolYaml('a', '192.0.2.0/28'), 'a.yaml');
