@@ -158,7 +158,7 @@ describe('lanlb controller: replicas, policies, metrics', () => {
     assert.match(p.lines.join('\n'), /leaseDuration must be greater than renewDeadline/);
   });
 
-  it('a leader paused past its Lease, then resumed, writes nothing more; no address held twice at any time', async () => {
+  it('a leader paused past its Lease, then resumed, writes nothing; no address held twice', async () => {
     // Only this test's two replicas: earlier tests' replicas would hold the Lease.
     for (const p of procs.splice(0)) await p.stop();
     await createPool(c.http, 'paused', { blocks: [{ cidr: '198.18.4.0/25' }], serviceSelector: nsSelector('paused') });
