@@ -2,6 +2,8 @@
 import type { KubeHttp } from '../kube/http.js';
 import type { Logger } from '../observability/logger.js';
 import { Informer } from '../runtime/informer.js';
+import { startInformers } from '../runtime/informer-group.js';
+import type { ObjectWithMeta } from '../runtime/object-key.js';
 import { L2AnnouncementPolicyV1beta1GVK as PolicyGVK, type L2AnnouncementPolicy } from '../../generated/index.js';
 import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
 import type { AnnouncerSources } from './announcer.js';
@@ -34,10 +36,6 @@ export function kubeAnnouncerSources(
   };
   return {
     ...informers,
-    async start(signal) {
-      const started = Object.values(informers).map((i) => i.start(signal));
-      await Promise.all(started.map((s) => s.synced));
-      return { done: Promise.all(started.map((s) => s.done)).then(() => undefined) };
-    },
+    start: (signal) => startInformers(Object.values(informers) as Array<Informer<ObjectWithMeta>>, signal),
   };
 }

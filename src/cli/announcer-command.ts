@@ -9,7 +9,7 @@ import {
   type ProcessFlags,
 } from './process-flags.js';
 import { runLongRunning } from './long-running.js';
-import { parseDuration } from './duration.js';
+import { durationFlag } from './duration.js';
 import { Announcer, DEFAULT_ANNOUNCER_TIMINGS, type AnnouncerTimings, type Link } from '../announcer/announcer.js';
 import type { Workload, WorkloadContext } from './long-running.js';
 import { kubeAnnouncerSources } from '../announcer/kube-sources.js';
@@ -88,10 +88,7 @@ function readAnnouncerFlags(argv: string[]): AnnouncerFlags | 'help' {
 
 function readAnnouncerTimings(values: Record<string, unknown>): AnnouncerTimings {
   const d = DEFAULT_ANNOUNCER_TIMINGS;
-  const read = (flag: string, fallback: number): number => {
-    const v = values[flag];
-    return typeof v === 'string' ? parseDuration(v, `--${flag}`) : fallback;
-  };
+  const read = (flag: string, fallback: number): number => durationFlag(values, flag, fallback);
   const timings = {
     ...d,
     heartbeatDurationMs: read('heartbeat-duration', d.heartbeatDurationMs),

@@ -8,7 +8,7 @@ import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { LeaseElector, validateTimings } from '../runtime/lease-elector.js';
 import { waitForPreviousLeader } from '../runtime/previous-leader.js';
 import { systemClock } from '../runtime/clock.js';
-import { parseDuration } from './duration.js';
+import { durationFlag } from './duration.js';
 import { parseListenAddr } from '../observability/health-server.js';
 import { WebhookServer } from '../webhook/server.js';
 import { WEBHOOK_LIMITS } from '../http/bounded-http.js';
@@ -133,10 +133,7 @@ function readControllerFlags(argv: string[]): ControllerFlags | 'help' {
 
 function readTimings(values: Record<string, unknown>): ElectorTimings {
   const d = defaultElectorTimings;
-  const read = (flag: string, fallback: number): number => {
-    const v = values[flag];
-    return typeof v === 'string' ? parseDuration(v, `--${flag}`) : fallback;
-  };
+  const read = (flag: string, fallback: number): number => durationFlag(values, flag, fallback);
   const timings = {
     leaseDurationMs: read('lease-duration', d.leaseDurationMs),
     renewDeadlineMs: read('renew-deadline', d.renewDeadlineMs),

@@ -2,6 +2,8 @@
 import type { KubeHttp } from '../kube/http.js';
 import type { Logger } from '../observability/logger.js';
 import { Informer } from '../runtime/informer.js';
+import { startInformers } from '../runtime/informer-group.js';
+import type { ObjectWithMeta } from '../runtime/object-key.js';
 import {
   LoadBalancerIPPoolV1beta1GVK as PoolGVK,
   L2AnnouncementPolicyV1beta1GVK as PolicyGVK,
@@ -27,11 +29,6 @@ export function kubeControllerSources(http: KubeHttp, log: Logger): KubeControll
   };
   return {
     ...informers,
-    async start(signal) {
-      const started = Object.values(informers).map((i) => i.start(signal));
-      await Promise.all(started.map((s) => s.synced));
-      // Wrapped: an async function returning a bare promise would wait for it.
-      return { done: Promise.all(started.map((s) => s.done)).then(() => undefined) };
-    },
+    start: (signal) => startInformers(Object.values(informers) as Array<Informer<ObjectWithMeta>>, signal),
   };
 }
