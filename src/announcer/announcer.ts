@@ -1,20 +1,24 @@
 // The per-node announcer: for every Service a policy selects, eligible nodes compete for the
 // Lease lanlb-l2-<ns>.<name>; the holder answers ARP/NDP for its addresses on the selected
-// interfaces. Steady state costs one heartbeat renewal per node per retry period, whatever the
-// number of Services: per-Service Leases are written only when their holder changes.
+// interfaces. Per-Service Leases are written only on hand-over. Who is alive is judged on the
+// LAN: announcers of a policy exchange authenticated heartbeat frames on the selected interfaces
+// (wire-peers.ts), probe a silent holder's VIP before taking it over, and fall back to a slow
+// Kubernetes-side heartbeat (node-heartbeat.ts, once per 10 s) for peers they never hear. A
+// holder keeps answering through any apiserver outage; it stops only when it can no longer
+// answer itself or sees another node win its Lease (docs/l2-design.md has the safety argument).
 //
 // It takes ports, not a Kubernetes client, libpcap or /sys: object sources, a Lease store, an
-// event recorder, a link source, a responder factory and a clock, so its decisions run in unit
-// tests on fakes; kube-sources.ts and the command wire the real ones.
+// event recorder, a link source, a responder factory, a key source and a clock, so its
+// decisions run in unit tests on fakes; kube-sources.ts and the command wire the real ones.
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../runtime/clock.js';
 import type { ObjectSource } from '../runtime/object-source.js';
 import type { LeaseStore } from '../runtime/lease-store.js';
-import { LeaseElector } from '../runtime/lease-elector.js';
 import { claimRecord, releaseRecord } from '../runtime/lease-record.js';
 import { isConflict, isNotFound } from '../kube/api-error.js';
 import type { L2AnnouncementPolicy } from '../../generated/index.js';
 import { alive, decide, type ElectionTimings, type ElectionView } from '../l2/election/decide.js';
+import { DEFAULT_WIRE_TIMINGS, type Judgement, type WireTimings } from '../l2/election/wire-liveness.js';
 import {
   HARDWARE_ADDRESSES_ANNOTATION,
   INTERFACES_ANNOTATION,
@@ -22,14 +26,17 @@ import {
   LEASE_TYPE_LABEL,
   leaseNamesService,
   legacyServiceLeaseName,
-  nodeLeaseName,
   SERVICE_ANNOTATION,
   serviceLeaseName,
+  TAKEN_OVER_FROM_ANNOTATION,
 } from '../l2/election/lease-names.js';
 import { formatMac, type Mac } from '../l2/codec/mac.js';
+import { encodeProbe, type Answer } from '../l2/codec/probe.js';
 import { formatAddress } from '../ipam/address.js';
 import { planAnnouncements, type ServicePlan } from './plan/desired.js';
 import { LeaseView } from './lease-view.js';
+import { NodeHeartbeat } from './node-heartbeat.js';
+import { WirePeers, type KeySource } from './wire-peers.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Node, Service } from '../core/kube-objects.js';
@@ -37,16 +44,26 @@ import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
 import type { AnnouncerMetrics } from './metrics.js';
 
 export interface AnnouncerTimings extends ElectionTimings {
-  retryPeriodMs: number;
+  /** decisions are re-evaluated at least this often (CPU only, no API calls) */
+  tickMs: number;
+  /** Kubernetes-side heartbeat of a selected node: renewed this often (kubelet's node Lease: 10 s) */
+  nodeLeaseRenewMs: number;
+  /** ... and a node whose heartbeat has not changed for this long is gone (for peers never heard) */
+  nodeLeaseDurationMs: number;
+  wire: WireTimings;
 }
 
-/** Defaults: a crashed holder is replaced within about 2.5 s, a stopped one at once. */
+/** Defaults: a crashed holder is replaced within about 0.8 s, a stopped one at once. */
 export const DEFAULT_ANNOUNCER_TIMINGS: AnnouncerTimings = {
-  heartbeatDurationMs: 2_000,
-  renewDeadlineMs: 1_500,
-  retryPeriodMs: 500,
-  staggerMs: 200,
+  staggerMs: 100,
+  tickMs: 100,
+  nodeLeaseRenewMs: 10_000,
+  nodeLeaseDurationMs: 40_000,
+  wire: DEFAULT_WIRE_TIMINGS,
 };
+
+/** A selected interface that cannot be opened is tried again this often. */
+const REOPEN_AFTER_MS = 5_000;
 
 export interface AnnouncerSources {
   policies: ObjectSource<L2AnnouncementPolicy>;
@@ -63,20 +80,26 @@ export interface Link {
   mac: Mac;
   up: boolean;
   loopback: boolean;
+  /** false without carrier; absent = unknown, taken as true */
+  carrier?: boolean;
 }
 
 export interface LinkSource {
   list(): Link[];
 }
 
-/** Answers for a set of addresses on one interface. */
+/**
+ * One interface's capture: answers for a set of addresses, sends frames, and hands every
+ * captured frame that is not a request (heartbeats, replies, advertisements) to its owner.
+ */
 export interface Responder {
   set(addresses: readonly Announced[]): Promise<void>;
+  send(frame: Uint8Array): void;
   close(): Promise<void>;
 }
 
-/** Opens a responder on an interface; throws when the interface cannot be used. */
-export type ResponderFactory = (link: Link) => Responder;
+/** Opens a capture on an interface; throws when it cannot (no NET_RAW, no such interface). */
+export type ResponderFactory = (link: Link, onFrame: (frame: Uint8Array) => void) => Responder;
 
 export interface AnnouncerOptions {
   sources: AnnouncerSources;
@@ -87,6 +110,7 @@ export interface AnnouncerOptions {
   clock: Clock;
   links: LinkSource;
   responders: ResponderFactory;
+  keys: KeySource;
   node: string;
   namespace: string;
   timings?: AnnouncerTimings;
@@ -95,32 +119,54 @@ export interface AnnouncerOptions {
 export class Announcer {
   private readonly t: AnnouncerTimings;
   private readonly view: LeaseView;
-  /** interface -> its responder */
+  private readonly wire: WirePeers;
+  private readonly nodeHeartbeat: NodeHeartbeat;
+  /** interface -> its open capture */
   private readonly responders = new Map<string, Responder>();
+  /** interface -> when and why opening it failed last */
+  private readonly openFailures = new Map<string, { at: number; error: string }>();
   /** lease names with a write in flight */
   private readonly writing = new Set<string>();
   /** service key -> what this node announces for it now */
   private readonly announcing = new Map<string, ServicePlan>();
-  private myLastRenew: number | undefined;
+  /** "family/value" -> the plan announcing that address, for reading probe answers */
+  private byAddress = new Map<string, ServicePlan>();
   private cancelTick: (() => void) | undefined;
+  private cancelBeat: (() => void) | undefined;
   /**
-   * The last plan and when it was made. Heartbeats tick several times a second and change only
-   * decisions, so they reuse it; Service/policy/Node/EndpointSlice changes mark it dirty, and it
-   * is remade at least every retry period to notice interfaces going up or down.
+   * The last plan and when it was made. Ticks reuse it; Service/policy/Node/EndpointSlice changes
+   * mark it dirty, and it is remade at least every 500 ms to notice interfaces and carrier.
    */
   private plans: ServicePlan[] = [];
-  /** the interfaces read with the last plan */
   private links: Link[] = [];
   private plannedAt = Number.NEGATIVE_INFINITY;
   private planDirty = true;
   private tickQueued = false;
   private stopped = false;
+  /** why this node cannot answer although a policy selects it (undefined: it can, or is not selected) */
+  private unavailable: string | undefined;
   /** responder updates run one after another, in tick order */
   private responderUpdate: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: AnnouncerOptions) {
     this.t = o.timings ?? DEFAULT_ANNOUNCER_TIMINGS;
     this.view = new LeaseView(() => o.clock.now());
+    this.wire = new WirePeers({
+      node: o.node,
+      incarnation: Math.trunc(o.clock.now()),
+      keys: o.keys,
+      timings: this.t.wire,
+      count: (outcome) => o.metrics.heartbeats.inc({ outcome }),
+    });
+    this.nodeHeartbeat = new NodeHeartbeat({
+      store: o.leases,
+      clock: o.clock,
+      namespace: o.namespace,
+      node: o.node,
+      durationMs: this.t.nodeLeaseDurationMs,
+      renewEveryMs: this.t.nodeLeaseRenewMs,
+      onError: (err) => o.log.warn('node heartbeat', { error: err }),
+    });
     const poke = (): void => this.schedule(0);
     const replan = (): void => {
       this.planDirty = true;
@@ -142,46 +188,31 @@ export class Announcer {
     return [policies, services, nodes, slices, leases].every((s) => s.hasSynced);
   }
 
+  /** Why this node cannot answer although a policy selects it; undefined when it can. */
+  get unavailableReason(): string | undefined {
+    return this.unavailable;
+  }
+
   /** Runs until `signal` aborts, then hands every Service over. The sources run outside. */
   async run(signal: AbortSignal): Promise<void> {
     this.o.log.info('caches synced');
-    const heartbeat = new LeaseElector({
-      store: this.o.leases,
-      clock: this.o.clock,
-      namespace: this.o.namespace,
-      name: nodeLeaseName(this.o.node),
-      identity: this.o.node,
-      labels: { [LEASE_TYPE_LABEL]: 'node' },
-      jitterFactor: 0,
-      leaseDurationMs: this.t.heartbeatDurationMs,
-      renewDeadlineMs: this.t.renewDeadlineMs,
-      retryPeriodMs: this.t.retryPeriodMs,
-      onRenewed: (at) => {
-        const first = this.myLastRenew === undefined;
-        this.myLastRenew = at;
-        if (first) this.schedule(0);
-      },
-      onStoppedLeading: () => this.schedule(0),
-      onError: (err) => this.o.log.warn('heartbeat', { error: err }),
-    });
-    const stopHeartbeat = new AbortController();
-    const beating = heartbeat.run(stopHeartbeat.signal);
     this.schedule(0);
+    this.beat();
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     await this.shutdown();
-    stopHeartbeat.abort();
-    await beating;
   }
 
   /** Graceful stop: hand every Service over at once, then stop answering. */
   private async shutdown(): Promise<void> {
     this.stopped = true;
     this.cancelTick?.();
+    this.cancelBeat?.();
     await Promise.all([...this.announcing.values()].map((p) => this.releaseLease(p)));
     this.announcing.clear();
+    await this.nodeHeartbeat.stop();
     await this.responderUpdate;
     for (const r of this.responders.values()) await r.close();
     this.responders.clear();
@@ -204,12 +235,25 @@ export class Announcer {
     this.cancelTick = this.o.clock.schedule(() => this.tick(), ms);
   }
 
+  /** Sends a heartbeat frame on every open capture, every wire interval. */
+  private beat(): void {
+    if (this.stopped) return;
+    for (const [iface, r] of this.responders) {
+      const mac = this.links.find((l) => l.name === iface)?.mac;
+      const frame = mac && this.wire.heartbeat(mac);
+      if (!frame) continue;
+      r.send(frame);
+      this.o.metrics.heartbeats.inc({ outcome: 'sent' });
+    }
+    this.cancelBeat = this.o.clock.schedule(() => this.beat(), this.t.wire.intervalMs);
+  }
+
   /** Evaluates every Service (CPU only, no API calls unless a Lease changes hands). */
   private tick(): void {
     if (this.stopped || !this.synced) return;
     const now = this.o.clock.now();
     const plans = this.currentPlans(now);
-    let recheck = this.t.retryPeriodMs;
+    let recheck = this.t.tickMs;
     const keep = new Map<string, ServicePlan>();
     for (const plan of plans) {
       const d = this.decideFor(plan, now);
@@ -224,24 +268,82 @@ export class Announcer {
     this.schedule(Math.max(10, recheck));
   }
 
-  /** The decision for one Service, acting on 'acquire' at once. */
+  /**
+   * How this node judges `node` now: on the wire, or by its Kubernetes-side heartbeat. That
+   * heartbeat's silence counts only while this node's own renewals have gone through for two
+   * periods: during and just after an apiserver outage every heartbeat looks silent.
+   */
+  private judge(node: string, now: number, wire = true): Judgement {
+    const seen = this.view.heartbeats.get(node);
+    const trusted = this.nodeHeartbeat.healthyFor(2 * this.t.nodeLeaseRenewMs);
+    const until = seen === undefined ? undefined : seen + this.t.nodeLeaseDurationMs;
+    const j = this.wire.liveness.judge(node, now, until, wire);
+    return j.kind === 'dead' && j.by === 'kubernetes' && !trusted ? { kind: 'alive' } : j;
+  }
+
+  private electionView(plan: ServicePlan, now: number, lease: LeaseObject | undefined, at?: number): ElectionView {
+    const holder = lease?.spec?.holderIdentity;
+    // A holder that took this Service from us while we were alive cannot hear us: judging it by
+    // our silence would take it back, and the VIP would flap between nodes that cannot hear each
+    // other (API.md). Judge it by its Kubernetes-side heartbeat instead.
+    const deaf = lease?.metadata.annotations?.[TAKEN_OVER_FROM_ANNOTATION] === this.o.node;
+    return {
+      now,
+      me: this.o.node,
+      candidates: plan.candidates,
+      holder,
+      leaseObservedAt: at,
+      judge: (node) => this.judge(node, now, !(deaf && node === holder)),
+    };
+  }
+
+  /** The decision for one Service, acting on 'acquire' and 'probe' at once. */
   private decideFor(plan: ServicePlan, now: number): ReturnType<typeof decide> {
     const leaseName = serviceLeaseName(plan.namespace, plan.name);
     const seen = this.view.service(leaseName);
     // Only a Lease that names this Service counts; any other under the name is overwritten.
     const lease = seen.lease && leaseNamesService(seen.lease, plan.key) ? seen.lease : undefined;
-    const view: ElectionView = {
-      now,
-      me: this.o.node,
-      candidates: plan.candidates,
-      holder: lease?.spec?.holderIdentity,
-      leaseObservedAt: seen.at,
-      heartbeats: this.view.heartbeats,
-      myLastRenew: this.myLastRenew,
-    };
+    const view = this.electionView(plan, now, lease, seen.at);
     const d = decide(view, this.t);
-    if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view)) void this.acquire(plan, leaseName, seen.lease);
+    if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view))
+      void this.acquire(plan, leaseName, seen.lease, d.takeOverFrom);
+    if (d.kind === 'probe') this.probe(plan, d.holder, now);
     return d;
+  }
+
+  /** Asks the LAN who answers for the Service's first address, on each of its interfaces. */
+  private probe(plan: ServicePlan, holder: string, now: number): void {
+    const address = plan.addresses[0];
+    if (!address) return;
+    this.wire.liveness.probeSent(holder, now);
+    this.o.metrics.probes.inc({ outcome: 'sent' });
+    for (const iface of plan.interfaces) {
+      const mac = this.links.find((l) => l.name === iface)?.mac;
+      if (mac) this.responders.get(iface)?.send(encodeProbe(address.family, address.value, mac));
+    }
+    this.schedule(this.t.wire.probeTimeoutMs);
+  }
+
+  /** A frame captured on one of this node's interfaces that is not a request. */
+  private onFrame(frame: Uint8Array): void {
+    const now = this.o.clock.now();
+    const c = this.wire.captured(frame, now);
+    if (c.kind === 'answer') this.onAnswer(c.answer, now);
+  }
+
+  /** An answer for a Service's address from its holder's MAC is a sign of the holder's life. */
+  private onAnswer(answer: Answer, now: number): void {
+    const plan = this.byAddress.get(`${answer.family}/${answer.address}`);
+    if (!plan) return;
+    const lease = this.view.peek(serviceLeaseName(plan.namespace, plan.name));
+    const holder = lease?.spec?.holderIdentity;
+    if (!lease || !holder || holder === this.o.node) return;
+    const macs = lease.metadata.annotations?.[HARDWARE_ADDRESSES_ANNOTATION];
+    const said = formatMac(answer.mac);
+    if (macs ? macs.split(',').includes(said) : !this.links.some((l) => formatMac(l.mac) === said)) {
+      this.wire.liveness.answered(holder, now);
+      this.o.metrics.probes.inc({ outcome: 'answered' });
+    }
   }
 
   /** Stops announcing what was announced and is no longer kept. */
@@ -259,10 +361,10 @@ export class Announcer {
   }
 
   private currentPlans(now: number): ServicePlan[] {
-    if (this.planDirty || now - this.plannedAt >= this.t.retryPeriodMs) {
+    if (this.planDirty || now - this.plannedAt >= 500) {
       const { policies, services, nodes, slices } = this.o.sources;
       this.links = this.o.links.list();
-      this.plans = planAnnouncements({
+      const planned = planAnnouncements({
         me: this.o.node,
         policies: policies.list(),
         services: services.list(),
@@ -270,21 +372,72 @@ export class Announcer {
         slices: slices.list(),
         links: this.links,
       });
+      this.plans = this.withAbleInterfaces(planned, now);
+      this.byAddress = new Map(this.plans.flatMap((p) => p.addresses.map((a) => [`${a.family}/${a.value}`, p])));
       this.plannedAt = now;
       this.planDirty = false;
     }
     return this.plans;
   }
 
-  private async acquire(plan: ServicePlan, leaseName: string, current: LeaseObject | undefined): Promise<void> {
+  /**
+   * Eligible means able to answer (API.md): keeps a capture open on every interface a policy
+   * selects, and leaves this node a candidate only for Services with at least one interface
+   * where its capture works. Reports the node unavailable when a policy selects it and none does.
+   */
+  private withAbleInterfaces(plans: ServicePlan[], now: number): ServicePlan[] {
+    const selected = plans.some((p) => p.selectsMe);
+    const wanted = new Set(plans.flatMap((p) => p.interfaces));
+    for (const iface of wanted) if (!this.responders.has(iface)) this.openResponder(iface, now);
+    for (const [iface, r] of this.responders) {
+      if (wanted.has(iface)) continue;
+      this.responders.delete(iface);
+      void r.close();
+    }
+    this.setAvailability(selected, wanted);
+    if (selected) this.nodeHeartbeat.start();
+    else void this.nodeHeartbeat.stop();
+    return plans.map((p) => {
+      const interfaces = p.interfaces.filter((i) => this.responders.has(i));
+      if (interfaces.length > 0) return { ...p, interfaces };
+      return { ...p, interfaces, candidates: p.candidates.filter((n) => n !== this.o.node) };
+    });
+  }
+
+  private setAvailability(selected: boolean, wanted: Set<string>): void {
+    let reason: string | undefined;
+    if (selected && ![...wanted].some((i) => this.responders.has(i))) {
+      const failures = [...wanted].map((i) => `${i}: ${this.openFailures.get(i)?.error ?? 'not open'}`);
+      reason =
+        wanted.size === 0
+          ? 'no interface selected by a policy is up with carrier'
+          : `cannot capture and send on any selected interface (${failures.join('; ')})`;
+    }
+    this.o.metrics.available.set(selected ? (reason ? 0 : 1) : 0);
+    if (reason === this.unavailable) return;
+    this.unavailable = reason;
+    if (!reason) return this.o.log.info('able to answer again');
+    this.o.log.warn('unable to answer: holding nothing', { reason });
+    const node = this.o.sources.nodes.get(this.o.node);
+    if (node) this.o.events.recordOnNode(node, 'Warning', 'L2Unavailable', `lanlb cannot answer here: ${reason}`);
+  }
+
+  private async acquire(
+    plan: ServicePlan,
+    leaseName: string,
+    current: LeaseObject | undefined,
+    takeOverFrom: string | undefined,
+  ): Promise<void> {
     if (this.writing.has(leaseName)) return;
     this.writing.add(leaseName);
-    const spec = claimRecord(this.o.node, this.t.heartbeatDurationMs, this.o.clock.now(), current?.spec);
+    const spec = claimRecord(this.o.node, this.t.nodeLeaseDurationMs, this.o.clock.now(), current?.spec);
+    const annotations = this.holderAnnotations(plan);
+    if (takeOverFrom) annotations[TAKEN_OVER_FROM_ANNOTATION] = takeOverFrom;
     const metadata = {
       name: leaseName,
       namespace: this.o.namespace,
       labels: { [LEASE_TYPE_LABEL]: 'service' },
-      annotations: this.holderAnnotations(plan),
+      annotations,
     };
     try {
       const written = current
@@ -294,21 +447,7 @@ export class Announcer {
           })
         : await this.o.leases.create({ metadata, spec });
       this.view.observe(written as LeaseObject);
-      this.o.metrics.transitions.inc({ kind: 'acquired' });
-      this.o.log.info('announce', {
-        service: plan.key,
-        addresses: plan.addresses.map(text),
-        interfaces: plan.interfaces,
-      });
-      const svc = this.o.sources.services.get(plan.key);
-      const where = `from node ${this.o.node} on ${plan.interfaces.join(', ')}`;
-      if (svc)
-        this.o.events.record(
-          svc,
-          'Normal',
-          'L2Announcing',
-          `Announcing ${plan.addresses.map(text).join(', ')} ${where}`,
-        );
+      this.announced(plan);
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err))
         this.o.log.warn('lease acquire failed', { lease: leaseName, error: err });
@@ -316,6 +455,19 @@ export class Announcer {
       this.writing.delete(leaseName);
       this.schedule(0);
     }
+  }
+
+  private announced(plan: ServicePlan): void {
+    this.o.metrics.transitions.inc({ kind: 'acquired' });
+    this.o.log.info('announce', {
+      service: plan.key,
+      addresses: plan.addresses.map(text),
+      interfaces: plan.interfaces,
+    });
+    const svc = this.o.sources.services.get(plan.key);
+    const where = `from node ${this.o.node} on ${plan.interfaces.join(', ')}`;
+    if (svc)
+      this.o.events.record(svc, 'Normal', 'L2Announcing', `Announcing ${plan.addresses.map(text).join(', ')} ${where}`);
   }
 
   private async releaseLease(plan: ServicePlan): Promise<void> {
@@ -360,7 +512,13 @@ export class Announcer {
   private heldUnderLegacyName(plan: ServicePlan, view: ElectionView): boolean {
     const legacy = this.view.peek(legacyServiceLeaseName(plan.namespace, plan.name));
     const holder = legacy?.spec?.holderIdentity;
-    return Boolean(holder && holder !== this.o.node && alive(view, holder, this.t));
+    return Boolean(holder && holder !== this.o.node && this.legacyHolderAlive(holder, view.now));
+  }
+
+  /** Announcers of the previous version send no heartbeat frames: their node Lease decides. */
+  private legacyHolderAlive(holder: string, now: number): boolean {
+    const seen = this.view.heartbeats.get(holder);
+    return this.wire.liveness.heardOnWire(holder) || (seen !== undefined && now - seen < LEGACY_HEARTBEAT_MS);
   }
 
   /**
@@ -373,16 +531,7 @@ export class Announcer {
       const name = lease.metadata.name;
       if (!isLegacyServiceLeaseName(name) || this.writing.has(name)) continue;
       const holder = lease.spec?.holderIdentity;
-      const view: ElectionView = {
-        now,
-        me: this.o.node,
-        candidates: [],
-        holder,
-        leaseObservedAt: undefined,
-        heartbeats: this.view.heartbeats,
-        myLastRenew: this.myLastRenew,
-      };
-      if (holder && holder !== this.o.node && alive(view, holder, this.t)) continue;
+      if (holder && holder !== this.o.node && this.legacyHolderAlive(holder, now)) continue;
       this.writing.add(name);
       this.o.leases
         .delete(this.o.namespace, name, lease.metadata.resourceVersion)
@@ -395,7 +544,7 @@ export class Announcer {
     }
   }
 
-  /** Puts each interface's responder on exactly the addresses announced there. */
+  /** Puts each open capture on exactly the addresses announced on its interface. */
   private async applyResponders(): Promise<void> {
     if (this.stopped) return;
     const byInterface = new Map<string, Announced[]>();
@@ -403,32 +552,33 @@ export class Announcer {
       for (const i of p.interfaces) byInterface.set(i, [...(byInterface.get(i) ?? []), ...p.addresses]);
     }
     for (const [iface, r] of this.responders) {
-      if (!byInterface.has(iface)) {
-        this.responders.delete(iface);
-        await r.close();
-      }
-    }
-    for (const [iface, addrs] of byInterface) {
-      const r = this.responders.get(iface) ?? this.openResponder(iface);
       await r
-        ?.set(addrs)
+        .set(byInterface.get(iface) ?? [])
         .catch((err: unknown) => this.o.log.warn('responder update failed', { interface: iface, error: err }));
     }
   }
 
-  private openResponder(iface: string): Responder | undefined {
+  private openResponder(iface: string, now: number): void {
+    const failed = this.openFailures.get(iface);
+    if (failed && now - failed.at < REOPEN_AFTER_MS) return;
     const link = this.links.find((l) => l.name === iface);
     try {
       if (!link) throw new Error(`interface ${iface} not found`);
-      const r = this.o.responders(link);
-      this.responders.set(iface, r);
-      return r;
+      this.responders.set(
+        iface,
+        this.o.responders(link, (frame) => this.onFrame(frame)),
+      );
+      this.openFailures.delete(iface);
     } catch (err) {
-      this.o.log.warn('interface unusable', { interface: iface, error: err });
-      return undefined;
+      const error = err instanceof Error ? err.message : String(err);
+      if (!failed) this.o.log.warn('interface unusable', { interface: iface, error });
+      this.openFailures.set(iface, { at: now, error });
     }
   }
 }
+
+/** The previous version renewed its node Lease every 500 ms and judged it after 2 s. */
+const LEGACY_HEARTBEAT_MS = 2_000;
 
 function text(a: Announced): string {
   return formatAddress(a.family, a.value);

@@ -4,6 +4,9 @@ export class AnnouncerMetrics {
   readonly frames: Counter<'kind' | 'family' | 'interface'>;
   readonly leasesHeld: Gauge;
   readonly transitions: Counter<'kind'>;
+  readonly heartbeats: Counter<'outcome'>;
+  readonly probes: Counter<'outcome'>;
+  readonly available: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -18,6 +21,23 @@ export class AnnouncerMetrics {
       name: 'lanlb_l2_transitions_total',
       help: 'Announcement transitions: acquired, released, stopped',
       labelNames: ['kind'],
+      registers,
+    });
+    this.heartbeats = new Counter({
+      name: 'lanlb_l2_heartbeat_frames_total',
+      help: 'Heartbeat frames: sent, accepted, and dropped (replayed, unauthenticated, malformed, no-key)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.probes = new Counter({
+      name: 'lanlb_l2_probes_total',
+      help: "Probes of a silent holder's address: sent, answered by the holder",
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.available = new Gauge({
+      name: 'lanlb_l2_available',
+      help: '1 when a policy selects this node and it can capture and send on a selected interface, else 0',
       registers,
     });
   }

@@ -18,8 +18,8 @@ import { systemClock } from '../runtime/clock.js';
 import { sysfsLinks } from '../l2/responder/link.js';
 import { PcapResponder } from '../l2/responder/pcap-responder.js';
 import { AnnouncerMetrics } from '../announcer/metrics.js';
+import { SecretKeySource } from '../announcer/secret-key-source.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
-import { validateTimings } from '../runtime/lease-elector.js';
 import type { KubeHttp } from '../kube/http.js';
 import { ensureNamespace } from '../kube/namespace.js';
 
@@ -39,20 +39,27 @@ Runs on every node (DaemonSet, hostNetwork, NET_RAW). For each Service with addr
 L2AnnouncementPolicy selects, the eligible nodes compete for the Lease
 lanlb-l2-<namespace>.<name> in --namespace; the holder answers ARP and Neighbor Solicitation
 for the Service's addresses on the policy's interfaces, and sends gratuitous ARP / unsolicited
-NA when it takes over. Each node renews one heartbeat Lease (lanlb-node-<node>) that backs all
-the Service Leases it holds, so API traffic does not grow with the number of Services.
-Serves /healthz, /readyz and /metrics; on SIGTERM it hands its Services over at once.
+NA when it takes over. A node is eligible only while it can capture and send on a selected
+interface with carrier; otherwise it holds nothing, /readyz fails with the reason, and it posts
+a Warning Event L2Unavailable on its Node.
+Liveness is judged on the wire: announcers exchange heartbeat frames (EtherType 0x88B5, HMAC-
+SHA256 under Secret lanlb-memberlist) on the selected interfaces and probe a silent holder's VIP
+before taking it over. Peers never heard on the wire are judged by a Kubernetes-side heartbeat
+(Lease lanlb-node-<node>), written only by nodes a policy selects. A holder keeps answering
+through apiserver outages. Serves /healthz, /readyz and /metrics; on SIGTERM it hands its
+Services over at once.
 ${processFlagHelp(ANNOUNCER_DEFAULTS)}
 Health and metrics listen on the node's own address when HOST_IP is set (the manifests set it
 from status.hostIP), never on every interface of the host; a host in --health-addr or
 --metrics-addr wins.
 Node:
-  --node-name NODE        the Node this announcer runs on (env NODE_NAME; required)
-Failover (heartbeat > renew deadline > 1.2 x retry period):
-  --heartbeat-duration D  a holder silent this long is replaced (default 2s: crash takeover <= ~2.5s)
-  --renew-deadline D      a holder that cannot renew this long stops answering (default 1500ms)
-  --retry-period D        heartbeat renewal interval (default 500ms; requests/s = nodes / period)
-  Shorter times fail over faster and cost proportionally more heartbeat writes.
+  --node-name NODE           the Node this announcer runs on (env NODE_NAME; required)
+Failover:
+  --heartbeat-interval D     heartbeat frames on the wire (default 100ms); a holder missing 3.5
+                             intervals is probed (150ms) and replaced: crash takeover < 1s
+  --node-lease-renew D       Kubernetes-side heartbeat renewal (default 10s, kubelet's rate)
+  --node-lease-duration D    a peer never heard on the wire is gone after this long without a
+                             renewal (default 40s)
 `;
 
 async function endpointSlicePath(http: KubeHttp): Promise<string> {
@@ -67,9 +74,9 @@ async function endpointSlicePath(http: KubeHttp): Promise<string> {
 const announcerFlagSpec = {
   ...processFlagSpec,
   'node-name': { type: 'string' },
-  'heartbeat-duration': { type: 'string' },
-  'renew-deadline': { type: 'string' },
-  'retry-period': { type: 'string' },
+  'heartbeat-interval': { type: 'string' },
+  'node-lease-renew': { type: 'string' },
+  'node-lease-duration': { type: 'string' },
 } as const;
 
 interface AnnouncerFlags {
@@ -89,18 +96,16 @@ function readAnnouncerFlags(argv: string[]): AnnouncerFlags | 'help' {
 function readAnnouncerTimings(values: Record<string, unknown>): AnnouncerTimings {
   const d = DEFAULT_ANNOUNCER_TIMINGS;
   const read = (flag: string, fallback: number): number => durationFlag(values, flag, fallback);
+  const intervalMs = read('heartbeat-interval', d.wire.intervalMs);
   const timings = {
     ...d,
-    heartbeatDurationMs: read('heartbeat-duration', d.heartbeatDurationMs),
-    renewDeadlineMs: read('renew-deadline', d.renewDeadlineMs),
-    retryPeriodMs: read('retry-period', d.retryPeriodMs),
+    nodeLeaseRenewMs: read('node-lease-renew', d.nodeLeaseRenewMs),
+    nodeLeaseDurationMs: read('node-lease-duration', d.nodeLeaseDurationMs),
+    wire: { ...d.wire, intervalMs },
   };
-  const { heartbeatDurationMs: leaseDurationMs, renewDeadlineMs, retryPeriodMs } = timings;
-  try {
-    validateTimings({ leaseDurationMs, renewDeadlineMs, retryPeriodMs });
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace('leaseDuration', 'heartbeat duration'));
-  }
+  if (intervalMs < 10 || intervalMs > 1_000) throw new UsageError('--heartbeat-interval must be within 10ms..1s');
+  if (timings.nodeLeaseDurationMs < 2 * timings.nodeLeaseRenewMs)
+    throw new UsageError('--node-lease-duration must be at least twice --node-lease-renew');
   return timings;
 }
 
@@ -123,10 +128,12 @@ async function announcerWorkload(
   await ensureNamespace(kc, http, namespace, log);
   const sources = kubeAnnouncerSources(http, namespace, await endpointSlicePath(http), log);
   const metrics = new AnnouncerMetrics(registry);
-  const responders = (link: Link) =>
+  const keys = new SecretKeySource(http, namespace, log);
+  const responders = (link: Link, onFrame: (frame: Uint8Array) => void) =>
     new PcapResponder({
       iface: link.name,
       mac: link.mac,
+      onFrame,
       onError: (err) => log.warn('responder', { interface: link.name, error: err }),
       onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
     });
@@ -142,10 +149,13 @@ async function announcerWorkload(
     clock: systemClock,
     links: sysfsLinks,
     responders,
+    keys,
   });
   return {
-    ready: () => announcer.synced,
+    ready: () => announcer.synced && announcer.unavailableReason === undefined,
+    notReadyReason: () => announcer.unavailableReason,
     async run(signal) {
+      await keys.start(signal);
       const caches = await sources.start(signal);
       await announcer.run(signal);
       await caches.done;

@@ -15,6 +15,7 @@ import { WEBHOOK_LIMITS } from '../http/bounded-http.js';
 import type { PoolShape } from '../validate/pool-overlaps.js';
 import { CertManager } from '../webhook/cert-manager.js';
 import { migrateStorage } from '../controller/storage-migration.js';
+import { ensureMemberlistSecret } from '../controller/memberlist-secret.js';
 import { ensureNamespace } from '../kube/namespace.js';
 
 import { DEFAULT_WORKERS, IpamController } from '../controller/ipam-controller.js';
@@ -214,6 +215,9 @@ function controllerElector(
       leading = controller
         .lead(signal, () => elector.holdsLeadership())
         .catch((err: unknown) => log.error('controller stopped', { error: err }));
+      ensureMemberlistSecret(http, flags.process.namespace, log).catch((err: unknown) =>
+        log.warn('heartbeat key not ensured; will retry on next leadership', { error: err }),
+      );
       // After a CRD version upgrade: rewrite objects still stored in an old version.
       migrateStorage(http, log).catch((err: unknown) =>
         log.warn('storage migration failed; will retry on next leadership', { error: err }),

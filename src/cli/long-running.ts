@@ -20,6 +20,7 @@ export interface Workload {
   /** Runs until `signal` aborts; resolves after cleaning up. */
   run(signal: AbortSignal): Promise<void>;
   ready(): boolean;
+  notReadyReason?(): string | undefined;
 }
 
 /** After SIGTERM, the workload gets this long to stop (the Pod's grace period is 30 s). */
@@ -75,7 +76,11 @@ export async function runLongRunning(
     healthAddr: flags.healthAddr,
     metricsAddr: flags.metricsAddr,
     registry,
-    checks: { healthy: () => !stop.signal.aborted, ready: () => workload.ready() },
+    checks: {
+      healthy: () => !stop.signal.aborted,
+      ready: () => workload.ready(),
+      notReadyReason: () => workload.notReadyReason?.(),
+    },
   });
   health.onListenError = (addr, err) =>
     log.error('cannot serve health/metrics; continuing without them', { address: addr, error: err });

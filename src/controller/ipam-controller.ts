@@ -90,6 +90,9 @@ function fencedTerm(
       record: (svc, type, reason, message) => {
         if (!ended()) events.record(svc, type, reason, message);
       },
+      recordOnNode: (node, type, reason, message) => {
+        if (!ended()) events.recordOnNode(node, type, reason, message);
+      },
     },
   };
 }

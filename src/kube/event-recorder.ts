@@ -5,7 +5,7 @@
 // trail the allocations users wait for; when the queue is full the oldest Event is dropped.
 import type { KubeHttp } from './http.js';
 import type { Logger } from '../observability/logger.js';
-import type { Service } from '../core/kube-objects.js';
+import type { Node, Service } from '../core/kube-objects.js';
 import { truncateMessage } from '../ipam/user-text.js';
 
 /** events.k8s.io/v1 refuses a note over 1 KB; core/v1 Events are kept to the same. */
@@ -13,6 +13,16 @@ const MAX_EVENT_MESSAGE = 1024;
 
 export interface EventRecorder {
   record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** An Event on a Node (kept in namespace default, as kubelet's), for `kubectl describe node`. */
+  recordOnNode(node: Node, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+interface Subject {
+  kind: 'Service' | 'Node';
+  namespace?: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
 }
 
 export class KubeEventRecorder implements EventRecorder {
@@ -34,20 +44,24 @@ export class KubeEventRecorder implements EventRecorder {
   private deferred = false;
 
   record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const { name, uid, resourceVersion } = svc.metadata;
+    const namespace = svc.metadata.namespace ?? 'default';
+    this.post({ kind: 'Service', namespace, name, uid, resourceVersion }, type, reason, message);
+  }
+
+  recordOnNode(node: Node, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const { name, uid, resourceVersion } = node.metadata;
+    this.post({ kind: 'Node', name, uid, resourceVersion }, type, reason, message);
+  }
+
+  private post(subject: Subject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const now = new Date().toISOString();
-    const ns = svc.metadata.namespace ?? 'default';
+    const ns = subject.namespace ?? 'default';
     this.pending.push({
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { generateName: `${svc.metadata.name}.`, namespace: ns },
-      involvedObject: {
-        apiVersion: 'v1',
-        kind: 'Service',
-        namespace: ns,
-        name: svc.metadata.name,
-        uid: svc.metadata.uid,
-        resourceVersion: svc.metadata.resourceVersion,
-      },
+      metadata: { generateName: `${subject.name}.`, namespace: ns },
+      involvedObject: { apiVersion: 'v1', ...subject },
       type,
       reason,
       message: truncateMessage(message, MAX_EVENT_MESSAGE),

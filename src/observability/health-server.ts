@@ -9,6 +9,8 @@ export interface HealthChecks {
   healthy(): boolean;
   /** Ready: caches synced and able to do its job. */
   ready(): boolean;
+  /** Why not ready, when there is more to say than "not ready" (shown in /readyz's body). */
+  notReadyReason?(): string | undefined;
 }
 
 export interface ServeOptions {
@@ -90,7 +92,7 @@ export class HealthServer {
     if (Number(req.headers['content-length'] ?? 0) > 0) return refuse(res, 413, 'no request body expected');
     if (!this.gate.enter(res)) return refuse(res, 429, 'too many requests in flight', { 'retry-after': '1' });
     if (serves.health && (path === '/healthz' || path === '/livez')) return reply(res, this.o.checks.healthy());
-    if (serves.health && path === '/readyz') return reply(res, this.o.checks.ready());
+    if (serves.health && path === '/readyz') return reply(res, this.o.checks.ready(), this.o.checks.notReadyReason?.());
     if (serves.metrics && path === '/metrics') {
       this.o.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': this.o.registry.contentType }).end(text),
@@ -114,7 +116,7 @@ export class HealthServer {
   }
 }
 
-function reply(res: import('node:http').ServerResponse, ok: boolean): void {
+function reply(res: import('node:http').ServerResponse, ok: boolean, reason?: string): void {
   res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-  res.end(ok ? 'ok\n' : 'not ready\n');
+  res.end(ok ? 'ok\n' : `not ready${reason ? `: ${reason}` : ''}\n`);
 }

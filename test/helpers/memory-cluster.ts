@@ -7,7 +7,7 @@ import type { ObjectHandler, ObjectSource } from '../../src/runtime/object-sourc
 import { objectKey, type ObjectWithMeta } from '../../src/runtime/object-key.js';
 import type { StatusTransport } from '../../src/runtime/status-writer.js';
 import type { EventRecorder } from '../../src/kube/event-recorder.js';
-import type { Service } from '../../src/core/kube-objects.js';
+import type { Node, Service } from '../../src/core/kube-objects.js';
 
 type Meta = { metadata: { name?: string; namespace?: string; resourceVersion?: string; generation?: number } };
 
@@ -145,6 +145,9 @@ export class RecordingEvents implements EventRecorder {
   readonly events: RecordedEvent[] = [];
   record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void {
     this.events.push({ service: `${svc.metadata.namespace}/${svc.metadata.name}`, type, reason, message });
+  }
+  recordOnNode(node: Node, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.events.push({ service: `node/${node.metadata.name}`, type, reason, message });
   }
   reasons(service: string): string[] {
     return this.events.filter((e) => e.service === service).map((e) => e.reason);

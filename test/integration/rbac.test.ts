@@ -39,6 +39,8 @@ describe('shipped RBAC (kubectl auth can-i)', () => {
     ['announcer', false, ['create', 'leases', '-n', LEADER_NAMESPACE]],
     ['announcer', false, ['delete', 'leases/lanlb-controller', '-n', LEADER_NAMESPACE]],
     ['announcer', false, ['get', 'secrets', '-n', 'lanlb-system']],
+    ['announcer', true, ['get', 'secrets/lanlb-memberlist', '-n', 'lanlb-system']],
+    ['announcer', false, ['update', 'secrets/lanlb-memberlist', '-n', 'lanlb-system']],
     ['announcer', false, ['update', 'services', '--subresource=status', '-n', 'default']],
     ['announcer', true, ['watch', 'l2announcementpolicies.lanlb.io']],
     ['controller', true, ['get', 'leases/lanlb-controller', '-n', LEADER_NAMESPACE]],

@@ -14,6 +14,8 @@ export interface LinkView {
   name: string;
   up: boolean;
   loopback: boolean;
+  /** false when the link has no carrier (cable out, peer down); absent = unknown, taken as true */
+  carrier?: boolean;
 }
 
 export interface ServicePlan {
@@ -23,8 +25,10 @@ export interface ServicePlan {
   addresses: Announced[];
   /** eligible nodes, best first */
   candidates: string[];
-  /** this node's interfaces to answer on, when it is a candidate */
+  /** this node's interfaces to answer on (up, with carrier), when a policy selects it */
   interfaces: string[];
+  /** a policy for this Service selects this node (whether or not it has an interface to answer on) */
+  selectsMe: boolean;
 }
 
 export interface PlanInput {
@@ -50,7 +54,7 @@ export function readyEndpointNodes(slices: readonly EndpointSlice[], namespace: 
 }
 
 function interfacesFor(p: L2AnnouncementPolicy, links: readonly LinkView[]): string[] {
-  const usable = links.filter((l) => l.up && !l.loopback);
+  const usable = links.filter((l) => l.up && l.carrier !== false && !l.loopback);
   const exprs = (p.spec.interfaces ?? []).map((e) => new RegExp(e));
   return usable.filter((l) => exprs.length === 0 || exprs.some((re) => re.test(l.name))).map((l) => l.name);
 }
@@ -70,6 +74,7 @@ export function planAnnouncements(input: PlanInput): ServicePlan[] {
     const addresses = new Map<string, Announced>();
     const candidates = new Set<string>();
     const interfaces = new Set<string>();
+    let selectsMe = false;
     for (const v of valid) {
       if (v.services.kind !== 'ok' || v.nodes.kind !== 'ok' || !v.services.selector.matches(labels)) continue;
       const ips = announcedIPs(v.policy, svc).flatMap((ip) => parseAddress(ip) ?? []);
@@ -78,8 +83,10 @@ export function planAnnouncements(input: PlanInput): ServicePlan[] {
       const nodeSel = v.nodes.selector;
       for (const n of input.nodes) if (nodeSel.matches(n.metadata.labels ?? {})) candidates.add(n.metadata.name);
       const meNode = input.nodes.find((n) => n.metadata.name === input.me);
-      if (meNode && nodeSel.matches(meNode.metadata.labels ?? {}))
+      if (meNode && nodeSel.matches(meNode.metadata.labels ?? {})) {
+        selectsMe = true;
         for (const i of interfacesFor(v.policy, input.links)) interfaces.add(i);
+      }
     }
     if (addresses.size === 0) continue;
     let eligible = [...candidates];
@@ -96,6 +103,7 @@ export function planAnnouncements(input: PlanInput): ServicePlan[] {
       addresses: [...addresses.values()],
       candidates: rankCandidates(`${ns}/${svc.metadata.name}`, eligible),
       interfaces: [...interfaces].sort(),
+      selectsMe,
     });
   }
   return plans;

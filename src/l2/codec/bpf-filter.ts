@@ -17,3 +17,9 @@ export interface Announced {
  * other traffic stay in the kernel.
  */
 export const REQUEST_FILTER = '(arp and arp[6:2] = 1) or (icmp6 and ip6[40] = 135)';
+
+/**
+ * What a responder captures: the requests, plus what liveness on the wire reads: heartbeat
+ * frames (EtherType 0x88B5) and answers to probes (ARP replies; Neighbor Advertisements, type 136).
+ */
+export const CAPTURE_FILTER = 'arp or (icmp6 and (ip6[40] = 135 or ip6[40] = 136)) or ether proto 0x88b5';

@@ -38,3 +38,10 @@ export function isLegacyServiceLeaseName(name: string): boolean {
 export function nodeLeaseName(node: string): string {
   return `${NODE_LEASE_PREFIX}${node}`;
 }
+
+/** The Secret (and its key) whose value signs heartbeat frames (API.md); the controller makes it. */
+export const MEMBERLIST_SECRET = 'lanlb-memberlist';
+export const MEMBERLIST_KEY = 'secretkey';
+
+/** On a Service Lease taken over from a holder judged dead: that holder's name (see announcer.ts). */
+export const TAKEN_OVER_FROM_ANNOTATION = 'lanlb.io/taken-over-from';

@@ -17,6 +17,8 @@ export interface LinkInfo {
   up: boolean;
   loopback: boolean;
   allMulticast: boolean;
+  /** the link has carrier (/sys/class/net/X/carrier; unreadable while the link is down) */
+  carrier: boolean;
 }
 
 export function readLink(name: string): LinkInfo | undefined {
@@ -31,9 +33,18 @@ export function readLink(name: string): LinkInfo | undefined {
       up: (flags & IFF_UP) !== 0,
       loopback: (flags & IFF_LOOPBACK) !== 0,
       allMulticast: (flags & IFF_ALLMULTI) !== 0,
+      carrier: readCarrier(dir),
     };
   } catch {
     return undefined;
+  }
+}
+
+function readCarrier(dir: string): boolean {
+  try {
+    return readFileSync(`${dir}/carrier`, 'utf8').trim() === '1';
+  } catch {
+    return false; // EINVAL while the link is administratively down
   }
 }
 

@@ -1,12 +1,14 @@
 // Answers ARP requests and Neighbor Solicitations for the addresses it announces on one
-// interface, through libpcap (node `pcap`). One capture per interface, opened once with a filter
-// that passes requests only (REQUEST_FILTER) and kept while the responder lives: the address set
-// changes in memory, never by reopening (see bpf-filter.ts for the handle leak that avoids).
+// interface, through libpcap (node `pcap`). One capture per selected interface, opened when the
+// responder is made (so a node that cannot capture, e.g. without NET_RAW, finds out at once) with
+// one constant filter (CAPTURE_FILTER) and kept while the responder lives: the address set changes
+// in memory, never by reopening (see bpf-filter.ts for the handle leak that avoids). Frames that
+// are not requests (heartbeats, ARP replies, advertisements) go to `onFrame`; `send` injects.
 // Becoming the announcer of an address sends gratuitous ARP / unsolicited NA a few times over
 // the first seconds.
 import pcap from 'pcap';
 import { encodeAnnouncements, replyFor } from '../codec/frames.js';
-import { REQUEST_FILTER, type Announced } from '../codec/bpf-filter.js';
+import { CAPTURE_FILTER, type Announced } from '../codec/bpf-filter.js';
 import { readLink, setAllMulticast } from './link.js';
 import type { Mac } from '../codec/mac.js';
 
@@ -24,6 +26,8 @@ export interface ResponderOptions {
   /** delays (ms from becoming announcer) at which announcements are sent */
   announceSchedule?: number[];
   onError?(err: unknown): void;
+  /** every captured frame that is not a request this responder answers */
+  onFrame?(frame: Uint8Array): void;
   onCount?(what: keyof ResponderCounters, family: 4 | 6): void;
 }
 
@@ -43,14 +47,17 @@ export class PcapResponder {
   /** "family/value" -> address currently answered for */
   private readonly addresses = new Map<string, Announced>();
   private session: PcapSession | undefined;
+  private closed = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private enabledAllMulticast = false;
   /** set when all-multicast could not be enabled (no NET_ADMIN): promiscuous capture instead */
   private promiscuous = false;
   readonly counters: ResponderCounters = { requests: 0, replies: 0, gratuitous: 0, decodeErrors: 0 };
 
-  /** Starts nothing: the capture opens with the first addresses to answer for. */
-  constructor(private readonly o: ResponderOptions) {}
+  /** Opens the capture; throws when the interface cannot be captured on or sent from. */
+  constructor(private readonly o: ResponderOptions) {
+    this.session = this.open();
+  }
 
   get mac(): Mac {
     return this.o.mac;
@@ -69,12 +76,11 @@ export class PcapResponder {
     this.addresses.clear();
     for (const [k, a] of next) this.addresses.set(k, a);
     if (this.announced.some((a) => a.family === 6)) await this.ensureAllMulticast();
-    this.session ??= this.open();
     for (const a of added) this.announce(a);
   }
 
   private open(): PcapSession {
-    const options = { filter: REQUEST_FILTER, promiscuous: this.promiscuous, buffer_timeout: 0, snap_length: 256 };
+    const options = { filter: CAPTURE_FILTER, promiscuous: this.promiscuous, buffer_timeout: 0, snap_length: 256 };
     const s = pcap.createSession(this.o.iface, options) as unknown as PcapSession;
     s.on('packet', (p) => this.onFrame(s, p.buf.subarray(0, p.header.readUInt32LE(8))));
     return s;
@@ -85,9 +91,10 @@ export class PcapResponder {
   private onFrame(s: PcapSession, frame: Uint8Array): void {
     const d = replyFor(frame, this.isAnnounced, this.mac);
     if (d.kind === 'ignore' && d.reason === 'undecodable') return this.count('decodeErrors', 4);
+    if (d.kind === 'ignore' && d.reason === 'not-a-request') return this.o.onFrame?.(frame);
     if (d.kind === 'ignore') return;
     this.count('requests', d.family);
-    this.send(s, d.frame, 'replies', d.family);
+    this.sendCounted(s, d.frame, 'replies', d.family);
   }
 
   private announce(a: Announced): void {
@@ -97,13 +104,23 @@ export class PcapResponder {
         const s = this.session;
         if (!s || !this.addresses.has(`${a.family}/${a.value}`)) return;
         for (const frame of encodeAnnouncements(a.family, a.value, this.mac))
-          this.send(s, frame, 'gratuitous', a.family);
+          this.sendCounted(s, frame, 'gratuitous', a.family);
       }, delay);
       this.timers.add(t);
     }
   }
 
-  private send(s: PcapSession, frame: Uint8Array, what: keyof ResponderCounters, family: 4 | 6): void {
+  /** Sends one frame as it is (heartbeats, probes). */
+  send(frame: Uint8Array): void {
+    if (this.closed || !this.session) return;
+    try {
+      this.session.inject(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
+
+  private sendCounted(s: PcapSession, frame: Uint8Array, what: keyof ResponderCounters, family: 4 | 6): void {
     try {
       s.inject(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
       this.count(what, family);
@@ -129,12 +146,16 @@ export class PcapResponder {
       await setAllMulticast(this.o.iface, true);
       this.enabledAllMulticast = true;
     } catch {
+      // The one reopen a responder ever makes: promiscuous mode is fixed when a capture opens.
       this.promiscuous = true;
+      if (this.session) shutdown(this.session);
+      this.session = this.open();
     }
   }
 
   /** Stops answering at once and releases the pcap handle. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.addresses.clear();

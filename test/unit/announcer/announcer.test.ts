@@ -4,11 +4,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { Announcer, DEFAULT_ANNOUNCER_TIMINGS, type Link, type Responder } from '../../../src/announcer/announcer.js';
+import { Announcer, type Link, type Responder } from '../../../src/announcer/announcer.js';
 import { AnnouncerMetrics } from '../../../src/announcer/metrics.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { serviceLeaseName } from '../../../src/l2/election/lease-names.js';
 import { formatAddress } from '../../../src/ipam/address.js';
+import { replyFor } from '../../../src/l2/codec/frames.js';
 import type { Announced } from '../../../src/l2/codec/bpf-filter.js';
 import type { Node, Service } from '../../../src/core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../../../src/core/kube-objects.js';
@@ -23,11 +24,56 @@ const NS = 'lanlb-system';
 const VIP = '192.0.2.200';
 const mac = (n: number) => Uint8Array.from([2, 0, 0, 0, 0, n]);
 
+const KEY = Buffer.from('test-key-'.repeat(4));
+
+/**
+ * The LAN as the announcers see it: every frame one node's capture sends reaches the captures of
+ * the nodes on its side, after 1 ms. Faults: a crashed node neither sends nor answers, `side`
+ * partitions the LAN, `filterHeartbeats` drops EtherType 0x88B5 as a bridge rule would.
+ */
+class FakeLan {
+  readonly captures: FakeResponder[] = [];
+  readonly crashed = new Set<string>();
+  readonly side = new Map<string, 'a' | 'b'>();
+  filterHeartbeats = false;
+  constructor(private readonly clock: FakeClock) {}
+
+  deliver(from: FakeResponder, frame: Uint8Array): void {
+    if (this.crashed.has(from.node)) return;
+    const heartbeat = frame[12] === 0x88 && frame[13] === 0xb5;
+    if (heartbeat && this.filterHeartbeats) return;
+    for (const to of this.captures) {
+      if (to === from || to.closed || this.crashed.has(to.node)) continue;
+      if ((this.side.get(to.node) ?? 'a') !== (this.side.get(from.node) ?? 'a')) continue;
+      this.clock.schedule(() => to.receive(frame), 1);
+    }
+  }
+}
+
 class FakeResponder implements Responder {
   addresses: string[] = [];
+  private announced: Announced[] = [];
   closed = false;
+  constructor(
+    readonly node: string,
+    private readonly link: Link,
+    private readonly lanOf: FakeLan,
+    private readonly onFrame: (frame: Uint8Array) => void,
+  ) {}
   async set(a: readonly Announced[]): Promise<void> {
+    this.announced = [...a];
     this.addresses = a.map((x) => formatAddress(x.family, x.value));
+  }
+  send(frame: Uint8Array): void {
+    if (!this.closed) this.lanOf.deliver(this, frame);
+  }
+  /** A frame from the LAN: answered when it asks for an announced address, else handed on. */
+  receive(frame: Uint8Array): void {
+    if (this.closed) return;
+    const has = (f: 4 | 6, v: bigint) => this.announced.some((a) => a.family === f && a.value === v);
+    const d = replyFor(frame, has, this.link.mac);
+    if (d.kind === 'reply') this.send(d.frame);
+    else if (d.kind === 'ignore' && d.reason === 'not-a-request') this.onFrame(frame);
   }
   async close(): Promise<void> {
     this.closed = true;
@@ -46,12 +92,15 @@ class NodeLeaseStore implements LeaseStore {
     this.check();
     return this.shared.get(ns, name);
   }
+  writes = 0;
   async create(l: Lease) {
     this.check();
+    this.writes++;
     return this.shared.create(l);
   }
   async update(l: Lease) {
     this.check();
+    this.writes++;
     return this.shared.update(l);
   }
   async delete(ns: string, name: string, rv: string | undefined) {
@@ -62,6 +111,9 @@ class NodeLeaseStore implements LeaseStore {
 
 function lan() {
   const clock = new FakeClock();
+  const wire = new FakeLan(clock);
+  /** nodes whose announcer cannot open a capture (no NET_RAW) */
+  const unable = new Set<string>();
   const store = new MemoryLeaseStore();
   const policies = new MemorySource<L2AnnouncementPolicy>();
   const services = new MemorySource<Service>();
@@ -69,6 +121,7 @@ function lan() {
   const slices = new MemorySource<EndpointSlice>();
   const events = new RecordingEvents();
   // Each node's watch of the Leases; a node cut off from the apiserver hears nothing either.
+  const announcers = new Map<string, Announcer>();
   const leaseSources: Array<{ source: MemorySource<LeaseObject>; store: NodeLeaseStore }> = [];
   store.onChange = (lease, deleted) => {
     for (const { source: s, store: nodeStore } of leaseSources) {
@@ -100,12 +153,16 @@ function lan() {
       metrics: new AnnouncerMetrics(new Registry()),
       log: createLogger('error'),
       links: { list: () => links },
-      responders: (link) => {
-        const r = new FakeResponder();
+      keys: { current: () => KEY },
+      responders: (link, onFrame) => {
+        if (unable.has(node)) throw new Error('socket: Operation not permitted');
+        const r = new FakeResponder(node, link, wire, onFrame);
+        wire.captures.push(r);
         responders.set(link.name, r);
         return r;
       },
     });
+    announcers.set(node, announcer);
     const stop = new AbortController();
     running.set(node, { stop, done: announcer.run(stop.signal), responders, store: nodeStore });
   };
@@ -125,13 +182,50 @@ function lan() {
     } as Service);
   const holder = () => store.peek(NS, serviceLeaseName('web', 'svc'))?.spec.holderIdentity || undefined;
   const answering = () =>
-    [...running].filter(([, r]) => [...r.responders.values()].some((x) => x.addresses.includes(VIP))).map(([n]) => n);
+    [...running]
+      .filter(([n, r]) => !wire.crashed.has(n) && [...r.responders.values()].some((x) => x.addresses.includes(VIP)))
+      .map(([n]) => n);
+  /** Stops a node dead: no frames, no answers, no API calls (its timers still run, harmlessly). */
+  const crash = (n: string) => {
+    wire.crashed.add(n);
+    const r = running.get(n);
+    if (r) r.store.cut = true;
+  };
   const stopAll = async () => {
     for (const r of running.values()) r.stop.abort();
     await clock.advance(100);
     await Promise.all([...running.values()].map((r) => r.done));
   };
-  return { clock, store, events, running, start, node, policy, service, holder, answering, stopAll, slices };
+  return {
+    clock,
+    store,
+    events,
+    running,
+    start,
+    node,
+    policy,
+    service,
+    holder,
+    answering,
+    stopAll,
+    slices,
+    wire,
+    unable,
+    crash,
+    reason: (n: string) => announcers.get(n)?.unavailableReason,
+    /** The node reaches the apiserver again: its watch lists every Lease afresh. */
+    reconnect: (n: string) => {
+      const r = running.get(n);
+      if (!r) return;
+      r.store.cut = false;
+      const source = leaseSources.find((x) => x.store === r.store)?.source;
+      for (const lease of store.all()) source?.observe(lease as LeaseObject);
+    },
+    cutFromApiserver: (n: string) => {
+      const r = running.get(n);
+      if (r) r.store.cut = true;
+    },
+  };
 }
 
 describe('Announcer (fake clock, in-memory Leases and responders)', () => {
@@ -157,34 +251,152 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
-  it('a holder cut off from the apiserver stops answering before the other node takes over', async () => {
+  /** Steps time and records what the LAN saw: dark time, time with two answering, holder changes. */
+  async function timeline(l: ReturnType<typeof lan>, ms: number, step = 10) {
+    let dark = 0;
+    let overlap = 0;
+    const holders: string[] = [];
+    for (let t = 0; t < ms; t += step) {
+      await l.clock.advance(step);
+      const a = l.answering();
+      if (a.length === 0) dark += step;
+      if (a.length > 1) overlap += step;
+      const h = l.holder() ?? '';
+      if (holders.at(-1) !== h) holders.push(h);
+    }
+    return { dark, overlap, holders };
+  }
+
+  async function threeNodes() {
+    const l = lan();
+    for (const n of ['node1', 'node2', 'node3']) l.node(n);
+    l.policy({});
+    l.service();
+    for (const n of ['node1', 'node2', 'node3']) l.start(n);
+    await l.clock.advance(3_000);
+    const first = l.holder() ?? '';
+    assert.ok(first, 'someone holds');
+    return { l, first };
+  }
+
+  it('holder crash: another node answers within 1 s, never two at once', async () => {
+    const { l, first } = await threeNodes();
+    l.crash(first);
+    const r = await timeline(l, 3_000);
+    assert.notEqual(l.holder(), first);
+    assert.equal(l.answering().length, 1);
+    assert.ok(r.dark <= 1_000, `dark for ${r.dark} ms`);
+    assert.equal(r.overlap, 0);
+    await l.stopAll();
+  });
+
+  it("holder's link down (no carrier): it releases and another answers within 1 s", async () => {
     const l = lan();
     for (const n of ['node1', 'node2']) l.node(n);
     l.policy({});
     l.service();
-    l.start('node1');
-    l.start('node2');
+    const links = new Map(
+      ['node1', 'node2'].map((n, i) => [
+        n,
+        [{ name: 'eth0', mac: mac(i + 1), up: true, loopback: false, carrier: true }],
+      ]),
+    );
+    for (const n of ['node1', 'node2']) l.start(n, links.get(n));
     await l.clock.advance(3_000);
     const first = l.holder() ?? '';
-    const other = first === 'node1' ? 'node2' : 'node1';
-    (l.running.get(first)?.store as { cut: boolean }).cut = true;
-    // Timeline: the holder stops answering after renewDeadline; the other waits heartbeatDuration.
-    let gap = 0;
-    let overlap = 0;
-    for (let t = 0; t < 4_000; t += 50) {
-      await l.clock.advance(50);
-      const a = l.answering();
-      if (a.length === 0) gap += 50;
-      if (a.length > 1) overlap += 50;
-    }
-    assert.equal(l.holder(), other);
-    assert.deepEqual(l.answering(), [other]);
-    assert.equal(overlap, 0, 'never two nodes answering');
-    const t = DEFAULT_ANNOUNCER_TIMINGS;
-    assert.ok(
-      gap <= t.heartbeatDurationMs - t.renewDeadlineMs + t.retryPeriodMs + 2 * t.staggerMs + 100,
-      `dark for ${gap} ms`,
-    );
+    const link = links.get(first)?.[0];
+    if (link) link.carrier = false;
+    const r = await timeline(l, 3_000);
+    assert.notEqual(l.holder(), first);
+    assert.ok(r.dark <= 1_000, `dark for ${r.dark} ms`);
+    assert.equal(r.overlap, 0);
+    await l.stopAll();
+  });
+
+  it('holder cut from the apiserver only: it keeps answering and nobody takes over (60 s)', async () => {
+    const { l, first } = await threeNodes();
+    l.cutFromApiserver(first);
+    const r = await timeline(l, 60_000, 50);
+    assert.deepEqual(r.holders, [first]);
+    assert.equal(r.dark, 0);
+    assert.equal(r.overlap, 0);
+    await l.stopAll();
+  });
+
+  it('every node cut from the apiserver for 2 minutes: the VIP is never dark, nothing moves after', async () => {
+    const { l, first } = await threeNodes();
+    for (const n of ['node1', 'node2', 'node3']) l.cutFromApiserver(n);
+    const during = await timeline(l, 120_000, 50);
+    for (const n of ['node1', 'node2', 'node3']) l.reconnect(n);
+    const after = await timeline(l, 60_000, 50);
+    assert.deepEqual([during.holders, after.holders], [[first], [first]]);
+    assert.deepEqual([during.dark, during.overlap, after.dark, after.overlap], [0, 0, 0, 0]);
+    await l.stopAll();
+  });
+
+  it('heartbeat frames filtered while the data path works: probes find the holder, nothing moves', async () => {
+    const { l, first } = await threeNodes();
+    l.wire.filterHeartbeats = true;
+    const r = await timeline(l, 60_000, 50);
+    assert.deepEqual(r.holders, [first]);
+    assert.deepEqual([r.dark, r.overlap], [0, 0]);
+    await l.stopAll();
+  });
+
+  it('heartbeats filtered, then the holder crashes: taken over at the next probe (within 11 s)', async () => {
+    const { l, first } = await threeNodes();
+    l.wire.filterHeartbeats = true;
+    await l.clock.advance(5_000);
+    l.crash(first);
+    const r = await timeline(l, 15_000, 50);
+    assert.notEqual(l.holder(), first);
+    assert.ok(r.dark <= 11_000, `dark for ${r.dark} ms`);
+    assert.equal(r.overlap, 0);
+    await l.stopAll();
+  });
+
+  it('LAN partition: the far side takes over once, the old holder withdraws, no flapping', async () => {
+    const { l, first } = await threeNodes();
+    for (const n of ['node1', 'node2', 'node3']) l.wire.side.set(n, n === first ? 'a' : 'b');
+    const r = await timeline(l, 60_000, 50);
+    assert.equal(r.holders.length, 2, `holders: ${r.holders.join(' -> ')}`);
+    assert.notEqual(l.holder(), first);
+    assert.ok(r.overlap <= 100, `two answering for ${r.overlap} ms`);
+    await l.stopAll();
+  });
+
+  it('a node that cannot capture (no NET_RAW) holds nothing, says why, and warns on its Node', async () => {
+    const l = lan();
+    for (const n of ['node1', 'node2']) l.node(n);
+    l.policy({});
+    l.service();
+    l.unable.add('node1');
+    l.unable.add('node2');
+    l.start('node1');
+    await l.clock.advance(2_000);
+    assert.equal(l.holder(), undefined, 'a node that cannot answer wins no Lease');
+    assert.deepEqual(l.events.reasons('node/node1'), ['L2Unavailable']);
+    assert.match(l.reason('node1') ?? '', /cannot capture and send on any selected interface.*not permitted/);
+    l.unable.delete('node2');
+    l.start('node2');
+    await l.clock.advance(2_000);
+    assert.equal(l.holder(), 'node2');
+    assert.deepEqual(l.answering(), ['node2']);
+    await l.stopAll();
+  });
+
+  it('API writes: a node no policy selects writes nothing; a selected one at most once per 10 s', async () => {
+    const l = lan();
+    for (const n of ['node1', 'node2', 'node3']) l.node(n);
+    l.policy({ nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node1' } } });
+    l.service();
+    for (const n of ['node1', 'node2', 'node3']) l.start(n);
+    await l.clock.advance(5_000);
+    const before = new Map([...l.running].map(([n, r]) => [n, r.store.writes]));
+    await l.clock.advance(100_000);
+    const writes = (n: string) => (l.running.get(n)?.store.writes ?? 0) - (before.get(n) ?? 0);
+    assert.deepEqual([writes('node2'), writes('node3')], [0, 0]);
+    assert.ok(writes('node1') <= 10, `node1 wrote ${writes('node1')} times in 100 s`);
     await l.stopAll();
   });
 

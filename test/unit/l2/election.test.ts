@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decide, type ElectionTimings, type ElectionView } from '../../../src/l2/election/decide.js';
 import { rankCandidates } from '../../../src/l2/election/candidates.js';
+import type { Judgement } from '../../../src/l2/election/wire-liveness.js';
 import {
   isLegacyServiceLeaseName,
   leaseNamesService,
@@ -10,106 +11,69 @@ import {
   serviceLeaseName,
 } from '../../../src/l2/election/lease-names.js';
 
-const t: ElectionTimings = { heartbeatDurationMs: 2_000, renewDeadlineMs: 1_500, staggerMs: 200 };
+const t: ElectionTimings = { staggerMs: 100 };
 const now = 100_000;
-const view = (over: Partial<ElectionView>): ElectionView => ({
+type J = Judgement['kind'];
+const judged =
+  (states: Record<string, J>) =>
+  (node: string): Judgement => {
+    const k = states[node] ?? 'alive';
+    if (k === 'dead') return { kind: 'dead', since: now - 1_000, by: 'wire' };
+    if (k === 'probing') return { kind: 'probing', until: now + 50 };
+    return { kind: k };
+  };
+const view = (over: Partial<ElectionView> & { states?: Record<string, J> }): ElectionView => ({
   now,
   me: 'n1',
   candidates: ['n1', 'n2', 'n3'],
   holder: undefined,
   leaseObservedAt: now,
-  heartbeats: new Map([
-    ['n2', now - 100],
-    ['n3', now - 100],
-  ]),
-  myLastRenew: now - 100,
+  judge: judged(over.states ?? {}),
   ...over,
 });
 
 describe('decide', () => {
-  const table: Array<[string, Partial<ElectionView>, string]> = [
+  const table: Array<[string, Partial<ElectionView> & { states?: Record<string, J> }, string]> = [
     ['the best live candidate acquires a free Service at once', {}, 'acquire'],
+    ['the second candidate waits its turn', { me: 'n2' }, 'wait'],
+    ['the second candidate acquires when its turn has come', { me: 'n2', leaseObservedAt: now - 150 }, 'acquire'],
+    ['the second candidate goes first when the best one is dead', { me: 'n2', states: { n1: 'dead' } }, 'acquire'],
+    ['a holder keeps announcing while eligible', { holder: 'n1' }, 'announce'],
     [
-      'the second candidate waits its turn',
-      {
-        me: 'n2',
-        heartbeats: new Map([
-          ['n1', now],
-          ['n3', now],
-        ]),
-      },
-      'wait',
+      'a holder keeps announcing whatever it thinks of the others (apiserver outage)',
+      { holder: 'n1', states: { n2: 'dead', n3: 'dead' } },
+      'announce',
     ],
+    ['a holder no longer eligible (unable to answer) releases', { holder: 'n1', candidates: ['n2', 'n3'] }, 'release'],
+    ['others wait while the holder is alive', { holder: 'n2' }, 'wait'],
+    ['a holder silent on the wire is probed first', { holder: 'n2', states: { n2: 'probe' } }, 'probe'],
+    ['while the probe is out, nobody acquires', { holder: 'n2', states: { n2: 'probing' } }, 'wait'],
+    ['a dead holder is taken over', { holder: 'n2', states: { n2: 'dead' } }, 'acquire'],
     [
-      'the second candidate acquires when its turn has come',
-      {
-        me: 'n2',
-        leaseObservedAt: now - 250,
-        heartbeats: new Map([
-          ['n1', now],
-          ['n3', now],
-        ]),
-      },
-      'acquire',
-    ],
-    [
-      'the second candidate goes first when the best one is silent',
-      {
-        me: 'n2',
-        heartbeats: new Map([
-          ['n1', now - 5_000],
-          ['n3', now],
-        ]),
-      },
-      'acquire',
-    ],
-    ['a holder keeps announcing while it renews', { holder: 'n1' }, 'announce'],
-    ['a holder that cannot renew stops answering', { holder: 'n1', myLastRenew: now - 1_500 }, 'stop'],
-    ['a holder no longer eligible releases', { holder: 'n1', candidates: ['n2', 'n3'] }, 'release'],
-    ["others wait while the holder's heartbeat is fresh", { holder: 'n2' }, 'wait'],
-    [
-      'a silent holder is taken over after heartbeatDuration',
-      {
-        holder: 'n2',
-        heartbeats: new Map([
-          ['n2', now - 2_000],
-          ['n3', now],
-        ]),
-      },
+      'a dead holder is taken over by the next live candidate only after its turn',
+      { me: 'n3', holder: 'n2', states: { n2: 'dead' }, candidates: ['n1', 'n2', 'n3'] },
       'acquire',
     ],
     ['a node not selected never acquires', { candidates: ['n2', 'n3'] }, 'wait'],
-    ['a node that cannot renew its heartbeat never acquires', { myLastRenew: now - 1_600 }, 'wait'],
-    [
-      'a holder outside the candidates is taken over',
-      {
-        holder: 'old',
-        heartbeats: new Map([
-          ['old', now],
-          ['n2', now],
-        ]),
-      },
-      'acquire',
-    ],
+    ['a holder outside the candidates is taken over', { holder: 'old' }, 'acquire'],
   ];
   for (const [name, over, kind] of table) it(name, () => assert.equal(decide(view(over), t).kind, kind));
 
-  it('a holder stops answering strictly before any other node may take over (property)', () => {
+  it('nobody but the holder ever decides to announce (property)', () => {
+    const state = fc.constantFrom<J>('alive', 'dead', 'probe', 'probing');
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5_000 }), (silentFor) => {
-        // The holder's last successful renewal and the others' last sighting of it are the same moment.
-        const holderView = view({ holder: 'n1', myLastRenew: now - silentFor });
-        const otherView = view({
-          me: 'n2',
-          holder: 'n1',
-          heartbeats: new Map([
-            ['n1', now - silentFor],
-            ['n3', now],
-          ]),
-        });
-        const holderAnswers = decide(holderView, t).kind === 'announce';
-        const otherAcquires = decide(otherView, t).kind === 'acquire';
-        assert.ok(!(holderAnswers && otherAcquires), `both at ${silentFor} ms`);
+      fc.property(fc.constantFrom('n1', 'n2', 'n3', undefined), state, state, state, (holder, s1, s2, s3) => {
+        const states = { n1: s1, n2: s2, n3: s3 };
+        for (const me of ['n1', 'n2', 'n3']) {
+          const d = decide(view({ me, holder, states }), t);
+          if (d.kind === 'announce') assert.equal(me, holder);
+          if (d.kind === 'acquire' && holder && holder !== me)
+            assert.equal(
+              states[holder as 'n1'],
+              'dead',
+              `${me} takes over from a holder it judged ${states[holder as 'n1']}`,
+            );
+        }
       }),
     );
   });

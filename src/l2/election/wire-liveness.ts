@@ -1,0 +1,108 @@
+// Whether a peer announcer is alive, judged on the LAN (pure; times are this node's clock).
+//
+// A peer heard on the wire (authenticated heartbeat frames) is alive until it misses a few of its
+// intervals. Then it is only *silent*: its heartbeats may be filtered while its data path works,
+// so before it counts as dead, a probe asks the LAN who answers for its VIP. An answer from the
+// peer's MAC keeps it alive for `probeValidMs` (then it is probed again); no answer within
+// `probeTimeoutMs` makes it dead. A peer never heard on the wire (another segment, or heartbeats
+// filtered from the start) is judged by the slower Kubernetes-side heartbeat instead, so silence
+// between nodes that cannot hear each other is never read as death.
+import type { Heartbeat } from '../codec/heartbeat.js';
+
+export interface WireTimings {
+  /** how often each announcer sends a heartbeat frame */
+  intervalMs: number;
+  /** intervals missed before a peer is silent */
+  missedIntervals: number;
+  /** how long a probe waits for an answer */
+  probeTimeoutMs: number;
+  /** how long an answered probe counts as a sign of life */
+  probeValidMs: number;
+}
+
+export const DEFAULT_WIRE_TIMINGS: WireTimings = {
+  intervalMs: 100,
+  missedIntervals: 3,
+  probeTimeoutMs: 150,
+  probeValidMs: 10_000,
+};
+
+export type Judgement =
+  | { kind: 'alive' }
+  | { kind: 'dead'; since: number; by: 'wire' | 'kubernetes' }
+  /** silent on the wire: send a probe now */
+  | { kind: 'probe' }
+  /** a probe is out: ask again at `until` */
+  | { kind: 'probing'; until: number };
+
+interface Peer {
+  incarnation: number;
+  sequence: number;
+  heardAt: number;
+  intervalMs: number;
+}
+
+/** A peer judged by its Kubernetes-side heartbeat alone. */
+export function judgeByKubernetes(now: number, kubeAliveUntil: number | undefined): Judgement {
+  if (kubeAliveUntil !== undefined && now < kubeAliveUntil) return { kind: 'alive' };
+  return { kind: 'dead', since: kubeAliveUntil ?? now, by: 'kubernetes' };
+}
+
+export class WireLiveness {
+  private readonly peers = new Map<string, Peer>();
+  private readonly probes = new Map<string, { sentAt: number; answeredAt?: number }>();
+
+  constructor(private readonly t: WireTimings = DEFAULT_WIRE_TIMINGS) {}
+
+  /** Records an authenticated heartbeat; false for a replay of an older one (dropped). */
+  heard(h: Heartbeat, now: number): boolean {
+    const p = this.peers.get(h.node);
+    if (p && (h.incarnation < p.incarnation || (h.incarnation === p.incarnation && h.sequence <= p.sequence)))
+      return false;
+    // The sender's interval, bounded so a peer cannot make itself immortal or hair-trigger.
+    const intervalMs = Math.min(Math.max(h.intervalMs, 10), 1_000);
+    this.peers.set(h.node, { incarnation: h.incarnation, sequence: h.sequence, heardAt: now, intervalMs });
+    return true;
+  }
+
+  heardOnWire(node: string): boolean {
+    return this.peers.has(node);
+  }
+
+  probeSent(node: string, now: number): void {
+    this.probes.set(node, { sentAt: now });
+  }
+
+  /** The peer's MAC answered for one of its addresses. */
+  answered(node: string, now: number): void {
+    const p = this.probes.get(node);
+    if (p) p.answeredAt = now;
+    else this.probes.set(node, { sentAt: now, answeredAt: now });
+  }
+
+  /**
+   * `kubeAliveUntil`: when the peer's Kubernetes-side heartbeat stops counting (undefined: never
+   * seen). `wire: false` judges by that heartbeat alone: for a peer that took a Service over from
+   * this node while this node was alive, so it cannot hear us and we must not trust our silence.
+   */
+  judge(node: string, now: number, kubeAliveUntil: number | undefined, wire = true): Judgement {
+    const p = this.peers.get(node);
+    if (!p || !wire) return judgeByKubernetes(now, kubeAliveUntil);
+    const silentAt = p.heardAt + p.intervalMs * this.t.missedIntervals + p.intervalMs / 2;
+    if (now < silentAt) return { kind: 'alive' };
+    const probe = this.probes.get(node);
+    if (!probe || probe.sentAt < silentAt) return { kind: 'probe' };
+    if (probe.answeredAt !== undefined && probe.answeredAt >= probe.sentAt) {
+      return now - probe.answeredAt < this.t.probeValidMs ? { kind: 'alive' } : { kind: 'probe' };
+    }
+    const until = probe.sentAt + this.t.probeTimeoutMs;
+    if (now < until) return { kind: 'probing', until };
+    return { kind: 'dead', since: until, by: 'wire' };
+  }
+
+  /** Forgets a peer whose node is gone, so its name starts afresh. */
+  forget(node: string): void {
+    this.peers.delete(node);
+    this.probes.delete(node);
+  }
+}

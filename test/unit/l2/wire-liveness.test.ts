@@ -1,0 +1,72 @@
+// Liveness judged on the wire, on a fake timeline: heard, silent, probed, answered or dead; and
+// the Kubernetes-side fallback for a peer never heard. Replays of old frames never revive a peer.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_WIRE_TIMINGS, WireLiveness } from '../../../src/l2/election/wire-liveness.js';
+
+const t = DEFAULT_WIRE_TIMINGS; // 100 ms interval, silent after 3.5 intervals, probe 150 ms
+const beat = (sequence: number, incarnation = 1) => ({ node: 'n2', incarnation, sequence, intervalMs: 100 });
+
+describe('WireLiveness', () => {
+  it('a peer heard is alive until it misses 3.5 intervals, then it must be probed', () => {
+    const w = new WireLiveness(t);
+    w.heard(beat(1), 0);
+    assert.equal(w.judge('n2', 349, undefined).kind, 'alive');
+    assert.equal(w.judge('n2', 350, undefined).kind, 'probe');
+  });
+
+  it('a probe unanswered for 150 ms makes the peer dead, from that moment', () => {
+    const w = new WireLiveness(t);
+    w.heard(beat(1), 0);
+    w.probeSent('n2', 400);
+    assert.deepEqual(w.judge('n2', 549, undefined), { kind: 'probing', until: 550 });
+    assert.deepEqual(w.judge('n2', 550, undefined), { kind: 'dead', since: 550, by: 'wire' });
+  });
+
+  it('an answered probe keeps a peer whose heartbeats are filtered alive, and is repeated every 10 s', () => {
+    const w = new WireLiveness(t);
+    w.heard(beat(1), 0);
+    w.probeSent('n2', 400);
+    w.answered('n2', 410);
+    assert.equal(w.judge('n2', 10_409, undefined).kind, 'alive');
+    assert.equal(w.judge('n2', 10_410, undefined).kind, 'probe');
+  });
+
+  it('an answer from before the silence does not count', () => {
+    const w = new WireLiveness(t);
+    w.answered('n2', 0);
+    w.heard(beat(1), 100);
+    assert.equal(w.judge('n2', 500, undefined).kind, 'probe');
+  });
+
+  it('a peer heard again is alive at once', () => {
+    const w = new WireLiveness(t);
+    w.heard(beat(1), 0);
+    w.probeSent('n2', 400);
+    w.heard(beat(2), 420);
+    assert.equal(w.judge('n2', 600, undefined).kind, 'alive');
+  });
+
+  it('a replayed or older frame is refused and revives nobody; a restart (newer incarnation) is heard', () => {
+    const w = new WireLiveness(t);
+    assert.equal(w.heard(beat(5), 0), true);
+    assert.equal(w.heard(beat(5), 300), false);
+    assert.equal(w.heard(beat(4), 300), false);
+    assert.equal(w.judge('n2', 400, undefined).kind, 'probe');
+    assert.equal(w.heard(beat(1, 2), 400), true);
+    assert.equal(w.judge('n2', 400, undefined).kind, 'alive');
+  });
+
+  it('a peer never heard on the wire is judged by its Kubernetes-side heartbeat', () => {
+    const w = new WireLiveness(t);
+    assert.equal(w.judge('n9', 1_000, 40_000).kind, 'alive');
+    assert.deepEqual(w.judge('n9', 40_000, 40_000), { kind: 'dead', since: 40_000, by: 'kubernetes' });
+    assert.equal(w.judge('n9', 1_000, undefined).kind, 'dead');
+  });
+
+  it("a sender's interval is bounded: it cannot make itself immortal", () => {
+    const w = new WireLiveness(t);
+    w.heard({ ...beat(1), intervalMs: 3_600_000 }, 0);
+    assert.equal(w.judge('n2', 3_500, undefined).kind, 'probe');
+  });
+});
