@@ -127,6 +127,8 @@ export class Announcer {
   private readonly openFailures = new Map<string, { at: number; error: string }>();
   /** lease names with a write in flight */
   private readonly writing = new Set<string>();
+  /** lease name -> when this node last tried to acquire it */
+  private readonly attempted = new Map<string, number>();
   /** service key -> what this node announces for it now */
   private readonly announcing = new Map<string, ServicePlan>();
   /** "family/value" -> the plan announcing that address, for reading probe answers */
@@ -428,7 +430,11 @@ export class Announcer {
     current: LeaseObject | undefined,
     takeOverFrom: string | undefined,
   ): Promise<void> {
-    if (this.writing.has(leaseName)) return;
+    // At most one attempt per Service per stagger period: whatever the judgement says, the
+    // apiserver never sees a write storm for one Lease.
+    const now = this.o.clock.now();
+    if (this.writing.has(leaseName) || now - (this.attempted.get(leaseName) ?? -Infinity) < this.t.staggerMs) return;
+    this.attempted.set(leaseName, now);
     this.writing.add(leaseName);
     const spec = claimRecord(this.o.node, this.t.nodeLeaseDurationMs, this.o.clock.now(), current?.spec);
     const annotations = this.holderAnnotations(plan);
