@@ -17,7 +17,7 @@ import type { LeaseStore } from '../runtime/lease-store.js';
 import { claimRecord, releaseRecord } from '../runtime/lease-record.js';
 import { isConflict, isNotFound } from '../kube/api-error.js';
 import type { L2AnnouncementPolicy } from '../../generated/index.js';
-import { alive, decide, type ElectionTimings, type ElectionView } from '../l2/election/decide.js';
+import { decide, type ElectionTimings, type ElectionView } from '../l2/election/decide.js';
 import { DEFAULT_WIRE_TIMINGS, type Judgement, type WireTimings } from '../l2/election/wire-liveness.js';
 import {
   HARDWARE_ADDRESSES_ANNOTATION,

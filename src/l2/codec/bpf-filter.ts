@@ -1,5 +1,5 @@
-// The kernel-side filter for a responder: only ARP requests and Neighbor Solicitations wake the
-// process up (pcap-filter(7) syntax, compiled by libpcap); which targets are answered is decided
+// The kernel-side filter for a responder: only ARP, Neighbor Solicitations and Advertisements and
+// heartbeat frames wake the process up (pcap-filter(7) syntax, compiled by libpcap); which targets are answered is decided
 // per frame by `replyFor` (frames.ts). The filter is the same whatever is announced, so a
 // capture never has to be reopened when addresses change: node_pcap fixes a session's filter when
 // it opens, and a closed session's socket is only freed by a later frame, so each reopen on a
@@ -12,14 +12,9 @@ export interface Announced {
 }
 
 /**
- * ARP requests (opcode at arp[6:2] is 1, RFC 826) and Neighbor Solicitations (ICMPv6 type 135 at
- * ip6[40], RFC 4861 4.3; NDP carries no extension headers). Replies, advertisements and all
- * other traffic stay in the kernel.
- */
-export const REQUEST_FILTER = '(arp and arp[6:2] = 1) or (icmp6 and ip6[40] = 135)';
-
-/**
- * What a responder captures: the requests, plus what liveness on the wire reads: heartbeat
- * frames (EtherType 0x88B5) and answers to probes (ARP replies; Neighbor Advertisements, type 136).
+ * What a responder captures: the requests it answers (ARP requests; Neighbor Solicitations,
+ * ICMPv6 type 135 at ip6[40], RFC 4861 4.3; NDP carries no extension headers), and what
+ * liveness on the wire reads: answers to probes (ARP replies; Neighbor Advertisements, type 136)
+ * and heartbeat frames (EtherType 0x88B5). All other traffic stays in the kernel.
  */
 export const CAPTURE_FILTER = 'arp or (icmp6 and (ip6[40] = 135 or ip6[40] = 136)) or ether proto 0x88b5';

@@ -86,16 +86,17 @@ describe('documented failover and webhook defaults', async () => {
   const { controllerHelp, DEFAULT_WORKERS, webhookHosts } = await import('../../../src/cli/controller-command.js');
   const { DEFAULT_ANNOUNCE_SCHEDULE } = await import('../../../src/l2/responder/pcap-responder.js');
 
-  it('announcer: heartbeat 2s, renew deadline 1.5s, retry 500ms, stagger 200ms; help says so', () => {
+  it('announcer: heartbeat frames every 100ms, probe 150ms, node Lease every 10s for 40s; help says so', () => {
     assert.deepEqual(DEFAULT_ANNOUNCER_TIMINGS, {
-      heartbeatDurationMs: 2_000,
-      renewDeadlineMs: 1_500,
-      retryPeriodMs: 500,
-      staggerMs: 200,
+      staggerMs: 100,
+      tickMs: 100,
+      nodeLeaseRenewMs: 10_000,
+      nodeLeaseDurationMs: 40_000,
+      wire: { intervalMs: 100, missedIntervals: 3, probeTimeoutMs: 150, probeValidMs: 10_000 },
     });
-    assert.match(announcerHelp, /default 2s/);
-    assert.match(announcerHelp, /default 1500ms/);
-    assert.match(announcerHelp, /default 500ms/);
+    assert.match(announcerHelp, /--heartbeat-interval D +heartbeat frames on the wire \(default 100ms\)/);
+    assert.match(announcerHelp, /--node-lease-renew D .*\(default 10s/);
+    assert.match(announcerHelp, /default 40s\)/);
   });
 
   it('gratuitous ARP / unsolicited NA at once and after 0.5, 1.5 and 3 s', () => {

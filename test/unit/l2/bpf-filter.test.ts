@@ -4,7 +4,7 @@
 // test/integration/bpf-filter-frames.test.ts runs the filter through libpcap on the same frames.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { REQUEST_FILTER } from '../../../src/l2/codec/bpf-filter.js';
+import { CAPTURE_FILTER } from '../../../src/l2/codec/bpf-filter.js';
 import { replyFor } from '../../../src/l2/codec/frames.js';
 import { decodeEthernet } from '../../../src/l2/codec/ethernet.js';
 import { decodeArp } from '../../../src/l2/codec/arp.js';
@@ -15,8 +15,8 @@ const announced = (family: 4 | 6, target: bigint) =>
   (family === 4 && target === BigInt(ANNOUNCED_V4)) || (family === 6 && target === ANNOUNCED_V6);
 
 describe('the kernel filter', () => {
-  it('passes ARP requests and Neighbor Solicitations only, whatever is announced', () => {
-    assert.equal(REQUEST_FILTER, '(arp and arp[6:2] = 1) or (icmp6 and ip6[40] = 135)');
+  it('passes ARP, Neighbor Solicitations and Advertisements and heartbeats, whatever is announced', () => {
+    assert.equal(CAPTURE_FILTER, 'arp or (icmp6 and (ip6[40] = 135 or ip6[40] = 136)) or ether proto 0x88b5');
   });
 });
 

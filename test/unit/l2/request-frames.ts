@@ -1,10 +1,13 @@
 // Frames for each case the responder meets, each from its own MAC (so a capture tells them
-// apart): requests for the announced addresses and the look-alikes it must ignore.
+// apart): requests for the announced addresses, the look-alikes it must not answer, and what
+// liveness on the wire reads (heartbeat frames, answers to probes); other traffic stays out.
 import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../../src/l2/codec/ethernet.js';
 import { encodeArp, ARP_REPLY, ARP_REQUEST } from '../../../src/l2/codec/arp.js';
 import { encodeNdp, NEIGHBOR_ADVERTISEMENT, NEIGHBOR_SOLICITATION } from '../../../src/l2/codec/ndp.js';
 import { BROADCAST, ZERO_MAC, type Mac } from '../../../src/l2/codec/mac.js';
+import { encodeHeartbeat } from '../../../src/l2/codec/heartbeat.js';
 
+const KEY = new Uint8Array(32);
 export const ANNOUNCED_V4 = 0xc0000263; // 192.0.2.99
 const OTHER_V4 = 0xc0000201; // 192.0.2.1
 export const ANNOUNCED_V6 = 0x20010db8000000000000000000000063n;
@@ -31,7 +34,7 @@ function ndp(i: number, type: 135 | 136, target: bigint): Uint8Array {
 export interface RequestCase {
   name: string;
   frame: Uint8Array;
-  /** passes the kernel filter */
+  /** passes the kernel filter (CAPTURE_FILTER) */
   captured: boolean;
   /** answered by replyFor */
   answered: boolean;
@@ -53,9 +56,9 @@ export const FRAMES: RequestCase[] = [
     ignoredBecause: 'not-announced',
   },
   {
-    name: 'ARP reply about the announced address',
+    name: 'ARP reply about the announced address (an answer to a probe)',
     frame: arp(3, ARP_REPLY, ANNOUNCED_V4, OTHER_V4),
-    captured: false,
+    captured: true,
     answered: false,
     ignoredBecause: 'not-a-request',
   },
@@ -80,8 +83,22 @@ export const FRAMES: RequestCase[] = [
     ignoredBecause: 'not-announced',
   },
   {
-    name: 'NA for the announced address',
+    name: 'NA for the announced address (an answer to a probe)',
     frame: ndp(7, NEIGHBOR_ADVERTISEMENT, ANNOUNCED_V6),
+    captured: true,
+    answered: false,
+    ignoredBecause: 'not-a-request',
+  },
+  {
+    name: 'heartbeat frame (EtherType 0x88B5)',
+    frame: encodeHeartbeat({ node: 'node1', incarnation: 1, sequence: 1, intervalMs: 100 }, senderMac(8), KEY),
+    captured: true,
+    answered: false,
+    ignoredBecause: 'not-a-request',
+  },
+  {
+    name: 'an IPv4 datagram (other traffic)',
+    frame: encodeEthernet({ dst: BROADCAST, src: senderMac(9), etherType: 0x0800, payload: new Uint8Array(40) }),
     captured: false,
     answered: false,
     ignoredBecause: 'not-a-request',
