@@ -113,6 +113,23 @@ export class ControlPlane {
     await this.startApiserver();
   }
 
+  /**
+   * Freezes kube-apiserver (SIGSTOP) for `ms`, then lets it run again (SIGCONT): connections stay
+   * open and unanswered, as in an overloaded or hung control plane. Resumes even if `ms` throws.
+   */
+  async freezeApiserver(ms: number): Promise<void> {
+    const pid = this.apiserver?.pid;
+    if (pid === undefined) throw new Error('kube-apiserver is not running');
+    process.kill(pid, 'SIGSTOP');
+    const forget = onEarlyExit(() => process.kill(pid, 'SIGCONT'));
+    try {
+      await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      forget();
+    }
+  }
+
   async stop(): Promise<void> {
     await stopProcess(this.apiserver);
     await stopProcess(this.etcd);

@@ -15,6 +15,7 @@ import { serviceLeaseName } from '../../src/l2/election/lease-names.js';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { signalAndWait } from '../../src/devcluster/child-process.js';
+import { runInNetns, runProgram } from '../../src/devcluster/run-program.js';
 
 /** Open AF_PACKET sockets of a process (pcap capture handles): its fds that /proc/net/packet lists. */
 function packetSockets(pid: number): number {
@@ -40,6 +41,9 @@ function packetSockets(pid: number): number {
   return n;
 }
 
+/** The announcer's health port inside each node namespace (its own loopback). */
+const HEALTH_PORT = 7473;
+
 describe('L2 announcement on real frames', () => {
   const c = useCluster({ crds: true, rbac: true });
   let lab: NetnsLab;
@@ -60,21 +64,19 @@ describe('L2 announcement on real frames', () => {
     return path;
   };
 
-  const startAnnouncer = (node: string): void => {
+  /** Starts `lanlb announcer` in the node's namespace; `withoutNetRaw` drops CAP_NET_RAW first (capsh). */
+  const startAnnouncer = (node: string, withoutNetRaw = false): void => {
     const n = lab.nodes.find((x) => x.name === node);
     assert.ok(n);
-    const child = lab.spawnIn(n.netns, process.execPath, [
+    const args = [
       ...nodeEntry('src/cli/entry.ts'),
       'announcer',
-      '--node-name',
-      node,
-      '--kubeconfig',
-      nodeKubeconfig(),
-      '--health-addr',
-      '0',
-      '--metrics-addr',
-      '0',
-    ]);
+      ...['--node-name', node, '--kubeconfig', nodeKubeconfig()],
+      ...['--health-addr', `127.0.0.1:${HEALTH_PORT}`, '--metrics-addr', '0'],
+    ];
+    const child = withoutNetRaw
+      ? lab.spawnIn(n.netns, 'capsh', ['--drop=cap_net_raw', '--', '-c', 'exec "$0" "$@"', process.execPath, ...args])
+      : lab.spawnIn(n.netns, process.execPath, args);
     const lines: string[] = [];
     logs.set(node, lines);
     child.stderr?.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
@@ -214,7 +216,9 @@ describe('L2 announcement on real frames', () => {
     );
     const took = performance.now() - t0;
     assert.equal(await holderOf('kill', 'web'), other);
-    assert.ok(took < 3_500, `takeover after SIGKILL took ${took.toFixed(0)} ms (goal 3 s)`);
+    // Heartbeats missed (350 ms), probe unanswered (150 ms), one Lease write, then the gratuitous
+    // ARP; p99 across trials is the benchmark's (npm run bench -- --only l2-failover).
+    assert.ok(took < 1_500, `takeover after SIGKILL took ${took.toFixed(0)} ms`);
   });
 
   it('SIGTERM of the holder: it hands over at once', async () => {
@@ -304,6 +308,113 @@ describe('L2 announcement on real frames', () => {
       10_000,
       'legacy Lease removed',
     );
+  });
+
+  /** GET /readyz of a node's announcer, from inside its namespace: [status, body]. */
+  const readyz = async (node: string): Promise<[number, string]> => {
+    const netns = lab.nodes.find((n) => n.name === node)?.netns ?? '';
+    const script = `fetch('http://127.0.0.1:${HEALTH_PORT}/readyz').then(async (r) => console.log(r.status, await r.text()))`;
+    const { stdout } = await runInNetns(netns, process.execPath, ['-e', script], { timeoutMs: 5_000 });
+    const [code, ...body] = stdout.trim().split(' ');
+    return [Number(code), body.join(' ')];
+  };
+
+  /** Client ARP probes every 100 ms for `ms`: how many went unanswered, and by whom the rest. */
+  const probeFor = async (vip: string, ms: number) => {
+    const count = Math.round(ms / 100);
+    const args = ['-c', String(count), '-W', '0.1', '-I', 'eth0', vip];
+    const { stdout } = await runInNetns(lab.client, 'arping', args, { timeoutMs: ms + 10_000, noAnswerCodes: [1] });
+    const answers = [...stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => (m[1] as string).toLowerCase());
+    return { sent: count, unanswered: count - answers.length, macs: [...new Set(answers)] };
+  };
+
+  it('an announcer without NET_RAW holds nothing, /readyz says why, and its Node gets L2Unavailable', async () => {
+    announcers.get('node3')?.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    startAnnouncer('node3', true);
+    await createPolicy('noraw', ['^eth[0-9]+$'], ['node3']);
+    await createService(c.http, 'noraw', 'web');
+    const [code, body] = await eventually(
+      async () => {
+        const r = await readyz('node3').catch(() => undefined);
+        return r && r[0] !== 200 && /capture/.test(r[1]) ? r : undefined;
+      },
+      15_000,
+      'node3 not ready',
+    );
+    assert.equal(code, 503);
+    assert.match(body, /not ready: cannot capture and send on any selected interface \(eth0: .*not permitted/i);
+    const events = await c.http.get<{
+      items: Array<{ reason: string; involvedObject: { kind: string; name: string } }>;
+    }>('/api/v1/namespaces/default/events');
+    const onNode = events.items.filter((e) => e.involvedObject.kind === 'Node' && e.involvedObject.name === 'node3');
+    assert.deepEqual(
+      onNode.map((e) => e.reason),
+      ['L2Unavailable'],
+    );
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(await holderOf('noraw', 'web'), undefined, 'a node that cannot answer takes no Lease');
+    announcers.get('node3')?.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    startAnnouncer('node3');
+    assert.equal(await eventually(() => holderOf('noraw', 'web'), 20_000, 'held once able'), 'node3');
+  });
+
+  it("the holder's link goes down: it releases and the other node answers within about 1 s", async () => {
+    const { vip, node } = await announcedService('linkdown');
+    assert.equal(await arpAnswer(vip), macOf(node));
+    const netns = lab.nodes.find((n) => n.name === node)?.netns ?? '';
+    const other = otherOf(node);
+    // Probes every 100 ms from 1 s before the link goes down: the first answer from the other
+    // node's MAC, counted in probes after the cut, is the dark time.
+    const probing = probeFor(vip, 4_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await runProgram('ip', ['-n', netns, 'link', 'set', 'eth0', 'down']);
+    try {
+      const probes = await probing;
+      const first = probes.answers.find((a) => a.mac === macOf(other));
+      assert.ok(first, `answers: ${JSON.stringify(probes.answers)}`);
+      const took = (first.index - 10) * 100;
+      assert.equal(await holderOf('linkdown', 'web'), other);
+      assert.ok(took <= 1_200, `answered by ${other} about ${took} ms after the link went down`);
+      assert.match((await readyz(node))[1], /no interface selected by a policy is up with carrier/);
+    } finally {
+      await runProgram('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+    }
+  });
+
+  it('kube-apiserver frozen (SIGSTOP) for 20 s: every client probe is answered, by the holder only', async () => {
+    const { vip, node } = await announcedService('freeze');
+    assert.equal(await arpAnswer(vip), macOf(node));
+    const [probes] = await Promise.all([probeFor(vip, 20_000), c.cp.freezeApiserver(20_000)]);
+    assert.deepEqual(probes.macs, [macOf(node)]);
+    assert.equal(probes.unanswered, 0, `${probes.unanswered} of ${probes.sent} probes unanswered`);
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal(await holderOf('freeze', 'web'), node, 'nothing moved when the apiserver came back');
+  });
+
+  it('heartbeat frames dropped on the LAN (nftables bridge rule): probes find the holder, nothing moves', async () => {
+    const { vip, node } = await announcedService('filtered');
+    assert.equal(await arpAnswer(vip), macOf(node));
+    const lease = () =>
+      c.http.get<{ metadata: { resourceVersion: string } }>(
+        `/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('filtered', 'web')}`,
+      );
+    const before = (await lease()).metadata.resourceVersion;
+    const nft = (...args: string[]) => runInNetns(lab.lan, 'nft', args);
+    await nft('add', 'table', 'bridge', 'lanlbtest');
+    try {
+      await nft('add', 'chain', 'bridge', 'lanlbtest', 'drophb', '{ type filter hook forward priority 0 ; }');
+      await nft('add', 'rule', 'bridge', 'lanlbtest', 'drophb', 'ether', 'type', '0x88b5', 'counter', 'drop');
+      const probes = await probeFor(vip, 8_000);
+      assert.deepEqual(probes.macs, [macOf(node)]);
+      assert.equal(probes.unanswered, 0);
+      assert.equal((await lease()).metadata.resourceVersion, before, 'the Lease was not written: nothing moved');
+      const { stdout } = await nft('list', 'table', 'bridge', 'lanlbtest');
+      assert.match(stdout, /packets [1-9]/, 'the rule dropped heartbeat frames');
+    } finally {
+      await nft('delete', 'table', 'bridge', 'lanlbtest');
+    }
   });
 
   it(
