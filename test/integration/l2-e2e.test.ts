@@ -324,8 +324,13 @@ describe('L2 announcement on real frames', () => {
     const count = Math.round(ms / 100);
     const args = ['-c', String(count), '-W', '0.1', '-I', 'eth0', vip];
     const { stdout } = await runInNetns(lab.client, 'arping', args, { timeoutMs: ms + 10_000, noAnswerCodes: [1] });
-    const answers = [...stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => (m[1] as string).toLowerCase());
-    return { sent: count, unanswered: count - answers.length, macs: [...new Set(answers)] };
+    // Habets' arping: "60 bytes from MAC (IP): index=N time=..." per answer, "Timeout" per silence.
+    const answers = [...stdout.matchAll(/from ([0-9a-f:]{17}) .*index=(\d+)/gi)].map((m) => ({
+      mac: (m[1] as string).toLowerCase(),
+      index: Number(m[2]),
+    }));
+    const macs = [...new Set(answers.map((a) => a.mac))];
+    return { sent: count, unanswered: count - answers.length, macs, answers };
   };
 
   it('an announcer without NET_RAW holds nothing, /readyz says why, and its Node gets L2Unavailable', async () => {
