@@ -194,6 +194,11 @@ export const customResourceDefinitions = [
                       "type": "boolean",
                       "default": false,
                       "description": "Also announce the addresses in the Service's spec.externalIPs."
+                    },
+                    "announceInterval": {
+                      "type": "string",
+                      "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
+                      "description": "How often the holder re-sends gratuitous ARP / unsolicited Neighbor Advertisements while it holds a Service, such as 30s (1s to 1h), for switches and gateways whose tables expire sooner than clients ask. Absent sends them only on hand-over."
                     }
                   }
                 },

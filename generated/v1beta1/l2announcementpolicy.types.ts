@@ -77,6 +77,10 @@ export interface L2AnnouncementPolicySpec {
    * Also announce the addresses in the Service's spec.externalIPs.
    */
   externalIPs?: boolean;
+  /**
+   * How often the holder re-sends gratuitous ARP / unsolicited Neighbor Advertisements while it holds a Service, such as 30s (1s to 1h), for switches and gateways whose tables expire sooner than clients ask. Absent sends them only on hand-over.
+   */
+  announceInterval?: string;
 }
 
 /**

@@ -19,6 +19,8 @@ import { isConflict, isNotFound } from '../kube/api-error.js';
 import type { L2AnnouncementPolicy } from '../../generated/index.js';
 import { decide, type ElectionTimings, type ElectionView } from '../l2/election/decide.js';
 import { DEFAULT_WIRE_TIMINGS, type Judgement, type WireTimings } from '../l2/election/wire-liveness.js';
+import { AddressCheck, DEFAULT_ADDRESS_CHECK } from '../l2/election/address-check.js';
+import { AnswerAudit, DEFAULT_AUDIT, type AuditTarget } from '../l2/election/answer-audit.js';
 import {
   HARDWARE_ADDRESSES_ANNOTATION,
   INTERFACES_ANNOTATION,
@@ -94,6 +96,8 @@ export interface LinkSource {
  */
 export interface Responder {
   set(addresses: readonly Announced[]): Promise<void>;
+  /** Sends gratuitous ARP / unsolicited NA for `addresses` once, now (spec.announceInterval). */
+  reannounce(addresses: readonly Announced[]): void;
   send(frame: Uint8Array): void;
   close(): Promise<void>;
 }
@@ -131,6 +135,16 @@ export class Announcer {
   private readonly attempted = new Map<string, number>();
   /** service key -> what this node announces for it now */
   private readonly announcing = new Map<string, ServicePlan>();
+  private readonly addressCheck = new AddressCheck();
+  private readonly audit = new AnswerAudit();
+  /** the audit probe out now: what it asked and which MACs answered */
+  private auditOut: { target: AuditTarget; address: Announced; at: number; answered: Set<string> } | undefined;
+  /** "service/mac" -> when a mismatch was last reported, so a persisting one is not an Event flood */
+  private readonly reported = new Map<string, number>();
+  /** source MACs of authenticated heartbeat frames: lanlb announcers, never "another host" */
+  private readonly peerMacs = new Set<string>();
+  /** service key -> when this node last (re-)announced it, for spec.announceInterval */
+  private readonly announcedAt = new Map<string, number>();
   /** "family/value" -> the plan announcing that address, for reading probe answers */
   private byAddress = new Map<string, ServicePlan>();
   private cancelTick: (() => void) | undefined;
@@ -265,6 +279,8 @@ export class Announcer {
     }
     this.removeLegacyLeases(now);
     this.withdrawOthers(plans, keep);
+    this.reannounceDue(now);
+    this.runAudit(plans, now);
     this.o.metrics.leasesHeld.set(this.announcing.size);
     this.responderUpdate = this.responderUpdate.then(() => this.applyResponders());
     this.schedule(Math.max(10, recheck));
@@ -279,6 +295,7 @@ export class Announcer {
     const seen = this.view.heartbeats.get(node);
     const trusted = this.nodeHeartbeat.healthyFor(2 * this.t.nodeLeaseRenewMs);
     const until = seen === undefined ? undefined : seen + this.t.nodeLeaseDurationMs;
+    if (this.audit.isDark(node, now)) return { kind: 'dead', since: now, by: 'wire' };
     const j = this.wire.liveness.judge(node, now, until, wire);
     return j.kind === 'dead' && j.by === 'kubernetes' && !trusted ? { kind: 'alive' } : j;
   }
@@ -307,10 +324,48 @@ export class Announcer {
     const lease = seen.lease && leaseNamesService(seen.lease, plan.key) ? seen.lease : undefined;
     const view = this.electionView(plan, now, lease, seen.at);
     const d = decide(view, this.t);
+    if (d.kind === 'acquire' && !seen.lease) {
+      // Never announced before: make sure no other host uses the addresses first.
+      const waiting = this.checkAddresses(plan, now);
+      if (waiting) return waiting;
+    }
     if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view))
       void this.acquire(plan, leaseName, seen.lease, d.takeOverFrom);
     if (d.kind === 'probe') this.probe(plan, d.holder, now);
     return d;
+  }
+
+  /** The address-in-use check before a first announcement: a wait while it runs or fails. */
+  private checkAddresses(plan: ServicePlan, now: number): ReturnType<typeof decide> | undefined {
+    const s = this.addressCheck.status(plan.key, now);
+    if (s.kind === 'clear') return undefined;
+    if (s.kind === 'start') {
+      this.addressCheck.started(plan.key, now);
+      for (const a of plan.addresses) this.sendProbe(plan, a);
+      this.schedule(DEFAULT_ADDRESS_CHECK.probeMs);
+      return { kind: 'wait', reason: 'probing', recheckInMs: DEFAULT_ADDRESS_CHECK.probeMs };
+    }
+    if (s.kind === 'in-use') {
+      this.o.metrics.addressInUse.inc();
+      this.o.log.warn('address in use by another host: not announcing', { service: plan.key, ...s });
+      const svc = this.o.sources.services.get(plan.key);
+      if (svc && s.first)
+        this.o.events.record(
+          svc,
+          'Warning',
+          'AddressInUse',
+          `${s.address} is answered by ${s.mac}, which is not a lanlb announcer: not announcing it; checking again every 30 s`,
+        );
+    }
+    return { kind: 'wait', reason: 'probing', recheckInMs: s.recheckInMs };
+  }
+
+  /** Sends a probe for `address` on each of the plan's interfaces. */
+  private sendProbe(plan: ServicePlan, address: Announced): void {
+    for (const iface of plan.interfaces) {
+      const mac = this.links.find((l) => l.name === iface)?.mac;
+      if (mac) this.responders.get(iface)?.send(encodeProbe(address.family, address.value, mac));
+    }
   }
 
   /** Asks the LAN who answers for the Service's first address, on each of its interfaces. */
@@ -319,10 +374,7 @@ export class Announcer {
     if (!address) return;
     this.wire.liveness.probeSent(holder, now);
     this.o.metrics.probes.inc({ outcome: 'sent' });
-    for (const iface of plan.interfaces) {
-      const mac = this.links.find((l) => l.name === iface)?.mac;
-      if (mac) this.responders.get(iface)?.send(encodeProbe(address.family, address.value, mac));
-    }
+    this.sendProbe(plan, address);
     this.schedule(this.t.wire.probeTimeoutMs);
   }
 
@@ -331,21 +383,116 @@ export class Announcer {
     const now = this.o.clock.now();
     const c = this.wire.captured(frame, now);
     if (c.kind === 'answer') this.onAnswer(c.answer, now);
+    if (c.kind === 'heartbeat') this.peerMacs.add(c.mac);
   }
 
-  /** An answer for a Service's address from its holder's MAC is a sign of the holder's life. */
+  /**
+   * An answer for a Service's address from its holder's MAC is a sign of the holder's life; during
+   * an address-in-use check, an answer from a MAC no lanlb announcer uses is another host's.
+   */
   private onAnswer(answer: Answer, now: number): void {
     const plan = this.byAddress.get(`${answer.family}/${answer.address}`);
     if (!plan) return;
+    const said = formatMac(answer.mac);
+    const out = this.auditOut;
+    if (out && out.address.family === answer.family && out.address.value === answer.address) out.answered.add(said);
+    if (this.addressCheck.probing(plan.key) && !this.lanlbMacs().has(said))
+      this.addressCheck.foreignAnswer(plan.key, said, formatAddress(answer.family, answer.address));
     const lease = this.view.peek(serviceLeaseName(plan.namespace, plan.name));
     const holder = lease?.spec?.holderIdentity;
     if (!lease || !holder || holder === this.o.node) return;
     const macs = lease.metadata.annotations?.[HARDWARE_ADDRESSES_ANNOTATION];
-    const said = formatMac(answer.mac);
     if (macs ? macs.split(',').includes(said) : !this.links.some((l) => formatMac(l.mac) === said)) {
       this.wire.liveness.answered(holder, now);
       this.o.metrics.probes.inc({ outcome: 'answered' });
     }
+  }
+
+  /** Re-sends gratuitous ARP / unsolicited NA for held Services whose announceInterval is due. */
+  private reannounceDue(now: number): void {
+    for (const [key, plan] of this.announcing) {
+      const last = this.announcedAt.get(key);
+      if (last === undefined) this.announcedAt.set(key, now); // just taken: the responder announces
+      if (plan.announceIntervalMs === undefined || last === undefined || now - last < plan.announceIntervalMs) continue;
+      this.announcedAt.set(key, now);
+      for (const iface of plan.interfaces) this.responders.get(iface)?.reannounce(plan.addresses);
+      this.o.metrics.transitions.inc({ kind: 'reannounced' });
+    }
+    for (const key of this.announcedAt.keys()) if (!this.announcing.has(key)) this.announcedAt.delete(key);
+  }
+
+  /** Sends the next audit probe when one is due, and judges the last one once its answers are in. */
+  private runAudit(plans: readonly ServicePlan[], now: number): void {
+    const out = this.auditOut;
+    if (out && now - out.at < DEFAULT_AUDIT.answerWithinMs) return;
+    if (out) {
+      this.auditOut = undefined;
+      this.judgeAudit(out.target, out.address, out.answered, now);
+    }
+    if (!this.audit.ready(now)) return;
+    const target = this.audit.next(this.auditTargets(plans, now), now);
+    const plan = target && plans.find((p) => p.key === target.service);
+    const address = plan?.addresses[0];
+    if (!target || !plan || !address) return;
+    this.auditOut = { target, address, at: now, answered: new Set() };
+    this.sendProbe(plan, address);
+    this.o.metrics.audits.inc({ outcome: 'sent' });
+    this.schedule(DEFAULT_AUDIT.answerWithinMs);
+  }
+
+  /** Self-audits of every Service held here; one audit per other holder this node could replace. */
+  private auditTargets(plans: readonly ServicePlan[], now: number): AuditTarget[] {
+    const mine = (p: ServicePlan) =>
+      p.interfaces.flatMap((i) => this.links.filter((l) => l.name === i).map((l) => formatMac(l.mac)));
+    const targets: AuditTarget[] = [...this.announcing.values()].map((p) => ({
+      service: p.key,
+      holder: this.o.node,
+      holderMacs: mine(p),
+      self: true,
+    }));
+    const peers = new Set<string>();
+    for (const p of plans) {
+      if (!p.candidates.includes(this.o.node) || p.interfaces.length === 0) continue;
+      const lease = this.view.peek(serviceLeaseName(p.namespace, p.name));
+      const holder = lease?.spec?.holderIdentity;
+      const macs = lease?.metadata.annotations?.[HARDWARE_ADDRESSES_ANNOTATION]?.split(',').filter(Boolean);
+      if (!holder || holder === this.o.node || !macs?.length || peers.has(holder)) continue;
+      if (this.judge(holder, now).kind !== 'alive') continue;
+      peers.add(holder);
+      targets.push({ service: p.key, holder, holderMacs: macs, self: false });
+    }
+    return targets;
+  }
+
+  private judgeAudit(target: AuditTarget, address: Announced, answered: Set<string>, now: number): void {
+    const v = this.audit.verdict(target, answered, now);
+    this.o.metrics.audits.inc({ outcome: v.kind });
+    if (v.kind === 'ok' || (v.kind === 'no-answer' && !v.dark) || (v.kind === 'foreign' && !target.self)) return;
+    const ip = formatAddress(address.family, address.value);
+    const message =
+      v.kind === 'foreign'
+        ? `${ip} is also answered by ${v.macs.join(', ')}, not only by this node: re-announcing`
+        : `${ip} is not answered by its holder ${target.holder} (${target.holderMacs.join(', ')}): taking over`;
+    this.o.log.warn('announcement mismatch', { service: target.service, message });
+    if (v.kind === 'foreign') {
+      const plan = this.announcing.get(target.service);
+      for (const iface of plan?.interfaces ?? []) this.responders.get(iface)?.reannounce(plan?.addresses ?? []);
+    }
+    const key = `${target.service}/${v.kind === 'foreign' ? v.macs.join(',') : target.holder}`;
+    if (now - (this.reported.get(key) ?? Number.NEGATIVE_INFINITY) < 300_000) return;
+    this.reported.set(key, now);
+    if (this.reported.size > 1_000)
+      for (const [k, at] of this.reported) if (now - at > 300_000) this.reported.delete(k);
+    const svc = this.o.sources.services.get(target.service);
+    if (svc) this.o.events.record(svc, 'Warning', 'AnnouncementMismatch', message);
+  }
+
+  /** MACs of lanlb's announcers: this node's, those heard in heartbeats, those Leases name. */
+  private lanlbMacs(): Set<string> {
+    const macs = new Set([...this.peerMacs, ...this.links.map((l) => formatMac(l.mac))]);
+    for (const l of this.view.leases())
+      for (const m of l.metadata.annotations?.[HARDWARE_ADDRESSES_ANNOTATION]?.split(',') ?? []) if (m) macs.add(m);
+    return macs;
   }
 
   /** Stops announcing what was announced and is no longer kept. */
@@ -375,6 +522,7 @@ export class Announcer {
         links: this.links,
       });
       this.plans = this.withAbleInterfaces(planned, now);
+      this.addressCheck.keepOnly(new Set(this.plans.map((p) => p.key)));
       this.byAddress = new Map(this.plans.flatMap((p) => p.addresses.map((a) => [`${a.family}/${a.value}`, p])));
       this.plannedAt = now;
       this.planDirty = false;

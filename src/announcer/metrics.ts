@@ -7,6 +7,8 @@ export class AnnouncerMetrics {
   readonly heartbeats: Counter<'outcome'>;
   readonly probes: Counter<'outcome'>;
   readonly available: Gauge;
+  readonly addressInUse: Counter;
+  readonly audits: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -32,6 +34,17 @@ export class AnnouncerMetrics {
     this.probes = new Counter({
       name: 'lanlb_l2_probes_total',
       help: "Probes of a silent holder's address: sent, answered by the holder",
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.addressInUse = new Counter({
+      name: 'lanlb_l2_address_in_use_total',
+      help: 'Address checks before a first announcement that found another host answering (not announced)',
+      registers,
+    });
+    this.audits = new Counter({
+      name: 'lanlb_l2_audits_total',
+      help: 'Answer audits: sent, and their verdicts (ok, no-answer: holder silent, foreign: another MAC answered)',
       labelNames: ['outcome'],
       registers,
     });

@@ -5,7 +5,7 @@ import { decodeHeartbeat, encodeHeartbeat } from '../l2/codec/heartbeat.js';
 import { decodeAnswer, type Answer } from '../l2/codec/probe.js';
 import { ETHERTYPE_HEARTBEAT } from '../l2/codec/heartbeat.js';
 import { WireLiveness, type WireTimings } from '../l2/election/wire-liveness.js';
-import type { Mac } from '../l2/codec/mac.js';
+import { formatMac, type Mac } from '../l2/codec/mac.js';
 
 /** The shared heartbeat key (Secret lanlb-memberlist, key `secretkey`), once known. */
 export interface KeySource {
@@ -15,7 +15,7 @@ export interface KeySource {
 export type HeartbeatOutcome = 'sent' | 'accepted' | 'replayed' | 'unauthenticated' | 'malformed' | 'no-key';
 
 export type CapturedFrame =
-  | { kind: 'heartbeat'; node: string }
+  | { kind: 'heartbeat'; node: string; mac: string }
   | { kind: 'answer'; answer: Answer }
   | { kind: 'other' };
 
@@ -66,6 +66,6 @@ export class WirePeers {
     const { node } = d.value.heartbeat;
     if (node === this.o.node) return { kind: 'other' }; // our own frame, looped back by the capture
     this.o.count(this.liveness.heard(d.value.heartbeat, now) ? 'accepted' : 'replayed');
-    return { kind: 'heartbeat', node };
+    return { kind: 'heartbeat', node, mac: formatMac(d.value.src) };
   }
 }

@@ -109,6 +109,31 @@ function readAnnouncerTimings(values: Record<string, unknown>): AnnouncerTimings
   return timings;
 }
 
+/** Remembers an open responder until it is closed. */
+function track(opened: Set<PcapResponder>, r: PcapResponder): PcapResponder {
+  opened.add(r);
+  const close = r.close.bind(r);
+  r.close = async () => {
+    opened.delete(r);
+    await close();
+  };
+  return r;
+}
+
+/**
+ * Tests break a holder's data path without killing it (the answer audit must notice): with
+ * LANLB_TEST_FAULTS=1, SIGUSR2 toggles whether the responders answer requests. Off otherwise.
+ */
+function injectFaultsOnRequest(opened: Set<PcapResponder>, log: WorkloadContext['log']): void {
+  if (process.env.LANLB_TEST_FAULTS !== '1') return;
+  let mute = false;
+  process.on('SIGUSR2', () => {
+    mute = !mute;
+    for (const r of opened) r.mute = mute;
+    log.warn('fault injection: responders answer nothing', { mute });
+  });
+}
+
 export async function announcerCommand(argv: string[]): Promise<number> {
   const flags = readAnnouncerFlags(argv);
   if (flags === 'help') {
@@ -129,14 +154,19 @@ async function announcerWorkload(
   const sources = kubeAnnouncerSources(http, namespace, await endpointSlicePath(http), log);
   const metrics = new AnnouncerMetrics(registry);
   const keys = new SecretKeySource(http, namespace, log);
+  const opened = new Set<PcapResponder>();
+  injectFaultsOnRequest(opened, log);
   const responders = (link: Link, onFrame: (frame: Uint8Array) => void) =>
-    new PcapResponder({
-      iface: link.name,
-      mac: link.mac,
-      onFrame,
-      onError: (err) => log.warn('responder', { interface: link.name, error: err }),
-      onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
-    });
+    track(
+      opened,
+      new PcapResponder({
+        iface: link.name,
+        mac: link.mac,
+        onFrame,
+        onError: (err) => log.warn('responder', { interface: link.name, error: err }),
+        onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
+      }),
+    );
   const announcer = new Announcer({
     sources,
     leases: new KubeLeaseStore(http),

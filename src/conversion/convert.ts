@@ -35,6 +35,7 @@ interface Preserved {
   ranges?: Array<{ at: number; block: Json }>;
   allowFirstLastIPs?: boolean;
   interfaces?: string[];
+  announceInterval?: string;
 }
 
 /**
@@ -46,11 +47,12 @@ function preserved(o: KubeObject): Preserved {
   const text = o.metadata?.annotations?.[PRESERVED_ANNOTATION];
   const parsed = typeof text === 'string' ? parseBoundedJson(text) : undefined;
   if (!parsed?.ok || !isJsonObject(parsed.value)) return {};
-  const { ranges, allowFirstLastIPs, interfaces } = parsed.value;
+  const { ranges, allowFirstLastIPs, interfaces, announceInterval } = parsed.value;
   const out: Preserved = {};
   if (Array.isArray(ranges) && ranges.every(isKeptRange)) out.ranges = ranges;
   if (typeof allowFirstLastIPs === 'boolean') out.allowFirstLastIPs = allowFirstLastIPs;
   if (Array.isArray(interfaces) && interfaces.every((i) => typeof i === 'string')) out.interfaces = interfaces;
+  if (typeof announceInterval === 'string') out.announceInterval = announceInterval;
   return out;
 }
 
@@ -88,15 +90,20 @@ function poolUp(o: KubeObject): KubeObject {
 }
 
 function policyDown(o: KubeObject): KubeObject {
-  const { interfaces, ...rest } = (o.spec ?? {}) as Json & { interfaces?: string[] };
+  const { interfaces, announceInterval, ...rest } = (o.spec ?? {}) as Json & {
+    interfaces?: string[];
+    announceInterval?: string;
+  };
   const spec: Json = { ...rest };
-  let keep: Json | undefined;
+  const keep: Json = {};
   if (interfaces && interfaces.length === 1) spec.interface = interfaces[0];
   else if (interfaces && interfaces.length > 1) {
     // One expression that matches when any of them does; the list itself is kept for the way up.
     spec.interface = interfaces.map((i) => `(?:${i})`).join('|');
-    keep = { interfaces };
-  } else if (interfaces && interfaces.length === 0) keep = { interfaces };
+    keep.interfaces = interfaces;
+  } else if (interfaces && interfaces.length === 0) keep.interfaces = interfaces;
+  // v1alpha1 has no announceInterval: kept for the way up.
+  if (typeof announceInterval === 'string') keep.announceInterval = announceInterval;
   return { ...o, apiVersion: V1ALPHA1, metadata: withAnnotation(o, keep), spec };
 }
 
@@ -109,6 +116,7 @@ function policyUp(o: KubeObject): KubeObject {
   if (keep.interfaces && (single === joined || (keep.interfaces.length <= 1 && single === keep.interfaces[0])))
     spec.interfaces = keep.interfaces;
   else if (single !== undefined) spec.interfaces = [single];
+  if (keep.announceInterval !== undefined) spec.announceInterval = keep.announceInterval;
   return { ...o, apiVersion: V1BETA1, metadata: withAnnotation(o, undefined), spec };
 }
 

@@ -3,6 +3,10 @@
 import type { L2AnnouncementPolicy } from '../../generated/index.js';
 import { parseLabelSelector } from '../ipam/label-selector.js';
 import type { Service } from './kube-objects.js';
+import { parseDurationMs } from './duration.js';
+
+/** spec.announceInterval's bounds: often enough to matter, seldom enough not to flood. */
+export const ANNOUNCE_INTERVAL_MS = { min: 1_000, max: 3_600_000 };
 
 /** The addresses a Service holds, from status.loadBalancer.ingress. */
 export function ingressIPs(svc: Service): string[] {
@@ -10,7 +14,7 @@ export function ingressIPs(svc: Service): string[] {
 }
 
 export type PolicyProblem = {
-  reason: 'InvalidNodeSelector' | 'InvalidServiceSelector' | 'InvalidInterface';
+  reason: 'InvalidNodeSelector' | 'InvalidServiceSelector' | 'InvalidInterface' | 'InvalidAnnounceInterval';
   message: string;
 };
 
@@ -29,7 +33,23 @@ export function policyProblem(p: L2AnnouncementPolicy): PolicyProblem | undefine
       };
     }
   }
-  return undefined;
+  return announceIntervalProblem(p.spec.announceInterval);
+}
+
+export function announceIntervalProblem(text: string | undefined): PolicyProblem | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDurationMs(text);
+  if (ms !== undefined && ms >= ANNOUNCE_INTERVAL_MS.min && ms <= ANNOUNCE_INTERVAL_MS.max) return undefined;
+  return {
+    reason: 'InvalidAnnounceInterval',
+    message: `announceInterval: ${JSON.stringify(text)} is not a duration between 1s and 1h, such as 30s`,
+  };
+}
+
+/** spec.announceInterval in ms, when the policy sets a valid one. */
+export function announceIntervalMs(p: L2AnnouncementPolicy): number | undefined {
+  const text = p.spec.announceInterval;
+  return text === undefined || announceIntervalProblem(text) ? undefined : parseDurationMs(text);
 }
 
 /** Addresses a policy would announce for a Service. */

@@ -113,6 +113,11 @@ export class ControlPlane {
     await this.startApiserver();
   }
 
+  /** kube-apiserver's pid (benchmarks read its CPU time from /proc). */
+  get apiserverPid(): number | undefined {
+    return this.apiserver?.pid;
+  }
+
   /**
    * Freezes kube-apiserver (SIGSTOP) for `ms`, then lets it run again (SIGCONT): connections stay
    * open and unanswered, as in an overloaded or hung control plane. Resumes even if `ms` throws.

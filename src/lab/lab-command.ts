@@ -14,6 +14,7 @@ import { NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.
 import { trackChild, stopProcess } from '../devcluster/child-process.js';
 import { KubeHttp } from '../kube/http.js';
 import { freePort } from '../devcluster/free-port.js';
+import { runInNetns } from '../devcluster/run-program.js';
 import { pollFor } from '../devcluster/poll.js';
 import { installCrds } from '../kube/crd-install.js';
 import { createFromYaml } from '../kube/apply.js';
@@ -22,7 +23,7 @@ const execFileP = promisify(execFile);
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..', ...(import.meta.url.endsWith('.ts') ? [] : ['..']));
 const PREFIX = 'lanlb-lab-';
 
-export const labHelp = `Usage: lanlb lab [--failover] [--exit]
+export const labHelp = `Usage: lanlb lab [--failover] [--apiserver-outage] [--exit]
 
 Runs lanlb on one machine: a real kube-apiserver 1.20 and etcd, \`lanlb controller\`, three
 simulated nodes (network namespaces ${PREFIX}node1..3 on a bridge) each running
@@ -31,8 +32,10 @@ for node1 and node2, a Service), then shows the pools, the Service's EXTERNAL-IP
 holder and the MAC that answers the client's ARP request. Runs until Ctrl-C and removes
 everything it made. Needs root; builds kube-apiserver once if it is not cached.
 
-  --failover   kill the holder (SIGKILL) and print how long the takeover took
-  --exit       stop after printing instead of waiting for Ctrl-C
+  --failover          kill the holder (SIGKILL) and print how long the takeover took
+  --apiserver-outage  freeze kube-apiserver (SIGSTOP) for 30 s while the client asks for the VIP
+                      every 100 ms, and print how many asks went unanswered (lanlb: none)
+  --exit              stop after printing instead of waiting for Ctrl-C
 `;
 
 const say = (s: string): void => {
@@ -82,7 +85,12 @@ export async function labCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { failover: { type: 'boolean' }, exit: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      failover: { type: 'boolean' },
+      'apiserver-outage': { type: 'boolean' },
+      exit: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     say(labHelp);
@@ -106,6 +114,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     const announcers = await startProcesses(cp, running, children);
     await waitForWebhookInjection(running.http);
     const shown = await showState(running);
+    if (values['apiserver-outage']) await showApiserverOutage(cp, running, shown);
     if (values.failover) await showFailover(running, announcers, shown);
     say(`\nPoint kubectl at the lab:  export KUBECONFIG=${running.kubeconfig}`);
     say(`Ask from the client:       ip netns exec ${lab.client} arping -c 3 ${shown.vip}`);
@@ -243,4 +252,20 @@ async function showFailover(
   );
   const took = (performance.now() - t0) / 1000;
   say(`${vip} is now at ${next} (${lab.nodes.find((n) => n.mac === next)?.name}): takeover took ${took.toFixed(2)} s`);
+}
+
+/** Freezes kube-apiserver for 30 s while the client asks for the VIP every 100 ms. */
+async function showApiserverOutage(cp: ControlPlane, { lab }: RunningLab, { vip }: { vip: string }): Promise<void> {
+  const seconds = 30;
+  say(`\nfreezing kube-apiserver (SIGSTOP) for ${seconds} s; the client asks for ${vip} every 100 ms ...`);
+  const count = seconds * 10;
+  const asking = runInNetns(lab.client, 'arping', ['-c', String(count), '-W', '0.1', '-I', 'eth0', vip], {
+    timeoutMs: (seconds + 15) * 1000,
+    noAnswerCodes: [1],
+  });
+  await cp.freezeApiserver(seconds * 1000);
+  const { stdout } = await asking;
+  const macs = [...stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => (m[1] as string).toLowerCase());
+  const by = [...new Set(macs)].map((m) => `${m} (${lab.nodes.find((n) => n.mac === m)?.name ?? '?'})`);
+  say(`kube-apiserver resumed: ${count - macs.length} of ${count} asks unanswered; answered by ${by.join(', ')}`);
 }

@@ -2,6 +2,7 @@
 // controller's status conditions: CIDRs and ranges of one family with start <= stop, no overlap
 // inside a pool, selectors that parse, regular expressions that compile.
 import { parseBlock, parsePoolBlocks, type BlockSpec } from '../ipam/pool-blocks.js';
+import { announceIntervalProblem } from '../core/policy-selection.js';
 import { parseLabelSelector, type LabelSelectorSpec } from '../ipam/label-selector.js';
 import type { SchemaProblem } from './schema-validator.js';
 
@@ -20,6 +21,7 @@ interface PolicyLike {
     nodeSelector?: LabelSelectorSpec;
     interfaces?: string[];
     interface?: string;
+    announceInterval?: string;
   };
 }
 
@@ -58,5 +60,8 @@ export function policyProblems(policy: PolicyLike): SchemaProblem[] {
       });
     }
   });
+  const interval = announceIntervalProblem(policy.spec?.announceInterval);
+  if (interval)
+    problems.push({ path: 'spec.announceInterval', message: interval.message.replace(/^announceInterval: /, '') });
   return problems;
 }

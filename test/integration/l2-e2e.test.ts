@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
-import { createPool, createService, ensureNamespace, getService, ips, nsSelector } from '../helpers/k8s-objects.js';
+import {
+  createPool,
+  createService,
+  ensureNamespace,
+  eventsFor,
+  getService,
+  ips,
+  nsSelector,
+} from '../helpers/k8s-objects.js';
 import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
 import { serviceLeaseName } from '../../src/l2/election/lease-names.js';
 import type { ChildProcess } from 'node:child_process';
@@ -76,7 +84,7 @@ describe('L2 announcement on real frames', () => {
     ];
     const child = withoutNetRaw
       ? lab.spawnIn(n.netns, 'capsh', ['--drop=cap_net_raw', '--', '-c', 'exec "$0" "$@"', process.execPath, ...args])
-      : lab.spawnIn(n.netns, process.execPath, args);
+      : lab.spawnIn(n.netns, process.execPath, args, { LANLB_TEST_FAULTS: '1' });
     const lines: string[] = [];
     logs.set(node, lines);
     child.stderr?.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
@@ -419,6 +427,64 @@ describe('L2 announcement on real frames', () => {
       assert.match(stdout, /packets [1-9]/, 'the rule dropped heartbeat frames');
     } finally {
       await nft('delete', 'table', 'bridge', 'lanlbtest');
+    }
+  });
+
+  it('an address another host already uses is not announced (AddressInUse), and is once the host lets go', async () => {
+    const taken = '192.0.2.222';
+    await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
+    await runProgram('ip', ['-n', lab.client, 'addr', 'add', `${taken}/24`, 'dev', 'eth0']);
+    try {
+      await createPolicy('inuse');
+      await createService(c.http, 'inuse', 'web', { annotations: { 'lanlb.io/ips': taken } });
+      const warned = await eventually(
+        async () => (await eventsFor(c.http, 'inuse', 'web')).find((e) => e.reason === 'AddressInUse'),
+        20_000,
+        'an AddressInUse Event',
+      );
+      assert.match(warned.message, /192\.0\.2\.222 is answered by 02:00:00:00:00:c0, which is not a lanlb announcer/);
+      assert.equal(await holderOf('inuse', 'web'), undefined, 'nobody took the Lease');
+    } finally {
+      await runProgram('ip', ['-n', lab.client, 'addr', 'del', `${taken}/24`, 'dev', 'eth0']);
+    }
+    const node = await eventually(() => holderOf('inuse', 'web'), 40_000, 'held once the address is free');
+    assert.equal(await arpAnswer(taken), macOf(node));
+  });
+
+  it("answer audit: a holder whose responder stops answering (heartbeats go on) is replaced and it's reported", async () => {
+    const { vip, node } = await announcedService('dark');
+    assert.equal(await arpAnswer(vip), macOf(node));
+    const holderProcess = announcers.get(node);
+    holderProcess?.kill('SIGUSR2'); // LANLB_TEST_FAULTS: the responder answers nothing from now on
+    try {
+      const other = otherOf(node);
+      await eventually(
+        async () => ((await holderOf('dark', 'web')) === other ? true : undefined),
+        40_000,
+        'taken over',
+      );
+      assert.equal(await arpAnswer(vip), macOf(other));
+      const reported = (await eventsFor(c.http, 'dark', 'web')).find((e) => e.reason === 'AnnouncementMismatch');
+      assert.match(reported?.message ?? '', new RegExp(`not answered by its holder ${node}`));
+    } finally {
+      holderProcess?.kill('SIGUSR2');
+    }
+  });
+
+  it('answer audit: another host answering for a held VIP is reported by the holder', async () => {
+    const { vip, node } = await announcedService('twice');
+    assert.equal(await arpAnswer(vip), macOf(node));
+    await runProgram('ip', ['-n', lab.client, 'addr', 'add', `${vip}/32`, 'dev', 'eth0']);
+    try {
+      const reported = await eventually(
+        async () => (await eventsFor(c.http, 'twice', 'web')).find((e) => e.reason === 'AnnouncementMismatch'),
+        30_000,
+        'an AnnouncementMismatch Event',
+      );
+      assert.match(reported.message, new RegExp(`${vip.replaceAll('.', '\\.')} is also answered by 02:00:00:00:00:c0`));
+      assert.equal(await holderOf('twice', 'web'), node, 'nothing moved');
+    } finally {
+      await runProgram('ip', ['-n', lab.client, 'addr', 'del', `${vip}/32`, 'dev', 'eth0']);
     }
   });
 

@@ -6,7 +6,7 @@ import { parseLabelSelector, serviceLabels } from '../../ipam/label-selector.js'
 import { parseAddress } from '../../ipam/address.js';
 import type { Announced } from '../../l2/codec/bpf-filter.js';
 import { rankCandidates } from '../../l2/election/candidates.js';
-import { announcedIPs, policyProblem } from '../../core/policy-selection.js';
+import { announceIntervalMs, announcedIPs, policyProblem } from '../../core/policy-selection.js';
 import type { Node, Service } from '../../core/kube-objects.js';
 import type { EndpointSlice } from '../../core/kube-objects.js';
 
@@ -29,6 +29,8 @@ export interface ServicePlan {
   interfaces: string[];
   /** a policy for this Service selects this node (whether or not it has an interface to answer on) */
   selectsMe: boolean;
+  /** re-send gratuitous ARP / unsolicited NA this often while holding (the shortest of its policies') */
+  announceIntervalMs?: number;
 }
 
 export interface PlanInput {
@@ -75,11 +77,14 @@ export function planAnnouncements(input: PlanInput): ServicePlan[] {
     const candidates = new Set<string>();
     const interfaces = new Set<string>();
     let selectsMe = false;
+    let interval: number | undefined;
     for (const v of valid) {
       if (v.services.kind !== 'ok' || v.nodes.kind !== 'ok' || !v.services.selector.matches(labels)) continue;
       const ips = announcedIPs(v.policy, svc).flatMap((ip) => parseAddress(ip) ?? []);
       if (ips.length === 0) continue;
       for (const a of ips) addresses.set(`${a.family}/${a.value}`, { family: a.family, value: a.value });
+      const every = announceIntervalMs(v.policy);
+      if (every !== undefined) interval = Math.min(interval ?? every, every);
       const nodeSel = v.nodes.selector;
       for (const n of input.nodes) if (nodeSel.matches(n.metadata.labels ?? {})) candidates.add(n.metadata.name);
       const meNode = input.nodes.find((n) => n.metadata.name === input.me);
@@ -104,6 +109,7 @@ export function planAnnouncements(input: PlanInput): ServicePlan[] {
       candidates: rankCandidates(`${ns}/${svc.metadata.name}`, eligible),
       interfaces: [...interfaces].sort(),
       selectsMe,
+      ...(interval === undefined ? {} : { announceIntervalMs: interval }),
     });
   }
   return plans;

@@ -48,6 +48,8 @@ export class PcapResponder {
   private readonly addresses = new Map<string, Announced>();
   private session: PcapSession | undefined;
   private closed = false;
+  /** Fault injection for tests (LANLB_TEST_FAULTS): capture on, but no request answered. */
+  mute = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private enabledAllMulticast = false;
   /** set when all-multicast could not be enabled (no NET_ADMIN): promiscuous capture instead */
@@ -94,6 +96,7 @@ export class PcapResponder {
     if (d.kind === 'ignore' && d.reason === 'not-a-request') return this.o.onFrame?.(frame);
     if (d.kind === 'ignore') return;
     this.count('requests', d.family);
+    if (this.mute) return;
     this.sendCounted(s, d.frame, 'replies', d.family);
   }
 
@@ -107,6 +110,17 @@ export class PcapResponder {
           this.sendCounted(s, frame, 'gratuitous', a.family);
       }, delay);
       this.timers.add(t);
+    }
+  }
+
+  /** Sends gratuitous ARP / unsolicited NA for `addresses` once, now (spec.announceInterval). */
+  reannounce(addresses: readonly Announced[]): void {
+    const s = this.session;
+    if (!s || this.closed) return;
+    for (const a of addresses) {
+      if (!this.addresses.has(`${a.family}/${a.value}`)) continue;
+      for (const frame of encodeAnnouncements(a.family, a.value, this.mac))
+        this.sendCounted(s, frame, 'gratuitous', a.family);
     }
   }
 

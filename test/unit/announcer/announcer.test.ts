@@ -67,12 +67,18 @@ class FakeResponder implements Responder {
   send(frame: Uint8Array): void {
     if (!this.closed) this.lanOf.deliver(this, frame);
   }
+  reannounced = 0;
+  reannounce(): void {
+    this.reannounced++;
+  }
+  /** a broken responder: its capture still passes frames on, but it answers no request */
+  mute = false;
   /** A frame from the LAN: answered when it asks for an announced address, else handed on. */
   receive(frame: Uint8Array): void {
     if (this.closed) return;
     const has = (f: 4 | 6, v: bigint) => this.announced.some((a) => a.family === f && a.value === v);
     const d = replyFor(frame, has, this.link.mac);
-    if (d.kind === 'reply') this.send(d.frame);
+    if (d.kind === 'reply' && !this.mute) this.send(d.frame);
     else if (d.kind === 'ignore' && d.reason === 'not-a-request') this.onFrame(frame);
   }
   async close(): Promise<void> {
@@ -404,6 +410,82 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     const writes = (n: string) => (l.running.get(n)?.store.writes ?? 0) - (before.get(n) ?? 0);
     assert.deepEqual([writes('node2'), writes('node3')], [0, 0]);
     assert.ok(writes('node1') <= 10, `node1 wrote ${writes('node1')} times in 100 s`);
+    await l.stopAll();
+  });
+
+  it('spec.announceInterval: the holder re-sends gratuitous ARP at that interval, and only the holder', async () => {
+    const l = lan();
+    for (const n of ['node1', 'node2']) l.node(n);
+    l.policy({ announceInterval: '30s' });
+    l.service();
+    for (const n of ['node1', 'node2']) l.start(n);
+    await l.clock.advance(3_000);
+    await l.clock.advance(95_000);
+    const count = (n: string) =>
+      [...(l.running.get(n)?.responders.values() ?? [])].reduce((a, r) => a + r.reannounced, 0);
+    const holder = l.holder() ?? '';
+    assert.equal(count(holder), 3, 'at 30, 60 and 90 s');
+    assert.equal(count(holder === 'node1' ? 'node2' : 'node1'), 0);
+    await l.stopAll();
+  });
+
+  it('without announceInterval nothing is re-sent after the hand-over', async () => {
+    const { l, first } = await threeNodes();
+    await l.clock.advance(95_000);
+    const count = [...(l.running.get(first)?.responders.values() ?? [])].reduce((a, r) => a + r.reannounced, 0);
+    assert.equal(count, 0);
+    await l.stopAll();
+  });
+
+  it('address in use: another host answers for the VIP, so nothing is announced until it leaves', async () => {
+    const l = lan();
+    for (const n of ['node1', 'node2']) l.node(n);
+    l.policy({});
+    const foreignMac = Uint8Array.from([2, 0, 0, 0, 0, 0xee]);
+    const link = { name: 'eth0', mac: foreignMac, up: true, loopback: false };
+    const foreign = new FakeResponder('foreign', link, l.wire, () => undefined);
+    l.wire.captures.push(foreign);
+    await foreign.set([{ family: 4, value: 0xc00002c8n }]); // 192.0.2.200 = VIP
+    l.service();
+    for (const n of ['node1', 'node2']) l.start(n);
+    await l.clock.advance(10_000);
+    assert.equal(l.holder(), undefined, 'not announced while another host has the address');
+    assert.deepEqual(l.answering(), []);
+    const warned = l.events.events.filter((e) => e.reason === 'AddressInUse');
+    assert.equal(warned.length, 1, 'one Event, naming the MAC');
+    assert.match(warned[0]?.message ?? '', /192\.0\.2\.200 is answered by 02:00:00:00:00:ee/);
+    await foreign.close();
+    await l.clock.advance(31_000);
+    assert.ok(l.holder(), 'announced at the next check after the host left');
+    assert.equal(l.answering().length, 1);
+    await l.stopAll();
+  });
+
+  it("answer audit: a holder whose responder is dark (heartbeats still sent) is taken over, and it's reported", async () => {
+    const { l, first } = await threeNodes();
+    for (const r of l.running.get(first)?.responders.values() ?? []) r.mute = true;
+    const r = await timeline(l, 40_000, 50);
+    assert.equal(r.holders.length, 2, `one move: ${r.holders.join(' -> ')}`);
+    assert.notEqual(l.holder(), first);
+    const reported = l.events.events.filter((e) => e.reason === 'AnnouncementMismatch');
+    assert.ok(reported.length >= 1, 'reported');
+    assert.match(reported[0]?.message ?? '', new RegExp(`not answered by its holder ${first}`));
+    await l.stopAll();
+  });
+
+  it('answer audit: another host answering for a held VIP is reported by the holder, which re-announces', async () => {
+    const { l, first } = await threeNodes();
+    const link = { name: 'eth0', mac: Uint8Array.from([2, 0, 0, 0, 0, 0xee]), up: true, loopback: false };
+    const foreign = new FakeResponder('foreign', link, l.wire, () => undefined);
+    l.wire.captures.push(foreign);
+    await foreign.set([{ family: 4, value: 0xc00002c8n }]);
+    await l.clock.advance(25_000);
+    const reported = l.events.events.filter((e) => e.reason === 'AnnouncementMismatch');
+    assert.equal(reported.length, 1, 'reported once, not every audit');
+    assert.match(reported[0]?.message ?? '', /192\.0\.2\.200 is also answered by 02:00:00:00:00:ee/);
+    const count = [...(l.running.get(first)?.responders.values() ?? [])].reduce((a, x) => a + x.reannounced, 0);
+    assert.ok(count >= 2, `re-announced ${count} times`);
+    assert.equal(l.holder(), first, 'nothing moved');
     await l.stopAll();
   });
 

@@ -85,6 +85,18 @@ describe('conversion v1alpha1 <-> v1beta1', () => {
     assert.deepEqual(up(edited).spec?.interfaces, ['^eno1$']);
   });
 
+  it('announceInterval, which v1alpha1 cannot say, survives the way down and back', () => {
+    const beta = {
+      apiVersion: V1BETA1,
+      kind: 'L2AnnouncementPolicy',
+      metadata: { name: 'x' },
+      spec: { interfaces: ['^eth0$'], announceInterval: '30s' },
+    };
+    const a = down(beta);
+    assert.equal(a.spec?.announceInterval, undefined, 'not in the v1alpha1 spec');
+    assert.deepEqual(up(a).spec, beta.spec);
+  });
+
   it('keeps user annotations and rejects unknown kinds and versions', () => {
     const a = down(pool({ blocks: [{ cidr: '192.0.2.0/30' }] }, { team: 'net' }));
     assert.deepEqual(a.metadata?.annotations, { team: 'net' });
@@ -114,6 +126,7 @@ describe('conversion v1alpha1 <-> v1beta1', () => {
       {
         interfaces: fc.array(fc.constantFrom('^eth0$', 'bond[0-9]', '^en.*'), { maxLength: 3 }),
         externalIPs: fc.boolean(),
+        announceInterval: fc.constantFrom('30s', '1m', '1500ms'),
       },
       { requiredKeys: ['externalIPs'] },
     );

@@ -51,6 +51,16 @@ describe('lanlb validate', () => {
     ['an unknown field', pool('  blocks: [{cidr: 192.0.2.0/28}]\n  colour: red'), /unknown field colour/],
     ['a regex that does not compile', policy('  interfaces: ["eth[0-9"]'), /not a valid regular expression/],
     ['interfaces as a string', policy('  interfaces: eth0'), /spec.interfaces: must be array/],
+    [
+      'an announceInterval that is no duration',
+      policy('  announceInterval: soon'),
+      /spec.announceInterval: must match/,
+    ],
+    [
+      'an announceInterval under 1s',
+      policy('  announceInterval: 10ms'),
+      /spec.announceInterval: "10ms" is not a duration between 1s and 1h/,
+    ],
     ['a v1alpha1 pool without cidrs', pool('  disabled: false', 'v1alpha1'), /required property 'cidrs'/],
     [
       'a v1alpha1 bad expression',
