@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
-import { ip, NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.js';
+import { arpingProbes, ip, NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.js';
 import { runInNetns } from '../src/devcluster/run-program.js';
 import { trackChild, stopProcess } from '../src/devcluster/child-process.js';
 import { KubeHttp } from '../src/kube/http.js';
@@ -158,11 +158,7 @@ async function probeAround(lab: NetnsLab, ms: number, faultAfterMs: number, faul
   const faultAt = performance.now() - t0;
   await fault();
   const { stdout } = await probing;
-  // Habets' arping: "60 bytes from MAC (IP): index=N time=..." per answer.
-  const answers = [...stdout.matchAll(/from ([0-9a-f:]{17}) .*index=(\d+)/gi)].map((m) => ({
-    mac: (m[1] as string).toLowerCase(),
-    index: Number(m[2]),
-  }));
+  const answers = arpingProbes(stdout).flatMap((mac, index) => (mac ? [{ mac, index }] : []));
   return { count, answers, faultIndex: Math.floor(faultAt / PROBE_MS) };
 }
 

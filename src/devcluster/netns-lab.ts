@@ -43,6 +43,21 @@ export function nodeEntry(srcRelative: string): string[] {
   return [join(here, '..', '..', srcRelative.replace(/^src\//, '').replace(/\.ts$/, '.js'))];
 }
 
+/**
+ * What each probe of a Habets arping run got, in the order sent: the answering MAC, or undefined
+ * for a probe nobody answered ("Timeout"). Its "index=" counts replies, not probes, so it cannot
+ * place an answer in time.
+ */
+export function arpingProbes(stdout: string): Array<string | undefined> {
+  const out: Array<string | undefined> = [];
+  for (const line of stdout.split('\n')) {
+    const mac = /bytes from ([0-9a-f:]{17})/i.exec(line)?.[1];
+    if (mac) out.push(mac.toLowerCase());
+    else if (line.trim() === 'Timeout') out.push(undefined);
+  }
+  return out;
+}
+
 export class NetnsLab {
   readonly lan: string;
   readonly client: string;

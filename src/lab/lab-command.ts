@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane, apiserverBinary } from '../devcluster/control-plane.js';
-import { NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.js';
+import { arpingProbes, NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.js';
 import { trackChild, stopProcess } from '../devcluster/child-process.js';
 import { KubeHttp } from '../kube/http.js';
 import { freePort } from '../devcluster/free-port.js';
@@ -265,7 +265,9 @@ async function showApiserverOutage(cp: ControlPlane, { lab }: RunningLab, { vip 
   });
   await cp.freezeApiserver(seconds * 1000);
   const { stdout } = await asking;
-  const macs = [...stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => (m[1] as string).toLowerCase());
+  const probes = arpingProbes(stdout);
+  const macs = probes.flatMap((m) => (m ? [m] : []));
   const by = [...new Set(macs)].map((m) => `${m} (${lab.nodes.find((n) => n.mac === m)?.name ?? '?'})`);
-  say(`kube-apiserver resumed: ${count - macs.length} of ${count} asks unanswered; answered by ${by.join(', ')}`);
+  const unanswered = count - macs.length;
+  say(`kube-apiserver resumed: ${unanswered} of ${count} asks unanswered; answered by ${by.join(', ')}`);
 }

@@ -18,7 +18,7 @@ import {
   ips,
   nsSelector,
 } from '../helpers/k8s-objects.js';
-import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
+import { arpingProbes, NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
 import { serviceLeaseName } from '../../src/l2/election/lease-names.js';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -332,11 +332,7 @@ describe('L2 announcement on real frames', () => {
     const count = Math.round(ms / 100);
     const args = ['-c', String(count), '-W', '0.1', '-I', 'eth0', vip];
     const { stdout } = await runInNetns(lab.client, 'arping', args, { timeoutMs: ms + 10_000, noAnswerCodes: [1] });
-    // Habets' arping: "60 bytes from MAC (IP): index=N time=..." per answer, "Timeout" per silence.
-    const answers = [...stdout.matchAll(/from ([0-9a-f:]{17}) .*index=(\d+)/gi)].map((m) => ({
-      mac: (m[1] as string).toLowerCase(),
-      index: Number(m[2]),
-    }));
+    const answers = arpingProbes(stdout).flatMap((mac, index) => (mac ? [{ mac, index }] : []));
     const macs = [...new Set(answers.map((a) => a.mac))];
     return { sent: count, unanswered: count - answers.length, macs, answers };
   };
