@@ -323,10 +323,13 @@ export class Announcer {
     // Only a Lease that names this Service counts; any other under the name is overwritten.
     const lease = seen.lease && leaseNamesService(seen.lease, plan.key) ? seen.lease : undefined;
     const view = this.electionView(plan, now, lease, seen.at);
-    const d = decide(view, this.t);
+    // Never announced (no Lease): the first candidate checks the addresses before it announces,
+    // so the next ones wait that much longer before they step in.
+    const stagger = seen.lease ? this.t : { staggerMs: this.t.staggerMs + 2 * DEFAULT_ADDRESS_CHECK.probeMs };
+    const d = decide(view, stagger);
     if (d.kind === 'acquire' && !seen.lease) {
-      // Never announced before: make sure no other host uses the addresses first.
-      const waiting = this.checkAddresses(plan, now);
+      const first = plan.candidates.find((n) => n === this.o.node || view.judge(n).kind === 'alive');
+      const waiting = this.checkAddresses(plan, now, first === this.o.node);
       if (waiting) return waiting;
     }
     if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view))
@@ -335,8 +338,11 @@ export class Announcer {
     return d;
   }
 
-  /** The address-in-use check before a first announcement: a wait while it runs or fails. */
-  private checkAddresses(plan: ServicePlan, now: number): ReturnType<typeof decide> | undefined {
+  /**
+   * The address-in-use check before a first announcement: a wait while it runs or fails. Only the
+   * first live candidate reports a failed check, so the Service gets one Event, not one per node.
+   */
+  private checkAddresses(plan: ServicePlan, now: number, reports: boolean): ReturnType<typeof decide> | undefined {
     const s = this.addressCheck.status(plan.key, now);
     if (s.kind === 'clear') return undefined;
     if (s.kind === 'start') {
@@ -349,7 +355,7 @@ export class Announcer {
       this.o.metrics.addressInUse.inc();
       this.o.log.warn('address in use by another host: not announcing', { service: plan.key, ...s });
       const svc = this.o.sources.services.get(plan.key);
-      if (svc && s.first)
+      if (svc && s.first && reports)
         this.o.events.record(
           svc,
           'Warning',
