@@ -460,8 +460,12 @@ describe('L2 announcement on real frames', () => {
         'taken over',
       );
       assert.equal(await arpAnswer(vip), macOf(other));
-      const reported = (await eventsFor(c.http, 'dark', 'web')).find((e) => e.reason === 'AnnouncementMismatch');
-      assert.match(reported?.message ?? '', new RegExp(`not answered by its holder ${node}`));
+      const reported = await eventually(
+        async () => (await eventsFor(c.http, 'dark', 'web')).find((e) => e.reason === 'AnnouncementMismatch'),
+        10_000,
+        'an AnnouncementMismatch Event',
+      );
+      assert.match(reported.message, new RegExp(`not answered by its holder ${node}`));
     } finally {
       holderProcess?.kill('SIGUSR2');
     }
