@@ -1,6 +1,8 @@
 # lanlb: one image for `lanlb controller` and `lanlb announcer`.
+# Node 22: the LTS line maintained until April 2027 (Node 20 reached end of life in April 2026),
+# the smallest step from the Node 20 that development and CI machines run; the code needs >= 20.
 # Build stage: compiles TypeScript and the libpcap addon (node_pcap) against Debian's libpcap-dev.
-FROM node:20-bookworm AS build
+FROM node:22-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpcap-dev python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -14,7 +16,7 @@ COPY crds crds
 RUN npm run build && rm -rf dist/src/devcluster dist/src/lab && npm prune --omit=dev
 
 # Runtime stage: the libpcap runtime (not the headers) and iproute2 (all-multicast), no compilers.
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 iproute2 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./

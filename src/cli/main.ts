@@ -49,7 +49,7 @@ export function usage(): string {
     'Commands:',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'lanlb <command> --help' for a command's flags.",
+    "Run 'lanlb <command> --help' for a command's flags; 'lanlb --version' prints the version.",
   ].join('\n');
 }
 
