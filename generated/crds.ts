@@ -179,7 +179,7 @@ export const customResourceDefinitions = [
                     },
                     "interfaces": {
                       "type": "array",
-                      "description": "Regular expressions naming the interfaces to answer on, such as ^eth[0-9]+; an interface is used when any expression matches its name. Absent answers on every interface of the node that is up and not a loopback.",
+                      "description": "Regular expressions naming the interfaces to answer on, such as ^eth[0-9]+; an interface is used when any expression matches its name. Absent answers on every interface of the node that is up with carrier and not a loopback.",
                       "items": {
                         "type": "string",
                         "minLength": 1
@@ -606,6 +606,20 @@ export const customResourceDefinitions = [
               "jsonPath": ".metadata.creationTimestamp"
             },
             {
+              "name": "Ready",
+              "type": "string",
+              "priority": 1,
+              "description": "True when the pool is valid, enabled and not conflicting; False tells an invalid pool from a full one (which stays True).",
+              "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"
+            },
+            {
+              "name": "Reason",
+              "type": "string",
+              "priority": 1,
+              "description": "Why the pool is not ready (InvalidBlocks, Conflicting, Disabled, ...).",
+              "jsonPath": ".status.conditions[?(@.type==\"Ready\")].reason"
+            },
+            {
               "name": "Used",
               "type": "string",
               "priority": 1,
@@ -875,6 +889,20 @@ export const customResourceDefinitions = [
               "name": "Age",
               "type": "date",
               "jsonPath": ".metadata.creationTimestamp"
+            },
+            {
+              "name": "Ready",
+              "type": "string",
+              "priority": 1,
+              "description": "True when the pool is valid, enabled and not conflicting; False tells an invalid pool from a full one (which stays True).",
+              "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"
+            },
+            {
+              "name": "Reason",
+              "type": "string",
+              "priority": 1,
+              "description": "Why the pool is not ready (InvalidBlocks, Conflicting, Disabled, ...).",
+              "jsonPath": ".status.conditions[?(@.type==\"Ready\")].reason"
             },
             {
               "name": "Used",

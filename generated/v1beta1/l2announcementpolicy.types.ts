@@ -66,7 +66,7 @@ export interface L2AnnouncementPolicySpec {
     }[];
   };
   /**
-   * Regular expressions naming the interfaces to answer on, such as ^eth[0-9]+; an interface is used when any expression matches its name. Absent answers on every interface of the node that is up and not a loopback.
+   * Regular expressions naming the interfaces to answer on, such as ^eth[0-9]+; an interface is used when any expression matches its name. Absent answers on every interface of the node that is up with carrier and not a loopback.
    */
   interfaces?: string[];
   /**

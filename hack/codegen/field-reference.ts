@@ -1,5 +1,6 @@
 // docs/reference.md: every field of every served version, from the CRD schemas themselves, so
 // the reference cannot drift from what the apiserver enforces.
+import { FALLBACK_ANNOTATIONS, SERVICE_ANNOTATION_REFERENCE } from '../../src/controller/annotations.js';
 import type { CrdKind, JsonSchema } from './crd-source.js';
 
 function rows(schema: JsonSchema, path: string, required: string[], out: string[]): void {
@@ -28,11 +29,30 @@ function rows(schema: JsonSchema, path: string, required: string[], out: string[
   }
 }
 
+/** Service annotations, from the one table the controller's code documents them in. */
+function annotationReference(): string[] {
+  const out = [
+    '## Service annotations',
+    '',
+    'Set on a Service of `type: LoadBalancer`. MetalLB\'s and Cilium\'s annotations are read when lanlb\'s is',
+    'absent, so Services keep their addresses across a migration; each use is reported with a deprecation Event.',
+    '',
+    '| annotation | example | meaning | also read (deprecated) |',
+    '|---|---|---|---|',
+  ];
+  for (const a of SERVICE_ANNOTATION_REFERENCE) {
+    const fallbacks = (FALLBACK_ANNOTATIONS[a.name] ?? []).map((f) => `\`${f}\``).join(', ');
+    out.push(`| \`${a.name}\` | \`${a.example}\` | ${a.meaning} | ${fallbacks} |`);
+  }
+  return [...out, ''];
+}
+
 export function fieldReference(crds: CrdKind[]): string {
   const out = [
     '# Field reference',
     '',
-    'Generated from `crds/` by `npm run codegen`. Do not edit: change the CRD descriptions instead.',
+    'Generated from `crds/` and the Service annotations the controller reads, by `npm run codegen`. Do not',
+    'edit: change the CRD descriptions or the annotation table instead.',
     '',
   ];
   for (const c of crds) {
@@ -47,5 +67,6 @@ export function fieldReference(crds: CrdKind[]): string {
       out.push('');
     }
   }
+  out.push(...annotationReference());
   return `${out.join('\n').trimEnd()}\n`;
 }

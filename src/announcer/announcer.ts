@@ -575,7 +575,11 @@ export class Announcer {
     if (!reason) return this.o.log.info('able to answer again');
     this.o.log.warn('unable to answer: holding nothing', { reason });
     const node = this.o.sources.nodes.get(this.o.node);
-    if (node) this.o.events.recordOnNode(node, 'Warning', 'L2Unavailable', `lanlb cannot answer here: ${reason}`);
+    if (node) {
+      const { name, uid, resourceVersion } = node.metadata;
+      const subject = { kind: 'Node', name, uid, resourceVersion };
+      this.o.events.recordOn(subject, 'Warning', 'L2Unavailable', `lanlb cannot answer here: ${reason}`);
+    }
   }
 
   private async acquire(

@@ -14,7 +14,7 @@ import { WebhookServer } from '../webhook/server.js';
 import { WEBHOOK_LIMITS } from '../http/bounded-http.js';
 import type { PoolShape } from '../validate/pool-overlaps.js';
 import { CertManager } from '../webhook/cert-manager.js';
-import { migrateStorage } from '../controller/storage-migration.js';
+import { keepMigrating } from '../controller/storage-migration.js';
 import { ensureMemberlistSecret } from '../controller/memberlist-secret.js';
 import { ensureNamespace } from '../kube/namespace.js';
 
@@ -219,8 +219,15 @@ function controllerElector(
         log.warn('heartbeat key not ensured; will retry on next leadership', { error: err }),
       );
       // After a CRD version upgrade: rewrite objects still stored in an old version.
-      migrateStorage(http, log).catch((err: unknown) =>
-        log.warn('storage migration failed; will retry on next leadership', { error: err }),
+      const warn = (crd: string, message: string) =>
+        events.recordOn(
+          { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd },
+          'Warning',
+          'StorageMigrationFailed',
+          message,
+        );
+      keepMigrating({ http, log, clock: systemClock, metrics, warn }, signal).catch((err: unknown) =>
+        log.error('storage migration stopped', { error: err }),
       );
     },
     onStoppedLeading: async () => {

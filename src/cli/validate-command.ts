@@ -16,6 +16,11 @@ reserved addresses. Other kinds in the files are skipped. Reads standard input f
 Output: one line per problem, "FILE: KIND/NAME: FIELD: MESSAGE"; exit 1 when there is any.
 Pools that overlap each other (across all the files) are reported as "warning:" lines; they do
 not change the exit code, as the cluster admits them (the newer one is Conflicting).
+
+Exit codes:
+  0  every lanlb object is valid (warnings allowed)
+  1  at least one problem, or a file that cannot be read or parsed
+  2  usage error (no FILE, an unknown flag)
 `;
 
 export interface ValidatedText {
@@ -66,12 +71,22 @@ export function overlapWarnings(pools: ValidatedText['pools']): string[] {
   return lines;
 }
 
+/**
+ * validate and migrate take file names only: anything else that starts with "-" is a flag they do
+ * not know (a file named so can be given as ./-name), never silently read as a file.
+ */
+export function refuseFlags(argv: readonly string[]): void {
+  const flag = argv.find((a) => a.startsWith('-') && a !== '-');
+  if (flag !== undefined) throw new UsageError(`unknown flag ${flag} (a file whose name starts with "-": ./${flag})`);
+}
+
 export async function validateCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(validateHelp);
     return 0;
   }
   if (argv.length === 0) throw new UsageError('give at least one FILE, or - for standard input');
+  refuseFlags(argv);
   let problems = 0;
   let checked = 0;
   const pools: ValidatedText['pools'] = [];

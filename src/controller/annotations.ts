@@ -30,6 +30,37 @@ export const FALLBACK_ANNOTATIONS: Record<string, readonly string[]> = {
   ],
 };
 
+/** What each Service annotation means, for users (docs/reference.md is generated from this). */
+export const SERVICE_ANNOTATION_REFERENCE: ReadonlyArray<{ name: string; example: string; meaning: string }> = [
+  {
+    name: ANNOTATION_IPS,
+    example: '192.0.2.10,2001:db8::10',
+    meaning:
+      'Comma-separated addresses to assign, at most one per IP family; each must lie in a pool that selects ' +
+      'the Service. spec.loadBalancerIP is honoured too. An address another Service holds is refused with a ' +
+      'reason (AllocationFailed), and the Service keeps what it has.',
+  },
+  {
+    name: ANNOTATION_POOL,
+    example: 'office-lan',
+    meaning: 'Allocate only from this LoadBalancerIPPool (it must still select the Service).',
+  },
+  {
+    name: ANNOTATION_SHARING_KEY,
+    example: 'dns',
+    meaning:
+      'Services with the same key may share one address when their ports and protocols do not clash ' +
+      '(for example DNS over TCP and UDP as two Services).',
+  },
+  {
+    name: ANNOTATION_SHARING_CROSS_NAMESPACE,
+    example: 'team-a,team-b',
+    meaning:
+      'Namespaces (comma-separated, or *) whose Services may share an address with this one under the same ' +
+      'sharing key; without it, sharing stays within the namespace.',
+  },
+];
+
 /** The value for a lanlb annotation, falling back to MetalLB's or Cilium's; `from` names the one used. */
 export function readAnnotation(
   annotations: Readonly<Record<string, string>>,

@@ -21,7 +21,14 @@ import {
 } from '../../generated/index.js';
 import { claimService, serviceKey } from './service-request.js';
 import { ingressIPs } from '../core/policy-selection.js';
-import { poolDefinition, desiredPoolStatus } from './pool-status.js';
+import {
+  poolDefinition,
+  desiredPoolStatus,
+  poolEvents,
+  stateOfLive,
+  stateOfStatus,
+  type PoolState,
+} from './pool-status.js';
 import { desiredPolicyStatus } from './policy-status.js';
 import { desiredServiceStatus } from './service-status.js';
 import { decodeWorkItem, encodeWorkItem, type WorkItem } from './work-item.js';
@@ -90,8 +97,8 @@ function fencedTerm(
       record: (svc, type, reason, message) => {
         if (!ended()) events.record(svc, type, reason, message);
       },
-      recordOnNode: (node, type, reason, message) => {
-        if (!ended()) events.recordOnNode(node, type, reason, message);
+      recordOn: (subject, type, reason, message) => {
+        if (!ended()) events.recordOn(subject, type, reason, message);
       },
     },
   };
@@ -105,6 +112,8 @@ export class IpamController {
   private queue: WorkQueue<string> | undefined;
   /** service key -> last failure message, so AllocationFailed is reported once per cause */
   private readonly lastFailure = new Map<string, string>();
+  /** pool -> the state its Events last told */
+  private readonly poolStates = new Map<string, PoolState>();
   /** service key -> deprecated annotations already reported */
   private readonly deprecationReported = new Map<string, string>();
   /** When the last reconcile finished (clock ms), for deferring Events under load. */
@@ -223,6 +232,8 @@ export class IpamController {
 
   private async writePoolStatuses(t: Term): Promise<void> {
     const now = this.nowText();
+    const names = new Set(this.o.sources.pools.list().map((p) => p.metadata.name ?? ''));
+    for (const name of this.poolStates.keys()) if (!names.has(name)) this.poolStates.delete(name);
     for (const pool of this.o.sources.pools.list()) {
       const live = this.allocator.pool(pool.metadata.name ?? '');
       if (!live) continue;
@@ -233,11 +244,23 @@ export class IpamController {
       ] as const) {
         this.o.metrics.poolAddresses.set({ pool: live.name, state }, Number(v));
       }
+      this.tellPoolStory(pool, live);
       const target = { path: `${PoolGVK.path}/${live.name}`, cached: pool };
       await this.ignoreGone(
         writeStatus(t.status, target, (latest: LoadBalancerIPPool) => desiredPoolStatus(latest, live, now)),
       );
     }
+  }
+
+  /** Events on the pool when its state changes (first seen: the state its status shows). */
+  private tellPoolStory(pool: LoadBalancerIPPool, live: NonNullable<ReturnType<Allocator['pool']>>): void {
+    const name = live.name;
+    const before = this.poolStates.has(name) ? this.poolStates.get(name) : stateOfStatus(pool.status);
+    const after = stateOfLive(pool, live);
+    this.poolStates.set(name, after);
+    const { uid, resourceVersion } = pool.metadata;
+    const subject = { apiVersion: PoolGVK.apiVersion, kind: 'LoadBalancerIPPool', name, uid, resourceVersion };
+    for (const e of poolEvents(before, after)) this.o.events.recordOn(subject, e.type, e.reason, e.message);
   }
 
   private async writePolicyStatuses(t: Term): Promise<void> {

@@ -10,6 +10,7 @@ export class ControllerMetrics {
   readonly queueDepth: Gauge<'controller'>;
   readonly isLeader: Gauge;
   readonly statusWrites: Counter<'outcome'>;
+  readonly storageMigration: Gauge<'crd'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -54,6 +55,12 @@ export class ControllerMetrics {
       name: 'lanlb_workqueue_depth',
       help: 'Keys waiting in the work queue',
       labelNames: ['controller'],
+      registers,
+    });
+    this.storageMigration = new Gauge({
+      name: 'lanlb_storage_migration_pending',
+      help: '1 while objects of a CRD are still stored in an old version (the last migration failed or has not run)',
+      labelNames: ['crd'],
       registers,
     });
     this.isLeader = new Gauge({ name: 'lanlb_controller_leader', help: '1 while this replica leads', registers });

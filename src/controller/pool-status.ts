@@ -56,3 +56,52 @@ export function desiredPoolStatus(p: LoadBalancerIPPool, live: LivePool, now: st
     conditions,
   };
 }
+
+/** What a pool's Events tell: its Ready reason and whether it is full. */
+export interface PoolState {
+  reason: string;
+  message: string;
+  exhausted: boolean;
+}
+
+/** The state a status shows (what the pool looked like before this controller saw it change). */
+export function stateOfStatus(status: LoadBalancerIPPoolStatus | undefined): PoolState | undefined {
+  const ready = (status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
+  if (!ready) return undefined;
+  const exhausted = ready.status === 'True' && status?.available === '0' && status.total !== '0';
+  return { reason: ready.reason ?? '', message: ready.message ?? '', exhausted };
+}
+
+export function stateOfLive(p: LoadBalancerIPPool, live: LivePool): PoolState {
+  const ready = (desiredPoolStatus(p, live, '').conditions as Condition[]).find((c) => c.type === 'Ready');
+  const exhausted = ready?.status === 'True' && live.available === 0n && live.total > 0n;
+  return { reason: ready?.reason ?? '', message: ready?.message ?? '', exhausted };
+}
+
+export interface PoolEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * The Events a change of state tells (`kubectl describe pool`): became Conflicting or healed,
+ * invalid, disabled or enabled, full or no longer full. Nothing when nothing changed, so a
+ * restart or a repeated status write posts nothing.
+ */
+export function poolEvents(before: PoolState | undefined, after: PoolState): PoolEvent[] {
+  const events: PoolEvent[] = [];
+  const was = before?.reason ?? 'Ready';
+  if (after.reason !== was) {
+    if (after.reason === 'Ready') {
+      const healed: Record<string, string> = { Conflicting: 'ConflictResolved', Disabled: 'Enabled' };
+      events.push({ type: 'Normal', reason: healed[was] ?? 'Valid', message: after.message });
+    } else if (after.reason === 'Disabled') events.push({ type: 'Normal', reason: 'Disabled', message: after.message });
+    else events.push({ type: 'Warning', reason: after.reason, message: after.message });
+  }
+  if (after.exhausted && !before?.exhausted)
+    events.push({ type: 'Warning', reason: 'PoolExhausted', message: `no address left: ${after.message}` });
+  if (!after.exhausted && before?.exhausted && after.reason === 'Ready')
+    events.push({ type: 'Normal', reason: 'AddressesAvailable', message: after.message });
+  return events;
+}

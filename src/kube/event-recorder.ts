@@ -5,7 +5,7 @@
 // trail the allocations users wait for; when the queue is full the oldest Event is dropped.
 import type { KubeHttp } from './http.js';
 import type { Logger } from '../observability/logger.js';
-import type { Node, Service } from '../core/kube-objects.js';
+import type { Service } from '../core/kube-objects.js';
 import { truncateMessage } from '../ipam/user-text.js';
 
 /** events.k8s.io/v1 refuses a note over 1 KB; core/v1 Events are kept to the same. */
@@ -13,12 +13,16 @@ const MAX_EVENT_MESSAGE = 1024;
 
 export interface EventRecorder {
   record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void;
-  /** An Event on a Node (kept in namespace default, as kubelet's), for `kubectl describe node`. */
-  recordOnNode(node: Node, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /**
+   * An Event on any object, for `kubectl describe`; a cluster-scoped one's (a Node, a pool) is kept
+   * in namespace default, as kubelet's are.
+   */
+  recordOn(subject: Subject, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
-interface Subject {
-  kind: 'Service' | 'Node';
+export interface Subject {
+  apiVersion?: string;
+  kind: string;
   namespace?: string;
   name: string;
   uid?: string;
@@ -49,9 +53,8 @@ export class KubeEventRecorder implements EventRecorder {
     this.post({ kind: 'Service', namespace, name, uid, resourceVersion }, type, reason, message);
   }
 
-  recordOnNode(node: Node, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const { name, uid, resourceVersion } = node.metadata;
-    this.post({ kind: 'Node', name, uid, resourceVersion }, type, reason, message);
+  recordOn(subject: Subject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.post(subject, type, reason, message);
   }
 
   private post(subject: Subject, type: 'Normal' | 'Warning', reason: string, message: string): void {

@@ -6,8 +6,8 @@ import { KubeApiError } from '../../src/kube/api-error.js';
 import type { ObjectHandler, ObjectSource } from '../../src/runtime/object-source.js';
 import { objectKey, type ObjectWithMeta } from '../../src/runtime/object-key.js';
 import type { StatusTransport } from '../../src/runtime/status-writer.js';
-import type { EventRecorder } from '../../src/kube/event-recorder.js';
-import type { Node, Service } from '../../src/core/kube-objects.js';
+import type { EventRecorder, Subject } from '../../src/kube/event-recorder.js';
+import type { Service } from '../../src/core/kube-objects.js';
 
 type Meta = { metadata: { name?: string; namespace?: string; resourceVersion?: string; generation?: number } };
 
@@ -146,8 +146,8 @@ export class RecordingEvents implements EventRecorder {
   record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void {
     this.events.push({ service: `${svc.metadata.namespace}/${svc.metadata.name}`, type, reason, message });
   }
-  recordOnNode(node: Node, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.events.push({ service: `node/${node.metadata.name}`, type, reason, message });
+  recordOn(subject: Subject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.events.push({ service: `${subject.kind.toLowerCase()}/${subject.name}`, type, reason, message });
   }
   reasons(service: string): string[] {
     return this.events.filter((e) => e.service === service).map((e) => e.reason);

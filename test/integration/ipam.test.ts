@@ -139,6 +139,17 @@ describe('lanlb controller: IPAM', () => {
     assert.match(conflict?.message ?? '', /older pool older at 192\.0\.2\.70-192\.0\.2\.79/);
     await c.http.delete('/apis/lanlb.io/v1beta1/loadbalancerippools/older');
     await eventually(async () => (await poolRow('newer')) === 'newer false False 21' || undefined, 10_000, 'healed');
+    // kubectl describe pool tells the story: it conflicted, then the conflict was resolved.
+    const story = await eventually(
+      async () => {
+        const out = await c.kubectl('describe', 'pool', 'newer');
+        return /ConflictResolved/.test(out) ? out : undefined;
+      },
+      10_000,
+      'the pool Events',
+    );
+    assert.match(story, /Warning\s+Conflicting\s+.*overlaps pool older/);
+    assert.match(story, /Normal\s+ConflictResolved/);
   });
 
   it('exhaustion: AllocationFailed with the reason, condition False, and nothing else disturbed', async () => {
@@ -159,6 +170,30 @@ describe('lanlb controller: IPAM', () => {
     const svc = await getService(c.http, 'exhaust', 'second');
     assert.equal(svc.status?.conditions?.find((x) => x.type === 'lanlb.io/IPAllocated')?.reason, 'PoolExhausted');
     assert.equal(ips(await getService(c.http, 'exhaust', 'first'))[0], '192.0.2.20');
+    // A full pool is READY (True) with no address left; an invalid one is not READY, with the reason.
+    await createPool(c.http, 'broken', { blocks: [{ cidr: '192.0.2.0/0' }], serviceSelector: nsSelector('x') });
+    const wide = async (name: string) =>
+      (await c.kubectl('get', 'pools', name, '-o', 'wide', '--no-headers')).trim().split(/\s+/);
+    await eventually(async () => ((await wide('tiny'))[3] === '0' ? true : undefined), 10_000, 'tiny full');
+    const tiny = await wide('tiny');
+    assert.deepEqual([tiny[3], tiny[5]], ['0', 'True'], `tiny: ${tiny.join(' ')}`);
+    const broken = await eventually(
+      async () => ((await wide('broken'))[5] === 'False' ? wide('broken') : undefined),
+      10_000,
+      'broken not ready',
+    );
+    assert.deepEqual([broken[3], broken[5], broken[6]], ['0', 'False', 'InvalidBlocks'], broken.join(' '));
+    const header = (await c.kubectl('get', 'pools', '-o', 'wide')).split('\n')[0] ?? '';
+    assert.match(header, /NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE\s+READY\s+REASON\s+USED\s+TOTAL/);
+    const exhausted = await eventually(
+      async () => {
+        const out = await c.kubectl('describe', 'pool', 'tiny');
+        return /PoolExhausted/.test(out) ? out : undefined;
+      },
+      10_000,
+      'PoolExhausted on the pool',
+    );
+    assert.match(exhausted, /Warning\s+PoolExhausted\s+.*no address left/);
   });
 
   it('requested addresses: lanlb.io/ips and spec.loadBalancerIP, and a refusal outside every pool', async () => {
