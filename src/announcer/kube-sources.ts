@@ -9,6 +9,7 @@ import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
 import type { AnnouncerSources } from './announcer.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
+import { endpointSliceForCache, nodeForCache, serviceForCache } from '../core/cache-shapes.js';
 
 export interface KubeAnnouncerSources extends AnnouncerSources {
   /** Starts every informer; resolves once all have synced, with a promise of their end. */
@@ -25,9 +26,17 @@ export function kubeAnnouncerSources(
   const leasesPath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
   const informers = {
     policies: new Informer<L2AnnouncementPolicy>(http, { path: PolicyGVK.path, onError: onError('policies') }),
-    services: new Informer<Service>(http, { path: '/api/v1/services', onError: onError('services') }),
-    nodes: new Informer<Node>(http, { path: '/api/v1/nodes', onError: onError('nodes') }),
-    slices: new Informer<EndpointSlice>(http, { path: endpointSlicePath, onError: onError('endpointslices') }),
+    services: new Informer<Service>(http, {
+      path: '/api/v1/services',
+      transform: serviceForCache,
+      onError: onError('services'),
+    }),
+    nodes: new Informer<Node>(http, { path: '/api/v1/nodes', transform: nodeForCache, onError: onError('nodes') }),
+    slices: new Informer<EndpointSlice>(http, {
+      path: endpointSlicePath,
+      transform: endpointSliceForCache,
+      onError: onError('endpointslices'),
+    }),
     leases: new Informer<LeaseObject>(http, {
       path: leasesPath,
       query: { labelSelector: LEASE_TYPE_LABEL },

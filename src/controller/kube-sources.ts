@@ -12,6 +12,7 @@ import {
 } from '../../generated/index.js';
 import type { ControllerSources } from './ipam-controller.js';
 import type { Node, Service } from '../core/kube-objects.js';
+import { nodeForCache, serviceForCache } from '../core/cache-shapes.js';
 
 export interface KubeControllerSources extends ControllerSources {
   /** Starts every informer; resolves once all have synced, with a promise of their end. */
@@ -22,10 +23,14 @@ export function kubeControllerSources(http: KubeHttp, log: Logger): KubeControll
   const onError = (what: string) => (err: unknown, phase: string) =>
     log.warn('informer', { resource: what, phase, error: err });
   const informers = {
-    services: new Informer<Service>(http, { path: '/api/v1/services', onError: onError('services') }),
+    services: new Informer<Service>(http, {
+      path: '/api/v1/services',
+      transform: serviceForCache,
+      onError: onError('services'),
+    }),
     pools: new Informer<LoadBalancerIPPool>(http, { path: PoolGVK.path, onError: onError('pools') }),
     policies: new Informer<L2AnnouncementPolicy>(http, { path: PolicyGVK.path, onError: onError('policies') }),
-    nodes: new Informer<Node>(http, { path: '/api/v1/nodes', onError: onError('nodes') }),
+    nodes: new Informer<Node>(http, { path: '/api/v1/nodes', transform: nodeForCache, onError: onError('nodes') }),
   };
   return {
     ...informers,

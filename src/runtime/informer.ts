@@ -35,6 +35,11 @@ export interface InformerOptions {
   /** Server-side watch timeout; the watch is then resumed from the last resourceVersion. */
   watchTimeoutSeconds?: number;
   pageSize?: number;
+  /**
+   * What the cache keeps of each object, applied on arrival (list and watch): the fields decisions
+   * read, never the full JSON. Handlers and list() see the kept shape.
+   */
+  transform?: (obj: never) => unknown;
   /** 'handler': a handler threw (the cache carried on); 'list' | 'watch': a request failed. */
   onError?(err: unknown, phase: 'list' | 'watch' | 'handler'): void;
 }
@@ -129,7 +134,7 @@ export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
         limit: this.options.pageSize ?? 500,
         continue: cont,
       });
-      for (const item of page.items ?? []) fresh.set(objectKey(item), item);
+      for (const item of page.items ?? []) fresh.set(objectKey(item), this.keep(item));
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
     } while (cont);
@@ -198,10 +203,16 @@ export class Informer<T extends ObjectWithMeta> implements ObjectSource<T> {
     });
   }
 
-  private apply(type: WatchEvent, obj: T): void {
-    const rv = obj.metadata?.resourceVersion;
+  private keep(obj: T): T {
+    const t = this.options.transform as ((o: T) => T) | undefined;
+    return t ? t(obj) : obj;
+  }
+
+  private apply(type: WatchEvent, raw: T): void {
+    const rv = raw.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (type === 'BOOKMARK') return;
+    const obj = this.keep(raw);
     const key = objectKey(obj);
     const before = this.store.get(key);
     if (type === 'DELETED') {
