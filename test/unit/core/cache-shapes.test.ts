@@ -50,7 +50,7 @@ describe('cache shapes', () => {
     } as unknown as Service;
     const kept = serviceForCache(svc);
     assert.deepEqual(kept.metadata.annotations, { 'lanlb.io/ips': '192.0.2.9', 'metallb.io/address-pool': 'p' });
-    assert.equal((kept.metadata as Record<string, unknown>).managedFields, undefined);
+    assert.equal((kept.metadata as unknown as Record<string, unknown>).managedFields, undefined);
     assert.deepEqual(kept.spec, {
       type: 'LoadBalancer',
       loadBalancerClass: 'lanlb.io/l2',
