@@ -241,7 +241,8 @@ async function loadAt(b: BenchCluster, total: number): Promise<number> {
   b.startController();
   for (let i = have; i < total; i++) {
     await b.http.post('/api/v1/namespaces/bulk/services', {
-      metadata: { name: `s${i}`, annotations: { 'lanlb.io/ips': `2001:db8::${(i + 1).toString(16)}` } },
+      // Not 2001:db8::100: the client namespace owns it, and the address check would (rightly) refuse it.
+      metadata: { name: `s${i}`, annotations: { 'lanlb.io/ips': `2001:db8::${(0x1000 + i).toString(16)}` } },
       spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] },
     });
   }

@@ -8,6 +8,7 @@ import { services5000 } from './ipam-5000.js';
 import { arpResponder } from './l2.js';
 import { takeoverAndApiLoad } from './l2-cluster.js';
 import { announcerApiLoad } from './l2-api-load.js';
+import { memoryFootprint } from './memory.js';
 import { webhookAttack } from './webhook-attack.js';
 
 const suites: Record<string, () => Row[] | Promise<Row[]>> = {
@@ -17,6 +18,7 @@ const suites: Record<string, () => Row[] | Promise<Row[]>> = {
   'l2-arp': () => arpResponder(),
   'l2-cluster': () => takeoverAndApiLoad(),
   'l2-api-load': () => announcerApiLoad(),
+  memory: () => memoryFootprint(),
   'webhook-attack': () => webhookAttack(),
 };
 

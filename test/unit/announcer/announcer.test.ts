@@ -207,6 +207,7 @@ function lan() {
     await Promise.all([...running.values()].map((r) => r.done));
   };
   return {
+    services,
     holderLog,
     clock,
     store,
@@ -486,6 +487,24 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     const count = [...(l.running.get(first)?.responders.values() ?? [])].reduce((a, x) => a + x.reannounced, 0);
     assert.ok(count >= 2, `re-announced ${count} times`);
     assert.equal(l.holder(), first, 'nothing moved');
+    await l.stopAll();
+  });
+
+  it('1,000 new Services are all held within 5 s, each after its address check', async () => {
+    const l = lan();
+    for (const n of ['node1', 'node2', 'node3']) l.node(n);
+    l.policy({});
+    for (const n of ['node1', 'node2', 'node3']) l.start(n);
+    await l.clock.advance(1_000);
+    for (let i = 0; i < 1_000; i++)
+      l.services.put({
+        metadata: { namespace: 'bulk', name: `s${i}` },
+        spec: { type: 'LoadBalancer' },
+        status: { loadBalancer: { ingress: [{ ip: `2001:db8::${(i + 1).toString(16)}` }] } },
+      } as Service);
+    await l.clock.advance(5_000);
+    const held = l.store.all().filter((x) => x.metadata.name.startsWith('lanlb-l2-bulk.') && x.spec.holderIdentity);
+    assert.equal(held.length, 1_000);
     await l.stopAll();
   });
 
