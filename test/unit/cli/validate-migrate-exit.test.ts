@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../src/cli/main.js';
+import { spawnSync } from 'node:child_process';
+import { nodeEntry } from '../../../src/devcluster/netns-lab.js';
 import { migrateHelp } from '../../../src/cli/migrate-command.js';
 import { validateHelp } from '../../../src/cli/validate-command.js';
 
@@ -16,20 +17,13 @@ const file = (name: string, text: string) => {
   return path;
 };
 
-/** Runs `lanlb ...args` in-process: exit code, stdout and stderr. */
+/** Runs `lanlb ...args` as a process, as a CI job would: exit code, stdout and stderr. */
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = { log: console.log, error: console.error, write: process.stdout.write };
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  process.stdout.write = ((s: string) => out.push(String(s)) > 0) as typeof process.stdout.write;
-  try {
-    return { code: await main(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    Object.assign(console, { log: saved.log, error: saved.error });
-    process.stdout.write = saved.write;
-  }
+  const r = spawnSync(process.execPath, [...nodeEntry('src/cli/entry.ts'), ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
 const METALLB_POOL = `apiVersion: metallb.io/v1beta1
@@ -50,7 +44,7 @@ describe('validate and migrate exit codes', () => {
   });
 
   it('migrate: a YAML error names the file, line and column, writes nothing, exits 1', async () => {
-    const bad = file('bad.yaml', `${METALLB_POOL}---\nkind: IPAddressPool\nspec: [unclosed\n`);
+    const bad = file('bad.yaml', `${METALLB_POOL}---\nkind: IPAddressPool: extra\nspec: {}\n`);
     const r = await run('migrate', bad);
     assert.equal(r.code, 1);
     assert.match(r.err, new RegExp(`${bad.replaceAll('/', '\\/')}:7:\\d+: `));
