@@ -34,7 +34,7 @@ function annotationReference(): string[] {
   const out = [
     '## Service annotations',
     '',
-    'Set on a Service of `type: LoadBalancer`. MetalLB\'s and Cilium\'s annotations are read when lanlb\'s is',
+    "Set on a Service of `type: LoadBalancer`. MetalLB's and Cilium's annotations are read when lanlb's is",
     'absent, so Services keep their addresses across a migration; each use is reported with a deprecation Event.',
     '',
     '| annotation | example | meaning | also read (deprecated) |',
