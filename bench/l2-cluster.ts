@@ -257,7 +257,8 @@ async function loadAt(b: BenchCluster, total: number): Promise<number> {
   };
   await pollFor(held, 120_000, `${total} leases held`, 20);
   await b.stopController(); // measure the announcers alone
-  await sleep(3_000);
+  // Let the L2Announcing Events of the hand-overs drain first (two at a time per announcer).
+  await sleep(20_000);
   const before = await requestCount(b.http);
   await sleep(10_000);
   return ((await requestCount(b.http)) - before) / 10;

@@ -40,59 +40,32 @@ for (const name of chosen) {
   }
 }
 const DOC = new URL('../docs/benchmarks.md', import.meta.url);
-const today = new Date().toISOString().slice(0, 10);
-const cmd = `npm run bench${values.only ? ` -- ${values.only.map((o) => `--only ${o}`).join(' ')}` : ''} -- --write`;
 const line = (r: Row & { suite: string }) =>
   `| ${r.suite} | ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target ?? ''} |`;
-/** Rows and run notes of suites not run now, kept from the file: --only replaces its suites only. */
-function kept(): { rows: string[]; runs: string[] } {
-  if (!existsSync(DOC)) return { rows: [], runs: [] };
-  const text = readFileSync(DOC, 'utf8').split('\n');
-  const other = (l: string, at: (l: string) => string | undefined) => {
-    const suite = at(l);
-    return suite !== undefined && !chosen.includes(suite);
-  };
-  return {
-    rows: text.filter((l) => other(l, (x) => /^\| ([a-z0-9-]+) \|/.exec(x)?.[1])),
-    runs: text.filter((l) => other(l, (x) => /^- `([a-z0-9-]+)`: /.exec(x)?.[1])),
-  };
-}
-const old = kept();
-const runs = [...old.runs, ...chosen.map((name) => `- \`${name}\`: \`${cmd}\` on ${today}`)];
-const table = [
-  '| suite | measurement | value | baseline (same run) | ratio | target |',
-  '|---|---|---|---|---|---|',
-  ...old.rows,
-  ...rows.map(line),
-].join('\n');
 console.log(rows.map(line).join('\n'));
+
+/**
+ * The document with the rows of the suites run now in place of their old ones (new suites at the
+ * end of the table); every other line, notes and other tables included, stays as it was.
+ */
+function updated(doc: string): string {
+  const lines = doc.split('\n');
+  const ours = (l: string) => chosen.some((suite) => l.startsWith(`| ${suite} |`));
+  const at = lines.findIndex(ours);
+  const kept = lines.filter((l) => !ours(l));
+  const tableEnd = kept.findIndex((l, i) => i > 0 && kept[i - 1]?.startsWith('| ') && !l.startsWith('| '));
+  const where = at >= 0 ? at : tableEnd >= 0 ? tableEnd : kept.length;
+  kept.splice(where, 0, ...rows.map(line));
+  return kept.join('\n');
+}
+
 if (values.write) {
-  writeFileSync(
-    DOC,
-    `# Benchmarks
-
-Latest results per suite, each produced by the command listed with it (${cpus().length} cores,
-${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}):
-
-${runs.join('\n')}
-
-Every baseline is measured in the same run on the same machine, timed the same way as the value
-it is compared with. A ratio is always lanlb's cost over the baseline's (time over time, or for a
-rate the baseline's rate over lanlb's): 1 is as good as the baseline, above 1 costlier. Goals
-are in the target column, never in the baseline column. For the 5,000-Service run the baseline
-is a plain client doing only the status patches; floor and controller each run on a fresh
-kube-apiserver + etcd (alternating, two rounds, best of each). ARP is measured on veth pairs in
-namespaces the benchmark creates, against the kernel answering for its own address on the same
-interface; request rates are raised until a side loses an answer. Failover times are dark times
-seen by a client probing every 50 ms, compared with the kernel's own address moved by hand
-between two nodes, seen by the same probe. The announcers' API load is simulated on a real
-kube-apiserver (their Lease watches, and the selected nodes' node-Lease renewals made by the
-announcer's own code), against the previous design at 100 nodes.
-Known gap: ARP reply latency (a userspace libpcap round trip) is far above the 1.5x-kernel
-target.
-
-${table}
-`,
+  const cmd = `npm run bench${values.only ? ` -- ${values.only.map((o) => `--only ${o}`).join(' ')}` : ''} -- --write`;
+  const doc = existsSync(DOC)
+    ? readFileSync(DOC, 'utf8')
+    : '# Benchmarks\n\n| suite | measurement | value | baseline (same run) | ratio | target |\n|---|---|---|---|---|---|\n';
+  writeFileSync(DOC, updated(doc));
+  console.error(
+    `bench: updated the rows of ${chosen.join(', ')} in docs/benchmarks.md; note \`${cmd}\` (${cpus().length} cores) in its header`,
   );
-  console.error('bench: wrote docs/benchmarks.md');
 }

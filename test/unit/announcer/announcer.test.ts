@@ -505,6 +505,11 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.clock.advance(5_000);
     const held = l.store.all().filter((x) => x.metadata.name.startsWith('lanlb-l2-bulk.') && x.spec.holderIdentity);
     assert.equal(held.length, 1_000);
+    // Then steady: the node Leases' renewals only (3 nodes, one per 10 s each), whatever the Services.
+    const writes = () => [...l.running.values()].reduce((a, r) => a + r.store.writes, 0);
+    const before = writes();
+    await l.clock.advance(60_000);
+    assert.ok(writes() - before <= 21, `${writes() - before} writes in 60 s with 1,000 Services`);
     await l.stopAll();
   });
 
