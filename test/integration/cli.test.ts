@@ -61,7 +61,12 @@ describe('lanlb processes', () => {
         const [leader, follower, followerName] = leaderName === 'r1' ? [r1, r2, 'r2'] : [r2, r1, 'r1'];
         await leader.waitForLog('leading');
         assert.equal((await get(`http://127.0.0.1:${ports[0]}/healthz`)).status, 200);
-        assert.equal((await get(`http://127.0.0.1:${ports[0]}/readyz`)).status, 200);
+        // r1 may be the follower: ready once its caches have synced, which may trail the leader's.
+        await eventually(
+          async () => ((await get(`http://127.0.0.1:${ports[0]}/readyz`)).status === 200 ? true : undefined),
+          10_000,
+          'r1 ready',
+        );
         const metrics = await get(`http://127.0.0.1:${ports[1]}/metrics`);
         assert.match(metrics.text, /lanlb_process_cpu_user_seconds_total/);
         assert.equal((await get(`http://127.0.0.1:${ports[0]}/metrics`)).status, 404, 'metrics only on --metrics-addr');
