@@ -335,7 +335,36 @@ export class Announcer {
     if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view))
       void this.acquire(plan, leaseName, seen.lease, d.takeOverFrom);
     if (d.kind === 'probe') this.probe(plan, d.holder, now);
+    if (d.kind === 'announce' && lease) this.completeHandOver(plan, lease);
     return d;
+  }
+
+  /** Named holder by a hand-over: writes this node's interfaces and MACs into the Lease. */
+  private completeHandOver(plan: ServicePlan, lease: LeaseObject): void {
+    const want = this.holderAnnotations(plan);
+    const have = lease.metadata.annotations ?? {};
+    const name = lease.metadata.name;
+    if (this.writing.has(name) || Object.entries(want).every(([k, v]) => have[k] === v)) return;
+    this.writing.add(name);
+    this.o.leases
+      .update({
+        metadata: {
+          name,
+          namespace: this.o.namespace,
+          resourceVersion: lease.metadata.resourceVersion,
+          labels: lease.metadata.labels,
+          annotations: { ...have, ...want },
+        },
+        spec: lease.spec ?? {},
+      })
+      .then((written) => {
+        this.view.observe(written as LeaseObject);
+        this.announced(plan);
+      })
+      .catch((err: unknown) => {
+        if (!isConflict(err) && !isNotFound(err)) this.o.log.warn('hand-over annotations', { lease: name, error: err });
+      })
+      .finally(() => this.writing.delete(name));
   }
 
   /**
@@ -634,10 +663,21 @@ export class Announcer {
       this.o.events.record(svc, 'Normal', 'L2Announcing', `Announcing ${plan.addresses.map(text).join(', ')} ${where}`);
   }
 
+  /**
+   * Gives the Lease up. When another candidate is alive, the Lease names it at once (one write and
+   * its watch, instead of a release it must see and then win with a write of its own); it fills
+   * in its interfaces and MACs when it sees itself named. Otherwise the holder is emptied.
+   */
   private async releaseLease(plan: ServicePlan): Promise<void> {
     const leaseName = serviceLeaseName(plan.namespace, plan.name);
     const seen = this.view.service(leaseName).lease;
     if (!seen?.spec || !leaseNamesService(seen, plan.key) || seen.spec.holderIdentity !== this.o.node) return;
+    const now = this.o.clock.now();
+    const successor = plan.candidates.find((n) => n !== this.o.node && this.judge(n, now).kind === 'alive');
+    const spec = successor
+      ? claimRecord(successor, this.t.nodeLeaseDurationMs, now, seen.spec)
+      : releaseRecord(now, seen.spec);
+    const annotations = successor ? { [SERVICE_ANNOTATION]: plan.key } : seen.metadata.annotations;
     try {
       await this.o.leases.update({
         metadata: {
@@ -645,11 +685,11 @@ export class Announcer {
           namespace: this.o.namespace,
           resourceVersion: seen.metadata.resourceVersion,
           labels: seen.metadata.labels,
-          annotations: seen.metadata.annotations,
+          annotations,
         },
-        spec: releaseRecord(this.o.clock.now(), seen.spec),
+        spec,
       });
-      this.o.metrics.transitions.inc({ kind: 'released' });
+      this.o.metrics.transitions.inc({ kind: successor ? 'handed-over' : 'released' });
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err))
         this.o.log.warn('lease release failed', { lease: leaseName, error: err });
