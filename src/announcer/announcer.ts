@@ -295,7 +295,6 @@ export class Announcer {
     const seen = this.view.heartbeats.get(node);
     const trusted = this.nodeHeartbeat.healthyFor(2 * this.t.nodeLeaseRenewMs);
     const until = seen === undefined ? undefined : seen + this.t.nodeLeaseDurationMs;
-    if (this.audit.isDark(node, now)) return { kind: 'dead', since: now, by: 'wire' };
     const j = this.wire.liveness.judge(node, now, until, wire);
     return j.kind === 'dead' && j.by === 'kubernetes' && !trusted ? { kind: 'alive' } : j;
   }
@@ -312,7 +311,12 @@ export class Announcer {
       candidates: plan.candidates,
       holder,
       leaseObservedAt: at,
-      judge: (node) => this.judge(node, now, !(deaf && node === holder)),
+      judge: (node) => {
+        // Found dark by the answer audit while it held this Lease: dead for it, whatever its heartbeats say.
+        const dark = node === holder ? this.audit.darkSince(node, now) : undefined;
+        if (dark !== undefined && at !== undefined && at <= dark) return { kind: 'dead', since: dark, by: 'wire' };
+        return this.judge(node, now, !(deaf && node === holder));
+      },
     };
   }
 

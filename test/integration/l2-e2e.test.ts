@@ -464,7 +464,10 @@ describe('L2 announcement on real frames', () => {
         async () => (await eventsFor(c.http, 'dark', 'web')).find((e) => e.reason === 'AnnouncementMismatch'),
         10_000,
         'an AnnouncementMismatch Event',
-      );
+      ).catch((err: unknown) => {
+        const said = (n: string) => (logs.get(n) ?? []).filter((l) => /mismatch|announce|event|withdraw/i.test(l));
+        throw new Error(`${String(err)}\n${other}: ${said(other).join('\n')}\n${node}: ${said(node).join('\n')}`);
+      });
       assert.match(reported.message, new RegExp(`not answered by its holder ${node}`));
     } finally {
       holderProcess?.kill('SIGUSR2');

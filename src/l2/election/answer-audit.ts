@@ -51,7 +51,8 @@ export class AnswerAudit {
   /** target key -> when it is next due */
   private readonly due = new Map<string, number>();
   private readonly failures = new Map<string, number>();
-  private readonly darkUntil = new Map<string, number>();
+  /** node -> when it was found dark */
+  private readonly darkAt = new Map<string, number>();
 
   /** `random` in [0, 1): the jitter source (injected, so tests are deterministic). */
   constructor(
@@ -91,7 +92,7 @@ export class AnswerAudit {
       const failures = (this.failures.get(target.holder) ?? 0) + 1;
       this.failures.set(target.holder, failures);
       const dark = failures >= this.t.failuresToDark;
-      if (dark) this.darkUntil.set(target.holder, now + this.t.darkForMs);
+      if (dark) this.darkAt.set(target.holder, now);
       // Retry soon: one lost frame must not leave a dark holder in place for another period.
       this.due.set(key(target), now);
       return { kind: 'no-answer', dark };
@@ -100,9 +101,14 @@ export class AnswerAudit {
     return foreign.length ? { kind: 'foreign', macs: foreign } : { kind: 'ok' };
   }
 
-  /** The holder's responder was found dark: it counts as dead until then. */
-  isDark(node: string, now: number): boolean {
-    return now < (this.darkUntil.get(node) ?? Number.NEGATIVE_INFINITY);
+  /**
+   * When `node`'s responder was found dark, if that is less than `darkForMs` ago. It counts as dead
+   * for the Leases it held then, not for ones it takes later (those are audited afresh): a node
+   * whose link came back must not lose every Service it wins for the rest of the period.
+   */
+  darkSince(node: string, now: number): number | undefined {
+    const at = this.darkAt.get(node);
+    return at !== undefined && now - at < this.t.darkForMs ? at : undefined;
   }
 }
 

@@ -31,8 +31,8 @@ describe('AnswerAudit', () => {
     assert.deepEqual(a.verdict(t, new Set(['02:00:00:00:00:02']), 1_000), { kind: 'ok' });
     assert.deepEqual(a.verdict(t, new Set(), 2_000), { kind: 'no-answer', dark: false });
     assert.deepEqual(a.verdict(t, new Set(), 3_000), { kind: 'no-answer', dark: true });
-    assert.equal(a.isDark('n2', 32_999), true);
-    assert.equal(a.isDark('n2', 33_000), false);
+    assert.equal(a.darkSince('n2', 32_999), 3_000);
+    assert.equal(a.darkSince('n2', 33_000), undefined);
   });
 
   it('after a failed probe the same holder is probed again as soon as the rate allows', () => {
@@ -53,6 +53,6 @@ describe('AnswerAudit', () => {
       macs: ['02:00:00:00:00:ee'],
     });
     assert.deepEqual(a.verdict(self, new Set(), 0), { kind: 'ok' });
-    assert.equal(a.isDark('n1', 1), false);
+    assert.equal(a.darkSince('n1', 1), undefined);
   });
 });
