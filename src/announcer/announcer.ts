@@ -336,8 +336,10 @@ export class Announcer {
       const waiting = this.checkAddresses(plan, now, first === this.o.node);
       if (waiting) return waiting;
     }
-    if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view))
+    if (d.kind === 'acquire' && !this.heldUnderLegacyName(plan, view)) {
       void this.acquire(plan, leaseName, seen.lease, d.takeOverFrom);
+      if (d.takeOverFrom) this.reportDarkTakeOver(plan, d.takeOverFrom, seen.at, now);
+    }
     if (d.kind === 'probe') this.probe(plan, d.holder, now);
     if (d.kind === 'announce' && lease) this.completeHandOver(plan, lease);
     return d;
@@ -523,6 +525,19 @@ export class Announcer {
     if (this.reported.size > 1_000)
       for (const [k, at] of this.reported) if (now - at > 300_000) this.reported.delete(k);
     const svc = this.o.sources.services.get(target.service);
+    if (svc) this.o.events.record(svc, 'Warning', 'AnnouncementMismatch', message);
+  }
+
+  /** Each Service taken from a holder the audit found dark gets the Event, not only the one audited. */
+  private reportDarkTakeOver(plan: ServicePlan, holder: string, leaseSeenAt: number, now: number): void {
+    const dark = this.audit.darkSince(holder, now);
+    if (dark === undefined || leaseSeenAt > dark) return;
+    const key = `${plan.key}/${holder}`;
+    if (now - (this.reported.get(key) ?? Number.NEGATIVE_INFINITY) < 300_000) return;
+    this.reported.set(key, now);
+    const svc = this.o.sources.services.get(plan.key);
+    const ips = plan.addresses.map(text).join(', ');
+    const message = `${ips} is not answered by its holder ${holder}, whose responder is dark: taking over`;
     if (svc) this.o.events.record(svc, 'Warning', 'AnnouncementMismatch', message);
   }
 
