@@ -59,7 +59,10 @@ describe('CRDs on a real apiserver', () => {
     assert.match(pools[0] ?? '', /^NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE$/);
     assert.match(pools[1] ?? '', /^ingress-pool\s+false\s+False\s+0\s+\S+$/);
     const wide = (await c.kubectl('get', 'lbpools', '-o', 'wide')).split('\n');
-    assert.match(wide[0] ?? '', /^NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE\s+USED\s+TOTAL$/);
+    assert.match(
+      wide[0] ?? '',
+      /^NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE\s+READY\s+REASON\s+USED\s+TOTAL$/,
+    );
     const policies = new L2AnnouncementPolicyV1beta1Client(c.custom);
     const p = await policies.create({ metadata: { name: 'policy1' }, spec: { interfaces: ['^eth[0-9]+'] } });
     assert.equal(p.spec.loadBalancerIPs, true);
