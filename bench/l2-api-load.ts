@@ -184,7 +184,8 @@ async function measure(cp: ControlPlane, nodes: number, legacy: boolean, steadyM
 const sum = (ws: LeaseWatcher[], k: 'events' | 'closedEarly') => ws.reduce((a, w) => a + w[k], 0);
 
 const describe = (l: Load) =>
-  `${l.writesPerS.toFixed(1)} req/s, ${l.eventsPerS.toFixed(0)} watch events/s, apiserver CPU ${(l.cpu * 100).toFixed(0)}%, ` +
+  `${l.writesPerS.toFixed(1)} req/s, ${l.eventsPerS.toFixed(0)} watch events/s, ` +
+  `apiserver CPU ${(l.cpu * 100).toFixed(0)}%, ` +
   `renewal p99 ${l.renewP99Ms.toFixed(0)} ms, ${l.falseFailovers} false failovers, ${l.closedEarly} watches closed`;
 
 export async function announcerApiLoad(): Promise<Row[]> {

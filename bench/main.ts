@@ -39,6 +39,7 @@ for (const name of chosen) {
     });
   }
 }
+const TABLE_HEAD = '| suite | measurement | value | baseline (same run) | ratio | target |';
 const DOC = new URL('../docs/benchmarks.md', import.meta.url);
 const line = (r: Row & { suite: string }) =>
   `| ${r.suite} | ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target ?? ''} |`;
@@ -63,9 +64,8 @@ if (values.write) {
   const cmd = `npm run bench${values.only ? ` -- ${values.only.map((o) => `--only ${o}`).join(' ')}` : ''} -- --write`;
   const doc = existsSync(DOC)
     ? readFileSync(DOC, 'utf8')
-    : '# Benchmarks\n\n| suite | measurement | value | baseline (same run) | ratio | target |\n|---|---|---|---|---|---|\n';
+    : ['# Benchmarks', '', TABLE_HEAD, '|---|---|---|---|---|---|', ''].join('\n');
   writeFileSync(DOC, updated(doc));
-  console.error(
-    `bench: updated the rows of ${chosen.join(', ')} in docs/benchmarks.md; note \`${cmd}\` (${cpus().length} cores) in its header`,
-  );
+  const what = `${chosen.join(', ')} in docs/benchmarks.md`;
+  console.error(`bench: updated the rows of ${what}; note \`${cmd}\` (${cpus().length} cores) in its header`);
 }

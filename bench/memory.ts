@@ -161,14 +161,19 @@ export async function memoryFootprint(): Promise<Row[]> {
       row(`announcer RSS with ${n} Services, ${SLICES} EndpointSlices`, m.loaded.announcer, '<= 150 MiB'),
       {
         name: 'bytes per Service (loaded - idle) / Services: controller, announcer',
-        value: `${perService(m.idle.controller, m.loaded.controller)}, ${perService(m.idle.announcer, m.loaded.announcer)}`,
+        value: [
+          perService(m.idle.controller, m.loaded.controller),
+          perService(m.idle.announcer, m.loaded.announcer),
+        ].join(', '),
         baseline: '-',
         ratio: '-',
         target: '<= 1 KiB per Service not acted on',
       },
       {
         name: `time to synced caches with ${n} Services: controller, announcer`,
-        value: `${(m.loaded.controllerReadyMs / 1000).toFixed(1)} s, ${(m.loaded.announcerReadyMs / 1000).toFixed(1)} s`,
+        value: [m.loaded.controllerReadyMs, m.loaded.announcerReadyMs]
+          .map((ms) => `${(ms / 1000).toFixed(1)} s`)
+          .join(', '),
         baseline: '-',
         ratio: '-',
       },

@@ -395,7 +395,8 @@ export class Announcer {
           svc,
           'Warning',
           'AddressInUse',
-          `${s.address} is answered by ${s.mac}, which is not a lanlb announcer: not announcing it; checking again every 30 s`,
+          `${s.address} is answered by ${s.mac}, which is not a lanlb announcer: ` +
+            'not announcing it; checking again every 30 s',
         );
     }
     return { kind: 'wait', reason: 'probing', recheckInMs: s.recheckInMs };

@@ -321,7 +321,8 @@ describe('L2 announcement on real frames', () => {
   /** GET /readyz of a node's announcer, from inside its namespace: [status, body]. */
   const readyz = async (node: string): Promise<[number, string]> => {
     const netns = lab.nodes.find((n) => n.name === node)?.netns ?? '';
-    const script = `fetch('http://127.0.0.1:${HEALTH_PORT}/readyz').then(async (r) => console.log(r.status, await r.text()))`;
+    const url = `http://127.0.0.1:${HEALTH_PORT}/readyz`;
+    const script = `fetch('${url}').then(async (r) => console.log(r.status, await r.text()))`;
     const { stdout } = await runInNetns(netns, process.execPath, ['-e', script], { timeoutMs: 5_000 });
     const [code, ...body] = stdout.trim().split(' ');
     return [Number(code), body.join(' ')];
@@ -447,7 +448,7 @@ describe('L2 announcement on real frames', () => {
     assert.equal(await arpAnswer(taken), macOf(node));
   });
 
-  it("answer audit: a holder whose responder stops answering (heartbeats go on) is replaced and it's reported", async () => {
+  it('answer audit: a holder whose responder stops answering (heartbeats go on) is replaced, reported', async () => {
     const { vip, node } = await announcedService('dark');
     assert.equal(await arpAnswer(vip), macOf(node));
     const holderProcess = announcers.get(node);

@@ -462,7 +462,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
-  it("answer audit: a holder whose responder is dark (heartbeats still sent) is taken over, and it's reported", async () => {
+  it('answer audit: a holder whose responder is dark (heartbeats still sent) is taken over, reported', async () => {
     const { l, first } = await threeNodes();
     for (const r of l.running.get(first)?.responders.values() ?? []) r.mute = true;
     for (let t = 0; t < 40_000 && l.holder() === first; t += 100) await l.clock.advance(100);

@@ -55,7 +55,8 @@ describe('validate and migrate exit codes', () => {
     assert.equal((await run('migrate', file('pool.yaml', METALLB_POOL))).code, 0);
     const partial = file(
       'bgp.yaml',
-      `${METALLB_POOL}---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: b, namespace: metallb-system}\n`,
+      `${METALLB_POOL}---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n` +
+        'metadata: {name: b, namespace: metallb-system}\n',
     );
     const r = await run('migrate', partial);
     assert.equal(r.code, 3, r.err);
