@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
-import { arpingProbes, ip, NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.js';
+import { ip, NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.js';
 import { runInNetns } from '../src/devcluster/run-program.js';
 import { trackChild, stopProcess } from '../src/devcluster/child-process.js';
 import { KubeHttp } from '../src/kube/http.js';
@@ -151,14 +151,12 @@ const PROBE_MS = 50;
 /** Client ARP probes every 50 ms for `ms`, running `fault` after `faultAfterMs`: who answered each. */
 async function probeAround(lab: NetnsLab, ms: number, faultAfterMs: number, fault: () => Promise<void>) {
   const count = Math.round(ms / PROBE_MS);
-  const args = ['-c', String(count), '-W', String(PROBE_MS / 1000), '-I', 'eth0', VIP];
-  const probing = runInNetns(lab.client, 'arping', args, { timeoutMs: ms + 15_000, noAnswerCodes: [1] });
+  const probing = lab.arpProbes(VIP, count, PROBE_MS);
   const t0 = performance.now();
   await sleep(faultAfterMs);
   const faultAt = performance.now() - t0;
   await fault();
-  const { stdout } = await probing;
-  const answers = arpingProbes(stdout).flatMap((mac, index) => (mac ? [{ mac, index }] : []));
+  const answers = (await probing).flatMap((mac, index) => (mac ? [{ mac, index }] : []));
   return { count, answers, faultIndex: Math.floor(faultAt / PROBE_MS) };
 }
 

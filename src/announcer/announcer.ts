@@ -64,6 +64,9 @@ export const DEFAULT_ANNOUNCER_TIMINGS: AnnouncerTimings = {
   wire: DEFAULT_WIRE_TIMINGS,
 };
 
+/** A persisting announcement mismatch is reported again this often (not an Event every audit). */
+const MISMATCH_REPORT_EVERY_MS = 300_000;
+
 /** A selected interface that cannot be opened is tried again this often. */
 const REOPEN_AFTER_MS = 5_000;
 
@@ -520,12 +523,17 @@ export class Announcer {
       const plan = this.announcing.get(target.service);
       for (const iface of plan?.interfaces ?? []) this.responders.get(iface)?.reannounce(plan?.addresses ?? []);
     }
-    const key = `${target.service}/${v.kind === 'foreign' ? v.macs.join(',') : target.holder}`;
-    if (now - (this.reported.get(key) ?? Number.NEGATIVE_INFINITY) < 300_000) return;
+    this.reportMismatch(target.service, v.kind === 'foreign' ? v.macs.join(',') : target.holder, message, now);
+  }
+
+  /** Warning AnnouncementMismatch on the Service, once per Service and cause every 5 minutes. */
+  private reportMismatch(service: string, cause: string, message: string, now: number): void {
+    const key = `${service}/${cause}`;
+    if (now - (this.reported.get(key) ?? Number.NEGATIVE_INFINITY) < MISMATCH_REPORT_EVERY_MS) return;
     this.reported.set(key, now);
     if (this.reported.size > 1_000)
-      for (const [k, at] of this.reported) if (now - at > 300_000) this.reported.delete(k);
-    const svc = this.o.sources.services.get(target.service);
+      for (const [k, at] of this.reported) if (now - at > MISMATCH_REPORT_EVERY_MS) this.reported.delete(k);
+    const svc = this.o.sources.services.get(service);
     if (svc) this.o.events.record(svc, 'Warning', 'AnnouncementMismatch', message);
   }
 
@@ -533,13 +541,9 @@ export class Announcer {
   private reportDarkTakeOver(plan: ServicePlan, holder: string, leaseSeenAt: number, now: number): void {
     const dark = this.audit.darkSince(holder, now);
     if (dark === undefined || leaseSeenAt > dark) return;
-    const key = `${plan.key}/${holder}`;
-    if (now - (this.reported.get(key) ?? Number.NEGATIVE_INFINITY) < 300_000) return;
-    this.reported.set(key, now);
-    const svc = this.o.sources.services.get(plan.key);
     const ips = plan.addresses.map(text).join(', ');
     const message = `${ips} is not answered by its holder ${holder}, whose responder is dark: taking over`;
-    if (svc) this.o.events.record(svc, 'Warning', 'AnnouncementMismatch', message);
+    this.reportMismatch(plan.key, holder, message, now);
   }
 
   /** MACs of lanlb's announcers: this node's, those heard in heartbeats, those Leases name. */

@@ -25,8 +25,6 @@ export class NodeHeartbeat {
   private cancel: (() => void) | undefined;
   private running = false;
   private inFlight: Promise<void> = Promise.resolve();
-  /** writes made (for tests and the load benchmark) */
-  writes = 0;
   /** since when every renewal has succeeded (undefined after a failure, until the next success) */
   private healthySince: number | undefined;
 
@@ -96,7 +94,6 @@ export class NodeHeartbeat {
 
   private async write(base: Lease | undefined): Promise<Lease> {
     const spec = claimRecord(this.o.node, this.o.durationMs, this.o.clock.now(), base?.spec);
-    this.writes++;
     if (!base) {
       const metadata = {
         name: nodeLeaseName(this.o.node),

@@ -33,17 +33,17 @@ export function policyProblem(p: L2AnnouncementPolicy): PolicyProblem | undefine
       };
     }
   }
-  return announceIntervalProblem(p.spec.announceInterval);
+  const interval = announceIntervalProblem(p.spec.announceInterval);
+  return interval && { ...interval, message: `announceInterval: ${interval.message}` };
 }
 
+/** Why spec.announceInterval is refused (the message names the value, not the field), if it is. */
 export function announceIntervalProblem(text: string | undefined): PolicyProblem | undefined {
   if (text === undefined) return undefined;
   const ms = parseDurationMs(text);
   if (ms !== undefined && ms >= ANNOUNCE_INTERVAL_MS.min && ms <= ANNOUNCE_INTERVAL_MS.max) return undefined;
-  return {
-    reason: 'InvalidAnnounceInterval',
-    message: `announceInterval: ${JSON.stringify(text)} is not a duration between 1s and 1h, such as 30s`,
-  };
+  const message = `${JSON.stringify(text)} is not a duration between 1s and 1h, such as 30s`;
+  return { reason: 'InvalidAnnounceInterval', message };
 }
 
 /** spec.announceInterval in ms, when the policy sets a valid one. */

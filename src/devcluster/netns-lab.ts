@@ -170,6 +170,17 @@ export class NetnsLab {
     return [...new Set([...stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => (m[1] as string).toLowerCase()))];
   }
 
+  /**
+   * `count` ARP requests for `vip` from the client, one every `everyMs`: for each, the MAC that
+   * answered or undefined (arpingProbes). Starts at once; resolves when the last has had its time.
+   */
+  async arpProbes(vip: string, count: number, everyMs: number): Promise<Array<string | undefined>> {
+    const args = ['-c', String(count), '-W', String(everyMs / 1000), '-I', 'eth0', vip];
+    const timeoutMs = count * everyMs + 15_000;
+    const { stdout } = await runInNetns(this.client, 'arping', args, { timeoutMs, noAnswerCodes: [1] });
+    return arpingProbes(stdout);
+  }
+
   /** The MAC that answers a Neighbor Solicitation for `vip` from the client, if any. */
   async ndpAnswer(vip: string): Promise<string | undefined> {
     // ndisc6 exits 2 with "No response." when nobody answered.

@@ -10,11 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane, apiserverBinary } from '../devcluster/control-plane.js';
-import { arpingProbes, NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.js';
+import { NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.js';
 import { trackChild, stopProcess } from '../devcluster/child-process.js';
 import { KubeHttp } from '../kube/http.js';
 import { freePort } from '../devcluster/free-port.js';
-import { runInNetns } from '../devcluster/run-program.js';
 import { pollFor } from '../devcluster/poll.js';
 import { installCrds } from '../kube/crd-install.js';
 import { createFromYaml } from '../kube/apply.js';
@@ -259,14 +258,9 @@ async function showApiserverOutage(cp: ControlPlane, { lab }: RunningLab, { vip 
   const seconds = 30;
   say(`\nfreezing kube-apiserver (SIGSTOP) for ${seconds} s; the client asks for ${vip} every 100 ms ...`);
   const count = seconds * 10;
-  const asking = runInNetns(lab.client, 'arping', ['-c', String(count), '-W', '0.1', '-I', 'eth0', vip], {
-    timeoutMs: (seconds + 15) * 1000,
-    noAnswerCodes: [1],
-  });
+  const asking = lab.arpProbes(vip, count, 100);
   await cp.freezeApiserver(seconds * 1000);
-  const { stdout } = await asking;
-  const probes = arpingProbes(stdout);
-  const macs = probes.flatMap((m) => (m ? [m] : []));
+  const macs = (await asking).flatMap((m) => (m ? [m] : []));
   const by = [...new Set(macs)].map((m) => `${m} (${lab.nodes.find((n) => n.mac === m)?.name ?? '?'})`);
   const unanswered = count - macs.length;
   say(`kube-apiserver resumed: ${unanswered} of ${count} asks unanswered; answered by ${by.join(', ')}`);

@@ -61,7 +61,6 @@ export function policyProblems(policy: PolicyLike): SchemaProblem[] {
     }
   });
   const interval = announceIntervalProblem(policy.spec?.announceInterval);
-  if (interval)
-    problems.push({ path: 'spec.announceInterval', message: interval.message.replace(/^announceInterval: /, '') });
+  if (interval) problems.push({ path: 'spec.announceInterval', message: interval.message });
   return problems;
 }

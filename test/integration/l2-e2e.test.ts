@@ -18,7 +18,7 @@ import {
   ips,
   nsSelector,
 } from '../helpers/k8s-objects.js';
-import { arpingProbes, NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
+import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
 import { serviceLeaseName } from '../../src/l2/election/lease-names.js';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -331,9 +331,7 @@ describe('L2 announcement on real frames', () => {
   /** Client ARP probes every 100 ms for `ms`: how many went unanswered, and by whom the rest. */
   const probeFor = async (vip: string, ms: number) => {
     const count = Math.round(ms / 100);
-    const args = ['-c', String(count), '-W', '0.1', '-I', 'eth0', vip];
-    const { stdout } = await runInNetns(lab.client, 'arping', args, { timeoutMs: ms + 10_000, noAnswerCodes: [1] });
-    const answers = arpingProbes(stdout).flatMap((mac, index) => (mac ? [{ mac, index }] : []));
+    const answers = (await lab.arpProbes(vip, count, 100)).flatMap((mac, index) => (mac ? [{ mac, index }] : []));
     const macs = [...new Set(answers.map((a) => a.mac))];
     return { sent: count, unanswered: count - answers.length, macs, answers };
   };
