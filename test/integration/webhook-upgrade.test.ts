@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import { ensureNamespace, getService, ips } from '../helpers/k8s-objects.js';
-import { customResourceDefinitions } from '../../generated/crds.js';
+import { firstPublishedCrds } from '../helpers/first-published.js';
 import { installCrds } from '../../src/kube/crd-install.js';
 import { createFromYaml } from '../../src/kube/apply.js';
 import { freePort } from '../../src/devcluster/free-port.js';
@@ -19,20 +19,6 @@ import { KubeApiError } from '../../src/kube/api-error.js';
 const execFileP = promisify(execFile);
 const POOLS = '/apis/lanlb.io/v1beta1/loadbalancerippools';
 const POOLS_ALPHA = '/apis/lanlb.io/v1alpha1/loadbalancerippools';
-
-/** The CRDs as first published: v1alpha1 only, stored as v1alpha1, no conversion. */
-function firstPublishedCrds(): object[] {
-  return customResourceDefinitions.map((c) => {
-    const crd = JSON.parse(JSON.stringify(c)) as {
-      spec: { versions: Array<Record<string, unknown>>; conversion?: unknown };
-    };
-    crd.spec.versions = crd.spec.versions
-      .filter((v) => v.name === 'v1alpha1')
-      .map((v) => ({ ...v, storage: true, deprecated: false, deprecationWarning: undefined }));
-    delete crd.spec.conversion;
-    return crd;
-  });
-}
 
 describe('CRD upgrade and webhooks', () => {
   // Under the shipped RBAC: the storage migration must be allowed to finish (it once got a 403).

@@ -1,0 +1,167 @@
+// ARP answer latency side by side (issue 14, item 1): the kernel answering for its own address, a
+// MetalLB-style Go responder (bench/arp-peer, mdlayher/arp) and lanlb's PcapResponder, one at a
+// time on the same veth pair, idle and with busy loops on one and on both cores. Latency is the
+// reply's departure minus the request's arrival, both stamped by the kernel in a capture on the
+// responder's own interface, so the client's scheduling does not enter.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { stopProcess, trackChild } from '../src/devcluster/child-process.js';
+import { runInNetns } from '../src/devcluster/run-program.js';
+import type { Row } from './ipam-micro.js';
+
+const execFileP = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const NS_R = 'lanlbb-ans-r';
+const NS_C = 'lanlbb-ans-c';
+const KERNEL_IP = '192.0.2.1';
+const PEER_IP = '192.0.2.201';
+const LANLB_IP = '192.0.2.200';
+const REQUESTS = 600;
+const ip = (...a: string[]) => execFileP('ip', a);
+
+async function setup(): Promise<void> {
+  await teardown();
+  await ip('netns', 'add', NS_R);
+  await ip('netns', 'add', NS_C);
+  await ip('link', 'add', 'eth0', 'netns', NS_R, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS_C);
+  await ip('-n', NS_R, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:11', 'up');
+  await ip('-n', NS_C, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:c0', 'up');
+  await ip('-n', NS_R, 'addr', 'add', `${KERNEL_IP}/24`, 'dev', 'eth0');
+  await ip('-n', NS_C, 'addr', 'add', '192.0.2.100/24', 'dev', 'eth0');
+}
+
+async function teardown(): Promise<void> {
+  for (const ns of [NS_R, NS_C]) await ip('netns', 'del', ns).catch(() => undefined);
+}
+
+/** The Go peer, built once into the cache in GOPATH mode against Debian's packaged library. */
+async function goPeerBinary(): Promise<string> {
+  const out = join(process.env.LANLB_CACHE_DIR ?? join(homedir(), '.cache', 'lanlb'), 'bin', 'arp-peer');
+  await execFileP('go', ['build', '-o', out, join(here, 'arp-peer', 'main.go')], {
+    env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOFLAGS: '' },
+    timeout: 300_000,
+  });
+  return out;
+}
+
+/** Starts a responder in NS_R and resolves once it printed its first line ("ready"). */
+async function startResponder(cmd: string, args: string[]): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', NS_R, cmd, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  trackChild(child);
+  await new Promise<void>((ok, fail) => {
+    child.stdout?.once('data', () => ok());
+    child.once('exit', (code) => fail(new Error(`${cmd} exited with ${code} before it was ready`)));
+  });
+  return child;
+}
+
+/** Kernel-stamped latencies (µs) of REQUESTS requests 5 ms apart; lost requests counted apart. */
+async function stampedLatencies(target: string): Promise<{ us: number[]; lost: number }> {
+  const dump = spawn(
+    'ip',
+    ['netns', 'exec', NS_R, 'tcpdump', '-i', 'eth0', '-n', '-l', '-tt', '--time-stamp-precision=nano', 'arp'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  trackChild(dump);
+  let text = '';
+  dump.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+  await new Promise<void>((ok) => dump.stderr?.on('data', (d: Buffer) => /listening on/.test(d.toString()) && ok()));
+  const args = ['-c', String(REQUESTS), '-W', '0.005', '-I', 'eth0', target];
+  await runInNetns(NS_C, 'arping', args, { timeoutMs: 120_000, noAnswerCodes: [1] });
+  await new Promise((r) => setTimeout(r, 200));
+  dump.kill('SIGINT');
+  await stopProcess(dump, 3_000);
+  return pairRequestsAndReplies(text, target);
+}
+
+/** Pairs each request for `target` with the reply that follows it (nanosecond stamps). */
+export function pairRequestsAndReplies(text: string, target: string): { us: number[]; lost: number } {
+  const us: number[] = [];
+  let pending: bigint | undefined;
+  let lost = 0;
+  for (const line of text.split('\n')) {
+    const m = /^(\d+)\.(\d{9}) ARP, (Request who-has|Reply) (\S+)/.exec(line);
+    if (!m || m[4] !== target) continue;
+    const ns = BigInt(m[1] ?? '0') * 1_000_000_000n + BigInt(m[2] ?? '0');
+    if (m[3] === 'Reply') {
+      if (pending !== undefined) us.push(Number(ns - pending) / 1000);
+      pending = undefined;
+    } else {
+      if (pending !== undefined) lost++;
+      pending = ns;
+    }
+  }
+  return { us, lost: lost + (pending !== undefined ? 1 : 0) };
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+/** `n` processes spinning on a core each (plain busy loops, like the issue's measurement). */
+function busyLoops(n: number): ChildProcess[] {
+  return Array.from({ length: n }, () => {
+    const c = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    trackChild(c);
+    return c;
+  });
+}
+
+interface Measured {
+  kernel: { us: number[]; lost: number };
+  peer: { us: number[]; lost: number };
+  lanlb: { us: number[]; lost: number };
+}
+
+async function measure(peerBin: string, busy: number): Promise<Measured> {
+  const loops = busyLoops(busy);
+  try {
+    const kernel = await stampedLatencies(KERNEL_IP);
+    const peerProc = await startResponder(peerBin, ['eth0', PEER_IP]);
+    const peer = await stampedLatencies(PEER_IP).finally(() => stopProcess(peerProc, 3_000));
+    const ours = await startResponder(process.execPath, [
+      '--import',
+      'tsx',
+      join(here, 'l2-responder.ts'),
+      'eth0',
+      LANLB_IP,
+    ]);
+    const lanlb = await stampedLatencies(LANLB_IP).finally(() => stopProcess(ours, 3_000));
+    return { kernel, peer, lanlb };
+  } finally {
+    for (const l of loops) await stopProcess(l, 1_000);
+  }
+}
+
+function rows(label: string, m: Measured): Row[] {
+  const us = (x: number) => `${x.toFixed(0)} us`;
+  const lost = (x: { lost: number }) => (x.lost ? `, ${x.lost} lost` : '');
+  return [50, 99].map((p) => ({
+    name: `ARP answer p${p}, ${label} (kernel-stamped, ${REQUESTS} requests 5 ms apart)`,
+    value: `${us(percentile(m.lanlb.us, p))}${lost(m.lanlb)}`,
+    baseline: `${us(percentile(m.peer.us, p))} Go peer${lost(m.peer)}; kernel ${us(percentile(m.kernel.us, p))}`,
+    ratio: (percentile(m.lanlb.us, p) / percentile(m.peer.us, p)).toFixed(2),
+    target: p === 50 ? '<= 1.5' : '<= 2',
+  }));
+}
+
+export async function answerLatencyAgainstPeer(): Promise<Row[]> {
+  const peerBin = await goPeerBinary();
+  await setup();
+  try {
+    const out: Row[] = [];
+    for (const [label, busy] of [
+      ['idle', 0],
+      ['one core busy', 1],
+      ['both cores busy', 2],
+    ] as const)
+      out.push(...rows(label, await measure(peerBin, busy)));
+    return out;
+  } finally {
+    await teardown();
+  }
+}
