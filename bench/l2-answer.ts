@@ -111,6 +111,46 @@ function busyLoops(n: number): ChildProcess[] {
   });
 }
 
+type Stages = Record<'kernelToJs' | 'decode' | 'encode' | 'inject', number[]>;
+
+/** lanlb's answer path timed stage by stage (bench/l2-stages.ts) while answering REQUESTS requests. */
+async function stagesOfAnswer(): Promise<{ stages: Stages; total: number[] }> {
+  const child = await startResponder(process.execPath, [
+    '--import',
+    'tsx',
+    join(here, 'l2-stages.ts'),
+    'eth0',
+    LANLB_IP,
+  ]);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const total = await stampedLatencies(LANLB_IP);
+  await stopProcess(child, 3_000);
+  return { stages: JSON.parse(out.trim().split('\n').pop() ?? '{}') as Stages, total: total.us };
+}
+
+function stageRows({ stages: s, total }: { stages: Stages; total: number[] }): Row[] {
+  const us = (x: number) => `${x.toFixed(1)} us`;
+  const names: Record<keyof Stages, string> = {
+    kernelToJs: 'kernel capture stamp -> JavaScript callback (poll wake-up, pcap_dispatch, JS turn)',
+    decode: 'decode',
+    encode: 'encode',
+    inject: 'inject (pcap_inject: the send syscall)',
+  };
+  return (Object.keys(names) as Array<keyof Stages>).map((k) => ({
+    name: `answer path, idle: ${names[k]} p50 / p99 (${s[k].length} answers)`,
+    value: `${us(percentile(s[k], 50))} / ${us(percentile(s[k], 99))}`,
+    baseline: `${us(percentile(total, 50))} (the same run's answer p50, kernel-stamped)`,
+    ratio: (percentile(s[k], 50) / percentile(total, 50)).toFixed(2),
+  }));
+}
+
+const SCENARIOS = [
+  ['idle', 0],
+  ['one core busy', 1],
+  ['both cores busy', 2],
+] as const;
+
 interface Measured {
   kernel: { us: number[]; lost: number };
   peer: { us: number[]; lost: number };
@@ -154,12 +194,8 @@ export async function answerLatencyAgainstPeer(): Promise<Row[]> {
   await setup();
   try {
     const out: Row[] = [];
-    for (const [label, busy] of [
-      ['idle', 0],
-      ['one core busy', 1],
-      ['both cores busy', 2],
-    ] as const)
-      out.push(...rows(label, await measure(peerBin, busy)));
+    for (const [label, busy] of SCENARIOS) out.push(...rows(label, await measure(peerBin, busy)));
+    out.push(...stageRows(await stagesOfAnswer()));
     return out;
   } finally {
     await teardown();

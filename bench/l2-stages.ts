@@ -1,0 +1,56 @@
+// Runs inside a benchmark namespace: the PcapResponder's answer path (same capture options, same
+// filter, same codec functions), timed stage by stage for `npm run bench -- --only l2-answer`:
+// kernel capture stamp -> JavaScript callback, decode, encode, inject. Prints "ready", answers for
+// the address on argv until SIGTERM, then prints the per-stage samples (µs) as JSON.
+import pcap from 'pcap';
+import { performance } from 'node:perf_hooks';
+import { CAPTURE_FILTER } from '../src/l2/codec/bpf-filter.js';
+import { decodeRequest, encodeReply } from '../src/l2/codec/frames.js';
+import { parseAddress } from '../src/ipam/address.js';
+import { readLink } from '../src/l2/responder/link.js';
+
+const [iface = 'eth0', address = ''] = process.argv.slice(2);
+const link = readLink(iface);
+const target = parseAddress(address);
+if (!link || !target) throw new Error(`usage: l2-stages.ts INTERFACE ADDRESS (${iface} ${address})`);
+
+const stages = { kernelToJs: [] as number[], decode: [] as number[], encode: [] as number[], inject: [] as number[] };
+/**
+ * The pcap stamp is CLOCK_REALTIME in µs; Node has no µs realtime clock, so performance.now() is
+ * tied to it at the instant Date.now() (floor of realtime in ms) turns over: bounded spin of <= 2 ms.
+ */
+function realtimeOffsetMicros(): number {
+  const start = Date.now();
+  let now = start;
+  for (let i = 0; i < 10_000_000 && now === start; i++) now = Date.now();
+  return now * 1000 - performance.now() * 1000;
+}
+const offset = realtimeOffsetMicros();
+const wallMicros = () => offset + performance.now() * 1000;
+const options = { filter: CAPTURE_FILTER, promiscuous: false, buffer_timeout: 0, snap_length: 256 };
+const session = pcap.createSession(iface, options) as unknown as {
+  on(e: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
+  inject(b: Buffer): void;
+};
+session.on('packet', (p) => {
+  const arrived = wallMicros();
+  // node_pcap copies pcap_pkthdr into 4-byte fields: tv_sec, tv_usec, caplen, len.
+  const stamped = p.header.readUInt32LE(0) * 1e6 + p.header.readUInt32LE(4);
+  const t0 = performance.now();
+  const req = decodeRequest(p.buf.subarray(0, p.header.readUInt32LE(8)));
+  const t1 = performance.now();
+  if (!req.ok || req.value.target !== target.value) return;
+  const reply = encodeReply(req.value, link.mac);
+  const t2 = performance.now();
+  session.inject(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
+  const t3 = performance.now();
+  stages.kernelToJs.push(arrived - stamped);
+  stages.decode.push((t1 - t0) * 1000);
+  stages.encode.push((t2 - t1) * 1000);
+  stages.inject.push((t3 - t2) * 1000);
+});
+console.log('ready');
+process.once('SIGTERM', () => {
+  console.log(JSON.stringify(stages));
+  process.exit(0);
+});
