@@ -111,7 +111,7 @@ function busyLoops(n: number): ChildProcess[] {
   });
 }
 
-type Stages = Record<'kernelToJs' | 'decode' | 'encode' | 'inject', number[]>;
+type Stages = Record<'kernelToJs' | 'codec' | 'inject', number[]>;
 
 /** lanlb's answer path timed stage by stage (bench/l2-stages.ts) while answering REQUESTS requests. */
 async function stagesOfAnswer(): Promise<{ stages: Stages; total: number[] }> {
@@ -133,8 +133,7 @@ function stageRows({ stages: s, total }: { stages: Stages; total: number[] }): R
   const us = (x: number) => `${x.toFixed(1)} us`;
   const names: Record<keyof Stages, string> = {
     kernelToJs: 'kernel capture stamp -> JavaScript callback (poll wake-up, pcap_dispatch, JS turn)',
-    decode: 'decode',
-    encode: 'encode',
+    codec: 'decode + encode (the ARP fast path)',
     inject: 'inject (pcap_inject: the send syscall)',
   };
   return (Object.keys(names) as Array<keyof Stages>).map((k) => ({

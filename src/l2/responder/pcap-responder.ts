@@ -8,6 +8,7 @@
 // the first seconds.
 import pcap from 'pcap';
 import { encodeAnnouncements, replyFor } from '../codec/frames.js';
+import { fastArpReply } from '../codec/arp-fast.js';
 import { CAPTURE_FILTER, type Announced } from '../codec/bpf-filter.js';
 import { readLink, setAllMulticast } from './link.js';
 import type { Mac } from '../codec/mac.js';
@@ -46,6 +47,8 @@ export const DEFAULT_ANNOUNCE_SCHEDULE = [0, 500, 1_500, 3_000];
 export class PcapResponder {
   /** "family/value" -> address currently answered for */
   private readonly addresses = new Map<string, Announced>();
+  /** the IPv4 ones as unsigned 32-bit numbers, for the ARP fast path */
+  private readonly v4 = new Set<number>();
   private session: PcapSession | undefined;
   private closed = false;
   /** Fault injection for tests (LANLB_TEST_FAULTS): capture on, but no request answered. */
@@ -76,7 +79,11 @@ export class PcapResponder {
     const same = next.size === this.addresses.size && added.length === 0;
     if (same) return;
     this.addresses.clear();
-    for (const [k, a] of next) this.addresses.set(k, a);
+    this.v4.clear();
+    for (const [k, a] of next) {
+      this.addresses.set(k, a);
+      if (a.family === 4) this.v4.add(Number(a.value));
+    }
     if (this.announced.some((a) => a.family === 6)) await this.ensureAllMulticast();
     for (const a of added) this.announce(a);
   }
@@ -90,7 +97,15 @@ export class PcapResponder {
 
   private readonly isAnnounced = (family: 4 | 6, target: bigint): boolean => this.addresses.has(`${family}/${target}`);
 
+  private readonly isAnnouncedV4 = (ip: number): boolean => this.v4.has(ip);
+
   private onFrame(s: PcapSession, frame: Uint8Array): void {
+    const fast = fastArpReply(frame, this.isAnnouncedV4, this.mac);
+    if (fast) {
+      this.count('requests', 4);
+      if (!this.mute) this.sendCounted(s, fast, 'replies', 4);
+      return;
+    }
     const d = replyFor(frame, this.isAnnounced, this.mac);
     if (d.kind === 'ignore' && d.reason === 'undecodable') return this.count('decodeErrors', 4);
     if (d.kind === 'ignore' && d.reason === 'not-a-request') return this.o.onFrame?.(frame);
@@ -173,6 +188,7 @@ export class PcapResponder {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.addresses.clear();
+    this.v4.clear();
     if (this.session) shutdown(this.session);
     this.session = undefined;
     if (this.enabledAllMulticast) {
