@@ -11,31 +11,18 @@ import { promisify } from 'node:util';
 import { stopProcess, trackChild } from '../src/devcluster/child-process.js';
 import { runInNetns } from '../src/devcluster/run-program.js';
 import type { Row } from './ipam-micro.js';
+import { KERNEL_IP, percentile, removeNamespaces, vethPair } from './l2.js';
 
 const execFileP = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const NS_R = 'lanlbb-ans-r';
 const NS_C = 'lanlbb-ans-c';
-const KERNEL_IP = '192.0.2.1';
 const PEER_IP = '192.0.2.201';
 const LANLB_IP = '192.0.2.200';
 const REQUESTS = 600;
-const ip = (...a: string[]) => execFileP('ip', a);
 
-async function setup(): Promise<void> {
-  await teardown();
-  await ip('netns', 'add', NS_R);
-  await ip('netns', 'add', NS_C);
-  await ip('link', 'add', 'eth0', 'netns', NS_R, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS_C);
-  await ip('-n', NS_R, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:11', 'up');
-  await ip('-n', NS_C, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:c0', 'up');
-  await ip('-n', NS_R, 'addr', 'add', `${KERNEL_IP}/24`, 'dev', 'eth0');
-  await ip('-n', NS_C, 'addr', 'add', '192.0.2.100/24', 'dev', 'eth0');
-}
-
-async function teardown(): Promise<void> {
-  for (const ns of [NS_R, NS_C]) await ip('netns', 'del', ns).catch(() => undefined);
-}
+const setup = () => vethPair(NS_R, NS_C);
+const teardown = () => removeNamespaces(NS_R, NS_C);
 
 /** The Go peer, built once into the cache in GOPATH mode against Debian's packaged library. */
 async function goPeerBinary(): Promise<string> {
@@ -97,11 +84,6 @@ export function pairRequestsAndReplies(text: string, target: string): { us: numb
   return { us, lost: lost + (pending !== undefined ? 1 : 0) };
 }
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
-
 /** `n` processes spinning on a core each (plain busy loops, like the issue's measurement). */
 function busyLoops(n: number): ChildProcess[] {
   return Array.from({ length: n }, () => {
@@ -111,7 +93,7 @@ function busyLoops(n: number): ChildProcess[] {
   });
 }
 
-type Stages = Record<'kernelToJs' | 'codec' | 'inject', number[]>;
+type Stages = Record<'codec' | 'inject', number[]>;
 
 /** lanlb's answer path timed stage by stage (bench/l2-stages.ts) while answering REQUESTS requests. */
 async function stagesOfAnswer(): Promise<{ stages: Stages; total: number[] }> {
@@ -126,15 +108,15 @@ async function stagesOfAnswer(): Promise<{ stages: Stages; total: number[] }> {
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   const total = await stampedLatencies(LANLB_IP);
   await stopProcess(child, 3_000);
-  return { stages: JSON.parse(out.trim().split('\n').pop() ?? '{}') as Stages, total: total.us };
+  const stages = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Stages;
+  return { stages, total: total.us };
 }
 
 function stageRows({ stages: s, total }: { stages: Stages; total: number[] }): Row[] {
   const us = (x: number) => `${x.toFixed(1)} us`;
   const names: Record<keyof Stages, string> = {
-    kernelToJs: 'kernel capture stamp -> JavaScript callback (poll wake-up, pcap_dispatch, JS turn)',
     codec: 'decode + encode (the ARP fast path)',
-    inject: 'inject (pcap_inject: the send syscall)',
+    inject: 'inject (pcap_inject, returns after the veth delivery)',
   };
   return (Object.keys(names) as Array<keyof Stages>).map((k) => ({
     name: `answer path, idle: ${names[k]} p50 / p99 (${s[k].length} answers)`,

@@ -1,7 +1,8 @@
 // Runs inside a benchmark namespace: the PcapResponder's answer path (same capture options, same
-// filter, same codec functions), timed stage by stage for `npm run bench -- --only l2-answer`:
-// kernel capture stamp -> JavaScript callback, decode + encode (the ARP fast path), inject. Prints "ready", answers for
-// the address on argv until SIGTERM, then prints the per-stage samples (µs) as JSON.
+// filter, the same ARP fast path) timed on this thread's monotonic clock, for `npm run bench --
+// --only l2-answer`: decode + encode, and inject (pcap_inject returns after the kernel has also
+// delivered the frame through the veth pair, so most of it comes after the reply has left).
+// Prints "ready", answers for the address on argv until SIGTERM, then the samples (µs) as JSON.
 import pcap from 'pcap';
 import { performance } from 'node:perf_hooks';
 import { CAPTURE_FILTER } from '../src/l2/codec/bpf-filter.js';
@@ -16,28 +17,13 @@ if (!link || !target || target.family !== 4)
   throw new Error(`usage: l2-stages.ts INTERFACE IPV4 (${iface} ${address})`);
 const wanted = Number(target.value);
 
-const stages = { kernelToJs: [] as number[], codec: [] as number[], inject: [] as number[] };
-/**
- * The pcap stamp is CLOCK_REALTIME in µs; Node has no µs realtime clock, so performance.now() is
- * tied to it at the instant Date.now() (floor of realtime in ms) turns over: bounded spin of <= 2 ms.
- */
-function realtimeOffsetMicros(): number {
-  const start = Date.now();
-  let now = start;
-  for (let i = 0; i < 10_000_000 && now === start; i++) now = Date.now();
-  return now * 1000 - performance.now() * 1000;
-}
-const offset = realtimeOffsetMicros();
-const wallMicros = () => offset + performance.now() * 1000;
+const stages = { codec: [] as number[], inject: [] as number[] };
 const options = { filter: CAPTURE_FILTER, promiscuous: false, buffer_timeout: 0, snap_length: 256 };
 const session = pcap.createSession(iface, options) as unknown as {
   on(e: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
   inject(b: Buffer): void;
 };
 session.on('packet', (p) => {
-  const arrived = wallMicros();
-  // node_pcap copies pcap_pkthdr into 4-byte fields: tv_sec, tv_usec, caplen, len.
-  const stamped = p.header.readUInt32LE(0) * 1e6 + p.header.readUInt32LE(4);
   const t0 = performance.now();
   // The responder's path for an untagged ARP request (PcapResponder tries it first).
   const reply = fastArpReply(p.buf.subarray(0, p.header.readUInt32LE(8)), (ip) => ip === wanted, link.mac);
@@ -45,7 +31,6 @@ session.on('packet', (p) => {
   if (!reply) return;
   session.inject(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
   const t2 = performance.now();
-  stages.kernelToJs.push(arrived - stamped);
   stages.codec.push((t1 - t0) * 1000);
   stages.inject.push((t2 - t1) * 1000);
 });

@@ -12,27 +12,34 @@ const execFileP = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const NS_R = 'lanlbb-resp';
 const NS_C = 'lanlbb-client';
-const KERNEL_IP = '192.0.2.1';
+export const KERNEL_IP = '192.0.2.1';
 const VIP = '192.0.2.200';
 
 const ip = (...a: string[]) => execFileP('ip', a);
 
-async function setup(): Promise<void> {
-  await teardown();
-  await ip('netns', 'add', NS_R);
-  await ip('netns', 'add', NS_C);
-  await ip('link', 'add', 'eth0', 'netns', NS_R, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS_C);
-  await ip('-n', NS_R, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:11', 'up');
-  await ip('-n', NS_C, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:c0', 'up');
-  await ip('-n', NS_R, 'addr', 'add', `${KERNEL_IP}/24`, 'dev', 'eth0');
-  await ip('-n', NS_C, 'addr', 'add', '192.0.2.100/24', 'dev', 'eth0');
+/**
+ * A responder namespace and a client namespace joined by a veth pair (eth0 on both sides), the
+ * responder's kernel owning KERNEL_IP (the baseline), the client 192.0.2.100.
+ */
+export async function vethPair(responderNs: string, clientNs: string): Promise<void> {
+  await removeNamespaces(responderNs, clientNs);
+  await ip('netns', 'add', responderNs);
+  await ip('netns', 'add', clientNs);
+  await ip('link', 'add', 'eth0', 'netns', responderNs, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', clientNs);
+  await ip('-n', responderNs, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:11', 'up');
+  await ip('-n', clientNs, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:c0', 'up');
+  await ip('-n', responderNs, 'addr', 'add', `${KERNEL_IP}/24`, 'dev', 'eth0');
+  await ip('-n', clientNs, 'addr', 'add', '192.0.2.100/24', 'dev', 'eth0');
 }
 
-async function teardown(): Promise<void> {
-  for (const ns of [NS_R, NS_C]) await ip('netns', 'del', ns).catch(() => undefined);
+export async function removeNamespaces(...names: string[]): Promise<void> {
+  for (const ns of names) await ip('netns', 'del', ns).catch(() => undefined);
 }
 
-function percentile(xs: number[], p: number): number {
+const setup = () => vethPair(NS_R, NS_C);
+const teardown = () => removeNamespaces(NS_R, NS_C);
+
+export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }

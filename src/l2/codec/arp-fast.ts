@@ -4,16 +4,17 @@
 // (bench l2-answer, stage rows); this path does the same work in a fraction of that. Anything
 // else (VLAN tags, NDP, not ours, malformed) returns undefined and takes the general path
 // (frames.ts replyFor), which gives byte for byte the same answer (property test).
+import { ARP_LENGTH, ARP_OFFSETS } from './arp.js';
 import type { Mac } from './mac.js';
 
-const ARP_FRAME = 42; // 14 Ethernet + 28 ARP
 const ETH_SRC = 6;
 const ETH_TYPE = 12;
-const ARP = 14;
-const SHA = ARP + 8;
-const SPA = ARP + 14;
-const THA = ARP + 18;
-const TPA = ARP + 24;
+const ARP = 14; // an untagged Ethernet header
+const ARP_FRAME = ARP + ARP_LENGTH;
+const SHA = ARP + ARP_OFFSETS.SHA;
+const SPA = ARP + ARP_OFFSETS.SPA;
+const THA = ARP + ARP_OFFSETS.THA;
+const TPA = ARP + ARP_OFFSETS.TPA;
 
 /** htype 1, ptype 0x0800, hlen 6, plen 4, operation 1 (request): bytes 14..21 of the frame. */
 function isUntaggedArpRequest(b: Uint8Array): boolean {

@@ -17,10 +17,9 @@ const PTYPE = HTYPE + 2;
 const HLEN = PTYPE + 2;
 const PLEN = HLEN + 1;
 const OPER = PLEN + 1;
-const SHA = OPER + 2;
-const SPA = SHA + 6;
-const THA = SPA + 4;
-const TPA = THA + 6;
+/** Field offsets within the ARP packet (the fast path in arp-fast.ts reads them in place). */
+export const ARP_OFFSETS = { SHA: OPER + 2, SPA: OPER + 8, THA: OPER + 12, TPA: OPER + 18 } as const;
+const { SHA, SPA, THA, TPA } = ARP_OFFSETS;
 export const ARP_LENGTH = TPA + 4;
 
 export interface ArpPacket {
