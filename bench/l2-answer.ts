@@ -34,6 +34,9 @@ async function goPeerBinary(): Promise<string> {
   return out;
 }
 
+/** V8/Node flags for lanlb's responder (LANLB_BENCH_NODE_FLAGS, e.g. --optimize-for-size). */
+const nodeFlags = () => (process.env.LANLB_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 /** Starts a responder in NS_R and resolves once it printed its first line ("ready"). */
 async function startResponder(cmd: string, args: string[]): Promise<ChildProcess> {
   const child = spawn('ip', ['netns', 'exec', NS_R, cmd, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -145,6 +148,7 @@ async function measure(peerBin: string, busy: number): Promise<Measured> {
     const peerProc = await startResponder(peerBin, ['eth0', PEER_IP]);
     const peer = await stampedLatencies(PEER_IP).finally(() => stopProcess(peerProc, 3_000));
     const ours = await startResponder(process.execPath, [
+      ...nodeFlags(),
       '--import',
       'tsx',
       join(here, 'l2-responder.ts'),

@@ -26,13 +26,26 @@ function rssMiB(pid: number | undefined): number {
   return kb / 1024;
 }
 
+/**
+ * The Node flags the image runs lanlb with (the Dockerfile's ENTRYPOINT, between "node" and the
+ * script), so the processes are measured as shipped; LANLB_BENCH_NODE_FLAGS replaces them
+ * ("none" for no flags) to compare.
+ */
+function shippedNodeFlags(): string[] {
+  const override = process.env.LANLB_BENCH_NODE_FLAGS;
+  if (override !== undefined) return override === 'none' ? [] : override.split(' ').filter(Boolean);
+  const line = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1];
+  const argv = line ? (JSON.parse(line) as string[]) : [];
+  return argv.slice(1, argv.indexOf('/app/bin/lanlb.js'));
+}
+
 /** Starts the built `lanlb ARGS`; resolves once /readyz answers 200, with the time it took. */
 async function startBuilt(kubeconfig: string, args: string[]): Promise<{ child: ChildProcess; readyMs: number }> {
   const port = await freePort();
   const t0 = performance.now();
   const all = [join(root, 'bin', 'lanlb.js'), ...args, '--kubeconfig', kubeconfig, '--log-level', 'warn'];
   all.push('--health-addr', `127.0.0.1:${port}`, '--metrics-addr', '0');
-  const child = spawn(process.execPath, all, { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...shippedNodeFlags(), ...all], { stdio: 'ignore' });
   trackChild(child);
   const ready = async () => {
     const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);

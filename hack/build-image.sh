@@ -98,7 +98,7 @@ lanlb_image() {
   buildah copy "$ctr" "$tmp/app" /app >/dev/null
   buildah config --workingdir /app --user 65532:65532 \
     --env PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin --env NODE_VERSION="$NODE_VERSION" \
-    --entrypoint '["node", "/app/bin/lanlb.js"]' --cmd '["--help"]' "$ctr"
+    --entrypoint "$(sed -n 's/^ENTRYPOINT //p' "$ROOT/Dockerfile")" --cmd '["--help"]' "$ctr"
   buildah commit -q --rm "$ctr" "$ref" >/dev/null
   rm -f "$OUT/lanlb.tar"
   buildah push -q "$ref" "oci-archive:$OUT/lanlb.tar:$ref"
