@@ -4,12 +4,12 @@
 // reply's departure minus the request's arrival, both stamped by the kernel in a capture on the
 // responder's own interface, so the client's scheduling does not enter.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stopProcess, trackChild } from '../src/devcluster/child-process.js';
 import { runInNetns } from '../src/devcluster/run-program.js';
+import { lanlbCacheDir } from '../src/devcluster/control-plane.js';
 import type { Row } from './ipam-micro.js';
 import { KERNEL_IP, percentile, removeNamespaces, vethPair } from './l2.js';
 
@@ -26,7 +26,7 @@ const teardown = () => removeNamespaces(NS_R, NS_C);
 
 /** The Go peer, built once into the cache in GOPATH mode against Debian's packaged library. */
 async function goPeerBinary(): Promise<string> {
-  const out = join(process.env.LANLB_CACHE_DIR ?? join(homedir(), '.cache', 'lanlb'), 'bin', 'arp-peer');
+  const out = join(lanlbCacheDir(), 'bin', 'arp-peer');
   await execFileP('go', ['build', '-o', out, join(here, 'arp-peer', 'main.go')], {
     env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOFLAGS: '' },
     timeout: 300_000,

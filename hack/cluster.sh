@@ -32,7 +32,7 @@ KERNEL_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_o
 
 in_node() { nsenter --net="/run/netns/$NODE_NS" "$@"; }
 in_lan() { nsenter --net="/run/netns/$LAN_NS" "$@"; }
-kc() { in_node "$BIN/kubectl" --kubeconfig="$STATE/admin.kubeconfig" "$@"; }
+kc() { in_node kubectl --kubeconfig="$STATE/admin.kubeconfig" "$@"; }
 log() { echo "cluster: $*" >&2; }
 
 # Starts a long-running program in the node's namespace, logs to STATE/logs/NAME.log, pid in
@@ -231,7 +231,6 @@ node_ready() {
 up() {
   [[ -e "$STATE/up" ]] && { log "already up (state in $STATE); run down first"; exit 1; }
   bash "$HERE/build-kubernetes.sh" kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy >&2
-  ln -sf "$(command -v kubectl)" "$BIN/kubectl"
   mkdir -p "$STATE/pids" "$STATE/logs"
   touch "$STATE/up"
   trap 'log "up failed: stopping what it started"; down' ERR
@@ -259,7 +258,7 @@ import_images() {
 # Every process whose command line names the state directory was started by `up` or by the
 # containerd it started (shims and their containers): TERM them, then KILL what is left.
 stop_processes() {
-  local name pid
+  local name pids
   for name in kubelet kube-proxy; do
     [[ -f "$STATE/pids/$name" ]] && kill "$(cat "$STATE/pids/$name")" 2>/dev/null || true
   done

@@ -26,11 +26,13 @@ export const SERVICE_ACCOUNTS = {
 const SERVICE_ACCOUNT_GROUPS = 'system:serviceaccounts,system:serviceaccounts:lanlb-system';
 export type ClusterUser = 'admin' | 'limited' | keyof typeof SERVICE_ACCOUNTS;
 
+/** Where hack/ caches what it builds (binaries, images, root filesystems): LANLB_CACHE_DIR. */
+export function lanlbCacheDir(): string {
+  return process.env.LANLB_CACHE_DIR ?? join(homedir(), '.cache', 'lanlb');
+}
+
 export function apiserverBinary(): string {
-  return (
-    process.env.LANLB_APISERVER ??
-    join(process.env.LANLB_CACHE_DIR ?? join(homedir(), '.cache', 'lanlb'), 'bin', 'kube-apiserver')
-  );
+  return process.env.LANLB_APISERVER ?? join(lanlbCacheDir(), 'bin', 'kube-apiserver');
 }
 
 export interface ControlPlaneOptions {

@@ -14,25 +14,27 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { firstPublishedCrds } from '../helpers/first-published.js';
 import { eventually } from '../helpers/cluster.js';
+import { lanlbCacheDir } from '../../src/devcluster/control-plane.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLUSTER = join(ROOT, 'hack/cluster.sh');
 const NODE_IP = '198.18.0.10';
 const NODE_NAME = 'e2e-node';
 const POOL = '198.18.0.200/29';
 const SYSTEM = 'lanlb-system';
 
-/** Runs hack/cluster.sh; rejects with its stderr when it fails. */
-function cluster(args: string[], timeoutMs = 120_000): Promise<string> {
+/** Runs a hack/ script; rejects with its stderr when it fails. */
+function hack(script: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((ok, fail) => {
     execFile(
       'bash',
-      [CLUSTER, ...args],
+      [join(ROOT, 'hack', script), ...args],
       { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 },
-      (e, out, err) => (e ? fail(new Error(`hack/cluster.sh ${args.join(' ')}: ${e.message}\n${err}`)) : ok(out)),
+      (e, out, err) => (e ? fail(new Error(`hack/${script} ${args.join(' ')}: ${e.message}\n${err}`)) : ok(out)),
     );
   });
 }
+
+const cluster = (args: string[], timeoutMs = 120_000): Promise<string> => hack('cluster.sh', args, timeoutMs);
 
 /** Polls once a second: every check here starts a kubectl or a peer program. */
 function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
@@ -72,13 +74,9 @@ describe('installed on a one-node cluster', () => {
   before(
     async () => {
       await cluster(['down']);
-      await new Promise<void>((ok, fail) =>
-        execFile('bash', [join(ROOT, 'hack/build-image.sh')], { timeout: 20 * 60_000 }, (e, _o, err) =>
-          e ? fail(new Error(`hack/build-image.sh: ${e.message}\n${err}`)) : ok(),
-        ),
-      );
+      await hack('build-image.sh', [], 20 * 60_000);
       await cluster(['up'], 30 * 60_000);
-      const images = join(process.env.LANLB_CACHE_DIR ?? join(process.env.HOME ?? '/root', '.cache/lanlb'), 'images');
+      const images = join(lanlbCacheDir(), 'images');
       await cluster(['import', join(images, 'pause.tar'), join(images, 'lanlb.tar')]);
     },
     { timeout: 40 * 60_000 },
