@@ -40,6 +40,7 @@ import { LeaseView } from './lease-view.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { WirePeers, type KeySource } from './wire-peers.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
+import type { HeartbeatPlan } from '../l2/codec/heartbeat.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
@@ -105,6 +106,11 @@ export interface Responder {
   close(): Promise<void>;
 }
 
+export interface HeartbeatSender {
+  /** from now on send heartbeat frames as `plan` says; undefined: send none */
+  heartbeats(plan: HeartbeatPlan | undefined): void;
+}
+
 /** Opens a capture on an interface; throws when it cannot (no NET_RAW, no such interface). */
 export type ResponderFactory = (link: Link, onFrame: (frame: Uint8Array) => void) => Responder;
 
@@ -118,6 +124,11 @@ export interface AnnouncerOptions {
   links: LinkSource;
   responders: ResponderFactory;
   keys: KeySource;
+  /**
+   * Sends heartbeat frames on every open capture off this thread (the answer thread), so a busy
+   * event loop here delays none; given the plan whenever it changes. Absent: sent from here.
+   */
+  heartbeats?: HeartbeatSender;
   node: string;
   namespace: string;
   timings?: AnnouncerTimings;
@@ -152,6 +163,8 @@ export class Announcer {
   private byAddress = new Map<string, ServicePlan>();
   private cancelTick: (() => void) | undefined;
   private cancelBeat: (() => void) | undefined;
+  /** what the HeartbeatSender was last told */
+  private sentPlan: HeartbeatPlan | undefined;
   /**
    * The last plan and when it was made. Ticks reuse it; Service/policy/Node/EndpointSlice changes
    * mark it dirty, and it is remade at least every 500 ms to notice interfaces and carrier.
@@ -229,6 +242,7 @@ export class Announcer {
     this.stopped = true;
     this.cancelTick?.();
     this.cancelBeat?.();
+    this.o.heartbeats?.heartbeats(undefined);
     await Promise.all([...this.announcing.values()].map((p) => this.releaseLease(p)));
     this.announcing.clear();
     await this.nodeHeartbeat.stop();
@@ -254,10 +268,19 @@ export class Announcer {
     this.cancelTick = this.o.clock.schedule(() => this.tick(), ms);
   }
 
-  /** Sends a heartbeat frame on every open capture, every wire interval. */
+  /**
+   * Sends a heartbeat frame on every open capture, every wire interval; with a HeartbeatSender,
+   * hands it the plan instead whenever the plan (the key) changes, and it sends.
+   */
   private beat(): void {
     if (this.stopped) return;
-    for (const [iface, r] of this.responders) {
+    const sender = this.o.heartbeats;
+    if (sender) {
+      const plan = this.wire.plan();
+      if (!samePlan(plan, this.sentPlan)) sender.heartbeats(plan);
+      this.sentPlan = plan;
+    }
+    for (const [iface, r] of sender ? [] : this.responders) {
       const mac = this.links.find((l) => l.name === iface)?.mac;
       const frame = mac && this.wire.heartbeat(mac);
       if (!frame) continue;
@@ -810,4 +833,10 @@ const LEGACY_HEARTBEAT_MS = 2_000;
 
 function text(a: Announced): string {
   return formatAddress(a.family, a.value);
+}
+
+function samePlan(a: HeartbeatPlan | undefined, b: HeartbeatPlan | undefined): boolean {
+  if (!a || !b) return a === b;
+  const sameKey = a.key.length === b.key.length && a.key.every((x, i) => x === b.key[i]);
+  return sameKey && a.node === b.node && a.incarnation === b.incarnation && a.intervalMs === b.intervalMs;
 }

@@ -6,6 +6,7 @@ import { decodeAnswer, type Answer } from '../l2/codec/probe.js';
 import { ETHERTYPE_HEARTBEAT } from '../l2/codec/heartbeat.js';
 import { WireLiveness, type WireTimings } from '../l2/election/wire-liveness.js';
 import { formatMac, type Mac } from '../l2/codec/mac.js';
+import type { HeartbeatPlan } from '../l2/codec/heartbeat.js';
 
 /** The shared heartbeat key (Secret lanlb-memberlist, key `secretkey`), once known. */
 export interface KeySource {
@@ -34,6 +35,13 @@ export class WirePeers {
     },
   ) {
     this.liveness = new WireLiveness(o.timings);
+  }
+
+  /** What a sender needs to make this node's heartbeat frames itself, or undefined while no key is known. */
+  plan(): HeartbeatPlan | undefined {
+    const key = this.o.keys.current();
+    if (!key) return undefined;
+    return { node: this.o.node, incarnation: this.o.incarnation, intervalMs: this.o.timings.intervalMs, key };
   }
 
   /** The next heartbeat frame from `src`, or undefined while no key is known. */

@@ -16,7 +16,7 @@ import { kubeAnnouncerSources } from '../announcer/kube-sources.js';
 import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { systemClock } from '../runtime/clock.js';
 import { sysfsLinks } from '../l2/responder/link.js';
-import { PcapResponder } from '../l2/responder/pcap-responder.js';
+import { AnswerThread, type ThreadedResponder } from '../l2/responder/answer-thread.js';
 import { AnnouncerMetrics } from '../announcer/metrics.js';
 import { SecretKeySource } from '../announcer/secret-key-source.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
@@ -110,7 +110,7 @@ function readAnnouncerTimings(values: Record<string, unknown>): AnnouncerTimings
 }
 
 /** Remembers an open responder until it is closed. */
-function track(opened: Set<PcapResponder>, r: PcapResponder): PcapResponder {
+function track(opened: Set<ThreadedResponder>, r: ThreadedResponder): ThreadedResponder {
   opened.add(r);
   const close = r.close.bind(r);
   r.close = async () => {
@@ -124,7 +124,7 @@ function track(opened: Set<PcapResponder>, r: PcapResponder): PcapResponder {
  * Tests break a holder's data path without killing it (the answer audit must notice): with
  * LANLB_TEST_FAULTS=1, SIGUSR2 toggles whether the responders answer requests. Off otherwise.
  */
-function injectFaultsOnRequest(opened: Set<PcapResponder>, log: WorkloadContext['log']): void {
+function injectFaultsOnRequest(opened: Set<ThreadedResponder>, log: WorkloadContext['log']): void {
   if (process.env.LANLB_TEST_FAULTS !== '1') return;
   let mute = false;
   process.on('SIGUSR2', () => {
@@ -154,12 +154,20 @@ async function announcerWorkload(
   const sources = kubeAnnouncerSources(http, namespace, await endpointSlicePath(http), log);
   const metrics = new AnnouncerMetrics(registry);
   const keys = new SecretKeySource(http, namespace, log);
-  const opened = new Set<PcapResponder>();
+  const opened = new Set<ThreadedResponder>();
   injectFaultsOnRequest(opened, log);
+  // Captures, answers, announcements and heartbeat frames run in their own thread.
+  const answers = new AnswerThread({
+    onFatal: (err) => {
+      log.error('answer thread died: nothing is answered any more; exiting so that peers take over', { error: err });
+      process.exit(1);
+    },
+    onHeartbeatsSent: (n) => metrics.heartbeats.inc({ outcome: 'sent' }, n),
+  });
   const responders = (link: Link, onFrame: (frame: Uint8Array) => void) =>
     track(
       opened,
-      new PcapResponder({
+      answers.open({
         iface: link.name,
         mac: link.mac,
         onFrame,
@@ -180,6 +188,7 @@ async function announcerWorkload(
     links: sysfsLinks,
     responders,
     keys,
+    heartbeats: answers,
   });
   return {
     ready: () => announcer.synced && announcer.unavailableReason === undefined,
@@ -187,8 +196,12 @@ async function announcerWorkload(
     async run(signal) {
       await keys.start(signal);
       const caches = await sources.start(signal);
-      await announcer.run(signal);
-      await caches.done;
+      try {
+        await announcer.run(signal);
+        await caches.done;
+      } finally {
+        await answers.close();
+      }
     },
   };
 }

@@ -33,6 +33,14 @@ export interface Heartbeat {
   intervalMs: number;
 }
 
+/** What a sender needs to make a node's heartbeat frames (it numbers them itself). */
+export interface HeartbeatPlan {
+  node: string;
+  incarnation: number;
+  intervalMs: number;
+  key: Uint8Array;
+}
+
 export type HeartbeatError = 'not-heartbeat' | 'malformed' | 'unauthenticated';
 
 function mac(key: Uint8Array, src: Mac, signed: Uint8Array): Buffer {

@@ -36,9 +36,6 @@ interface PcapSession {
   on(event: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
   inject(data: Buffer): void;
   close(): void;
-  session: { dispatch(buf: Buffer, header: Buffer): number };
-  buf: Buffer;
-  header: Buffer;
 }
 
 /** client-go-like default: at once, then after 0.5 s, 1.5 s and 3 s. */
@@ -199,15 +196,11 @@ export class PcapResponder {
 }
 
 /**
- * node_pcap's close() only breaks the capture loop; the handle (and the poll keeping the event
- * loop alive) is freed by the next dispatch, which on an idle interface never comes. Dispatch
- * once more ourselves so it is freed now.
+ * node_pcap as patched at install (hack/patch-pcap.mjs) releases the capture in close() and
+ * uv_close()s its poll handle. That handle lives inside the session object, which must outlive
+ * the event loop's closing phase, so the session stays referenced a moment longer.
  */
 function shutdown(s: PcapSession): void {
   s.close();
-  try {
-    s.session.dispatch(s.buf, s.header);
-  } catch {
-    // already closed
-  }
+  setTimeout(() => void s, 100).unref();
 }

@@ -4,12 +4,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { Announcer, type Link, type Responder } from '../../../src/announcer/announcer.js';
+import { Announcer, type HeartbeatSender, type Link, type Responder } from '../../../src/announcer/announcer.js';
 import { AnnouncerMetrics } from '../../../src/announcer/metrics.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { serviceLeaseName } from '../../../src/l2/election/lease-names.js';
 import { formatAddress } from '../../../src/ipam/address.js';
 import { replyFor } from '../../../src/l2/codec/frames.js';
+import { encodeHeartbeat, type HeartbeatPlan } from '../../../src/l2/codec/heartbeat.js';
 import type { Announced } from '../../../src/l2/codec/bpf-filter.js';
 import type { Node, Service } from '../../../src/core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../../../src/core/kube-objects.js';
@@ -64,7 +65,9 @@ class FakeResponder implements Responder {
     this.announced = [...a];
     this.addresses = a.map((x) => formatAddress(x.family, x.value));
   }
+  heartbeatsSent = 0;
   send(frame: Uint8Array): void {
+    if (frame[12] === 0x88 && frame[13] === 0xb5) this.heartbeatsSent++;
     if (!this.closed) this.lanOf.deliver(this, frame);
   }
   reannounced = 0;
@@ -115,8 +118,44 @@ class NodeLeaseStore implements LeaseStore {
   }
 }
 
-function lan() {
+/**
+ * The answer thread's heartbeats as the announcer sees them (a HeartbeatSender): once given a
+ * plan, frames go out on every open capture of the node every interval, on the clock alone.
+ */
+class FakeHeartbeatThread implements HeartbeatSender {
+  readonly plans: Array<HeartbeatPlan | undefined> = [];
+  private cancel: (() => void) | undefined;
+  private sequence = 0;
+  sent = 0;
+  constructor(
+    private readonly clock: FakeClock,
+    private readonly responders: Map<string, FakeResponder>,
+    private readonly macOf: (iface: string) => Uint8Array,
+  ) {}
+  heartbeats(plan: HeartbeatPlan | undefined): void {
+    this.plans.push(plan);
+    this.cancel?.();
+    if (!plan) return;
+    const beat = (): void => {
+      for (const [iface, r] of this.responders) {
+        const h = {
+          node: plan.node,
+          incarnation: plan.incarnation,
+          sequence: ++this.sequence,
+          intervalMs: plan.intervalMs,
+        };
+        r.send(encodeHeartbeat(h, this.macOf(iface), plan.key));
+        this.sent++;
+      }
+      this.cancel = this.clock.schedule(beat, plan.intervalMs);
+    };
+    beat();
+  }
+}
+
+function lan(o: { heartbeatThread?: boolean } = {}) {
   const clock = new FakeClock();
+  const heartbeatThreads = new Map<string, FakeHeartbeatThread>();
   const wire = new FakeLan(clock);
   /** nodes whose announcer cannot open a capture (no NET_RAW) */
   const unable = new Set<string>();
@@ -153,7 +192,10 @@ function lan() {
     const responders = new Map<string, FakeResponder>();
     const nodeStore = new NodeLeaseStore(store);
     leaseSources.push({ source: leases, store: nodeStore });
+    const thread = new FakeHeartbeatThread(clock, responders, (i) => links.find((x) => x.name === i)?.mac ?? mac(0));
+    if (o.heartbeatThread) heartbeatThreads.set(node, thread);
     const announcer = new Announcer({
+      ...(o.heartbeatThread ? { heartbeats: thread } : {}),
       sources: { policies, services, nodes, slices, leases },
       leases: nodeStore,
       events,
@@ -224,6 +266,7 @@ function lan() {
     wire,
     unable,
     crash,
+    heartbeatThreads,
     reason: (n: string) => announcers.get(n)?.unavailableReason,
     /** The node reaches the apiserver again: its watch lists every Lease afresh. */
     reconnect: (n: string) => {
@@ -302,6 +345,32 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     assert.ok(r.dark <= 1_000, `dark for ${r.dark} ms`);
     assert.equal(r.overlap, 0);
     await l.stopAll();
+  });
+
+  it('heartbeats sent by the answer thread: the plan is handed over once, a crash is taken over within 1 s', async () => {
+    const l = lan({ heartbeatThread: true });
+    for (const n of ['node1', 'node2', 'node3']) l.node(n);
+    l.policy({});
+    l.service();
+    for (const n of ['node1', 'node2', 'node3']) l.start(n);
+    await l.clock.advance(3_000);
+    const first = l.holder() ?? '';
+    assert.ok(first, 'someone holds');
+    for (const [n, t] of l.heartbeatThreads) {
+      assert.equal(t.plans.length, 1, `${n} was given one plan`);
+      assert.equal(t.plans[0]?.node, n);
+      assert.equal(t.plans[0]?.intervalMs, 100);
+      const sent = [...(l.running.get(n)?.responders.values() ?? [])].reduce((a, r) => a + r.heartbeatsSent, 0);
+      assert.ok(t.sent >= 25, `${n}: ${t.sent} frames in 3 s`);
+      assert.equal(sent, t.sent, `${n} sent no heartbeat frame itself`);
+    }
+    l.crash(first);
+    const r = await timeline(l, 3_000);
+    assert.notEqual(l.holder(), first);
+    assert.ok(r.dark <= 1_000, `dark for ${r.dark} ms`);
+    assert.equal(r.overlap, 0);
+    await l.stopAll();
+    for (const [n, t] of l.heartbeatThreads) assert.equal(t.plans.at(-1), undefined, `${n} stopped its heartbeats`);
   });
 
   it("holder's link down (no carrier): it releases and another answers within 1 s", async () => {

@@ -1,0 +1,36 @@
+// Messages between the announcer's main thread and its answer thread (answer-thread.ts and
+// answer-worker.ts). Responders are named by a number the main thread chooses; frames travel as
+// copies, addresses as (family, bigint) records, both structured-clone safe.
+import type { MessagePort } from 'node:worker_threads';
+import type { Announced } from '../codec/bpf-filter.js';
+import type { Mac } from '../codec/mac.js';
+import type { ResponderCounters } from './pcap-responder.js';
+import type { HeartbeatPlan } from '../codec/heartbeat.js';
+
+export type ToAnswerThread =
+  | { op: 'open'; id: number; iface: string; mac: Mac; announceSchedule?: number[] }
+  | { op: 'set'; id: number; req: number; addresses: Announced[] }
+  | { op: 'reannounce'; id: number; addresses: Announced[] }
+  | { op: 'send'; id: number; frame: Uint8Array }
+  | { op: 'mute'; id: number; mute: boolean }
+  | { op: 'close'; id: number; req: number }
+  | { op: 'heartbeat'; plan: HeartbeatPlan | undefined };
+
+export type FromAnswerThread =
+  | { op: 'frame'; id: number; frame: Uint8Array }
+  | { op: 'error'; id: number; message: string }
+  | { op: 'counts'; counts: Array<[id: number, what: keyof ResponderCounters, family: 4 | 6, n: number]> }
+  | { op: 'heartbeats'; sent: number }
+  | { op: 'done'; req: number; error?: string };
+
+/** The answer to `open`, through the synchronous reply port. */
+export interface OpenReply {
+  id: number;
+  error?: string;
+}
+
+export interface AnswerWorkerData {
+  /** [0] turns 1 when an OpenReply has been posted (Atomics.wait on the main thread) */
+  signal: Int32Array;
+  replies: MessagePort;
+}

@@ -1,0 +1,197 @@
+// The main thread's side of the answer thread (answer-worker.ts): one worker per process owns
+// every capture, and each ThreadedResponder stands for one of them. Opening is synchronous, as
+// the announcer's ResponderFactory requires (a node that cannot capture finds out at once): the
+// main thread blocks in Atomics.wait until the worker has tried, bounded by OPEN_TIMEOUT_MS.
+// node_pcap loads in one thread per process, so nothing on the main thread may import it when
+// this is used; and hack/patch-pcap.mjs makes a closed capture release its poll handle, without
+// which a worker's exit aborts the process.
+import { MessageChannel, receiveMessageOnPort, Worker, type TransferListItem } from 'node:worker_threads';
+import type { Announced } from '../codec/bpf-filter.js';
+import type { Mac } from '../codec/mac.js';
+import type { ResponderCounters, ResponderOptions } from './pcap-responder.js';
+import type { FromAnswerThread, OpenReply, ToAnswerThread } from './answer-protocol.js';
+import type { HeartbeatPlan } from '../codec/heartbeat.js';
+
+/** Startup of the worker (module loading, libpcap) plus one open; far above either (~50 ms). */
+const OPEN_TIMEOUT_MS = 15_000;
+
+export interface AnswerThreadOptions {
+  /** the thread died: nothing is answered any more (the command exits so that peers take over) */
+  onFatal(err: Error): void;
+  onHeartbeatsSent?(n: number): void;
+}
+
+export class AnswerThread {
+  private readonly worker: Worker;
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly replies = new MessageChannel();
+  private readonly responders = new Map<number, ThreadedResponder>();
+  private readonly waiting = new Map<number, { ok(): void; fail(err: Error): void }>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(private readonly o: AnswerThreadOptions) {
+    this.worker = startWorker({ signal: this.signal, replies: this.replies.port2 }, [this.replies.port2]);
+    this.worker.on('message', (m: FromAnswerThread) => this.received(m));
+    this.worker.on('error', (err) => this.fatal(err));
+    this.worker.on('exit', (code) => this.fatal(new Error(`the answer thread exited with code ${code}`)));
+    this.worker.unref(); // it never keeps the process alive on its own
+  }
+
+  /** Opens a capture in the answer thread; throws when it cannot (no NET_RAW, no such interface). */
+  open(o: ResponderOptions): ThreadedResponder {
+    if (this.closing) throw new Error('the answer thread is closed');
+    const id = this.nextId++;
+    Atomics.store(this.signal, 0, 0);
+    this.post({
+      op: 'open',
+      id,
+      iface: o.iface,
+      mac: o.mac,
+      ...(o.announceSchedule && { announceSchedule: o.announceSchedule }),
+    });
+    const reply = this.openReply(id);
+    if (reply.error !== undefined) throw new Error(reply.error);
+    const r = new ThreadedResponder(this, id, o);
+    this.responders.set(id, r);
+    return r;
+  }
+
+  private openReply(id: number): OpenReply {
+    const deadline = Date.now() + OPEN_TIMEOUT_MS;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`the answer thread did not open a capture within ${OPEN_TIMEOUT_MS} ms`);
+      Atomics.wait(this.signal, 0, 0, left);
+      Atomics.store(this.signal, 0, 0);
+      // A reply to an earlier open that timed out is dropped here.
+      for (let m = receiveMessageOnPort(this.replies.port1); m; m = receiveMessageOnPort(this.replies.port1)) {
+        const reply = m.message as OpenReply;
+        if (reply.id === id) return reply;
+      }
+    }
+  }
+
+  /** Heartbeat frames on every capture every plan.intervalMs, sent by the answer thread. */
+  heartbeats(plan: HeartbeatPlan | undefined): void {
+    this.post({ op: 'heartbeat', plan });
+  }
+
+  post(m: ToAnswerThread): void {
+    if (!this.closing) this.worker.postMessage(m);
+  }
+
+  request(m: ToAnswerThread & { req: number }): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return new Promise((ok, fail) => {
+      this.waiting.set(m.req, { ok, fail });
+      this.worker.ref(); // an answer is awaited: keep the process alive for it
+      this.post(m);
+    });
+  }
+
+  nextRequest(): number {
+    return this.nextId++;
+  }
+
+  forget(id: number): void {
+    this.responders.delete(id);
+  }
+
+  /** Stops the thread; its captures are released by the addon's cleanup (hack/patch-pcap.mjs). */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const w of this.waiting.values()) w.ok();
+    this.waiting.clear();
+    await this.worker.terminate();
+  }
+
+  private received(m: FromAnswerThread): void {
+    if (m.op === 'frame') this.responders.get(m.id)?.o.onFrame?.(m.frame);
+    else if (m.op === 'error') this.responders.get(m.id)?.o.onError?.(new Error(m.message));
+    else if (m.op === 'heartbeats') this.o.onHeartbeatsSent?.(m.sent);
+    else if (m.op === 'counts')
+      for (const [id, what, family, n] of m.counts) this.responders.get(id)?.counted(what, family, n);
+    else {
+      const w = this.waiting.get(m.req);
+      this.waiting.delete(m.req);
+      if (this.waiting.size === 0) this.worker.unref();
+      if (m.error === undefined) w?.ok();
+      else w?.fail(new Error(m.error));
+    }
+  }
+
+  private fatal(err: Error): void {
+    if (this.closing) return;
+    this.closing = true;
+    for (const w of this.waiting.values()) w.fail(err);
+    this.waiting.clear();
+    this.o.onFatal(err);
+  }
+}
+
+/** One capture in the answer thread, with PcapResponder's interface. */
+export class ThreadedResponder {
+  readonly counters: ResponderCounters = { requests: 0, replies: 0, gratuitous: 0, decodeErrors: 0 };
+  private muted = false;
+  private closed = false;
+
+  constructor(
+    private readonly thread: AnswerThread,
+    private readonly id: number,
+    readonly o: ResponderOptions,
+  ) {}
+
+  get mac(): Mac {
+    return this.o.mac;
+  }
+
+  /** Fault injection for tests (LANLB_TEST_FAULTS): capture on, but no request answered. */
+  get mute(): boolean {
+    return this.muted;
+  }
+
+  set mute(mute: boolean) {
+    this.muted = mute;
+    this.thread.post({ op: 'mute', id: this.id, mute });
+  }
+
+  set(addresses: readonly Announced[]): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.thread.request({ op: 'set', id: this.id, req: this.thread.nextRequest(), addresses: [...addresses] });
+  }
+
+  reannounce(addresses: readonly Announced[]): void {
+    if (!this.closed) this.thread.post({ op: 'reannounce', id: this.id, addresses: [...addresses] });
+  }
+
+  send(frame: Uint8Array): void {
+    if (!this.closed) this.thread.post({ op: 'send', id: this.id, frame });
+  }
+
+  counted(what: keyof ResponderCounters, family: 4 | 6, n: number): void {
+    this.counters[what] += n;
+    for (let i = 0; i < n; i++) this.o.onCount?.(what, family);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.thread.request({ op: 'close', id: this.id, req: this.thread.nextRequest() });
+    this.thread.forget(this.id);
+  }
+}
+
+/**
+ * From source (tests, lab, benchmarks run under tsx) the worker registers tsx itself: a worker
+ * does not inherit the parent's --import hooks. Built, it is plain JavaScript.
+ */
+function startWorker(data: object, transferList: TransferListItem[]): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(`./answer-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  const options = { workerData: data, transferList };
+  if (!fromSource) return new Worker(entry, options);
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const boot = `import(${tsx}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { ...options, eval: true });
+}

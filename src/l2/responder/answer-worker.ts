@@ -1,0 +1,112 @@
+// The answer thread (started by answer-thread.ts): owns every libpcap capture of the process and
+// answers ARP / Neighbor Solicitation, sends gratuitous ARP / unsolicited NA on their schedule
+// and heartbeat frames every interval, on an event loop that nothing else runs on. The main
+// thread's informers, relists and garbage collection therefore delay none of them. What the
+// main thread needs back (frames that are not requests, errors, counts) is posted to it.
+import { parentPort, workerData } from 'node:worker_threads';
+import { PcapResponder, type ResponderCounters } from './pcap-responder.js';
+import type { AnswerWorkerData, FromAnswerThread, OpenReply, ToAnswerThread } from './answer-protocol.js';
+import { encodeHeartbeat, type HeartbeatPlan } from '../codec/heartbeat.js';
+
+const { signal, replies } = workerData as AnswerWorkerData;
+const port = parentPort;
+if (!port) throw new Error('answer-worker.ts runs as a worker thread');
+
+const responders = new Map<number, PcapResponder>();
+const post = (m: FromAnswerThread): void => port.postMessage(m);
+
+/** Counts are batched per turn of this loop: one message however many frames a burst brings. */
+const pending = new Map<string, [number, keyof ResponderCounters, 4 | 6, number]>();
+let heartbeatsSent = 0;
+let flushQueued = false;
+
+function count(id: number, what: keyof ResponderCounters, family: 4 | 6): void {
+  const key = `${id}/${what}/${family}`;
+  const c = pending.get(key);
+  if (c) c[3]++;
+  else pending.set(key, [id, what, family, 1]);
+  queueFlush();
+}
+
+function queueFlush(): void {
+  if (flushQueued) return;
+  flushQueued = true;
+  setImmediate(() => {
+    flushQueued = false;
+    if (pending.size) post({ op: 'counts', counts: [...pending.values()] });
+    if (heartbeatsSent) post({ op: 'heartbeats', sent: heartbeatsSent });
+    pending.clear();
+    heartbeatsSent = 0;
+  });
+}
+
+function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
+  const reply: OpenReply = { id: m.id };
+  try {
+    const r = new PcapResponder({
+      iface: m.iface,
+      mac: m.mac,
+      ...(m.announceSchedule ? { announceSchedule: m.announceSchedule } : {}),
+      onFrame: (frame) => post({ op: 'frame', id: m.id, frame: frame.slice() }),
+      onError: (err) => post({ op: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) }),
+      onCount: (what, family) => count(m.id, what, family),
+    });
+    responders.set(m.id, r);
+  } catch (err) {
+    reply.error = err instanceof Error ? err.message : String(err);
+  }
+  replies.postMessage(reply);
+  Atomics.store(signal, 0, 1);
+  Atomics.notify(signal, 0);
+}
+
+/** Runs an asynchronous request and reports its end (the main thread awaits it). */
+function answer(req: number, work: Promise<void>): void {
+  work.then(
+    () => post({ op: 'done', req }),
+    (err: unknown) => post({ op: 'done', req, error: err instanceof Error ? err.message : String(err) }),
+  );
+}
+
+const heartbeats = new (class {
+  private plan: HeartbeatPlan | undefined;
+  private sequence = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  set(plan: HeartbeatPlan | undefined): void {
+    const restart = plan?.intervalMs !== this.plan?.intervalMs;
+    this.plan = plan;
+    if (!restart) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (plan) this.timer = setInterval(() => this.beat(), plan.intervalMs);
+    if (plan) this.beat();
+  }
+
+  /** One heartbeat frame on every open capture, numbered in one sequence for the process. */
+  private beat(): void {
+    const p = this.plan;
+    if (!p) return;
+    for (const r of responders.values()) {
+      const h = { node: p.node, incarnation: p.incarnation, sequence: ++this.sequence, intervalMs: p.intervalMs };
+      r.send(encodeHeartbeat(h, r.mac, p.key));
+      heartbeatsSent++;
+    }
+    if (heartbeatsSent) queueFlush();
+  }
+})();
+
+port.on('message', (m: ToAnswerThread) => {
+  if (m.op === 'open') return open(m);
+  if (m.op === 'heartbeat') return heartbeats.set(m.plan);
+  const r = responders.get(m.id);
+  if (m.op === 'set') return answer(m.req, r ? r.set(m.addresses) : Promise.reject(new Error('closed')));
+  if (m.op === 'close') {
+    responders.delete(m.id);
+    return answer(m.req, r ? r.close() : Promise.resolve());
+  }
+  if (!r) return;
+  if (m.op === 'reannounce') r.reannounce(m.addresses);
+  else if (m.op === 'send') r.send(m.frame);
+  else if (m.op === 'mute') r.mute = m.mute;
+});

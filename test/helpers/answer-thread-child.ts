@@ -1,0 +1,37 @@
+// Runs inside a test namespace: lanlb's answer thread answering for the addresses on argv on
+// eth0, with heartbeat frames on, as `lanlb announcer` runs it. Commands on stdin, one a line:
+// "block MS" spins this (main) thread for MS ms, the way a relist or a long GC pause would;
+// "exit" exits at once with the capture still open; "close" closes everything, then exits.
+import { createInterface } from 'node:readline';
+import { AnswerThread } from '../../src/l2/responder/answer-thread.js';
+import { parseAddress } from '../../src/ipam/address.js';
+import { readLink } from '../../src/l2/responder/link.js';
+
+const [iface = 'eth0', ...addrs] = process.argv.slice(2);
+const link = readLink(iface);
+if (!link) throw new Error(`interface ${iface} not found`);
+const thread = new AnswerThread({
+  onFatal: (err) => {
+    console.error(`fatal: ${err.message}`);
+    process.exit(3);
+  },
+});
+const r = thread.open({ iface, mac: link.mac, announceSchedule: [] });
+await r.set(addrs.flatMap((a) => parseAddress(a) ?? []));
+thread.heartbeats({ node: 'child', incarnation: 1, intervalMs: 50, key: new Uint8Array(32).fill(7) });
+console.log('ready');
+for await (const line of createInterface({ input: process.stdin })) {
+  const [cmd, arg] = line.split(' ');
+  if (cmd === 'block') {
+    const until = Date.now() + Number(arg);
+    while (Date.now() < until); // the main thread does nothing else meanwhile
+    console.log('unblocked');
+  } else if (cmd === 'exit') {
+    process.exit(0);
+  } else if (cmd === 'close') {
+    await r.close();
+    await thread.close();
+    console.log(JSON.stringify(r.counters));
+    process.exit(0);
+  }
+}

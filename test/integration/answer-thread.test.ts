@@ -1,0 +1,138 @@
+// The answer path in its own thread (issue 14), on real frames: a veth pair between two
+// namespaces this test makes and removes, lanlb's AnswerThread on one side (in a child process,
+// test/helpers/answer-thread-child.ts), arping and tcpdump on the other. Addresses from
+// 192.0.2.0/24 only.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { runInNetns } from '../../src/devcluster/run-program.js';
+import { stopProcess, trackChild } from '../../src/devcluster/child-process.js';
+
+const ip = (...a: string[]) => promisify(execFile)('ip', a);
+const NS_R = 'lanlbt-ans-r';
+const NS_C = 'lanlbt-ans-c';
+const VIP = '192.0.2.200';
+const OUR_MAC = '02:00:00:00:00:11';
+const child = fileURLToPath(new URL('../helpers/answer-thread-child.ts', import.meta.url));
+
+async function removeNamespaces(): Promise<void> {
+  for (const ns of [NS_R, NS_C]) await ip('netns', 'del', ns).catch(() => undefined);
+}
+
+async function vethPair(): Promise<void> {
+  await removeNamespaces();
+  await ip('netns', 'add', NS_R);
+  await ip('netns', 'add', NS_C);
+  await ip('link', 'add', 'eth0', 'netns', NS_R, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS_C);
+  await ip('-n', NS_R, 'link', 'set', 'eth0', 'address', OUR_MAC, 'up');
+  await ip('-n', NS_C, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:c0', 'up');
+  await ip('-n', NS_C, 'addr', 'add', '192.0.2.100/24', 'dev', 'eth0');
+}
+
+interface Child {
+  proc: ChildProcess;
+  lines: string[];
+  /** resolves with the first line matching `re` (already printed or to come) */
+  line(re: RegExp, ms?: number): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+async function startChild(): Promise<Child> {
+  const proc = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', child, 'eth0', VIP], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  trackChild(proc);
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  proc.stdout?.on('data', (d: Buffer) => {
+    lines.push(...d.toString().split('\n').filter(Boolean));
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));
+  const line = (re: RegExp, ms = 20_000) =>
+    new Promise<string>((ok, fail) => {
+      const check = () => {
+        const hit = lines.find((l) => re.test(l));
+        if (hit === undefined) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        ok(hit);
+      };
+      const timer = setTimeout(() => fail(new Error(`no line ${re} within ${ms} ms: ${lines.join(' | ')}`)), ms);
+      waiters.add(check);
+      check();
+    });
+  await line(/^ready$/);
+  return { proc, lines, line, exited };
+}
+
+/** tcpdump in the client namespace until stopped: its lines (heartbeat frames and ARP). */
+async function capture(): Promise<{ stop(): Promise<string[]> }> {
+  const dump = spawn(
+    'ip',
+    ['netns', 'exec', NS_C, 'tcpdump', '-i', 'eth0', '-nn', '-e', '-l', 'arp or ether proto 0x88b5'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  trackChild(dump);
+  let text = '';
+  dump.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+  await new Promise<void>((ok) => dump.stderr?.on('data', (d: Buffer) => /listening on/.test(d.toString()) && ok()));
+  return {
+    async stop() {
+      await new Promise((r) => setTimeout(r, 200));
+      dump.kill('SIGINT');
+      await stopProcess(dump, 3_000);
+      return text.split('\n').filter(Boolean);
+    },
+  };
+}
+
+describe('the answer thread on real frames', { concurrency: false }, () => {
+  before(vethPair);
+  after(removeNamespaces);
+
+  it('answers ARP and sends heartbeat frames while the main thread is blocked', async () => {
+    const c = await startChild();
+    try {
+      const dump = await capture();
+      c.proc.stdin?.write('block 2500\n');
+      await new Promise((r) => setTimeout(r, 200)); // the block has begun
+      const args = ['-c', '10', '-W', '0.1', '-I', 'eth0', VIP];
+      const { stdout } = await runInNetns(NS_C, 'arping', args, { timeoutMs: 10_000, noAnswerCodes: [1] });
+      assert.ok(!c.lines.includes('unblocked'), 'arping ended while the main thread was still blocked');
+      const answers = [...stdout.matchAll(/bytes from ([0-9a-f:]{17}) \(/g)].map((m) => m[1]);
+      assert.deepEqual(answers, Array<string>(10).fill(OUR_MAC), `every request answered by ${OUR_MAC}`);
+      await c.line(/^unblocked$/);
+      const beats = (await dump.stop()).filter(
+        (l) => l.includes(`${OUR_MAC} >`) && /ethertype Unknown \(0x88b5\)/.test(l),
+      );
+      // 2.5 s at one frame per 50 ms is 50; most must have gone out while the main thread spun.
+      assert.ok(beats.length >= 30, `${beats.length} heartbeat frames, expected >= 30`);
+    } finally {
+      c.proc.stdin?.write('close\n');
+      await c.exited;
+    }
+  });
+
+  it('counts what it answered, and closes cleanly', async () => {
+    const c = await startChild();
+    const args = ['-c', '5', '-W', '0.05', '-I', 'eth0', VIP];
+    await runInNetns(NS_C, 'arping', args, { timeoutMs: 10_000, noAnswerCodes: [1] });
+    c.proc.stdin?.write('close\n');
+    assert.equal(await c.exited, 0);
+    const counters = JSON.parse(c.lines.at(-1) ?? '{}') as { requests: number; replies: number };
+    assert.equal(counters.replies, 5);
+    assert.equal(counters.requests, 5);
+  });
+
+  it('exits with its own code while a capture is still open (no abort in the thread teardown)', async () => {
+    const c = await startChild();
+    c.proc.stdin?.write('exit\n');
+    assert.equal(await c.exited, 0, 'exit code 0, not 134 (uv_loop_close with an open poll handle)');
+    await stopProcess(c.proc, 1_000);
+  });
+});
