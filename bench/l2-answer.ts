@@ -25,7 +25,7 @@ const setup = () => vethPair(NS_R, NS_C);
 const teardown = () => removeNamespaces(NS_R, NS_C);
 
 /** The Go peer, built once into the cache in GOPATH mode against Debian's packaged library. */
-async function goPeerBinary(): Promise<string> {
+export async function goPeerBinary(): Promise<string> {
   const out = join(lanlbCacheDir(), 'bin', 'arp-peer');
   await execFileP('go', ['build', '-o', out, join(here, 'arp-peer', 'main.go')], {
     env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOFLAGS: '' },
@@ -37,9 +37,9 @@ async function goPeerBinary(): Promise<string> {
 /** V8/Node flags for lanlb's responder (LANLB_BENCH_NODE_FLAGS, e.g. --optimize-for-size). */
 const nodeFlags = () => (process.env.LANLB_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
-/** Starts a responder in NS_R and resolves once it printed its first line ("ready"). */
-async function startResponder(cmd: string, args: string[]): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', NS_R, cmd, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a responder in `ns` and resolves once it printed its first line ("ready"). */
+export async function startResponder(cmd: string, args: string[], ns = NS_R): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   trackChild(child);
   await new Promise<void>((ok, fail) => {
     child.stdout?.once('data', () => ok());
@@ -48,11 +48,34 @@ async function startResponder(cmd: string, args: string[]): Promise<ChildProcess
   return child;
 }
 
-/** Kernel-stamped latencies (µs) of REQUESTS requests 5 ms apart; lost requests counted apart. */
-async function stampedLatencies(target: string): Promise<{ us: number[]; lost: number }> {
+/** Where a responder and its client run: each on its namespace's eth0. */
+export interface AnswerSides {
+  responderNs: string;
+  clientNs: string;
+}
+
+const VETH: AnswerSides = { responderNs: NS_R, clientNs: NS_C };
+
+/**
+ * Kernel-stamped latencies (µs) of REQUESTS requests 5 ms apart, stamped by tcpdump on the
+ * responder's eth0; lost requests counted apart.
+ */
+export async function stampedLatencies(target: string, sides = VETH): Promise<{ us: number[]; lost: number }> {
   const dump = spawn(
     'ip',
-    ['netns', 'exec', NS_R, 'tcpdump', '-i', 'eth0', '-n', '-l', '-tt', '--time-stamp-precision=nano', 'arp'],
+    [
+      'netns',
+      'exec',
+      sides.responderNs,
+      'tcpdump',
+      '-i',
+      'eth0',
+      '-n',
+      '-l',
+      '-tt',
+      '--time-stamp-precision=nano',
+      'arp',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   trackChild(dump);
@@ -60,7 +83,7 @@ async function stampedLatencies(target: string): Promise<{ us: number[]; lost: n
   dump.stdout?.on('data', (d: Buffer) => (text += d.toString()));
   await new Promise<void>((ok) => dump.stderr?.on('data', (d: Buffer) => /listening on/.test(d.toString()) && ok()));
   const args = ['-c', String(REQUESTS), '-W', '0.005', '-I', 'eth0', target];
-  await runInNetns(NS_C, 'arping', args, { timeoutMs: 120_000, noAnswerCodes: [1] });
+  await runInNetns(sides.clientNs, 'arping', args, { timeoutMs: 120_000, noAnswerCodes: [1] });
   await new Promise((r) => setTimeout(r, 200));
   dump.kill('SIGINT');
   await stopProcess(dump, 3_000);

@@ -7,6 +7,7 @@ import { allocatorOnIPv6Slash64, conflictCheck, type Row } from './ipam-micro.js
 import { services5000 } from './ipam-5000.js';
 import { arpResponder } from './l2.js';
 import { answerLatencyAgainstPeer } from './l2-answer.js';
+import { answerLatencyUnderChurn } from './l2-churn.js';
 import { takeoverAndApiLoad } from './l2-cluster.js';
 import { announcerApiLoad } from './l2-api-load.js';
 import { memoryFootprint } from './memory.js';
@@ -18,6 +19,7 @@ const suites: Record<string, () => Row[] | Promise<Row[]>> = {
   'ipam-5000-services': () => services5000(),
   'l2-arp': () => arpResponder(),
   'l2-answer': () => answerLatencyAgainstPeer(),
+  'l2-churn': () => answerLatencyUnderChurn(),
   'l2-cluster': () => takeoverAndApiLoad(),
   'l2-api-load': () => announcerApiLoad(),
   memory: () => memoryFootprint(),
