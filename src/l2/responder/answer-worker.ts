@@ -15,30 +15,31 @@ if (!port) throw new Error('answer-worker.ts runs as a worker thread');
 const responders = new Map<number, PcapResponder>();
 const post = (m: FromAnswerThread): void => port.postMessage(m);
 
-/** Counts are batched per turn of this loop: one message however many frames a burst brings. */
-const pending = new Map<string, [number, keyof ResponderCounters, 4 | 6, number]>();
+/**
+ * Counts are kept here in place (no allocation per frame: the answer path stays free of garbage)
+ * and posted once a second, and before a close is answered.
+ */
+const KINDS: Array<keyof ResponderCounters> = ['requests', 'replies', 'gratuitous', 'decodeErrors'];
+const tallies = new Map<number, number[]>();
 let heartbeatsSent = 0;
-let flushQueued = false;
 
 function count(id: number, what: keyof ResponderCounters, family: 4 | 6): void {
-  const key = `${id}/${what}/${family}`;
-  const c = pending.get(key);
-  if (c) c[3]++;
-  else pending.set(key, [id, what, family, 1]);
-  queueFlush();
+  const t = tallies.get(id);
+  const k = KINDS.indexOf(what) * 2 + (family === 4 ? 0 : 1);
+  if (t) t[k] = (t[k] ?? 0) + 1;
 }
 
-function queueFlush(): void {
-  if (flushQueued) return;
-  flushQueued = true;
-  setImmediate(() => {
-    flushQueued = false;
-    if (pending.size) post({ op: 'counts', counts: [...pending.values()] });
-    if (heartbeatsSent) post({ op: 'heartbeats', sent: heartbeatsSent });
-    pending.clear();
-    heartbeatsSent = 0;
-  });
+function flush(): void {
+  const counts: Extract<FromAnswerThread, { op: 'counts' }>['counts'] = [];
+  for (const [id, t] of tallies) {
+    t.forEach((n, i) => n && counts.push([id, KINDS[i >> 1] ?? 'requests', i % 2 ? 6 : 4, n]));
+    t.fill(0);
+  }
+  if (counts.length) post({ op: 'counts', counts });
+  if (heartbeatsSent) post({ op: 'heartbeats', sent: heartbeatsSent });
+  heartbeatsSent = 0;
 }
+setInterval(flush, 1_000);
 
 function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
   const reply: OpenReply = { id: m.id };
@@ -52,6 +53,7 @@ function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
       onCount: (what, family) => count(m.id, what, family),
     });
     responders.set(m.id, r);
+    tallies.set(m.id, Array<number>(KINDS.length * 2).fill(0));
   } catch (err) {
     reply.error = err instanceof Error ? err.message : String(err);
   }
@@ -92,7 +94,6 @@ const heartbeats = new (class {
       r.send(encodeHeartbeat(h, r.mac, p.key));
       heartbeatsSent++;
     }
-    if (heartbeatsSent) queueFlush();
   }
 })();
 
@@ -103,7 +104,13 @@ port.on('message', (m: ToAnswerThread) => {
   if (m.op === 'set') return answer(m.req, r ? r.set(m.addresses) : Promise.reject(new Error('closed')));
   if (m.op === 'close') {
     responders.delete(m.id);
-    return answer(m.req, r ? r.close() : Promise.resolve());
+    return answer(
+      m.req,
+      (r ? r.close() : Promise.resolve()).then(() => {
+        flush();
+        tallies.delete(m.id);
+      }),
+    );
   }
   if (!r) return;
   if (m.op === 'reannounce') r.reannounce(m.addresses);

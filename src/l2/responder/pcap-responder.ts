@@ -99,8 +99,9 @@ export class PcapResponder {
   private onFrame(s: PcapSession, frame: Uint8Array): void {
     const fast = fastArpReply(frame, this.isAnnouncedV4, this.mac);
     if (fast) {
-      this.count('requests', 4);
+      // Counted after the reply has gone: nothing but the answer before the inject.
       if (!this.mute) this.sendCounted(s, fast, 'replies', 4);
+      this.count('requests', 4);
       return;
     }
     const d = replyFor(frame, this.isAnnounced, this.mac);
