@@ -1,7 +1,8 @@
-// The main thread's side of the answer thread (answer-worker.ts): one worker per process owns
-// every capture, and each ThreadedResponder stands for one of them. Opening is synchronous, as
-// the announcer's ResponderFactory requires (a node that cannot capture finds out at once): the
-// main thread blocks in Atomics.wait until the worker has tried, bounded by OPEN_TIMEOUT_MS.
+// The main thread's side of the answer thread (answer-worker.ts): one worker per process, started
+// by the first open, owns every capture, and each ThreadedResponder stands for one of them.
+// Opening is synchronous, as the announcer's ResponderFactory requires (a node that cannot
+// capture finds out at once): the main thread blocks in Atomics.wait until the worker has tried,
+// bounded by OPEN_TIMEOUT_MS.
 // node_pcap loads in one thread per process, so nothing on the main thread may import it when
 // this is used; and hack/patch-pcap.mjs makes a closed capture release its poll handle, without
 // which a worker's exit aborts the process.
@@ -22,20 +23,29 @@ export interface AnswerThreadOptions {
 }
 
 export class AnswerThread {
-  private readonly worker: Worker;
+  /** started by the first open: a node no policy selects never pays for the thread (~9 MiB) */
+  private thread: Worker | undefined;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private readonly replies = new MessageChannel();
+  /** the heartbeat plan, kept for a thread started later */
+  private plan: HeartbeatPlan | undefined;
   private readonly responders = new Map<number, ThreadedResponder>();
   private readonly waiting = new Map<number, { ok(): void; fail(err: Error): void }>();
   private nextId = 1;
   private closing = false;
 
-  constructor(private readonly o: AnswerThreadOptions) {
-    this.worker = startWorker({ signal: this.signal, replies: this.replies.port2 }, [this.replies.port2]);
-    this.worker.on('message', (m: FromAnswerThread) => this.received(m));
-    this.worker.on('error', (err) => this.fatal(err));
-    this.worker.on('exit', (code) => this.fatal(new Error(`the answer thread exited with code ${code}`)));
-    this.worker.unref(); // it never keeps the process alive on its own
+  constructor(private readonly o: AnswerThreadOptions) {}
+
+  private get worker(): Worker {
+    if (this.thread) return this.thread;
+    const w = startWorker({ signal: this.signal, replies: this.replies.port2 }, [this.replies.port2]);
+    w.on('message', (m: FromAnswerThread) => this.received(m));
+    w.on('error', (err) => this.fatal(err));
+    w.on('exit', (code) => this.fatal(new Error(`the answer thread exited with code ${code}`)));
+    w.unref(); // it never keeps the process alive on its own
+    this.thread = w;
+    if (this.plan) w.postMessage({ op: 'heartbeat', plan: this.plan } satisfies ToAnswerThread);
+    return w;
   }
 
   /** Opens a capture in the answer thread; throws when it cannot (no NET_RAW, no such interface). */
@@ -74,7 +84,8 @@ export class AnswerThread {
 
   /** Heartbeat frames on every capture every plan.intervalMs, sent by the answer thread. */
   heartbeats(plan: HeartbeatPlan | undefined): void {
-    this.post({ op: 'heartbeat', plan });
+    this.plan = plan;
+    if (this.thread) this.post({ op: 'heartbeat', plan });
   }
 
   post(m: ToAnswerThread): void {
@@ -103,7 +114,7 @@ export class AnswerThread {
     this.closing = true;
     for (const w of this.waiting.values()) w.ok();
     this.waiting.clear();
-    await this.worker.terminate();
+    await this.thread?.terminate();
   }
 
   private received(m: FromAnswerThread): void {
