@@ -6,8 +6,8 @@ FROM node:22-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpcap-dev python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# postinstall patches node_pcap to release a capture on close (hack/patch-pcap.mjs says why).
-COPY hack/patch-pcap.mjs hack/
+# postinstall patches node_pcap and client-node (hack/patch-deps.mjs says what and why).
+COPY hack/patch-deps.mjs hack/
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src

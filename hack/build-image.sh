@@ -54,7 +54,7 @@ app_tree() {
   (cd "$ROOT" && npm run --silent build)
   mkdir -p "$app"
   cp -r "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/bin" "$ROOT/crds" "$ROOT/dist" "$app/"
-  mkdir -p "$app/hack" && cp "$ROOT/hack/patch-pcap.mjs" "$app/hack/" # the postinstall
+  mkdir -p "$app/hack" && cp "$ROOT/hack/patch-deps.mjs" "$app/hack/" # the postinstall
   rm -rf "$app/dist/src/devcluster" "$app/dist/src/lab" "$app/dist/test" "$app/dist/bench"
   (cd "$app" && npm_config_nodedir="$NODE_DIR" npm ci --omit=dev --ignore-scripts=false \
     --no-audit --no-fund --loglevel=error >/dev/null)

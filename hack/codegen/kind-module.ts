@@ -11,9 +11,14 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
   const gvk = `${c.kind}${cap(v.name)}GVK`;
   const apiVersion = `${c.group}/${v.name}`;
   const hasStatus = Boolean((v.schema.properties as Record<string, unknown> | undefined)?.status);
+  // By module path: the package root loads every generated API and model (src/kube/client-node.ts).
   file.addImportDeclaration({
-    moduleSpecifier: '@kubernetes/client-node',
-    namedImports: ['PatchStrategy', 'setHeaderOptions'],
+    moduleSpecifier: '@kubernetes/client-node/dist/patch.js',
+    namedImports: ['PatchStrategy'],
+  });
+  file.addImportDeclaration({
+    moduleSpecifier: '@kubernetes/client-node/dist/middleware.js',
+    namedImports: ['setHeaderOptions'],
   });
   file.addImportDeclaration({
     moduleSpecifier: '@kubernetes/client-node',

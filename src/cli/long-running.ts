@@ -1,7 +1,7 @@
 // The lifecycle shared by `lanlb controller` and `lanlb announcer`: connect, serve health and
 // metrics, run the workload until SIGTERM/SIGINT, then stop it and exit cleanly.
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../kube/client-node.js';
 import { KubeHttp } from '../kube/http.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { HealthServer } from '../observability/health-server.js';

@@ -8,7 +8,7 @@ import { get as httpsGet } from 'node:https';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../kube/client-node.js';
 import { freePort } from './free-port.js';
 import { onEarlyExit, stopProcess, trackChild } from './child-process.js';
 

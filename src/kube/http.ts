@@ -3,7 +3,7 @@
 // diffs need one shape, so every read here returns the apiserver's JSON as is.
 import { request as httpsRequest, Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { Watch, type KubeConfig } from './client-node.js';
 import { KubeApiError } from './api-error.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;

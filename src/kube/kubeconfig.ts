@@ -1,7 +1,7 @@
 // Kubernetes access the usual way: --kubeconfig, then KUBECONFIG, then ~/.kube/config, then the
 // in-cluster service account (client-node's loadFromDefault covers the last three).
 import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './client-node.js';
 
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './client-node.js';
 import { statusCodeOf } from './api-error.js';
 import type { KubeHttp } from './http.js';
 import type { Logger } from '../observability/logger.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../kube/client-node.js';
 import { ControlPlane, apiserverBinary } from '../devcluster/control-plane.js';
 import { NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.js';
 import { trackChild, stopProcess } from '../devcluster/child-process.js';

@@ -197,7 +197,7 @@ export class PcapResponder {
 }
 
 /**
- * node_pcap as patched at install (hack/patch-pcap.mjs) releases the capture in close() and
+ * node_pcap as patched at install (hack/patch-deps.mjs) releases the capture in close() and
  * uv_close()s its poll handle. That handle lives inside the session object, which must outlive
  * the event loop's closing phase, so the session stays referenced a moment longer.
  */
