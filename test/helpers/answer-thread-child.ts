@@ -1,8 +1,11 @@
 // Runs inside a test namespace: lanlb's answer thread answering for the addresses on argv on
 // eth0, with heartbeat frames on, as `lanlb announcer` runs it. Commands on stdin, one a line:
 // "block MS" spins this (main) thread for MS ms, the way a relist or a long GC pause would;
-// "exit" exits at once with the capture still open; "close" closes everything, then exits.
+// "end-thread" ends the answer thread under it; "exit" exits at once with the capture still open; "close" closes everything, then exits.
+// LANLB_TEST_WEDGED_MS sets how long a blocked main thread takes to count as wedged; the
+// thread's fatal report (the answer thread died or went dark) exits with code 3.
 import { createInterface } from 'node:readline';
+import type { Worker } from 'node:worker_threads';
 import { AnswerThread } from '../../src/l2/responder/answer-thread.js';
 import { parseAddress } from '../../src/ipam/address.js';
 import { readLink } from '../../src/l2/responder/link.js';
@@ -11,6 +14,7 @@ const [iface = 'eth0', ...addrs] = process.argv.slice(2);
 const link = readLink(iface);
 if (!link) throw new Error(`interface ${iface} not found`);
 const thread = new AnswerThread({
+  ...(process.env.LANLB_TEST_WEDGED_MS ? { wedgedAfterMs: Number(process.env.LANLB_TEST_WEDGED_MS) } : {}),
   onFatal: (err) => {
     console.error(`fatal: ${err.message}`);
     process.exit(3);
@@ -26,6 +30,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     const until = Date.now() + Number(arg);
     while (Date.now() < until); // the main thread does nothing else meanwhile
     console.log('unblocked');
+  } else if (cmd === 'end-thread') {
+    // The thread ends under the process (as a crash in it would): AnswerThread must notice.
+    void (thread as unknown as { thread?: Worker }).thread?.terminate();
   } else if (cmd === 'exit') {
     process.exit(0);
   } else if (cmd === 'close') {

@@ -39,9 +39,10 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-async function startChild(): Promise<Child> {
+async function startChild(env: NodeJS.ProcessEnv = {}): Promise<Child> {
   const proc = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', child, 'eth0', VIP], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   trackChild(proc);
   const lines: string[] = [];
@@ -116,6 +117,28 @@ describe('the answer thread on real frames', { concurrency: false }, () => {
       c.proc.stdin?.write('close\n');
       await c.exited;
     }
+  });
+
+  it('a main thread blocked past wedgedAfterMs: the thread goes dark, and the process exits after', async () => {
+    const c = await startChild({ LANLB_TEST_WEDGED_MS: '1000' });
+    const dump = await capture();
+    c.proc.stdin?.write('block 4000\n');
+    await new Promise((r) => setTimeout(r, 2_000)); // wedged for a second by now
+    const args = ['-c', '5', '-W', '0.1', '-I', 'eth0', VIP];
+    const { stdout } = await runInNetns(NS_C, 'arping', args, { timeoutMs: 10_000, noAnswerCodes: [1] });
+    assert.ok(!c.lines.includes('unblocked'), 'arping ended while the main thread was still blocked');
+    assert.doesNotMatch(stdout, /bytes from/, 'nothing answered once wedged');
+    const lines = await dump.stop();
+    assert.equal(await c.exited, 3, 'the process exits once its main thread runs again');
+    // Heartbeats went out for about the first second of the block, none in its last two seconds.
+    const beats = lines.filter((l) => l.includes(`${OUR_MAC} >`) && /0x88b5/.test(l));
+    assert.ok(beats.length >= 5 && beats.length <= 60, `${beats.length} heartbeat frames`);
+  });
+
+  it('the answer thread ends under the process: the process exits (peers take over)', async () => {
+    const c = await startChild();
+    c.proc.stdin?.write('end-thread\n');
+    assert.equal(await c.exited, 3);
   });
 
   it('counts what it answered, and closes cleanly', async () => {

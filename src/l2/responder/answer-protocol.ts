@@ -14,14 +14,18 @@ export type ToAnswerThread =
   | { op: 'send'; id: number; frame: Uint8Array }
   | { op: 'mute'; id: number; mute: boolean }
   | { op: 'close'; id: number; req: number }
-  | { op: 'heartbeat'; plan: HeartbeatPlan | undefined };
+  | { op: 'heartbeat'; plan: HeartbeatPlan | undefined }
+  /** the main thread runs (once a second): see AnswerWorkerData.wedgedAfterMs */
+  | { op: 'alive' };
 
 export type FromAnswerThread =
   | { op: 'frame'; id: number; frame: Uint8Array }
   | { op: 'error'; id: number; message: string }
   | { op: 'counts'; counts: Array<[id: number, what: keyof ResponderCounters, family: 4 | 6, n: number]> }
   | { op: 'heartbeats'; sent: number }
-  | { op: 'done'; req: number; error?: string };
+  | { op: 'done'; req: number; error?: string }
+  /** the main thread was silent too long: this thread answers and sends nothing any more */
+  | { op: 'wedged'; silentMs: number };
 
 /** The answer to `open`, through the synchronous reply port. */
 export interface OpenReply {
@@ -33,4 +37,9 @@ export interface AnswerWorkerData {
   /** [0] turns 1 when an OpenReply has been posted (Atomics.wait on the main thread) */
   signal: Int32Array;
   replies: MessagePort;
+  /**
+   * The main thread silent (no `alive`) this long is wedged: its Leases and hand-overs are no
+   * longer followed, so answering on would risk two MACs for one address; the thread goes dark.
+   */
+  wedgedAfterMs: number;
 }

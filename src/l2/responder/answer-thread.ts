@@ -16,7 +16,16 @@ import type { HeartbeatPlan } from '../codec/heartbeat.js';
 /** Startup of the worker (module loading, libpcap) plus one open; far above either (~50 ms). */
 const OPEN_TIMEOUT_MS = 15_000;
 
+/**
+ * The main thread blocked this long is wedged, not busy (a relist, a burst of events or a GC pause
+ * blocks it for far less); the liveness probe would kill the container after 30 s. See
+ * answer-worker.ts for what the thread does then.
+ */
+export const DEFAULT_WEDGED_AFTER_MS = 10_000;
+
 export interface AnswerThreadOptions {
+  /** DEFAULT_WEDGED_AFTER_MS unless given (tests) */
+  wedgedAfterMs?: number;
   /** the thread died: nothing is answered any more (the command exits so that peers take over) */
   onFatal(err: Error): void;
   onHeartbeatsSent?(n: number): void;
@@ -29,6 +38,8 @@ export class AnswerThread {
   private readonly replies = new MessageChannel();
   /** the heartbeat plan, kept for a thread started later */
   private plan: HeartbeatPlan | undefined;
+  /** tells the thread once a second that this thread runs */
+  private pulse: NodeJS.Timeout | undefined;
   private readonly responders = new Map<number, ThreadedResponder>();
   private readonly waiting = new Map<number, { ok(): void; fail(err: Error): void }>();
   private nextId = 1;
@@ -38,12 +49,15 @@ export class AnswerThread {
 
   private get worker(): Worker {
     if (this.thread) return this.thread;
-    const w = startWorker({ signal: this.signal, replies: this.replies.port2 }, [this.replies.port2]);
+    const wedgedAfterMs = this.o.wedgedAfterMs ?? DEFAULT_WEDGED_AFTER_MS;
+    const w = startWorker({ signal: this.signal, replies: this.replies.port2, wedgedAfterMs }, [this.replies.port2]);
     w.on('message', (m: FromAnswerThread) => this.received(m));
     w.on('error', (err) => this.fatal(err));
     w.on('exit', (code) => this.fatal(new Error(`the answer thread exited with code ${code}`)));
     w.unref(); // it never keeps the process alive on its own
     this.thread = w;
+    this.pulse = setInterval(() => this.post({ op: 'alive' }), Math.min(1_000, wedgedAfterMs / 4));
+    this.pulse.unref();
     if (this.plan) w.postMessage({ op: 'heartbeat', plan: this.plan } satisfies ToAnswerThread);
     return w;
   }
@@ -112,6 +126,7 @@ export class AnswerThread {
   /** Stops the thread; its captures are released by the addon's cleanup (hack/patch-deps.mjs). */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.pulse);
     for (const w of this.waiting.values()) w.ok();
     this.waiting.clear();
     await this.thread?.terminate();
@@ -121,6 +136,7 @@ export class AnswerThread {
     if (m.op === 'frame') this.responders.get(m.id)?.o.onFrame?.(m.frame);
     else if (m.op === 'error') this.responders.get(m.id)?.o.onError?.(new Error(m.message));
     else if (m.op === 'heartbeats') this.o.onHeartbeatsSent?.(m.sent);
+    else if (m.op === 'wedged') this.fatal(new Error(`this thread was unresponsive for ${m.silentMs} ms`));
     else if (m.op === 'counts')
       for (const [id, what, family, n] of m.counts) this.responders.get(id)?.counted(what, family, n);
     else {
@@ -135,6 +151,7 @@ export class AnswerThread {
   private fatal(err: Error): void {
     if (this.closing) return;
     this.closing = true;
+    clearInterval(this.pulse);
     for (const w of this.waiting.values()) w.fail(err);
     this.waiting.clear();
     this.o.onFatal(err);

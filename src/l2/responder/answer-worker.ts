@@ -8,7 +8,7 @@ import { PcapResponder, type ResponderCounters } from './pcap-responder.js';
 import type { AnswerWorkerData, FromAnswerThread, OpenReply, ToAnswerThread } from './answer-protocol.js';
 import { encodeHeartbeat, type HeartbeatPlan } from '../codec/heartbeat.js';
 
-const { signal, replies } = workerData as AnswerWorkerData;
+const { signal, replies, wedgedAfterMs } = workerData as AnswerWorkerData;
 const port = parentPort;
 if (!port) throw new Error('answer-worker.ts runs as a worker thread');
 
@@ -44,6 +44,7 @@ setInterval(flush, 1_000);
 function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
   const reply: OpenReply = { id: m.id };
   try {
+    if (wedged) throw new Error('the answer thread went dark: the main thread was silent');
     const r = new PcapResponder({
       iface: m.iface,
       mac: m.mac,
@@ -97,8 +98,35 @@ const heartbeats = new (class {
   }
 })();
 
+/**
+ * The main thread's pulse. Silent for wedgedAfterMs, it no longer follows Leases (another node
+ * may have won one), so this thread stops answering and heartbeating: peers take over within a
+ * second, and the main thread, once it runs again, exits (AnswerThread's onFatal).
+ */
+let pulseAt = performance.now();
+let wedged = false;
+setInterval(
+  () => {
+    const silentMs = performance.now() - pulseAt;
+    if (wedged || silentMs < wedgedAfterMs) return;
+    wedged = true;
+    heartbeats.set(undefined);
+    for (const r of responders.values()) {
+      r.mute = true;
+      void r.set([]); // and no gratuitous ARP / NA still scheduled
+    }
+    post({ op: 'wedged', silentMs: Math.round(silentMs) });
+  },
+  Math.min(1_000, wedgedAfterMs / 4),
+);
+
 port.on('message', (m: ToAnswerThread) => {
+  if (m.op === 'alive') {
+    pulseAt = performance.now();
+    return;
+  }
   if (m.op === 'open') return open(m);
+  if (wedged) return;
   if (m.op === 'heartbeat') return heartbeats.set(m.plan);
   const r = responders.get(m.id);
   if (m.op === 'set') return answer(m.req, r ? r.set(m.addresses) : Promise.reject(new Error('closed')));
