@@ -29,9 +29,9 @@ COPY --from=build /app/crds crds
 # The controller runs as this user; the announcer's DaemonSet sets uid 0 with only NET_RAW.
 USER 65532:65532
 # --optimize-for-size: V8 grows its heap in smaller steps. Measured with 50,000 Services (npm run
-# bench -- --only memory, docs/benchmarks.md): announcer 224 -> 136 MiB, controller 224 -> 151 MiB,
-# idle 116-122 -> 103-104 MiB; caches sync 2-2.5 times slower (the announcer 11 -> 28 s); ARP answer
-# times unchanged within the noise (l2-answer). hack/build-image.sh and the memory benchmark read
-# this line.
+# bench -- --only memory, LANLB_BENCH_NODE_FLAGS=none for the other side), before client-node's
+# generated APIs were left unloaded: announcer 224 -> 136 MiB, controller 224 -> 151 MiB; caches
+# sync about twice as slowly; ARP answer times unchanged within the noise (l2-answer). Current
+# numbers: docs/benchmarks.md. hack/build-image.sh and the memory benchmark read this line.
 ENTRYPOINT ["node", "--optimize-for-size", "/app/bin/lanlb.js"]
 CMD ["--help"]

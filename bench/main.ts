@@ -58,7 +58,7 @@ function updated(doc: string): string {
   const ours = (l: string) => chosen.some((suite) => l.startsWith(`| ${suite} |`));
   const at = lines.findIndex(ours);
   const kept = lines.filter((l) => !ours(l));
-  const tableEnd = kept.findIndex((l, i) => i > 0 && kept[i - 1]?.startsWith('| ') && !l.startsWith('| '));
+  const tableEnd = kept.findIndex((l, i) => i > 0 && kept[i - 1]?.startsWith('|') && !l.startsWith('|'));
   const where = at >= 0 ? at : tableEnd >= 0 ? tableEnd : kept.length;
   kept.splice(where, 0, ...rows.map(line));
   return kept.join('\n');

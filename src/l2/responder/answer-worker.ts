@@ -13,6 +13,9 @@ const port = parentPort;
 if (!port) throw new Error('answer-worker.ts runs as a worker thread');
 
 const responders = new Map<number, PcapResponder>();
+/** when the main thread last said it runs, and whether its silence has made this thread dark */
+let pulseAt = performance.now();
+let wedged = false;
 const post = (m: FromAnswerThread): void => port.postMessage(m);
 
 /**
@@ -103,8 +106,6 @@ const heartbeats = new (class {
  * may have won one), so this thread stops answering and heartbeating: peers take over within a
  * second, and the main thread, once it runs again, exits (AnswerThread's onFatal).
  */
-let pulseAt = performance.now();
-let wedged = false;
 setInterval(
   () => {
     const silentMs = performance.now() - pulseAt;
