@@ -5,11 +5,9 @@
 // in l2-answer.ts; the Go peer (no control plane) and the node's kernel answer in the same run,
 // under the same churn. Also the announcer's RSS and CPU during it. Addresses: 192.0.2.0/24.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
-import { NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.js';
+import { NetnsLab, nodeEntry, nodeKubeconfig } from '../src/devcluster/netns-lab.js';
 import { stopProcess, trackChild } from '../src/devcluster/child-process.js';
 import { pollFor } from '../src/devcluster/poll.js';
 import { KubeHttp } from '../src/kube/http.js';
@@ -76,19 +74,6 @@ async function churn(http: KubeHttp, signal: AbortSignal, progress: { pairs: num
     );
     await burst((i) => http.delete(`${SERVICES}/c${i}`).then(() => http.delete(`${SLICES}/c${i}-x`)));
   }
-}
-
-function nodeKubeconfig(cp: ControlPlane): string {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'l', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
-    users: [{ name: 'a', token: cp.adminToken }],
-    contexts: [{ name: 'l', cluster: 'l', user: 'a' }],
-    currentContext: 'l',
-  });
-  const path = join(cp.dataDir, 'kc-node');
-  writeFileSync(path, kc.exportConfig());
-  return path;
 }
 
 async function objects(http: KubeHttp): Promise<void> {

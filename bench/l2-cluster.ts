@@ -5,11 +5,8 @@
 // addresses come from 192.0.2.0/24 and 2001:db8::/64 only.
 import { serviceLeaseName } from '../src/l2/election/lease-names.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
-import { ip, NetnsLab, NODE_API_PORT, nodeEntry } from '../src/devcluster/netns-lab.js';
+import { ip, NetnsLab, nodeEntry, nodeKubeconfig } from '../src/devcluster/netns-lab.js';
 import { runInNetns } from '../src/devcluster/run-program.js';
 import { trackChild, stopProcess } from '../src/devcluster/child-process.js';
 import { KubeHttp } from '../src/kube/http.js';
@@ -57,23 +54,10 @@ class BenchCluster {
         metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } },
       });
     }
-    this.nodeKc = this.writeNodeKubeconfig();
+    this.nodeKc = nodeKubeconfig(this.cp);
     this.startController();
     for (const n of this.lab.nodes) this.startAnnouncer(n.name);
     await this.createDemo();
-  }
-
-  private writeNodeKubeconfig(): string {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'l', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
-      users: [{ name: 'a', token: this.cp.adminToken }],
-      contexts: [{ name: 'l', cluster: 'l', user: 'a' }],
-      currentContext: 'l',
-    });
-    const path = join(this.cp.dataDir, 'kc-node');
-    writeFileSync(path, kc.exportConfig());
-    return path;
   }
 
   startController(): void {

@@ -3,16 +3,34 @@
 // and a client namespace. Addresses come only from 192.0.2.0/24 and 2001:db8::/64.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server } from 'node:net';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { onEarlyExit, stopProcess, trackChild } from './child-process.js';
 import { spliceSockets } from './splice-sockets.js';
 import { runInNetns } from './run-program.js';
+import { KubeConfig } from '../kube/client-node.js';
 
 const execFileP = promisify(execFile);
 export const NODE_API_PORT = 6443;
+
+/**
+ * Writes the kubeconfig a process inside a node namespace uses: the apiserver at the forwarded
+ * 127.0.0.1:NODE_API_PORT, as admin. Returns its path (in the control plane's data directory).
+ */
+export function nodeKubeconfig(cp: { dataDir: string; adminToken: string }): string {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'lab', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
+    users: [{ name: 'admin', token: cp.adminToken }],
+    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }],
+    currentContext: 'lab',
+  });
+  const path = join(cp.dataDir, 'kubeconfig-node');
+  writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
+  return path;
+}
 
 export interface LabNode {
   name: string;

@@ -4,13 +4,12 @@
 import { serviceLeaseName } from '../l2/election/lease-names.js';
 import { parseArgs } from 'node:util';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { KubeConfig } from '../kube/client-node.js';
 import { ControlPlane, apiserverBinary } from '../devcluster/control-plane.js';
-import { NetnsLab, NODE_API_PORT, ip, nodeEntry } from '../devcluster/netns-lab.js';
+import { NetnsLab, ip, nodeEntry, nodeKubeconfig } from '../devcluster/netns-lab.js';
 import { trackChild, stopProcess } from '../devcluster/child-process.js';
 import { KubeHttp } from '../kube/http.js';
 import { freePort } from '../devcluster/free-port.js';
@@ -58,19 +57,6 @@ async function ensureApiserver(): Promise<void> {
       code === 0 ? resolve() : reject(new Error(`hack/build-apiserver.sh exited with ${code}`)),
     );
   });
-}
-
-function nodeKubeconfig(cp: ControlPlane): string {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'lab', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
-    users: [{ name: 'admin', token: cp.adminToken }],
-    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }],
-    currentContext: 'lab',
-  });
-  const path = join(cp.dataDir, 'kubeconfig-node');
-  writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
-  return path;
 }
 
 interface RunningLab {
