@@ -3,7 +3,8 @@
 // process churns 10,000 Services and their EndpointSlices (create, update, delete, in bursts of
 // 500) that the announcer watches and plans over. Latency is kernel-stamped on the node's eth0 as
 // in l2-answer.ts; the Go peer (no control plane) and the node's kernel answer in the same run,
-// under the same churn. Also the announcer's RSS and CPU during it. Addresses: 192.0.2.0/24.
+// under the same churn. Also the announcer's RSS and CPU during it (built, with the image's Node
+// flags). Addresses: 192.0.2.0/24.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
@@ -15,6 +16,7 @@ import { installCrds } from '../src/kube/crd-install.js';
 import type { Row } from './ipam-micro.js';
 import { percentile } from './l2.js';
 import { goPeerBinary, stampedLatencies, startResponder, type AnswerSides } from './l2-answer.js';
+import { shippedLanlb } from './memory.js';
 
 const VIP = '192.0.2.200';
 const PEER_IP = '192.0.2.201';
@@ -132,7 +134,8 @@ async function measure(cp: ControlPlane, lab: NetnsLab): Promise<Measured> {
     trackChild(controller);
     children.push(controller);
     const args = ['announcer', '--node-name', 'node1', '--kubeconfig', nodeKubeconfig(cp), ...quiet];
-    const announcer = lab.spawnIn(node.netns, process.execPath, [...nodeEntry('src/cli/entry.ts'), ...args]);
+    // The announcer as shipped (built, the image's Node flags): its CPU and RSS are reported.
+    const announcer = lab.spawnIn(node.netns, process.execPath, [...(await shippedLanlb()), ...args]);
     children.push(announcer);
     await pollFor(async () => ((await lab.arpAnswers(VIP, 1)).length ? true : undefined), 60_000, 'VIP answered', 200);
     const peer = await startResponder(await goPeerBinary(), ['eth0', PEER_IP], node.netns);

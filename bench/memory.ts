@@ -3,10 +3,11 @@
 // measured). Idle: an empty cluster. Loaded: 50,000 Services of typical size (two ports, labels,
 // a selector, a 600-byte last-applied-configuration annotation; 90% ClusterIP, 10% LoadBalancer)
 // and 5,000 EndpointSlices. Baseline in the same run: a bare `node` process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
 import { KubeHttp } from '../src/kube/http.js';
 import { installCrds } from '../src/kube/crd-install.js';
@@ -39,13 +40,25 @@ function shippedNodeFlags(): string[] {
   return argv.slice(1, argv.indexOf('/app/bin/lanlb.js'));
 }
 
+let built: Promise<unknown> | undefined;
+
+/**
+ * `node FLAGS bin/lanlb.js` as the image runs it, from a build made now (once per benchmark run),
+ * so that what is measured is the shipped JavaScript, never a stale dist/.
+ */
+export async function shippedLanlb(): Promise<string[]> {
+  built ??= promisify(execFile)('npm', ['run', '--silent', 'build'], { cwd: root, timeout: 300_000 });
+  await built;
+  return [...shippedNodeFlags(), join(root, 'bin', 'lanlb.js')];
+}
+
 /** Starts the built `lanlb ARGS`; resolves once /readyz answers 200, with the time it took. */
 async function startBuilt(kubeconfig: string, args: string[]): Promise<{ child: ChildProcess; readyMs: number }> {
   const port = await freePort();
   const t0 = performance.now();
-  const all = [join(root, 'bin', 'lanlb.js'), ...args, '--kubeconfig', kubeconfig, '--log-level', 'warn'];
+  const all = [...(await shippedLanlb()), ...args, '--kubeconfig', kubeconfig, '--log-level', 'warn'];
   all.push('--health-addr', `127.0.0.1:${port}`, '--metrics-addr', '0');
-  const child = spawn(process.execPath, [...shippedNodeFlags(), ...all], { stdio: 'ignore' });
+  const child = spawn(process.execPath, all, { stdio: 'ignore' });
   trackChild(child);
   const ready = async () => {
     const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
