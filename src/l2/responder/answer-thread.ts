@@ -82,9 +82,9 @@ export class AnswerThread {
   }
 
   private openReply(id: number): OpenReply {
-    const deadline = Date.now() + OPEN_TIMEOUT_MS;
+    const deadline = performance.now() + OPEN_TIMEOUT_MS;
     for (;;) {
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`the answer thread did not open a capture within ${OPEN_TIMEOUT_MS} ms`);
       Atomics.wait(this.signal, 0, 0, left);
       Atomics.store(this.signal, 0, 0);
