@@ -107,11 +107,18 @@ describe('CRD upgrade and webhooks', () => {
   });
 
   it('storage is migrated: storedVersions is v1beta1 only', async () => {
+    // One CRD after the other: the log line `before` waited for names only the first.
     for (const name of ['loadbalancerippools.lanlb.io', 'l2announcementpolicies.lanlb.io']) {
-      const crd = await c.http.get<{ status: { storedVersions: string[] } }>(
-        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+      const stored = async () =>
+        (
+          await c.http.get<{ status: { storedVersions: string[] } }>(
+            `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+          )
+        ).status.storedVersions;
+      await eventually(async () => ((await stored()).join() === 'v1beta1' ? true : undefined), 30_000, name).catch(
+        () => undefined,
       );
-      assert.deepEqual(crd.status.storedVersions, ['v1beta1'], name);
+      assert.deepEqual(await stored(), ['v1beta1'], name);
     }
   });
 
