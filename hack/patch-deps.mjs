@@ -65,7 +65,8 @@ const PCAP = [
   [
     'pcap_session.cc',
     '    session->poll_init = true;\n',
-    `    session->poll_init = true;\n    node::AddEnvironmentCleanupHook(info.GetIsolate(), CleanupHook, session); ${C}\n`,
+    `    session->poll_init = true;\n` +
+      `    node::AddEnvironmentCleanupHook(info.GetIsolate(), CleanupHook, session); ${C}\n`,
   ],
   [
     'pcap_session.cc',

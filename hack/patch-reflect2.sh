@@ -42,10 +42,13 @@ new_iter = """	var it hiter
 	mapiterinit(type2.rtype, *(*unsafe.Pointer)(obj), &it)
 	return &UnsafeMapIterator{
 		hiter:      &it,"""
-for needle, text, name in [(old_sig, ls, "unsafe_link.go signature"), (old_hiter, ls, "unsafe_link.go hiter"), (old_iter, ms, "unsafe_map.go UnsafeIterate")]:
+checks = [(old_sig, ls, "unsafe_link.go signature"), (old_hiter, ls, "unsafe_link.go hiter"),
+          (old_iter, ms, "unsafe_map.go UnsafeIterate")]
+for needle, text, name in checks:
     if needle not in text:
         sys.exit(f"reflect2 patch: {name} not found; is this reflect2 v1.0.1?")
-ls = ls.replace(old_sig, "func mapiterinit(rtype unsafe.Pointer, m unsafe.Pointer, it *hiter)").replace(old_hiter, new_hiter)
+new_sig = "func mapiterinit(rtype unsafe.Pointer, m unsafe.Pointer, it *hiter)"
+ls = ls.replace(old_sig, new_sig).replace(old_hiter, new_hiter)
 ms = ms.replace(old_iter, new_iter)
 link.write_text(ls); umap.write_text(ms)
 print("reflect2 patched for Go >= 1.18")

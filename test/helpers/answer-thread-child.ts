@@ -1,7 +1,8 @@
 // Runs inside a test namespace: lanlb's answer thread answering for the addresses on argv on
 // eth0, with heartbeat frames on, as `lanlb announcer` runs it. Commands on stdin, one a line:
 // "block MS" spins this (main) thread for MS ms, the way a relist or a long GC pause would;
-// "end-thread" ends the answer thread under it; "exit" exits at once with the capture still open; "close" closes everything, then exits.
+// "end-thread" ends the answer thread under it; "exit" exits at once with the capture still
+// open; "close" closes everything, then exits.
 // LANLB_TEST_WEDGED_MS sets how long a blocked main thread takes to count as wedged; the
 // thread's fatal report (the answer thread died or went dark) exits with code 3.
 import { createInterface } from 'node:readline';

@@ -5,6 +5,7 @@ import { register } from 'node:module';
 register(
   'data:text/javascript,' +
     encodeURIComponent(
-      'export async function load(url, context, next) { process.stderr.write(`module ${url}\\n`); return next(url, context); }',
+      'export async function load(url, context, next) {' +
+        ' process.stderr.write(`module ${url}\\n`); return next(url, context); }',
     ),
 );

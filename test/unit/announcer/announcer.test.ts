@@ -347,7 +347,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
-  it('heartbeats sent by the answer thread: the plan is handed over once, a crash is taken over within 1 s', async () => {
+  it('heartbeats from the answer thread: the plan is handed over once, a crash is taken over within 1 s', async () => {
     const { l, first } = await threeNodes({ heartbeatThread: true });
     for (const [n, t] of l.heartbeatThreads) {
       assert.equal(t.plans.length, 1, `${n} was given one plan`);
