@@ -5,7 +5,6 @@
 // a selected node's Lease unchanged for longer than the 40 s it counts as alive). Baseline in
 // the same run: the previous design at N = 100 (every node GET + PUT every 500 ms, all watching).
 import { Agent, request } from 'node:https';
-import { readFileSync } from 'node:fs';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
 import { KubeHttp } from '../src/kube/http.js';
 import { KubeLeaseStore, type Lease, type LeaseStore } from '../src/runtime/lease-store.js';
@@ -14,17 +13,12 @@ import { NodeHeartbeat } from '../src/announcer/node-heartbeat.js';
 import { LEASE_TYPE_LABEL, NODE_LEASE_PREFIX } from '../src/l2/election/lease-names.js';
 import { DEFAULT_ANNOUNCER_TIMINGS } from '../src/announcer/announcer.js';
 import type { Row } from './ipam-micro.js';
+import { cpuSeconds } from './proc.js';
 
 const NS = 'lanlb-system';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ELIGIBLE = Number(process.env.LANLB_BENCH_ELIGIBLE ?? 10);
 const STEADY_MS = Number(process.env.LANLB_BENCH_STEADY_MS ?? 60_000);
-
-/** kube-apiserver's CPU seconds so far (utime + stime from /proc). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 
 /** One node's Lease watch: counts events and the longest time each node's Lease stood still. */
 class LeaseWatcher {

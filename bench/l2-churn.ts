@@ -6,7 +6,6 @@
 // under the same churn. Also the announcer's RSS and CPU during it (built, with the image's Node
 // flags). Addresses: 192.0.2.0/24.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
 import { NetnsLab, nodeEntry, nodeKubeconfig } from '../src/devcluster/netns-lab.js';
 import { stopProcess, trackChild } from '../src/devcluster/child-process.js';
@@ -17,6 +16,7 @@ import type { Row } from './ipam-micro.js';
 import { percentile } from './l2.js';
 import { goPeerBinary, stampedLatencies, startResponder, type AnswerSides } from './l2-answer.js';
 import { shippedLanlb } from './memory.js';
+import { cpuSeconds, rssMiB } from './proc.js';
 
 const VIP = '192.0.2.200';
 const PEER_IP = '192.0.2.201';
@@ -26,11 +26,7 @@ const NS = 'churn';
 const SERVICES = `/api/v1/namespaces/${NS}/services`;
 const SLICES = `/apis/discovery.k8s.io/v1beta1/namespaces/${NS}/endpointslices`;
 
-/** utime + stime (s) and RSS (MiB) of a process, from /proc. */
-function usage(pid: number): { cpu: number; rss: number } {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { cpu: (Number(f[11]) + Number(f[12])) / 100, rss: (Number(f[21]) * 4096) / 1024 / 1024 };
-}
+const usage = (pid: number) => ({ cpu: cpuSeconds(pid), rss: rssMiB(pid) });
 
 const service = (i: number, round: number) => ({
   metadata: { name: `c${i}`, labels: { app: `a${i % 300}`, round: String(round) } },

@@ -15,17 +15,12 @@ import { stopProcess, trackChild } from '../src/devcluster/child-process.js';
 import { freePort } from '../src/devcluster/free-port.js';
 import { pollFor } from '../src/devcluster/poll.js';
 import type { Row } from './ipam-micro.js';
+import { rssMiB } from './proc.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const SERVICES = Number(process.env.LANLB_BENCH_SERVICES ?? 50_000);
 const SLICES = Math.round(SERVICES / 10);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rssMiB(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
 
 /**
  * The Node flags the image runs lanlb with (the Dockerfile's ENTRYPOINT, between "node" and the

@@ -74,32 +74,30 @@ function answer(req: number, work: Promise<void>): void {
   );
 }
 
-const heartbeats = new (class {
-  private plan: HeartbeatPlan | undefined;
-  private sequence = 0;
-  private timer: NodeJS.Timeout | undefined;
+/** Heartbeat frames: the plan, its timer, and one sequence for the process across captures. */
+let heartbeatPlan: HeartbeatPlan | undefined;
+let heartbeatSequence = 0;
+let heartbeatTimer: NodeJS.Timeout | undefined;
 
-  set(plan: HeartbeatPlan | undefined): void {
-    const restart = plan?.intervalMs !== this.plan?.intervalMs;
-    this.plan = plan;
-    if (!restart) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    if (plan) this.timer = setInterval(() => this.beat(), plan.intervalMs);
-    if (plan) this.beat();
-  }
+function setHeartbeats(plan: HeartbeatPlan | undefined): void {
+  const restart = plan?.intervalMs !== heartbeatPlan?.intervalMs;
+  heartbeatPlan = plan;
+  if (!restart) return;
+  clearInterval(heartbeatTimer);
+  heartbeatTimer = plan ? setInterval(beat, plan.intervalMs) : undefined;
+  if (plan) beat();
+}
 
-  /** One heartbeat frame on every open capture, numbered in one sequence for the process. */
-  private beat(): void {
-    const p = this.plan;
-    if (!p) return;
-    for (const r of responders.values()) {
-      const h = { node: p.node, incarnation: p.incarnation, sequence: ++this.sequence, intervalMs: p.intervalMs };
-      r.send(encodeHeartbeat(h, r.mac, p.key));
-      heartbeatsSent++;
-    }
+/** One heartbeat frame on every open capture. */
+function beat(): void {
+  const p = heartbeatPlan;
+  if (!p) return;
+  for (const r of responders.values()) {
+    const h = { node: p.node, incarnation: p.incarnation, sequence: ++heartbeatSequence, intervalMs: p.intervalMs };
+    r.send(encodeHeartbeat(h, r.mac, p.key));
+    heartbeatsSent++;
   }
-})();
+}
 
 /**
  * The main thread's pulse. Silent for wedgedAfterMs, it no longer follows Leases (another node
@@ -111,7 +109,7 @@ setInterval(
     const silentMs = performance.now() - pulseAt;
     if (wedged || silentMs < wedgedAfterMs) return;
     wedged = true;
-    heartbeats.set(undefined);
+    setHeartbeats(undefined);
     for (const r of responders.values()) {
       r.mute = true;
       void r.set([]); // and no gratuitous ARP / NA still scheduled
@@ -128,7 +126,7 @@ port.on('message', (m: ToAnswerThread) => {
   }
   if (m.op === 'open') return open(m);
   if (wedged) return;
-  if (m.op === 'heartbeat') return heartbeats.set(m.plan);
+  if (m.op === 'heartbeat') return setHeartbeats(m.plan);
   const r = responders.get(m.id);
   if (m.op === 'set') return answer(m.req, r ? r.set(m.addresses) : Promise.reject(new Error('closed')));
   if (m.op === 'close') {
