@@ -6,8 +6,10 @@ FROM node:22-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpcap-dev python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# postinstall patches node_pcap and client-node (hack/patch-deps.mjs says what and why).
+# postinstall patches node_pcap and client-node (hack/patch-deps.mjs says what and why) and adds
+# the native ARP answer to node_pcap (hack/pcap/).
 COPY hack/patch-deps.mjs hack/
+COPY hack/pcap hack/pcap
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src

@@ -119,36 +119,39 @@ function busyLoops(n: number): ChildProcess[] {
   });
 }
 
-type Stages = Record<'codec' | 'inject', number[]>;
+type Stages = Record<string, number[]>;
+type Path = 'native' | 'js';
 
 /** lanlb's answer path timed stage by stage (bench/l2-stages.ts) while answering REQUESTS requests. */
-async function stagesOfAnswer(): Promise<{ stages: Stages; total: number[] }> {
+async function stagesOfAnswer(path: Path): Promise<{ path: Path; stages: Stages; total: number[] }> {
   const child = await startResponder(process.execPath, [
     '--import',
     'tsx',
     join(here, 'l2-stages.ts'),
     'eth0',
     LANLB_IP,
+    path,
   ]);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   const total = await stampedLatencies(LANLB_IP);
   await stopProcess(child, 3_000);
   const stages = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Stages;
-  return { stages, total: total.us };
+  return { path, stages, total: total.us };
 }
 
-function stageRows({ stages: s, total }: { stages: Stages; total: number[] }): Row[] {
+const PATHS: Record<Path, string> = {
+  native: 'native ARP answer (in the poll callback)',
+  js: 'JavaScript path (NDP, tagged frames)',
+};
+
+function stageRows({ path, stages, total }: { path: Path; stages: Stages; total: number[] }): Row[] {
   const us = (x: number) => `${x.toFixed(1)} us`;
-  const names: Record<keyof Stages, string> = {
-    codec: 'decode + encode (the ARP fast path)',
-    inject: 'inject (pcap_inject, returns after the veth delivery)',
-  };
-  return (Object.keys(names) as Array<keyof Stages>).map((k) => ({
-    name: `answer path, idle: ${names[k]} p50 / p99 (${s[k].length} answers)`,
-    value: `${us(percentile(s[k], 50))} / ${us(percentile(s[k], 99))}`,
-    baseline: `${us(percentile(total, 50))} (the same run's answer p50, kernel-stamped)`,
-    ratio: (percentile(s[k], 50) / percentile(total, 50)).toFixed(2),
+  return Object.entries(stages).map(([stage, samples]) => ({
+    name: `stages, idle, ${PATHS[path]}: ${stage} p50 / p99 (${samples.length} answers)`,
+    value: `${us(percentile(samples, 50))} / ${us(percentile(samples, 99))}`,
+    baseline: `${us(percentile(total, 50))} (this path's answer p50, kernel-stamped)`,
+    ratio: (percentile(samples, 50) / percentile(total, 50)).toFixed(2),
   }));
 }
 
@@ -203,7 +206,7 @@ export async function answerLatencyAgainstPeer(): Promise<Row[]> {
   try {
     const out: Row[] = [];
     for (const [label, busy] of SCENARIOS) out.push(...rows(label, await measure(peerBin, busy)));
-    out.push(...stageRows(await stagesOfAnswer()));
+    for (const path of ['native', 'js'] as const) out.push(...stageRows(await stagesOfAnswer(path)));
     return out;
   } finally {
     await teardown();

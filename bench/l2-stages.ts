@@ -1,41 +1,67 @@
-// Runs inside a benchmark namespace: the PcapResponder's answer path (same capture options, same
-// filter, the same ARP fast path) timed on this thread's monotonic clock, for `npm run bench --
-// --only l2-answer`: decode + encode, and inject (pcap_inject returns after the kernel has also
-// delivered the frame through the veth pair, so most of it comes after the reply has left).
-// Prints "ready", answers for the address on argv until SIGTERM, then the samples (µs) as JSON.
+// Runs inside a benchmark namespace: lanlb's answer path timed stage by stage, with the capture
+// options and filter of PcapResponder, for `npm run bench -- --only l2-answer`. Two paths:
+//   native: the addon answers the ARP request in its poll callback (hack/pcap/lanlb_arp_answer.h)
+//           and records, per answer, kernel stamp -> read in the poll callback, build, inject;
+//   js:     the path every other frame takes (NDP, tagged): kernel stamp -> the JavaScript packet
+//           callback, decode + encode (replyFor), inject.
+// Kernel stamps are libpcap's capture timestamps (CLOCK_REALTIME, µs); inject returns after the
+// kernel has also delivered the frame through the veth pair, so most of it comes after the reply
+// has left. Prints "ready", answers for the address on argv until SIGTERM, then the samples (µs).
 import pcap from 'pcap';
 import { performance } from 'node:perf_hooks';
 import { CAPTURE_FILTER } from '../src/l2/codec/bpf-filter.js';
-import { fastArpReply } from '../src/l2/codec/arp-fast.js';
+import { replyFor } from '../src/l2/codec/frames.js';
 import { parseAddress } from '../src/ipam/address.js';
 import { readLink } from '../src/l2/responder/link.js';
 
-const [iface = 'eth0', address = ''] = process.argv.slice(2);
+const [iface = 'eth0', address = '', path = 'native'] = process.argv.slice(2);
 const link = readLink(iface);
 const target = parseAddress(address);
-if (!link || !target || target.family !== 4)
-  throw new Error(`usage: l2-stages.ts INTERFACE IPV4 (${iface} ${address})`);
-const wanted = Number(target.value);
+if (!link || !target || target.family !== 4 || (path !== 'native' && path !== 'js'))
+  throw new Error(`usage: l2-stages.ts INTERFACE IPV4 native|js (${iface} ${address} ${path})`);
+const wanted = target.value;
 
-const stages = { codec: [] as number[], inject: [] as number[] };
+type StageSamples = Record<string, number[]>;
+const stages: StageSamples = {};
+const sample = (stage: string, us: number) => (stages[stage] ??= []).push(us);
+
 const options = { filter: CAPTURE_FILTER, promiscuous: false, buffer_timeout: 0, snap_length: 256 };
 const session = pcap.createSession(iface, options) as unknown as {
   on(e: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
   inject(b: Buffer): void;
+  session: {
+    lanlb_arp_answers(enabled: boolean, mute: boolean, mac: Buffer, addresses: Buffer): void;
+    lanlb_arp_timing(on: boolean): Float64Array | undefined;
+  };
 };
+const addresses = Buffer.alloc(4);
+addresses.writeUInt32BE(Number(wanted));
+session.session.lanlb_arp_answers(path === 'native', false, Buffer.from(link.mac), addresses);
+session.session.lanlb_arp_timing(true);
+
+/** The wall clock in µs, as near as this thread reads it (timeOrigin + monotonic). */
+const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
+
 session.on('packet', (p) => {
+  const entered = nowMicros();
   const t0 = performance.now();
-  // The responder's path for an untagged ARP request (PcapResponder tries it first).
-  const reply = fastArpReply(p.buf.subarray(0, p.header.readUInt32LE(8)), (ip) => ip === wanted, link.mac);
+  const d = replyFor(p.buf.subarray(0, p.header.readUInt32LE(8)), (f, v) => f === 4 && v === wanted, link.mac);
   const t1 = performance.now();
-  if (!reply) return;
-  session.inject(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
+  if (d.kind !== 'reply') return;
+  session.inject(Buffer.from(d.frame.buffer, d.frame.byteOffset, d.frame.byteLength));
   const t2 = performance.now();
-  stages.codec.push((t1 - t0) * 1000);
-  stages.inject.push((t2 - t1) * 1000);
+  sample('kernel to JavaScript', entered - (p.header.readUInt32LE(0) * 1e6 + p.header.readUInt32LE(4)));
+  sample('decode + encode', (t1 - t0) * 1000);
+  sample('inject', (t2 - t1) * 1000);
 });
 console.log('ready');
 process.once('SIGTERM', () => {
+  const t = session.session.lanlb_arp_timing(false) ?? new Float64Array();
+  for (let i = 0; i + 2 < t.length; i += 3) {
+    sample('kernel to poll callback', t[i] ?? 0);
+    sample('check + build', t[i + 1] ?? 0);
+    sample('inject', t[i + 2] ?? 0);
+  }
   console.log(JSON.stringify(stages));
   process.exit(0);
 });

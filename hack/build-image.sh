@@ -54,12 +54,15 @@ app_tree() {
   (cd "$ROOT" && npm run --silent build)
   mkdir -p "$app"
   cp -r "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/bin" "$ROOT/crds" "$ROOT/dist" "$app/"
-  mkdir -p "$app/hack" && cp "$ROOT/hack/patch-deps.mjs" "$app/hack/" # the postinstall
+  mkdir -p "$app/hack" && cp -r "$ROOT/hack/patch-deps.mjs" "$ROOT/hack/pcap" "$app/hack/" # the postinstall
   rm -rf "$app/dist/src/devcluster" "$app/dist/src/lab" "$app/dist/test" "$app/dist/bench"
   (cd "$app" && npm_config_nodedir="$NODE_DIR" npm ci --omit=dev --ignore-scripts=false \
     --no-audit --no-fund --loglevel=error >/dev/null)
-  "$NODE_DIR/bin/node" -e "require('$app/node_modules/pcap')" || {
-    echo "build-image: the pcap addon does not load in Node $NODE_VERSION" >&2; exit 1; }
+  # Loads in the image's Node, and is the patched addon (with the native ARP answer).
+  "$NODE_DIR/bin/node" -e "require('$app/node_modules/pcap');
+    if (typeof require('$app/node_modules/pcap/build/Release/pcap_binding.node').lanlb_arp_reply !== 'function')
+      throw new Error('not patched')" || {
+    echo "build-image: the pcap addon does not load in Node $NODE_VERSION, or is not patched" >&2; exit 1; }
 }
 
 pause_image() {

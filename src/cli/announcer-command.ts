@@ -172,7 +172,8 @@ async function announcerWorkload(
         mac: link.mac,
         onFrame,
         onError: (err) => log.warn('responder', { interface: link.name, error: err }),
-        onCount: (what, family) => metrics.frames.inc({ kind: what, family: String(family), interface: link.name }),
+        onCount: (what, family, n) =>
+          metrics.frames.inc({ kind: what, family: String(family), interface: link.name }, n),
       }),
     );
   const announcer = new Announcer({

@@ -16,6 +16,7 @@ const NS_C = 'lanlbt-ans-c';
 const VIP = '192.0.2.200';
 const OUR_MAC = '02:00:00:00:00:11';
 const child = fileURLToPath(new URL('../helpers/answer-thread-child.ts', import.meta.url));
+const responderChild = fileURLToPath(new URL('../helpers/pcap-responder-child.ts', import.meta.url));
 
 async function removeNamespaces(): Promise<void> {
   for (const ns of [NS_R, NS_C]) await ip('netns', 'del', ns).catch(() => undefined);
@@ -39,8 +40,8 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-async function startChild(env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const proc = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', child, 'eth0', VIP], {
+async function startChild(env: NodeJS.ProcessEnv = {}, script = child): Promise<Child> {
+  const proc = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', script, 'eth0', VIP], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
@@ -150,6 +151,24 @@ describe('the answer thread on real frames', { concurrency: false }, () => {
     const counters = JSON.parse(c.lines.at(-1) ?? '{}') as { requests: number; replies: number };
     assert.equal(counters.replies, 5);
     assert.equal(counters.requests, 5);
+  });
+
+  it('the addon answers ARP requests itself; other frames still reach JavaScript', async () => {
+    const c = await startChild({}, responderChild);
+    try {
+      const requests = ['-c', '5', '-W', '0.05', '-I', 'eth0', VIP];
+      const { stdout } = await runInNetns(NS_C, 'arping', requests, { timeoutMs: 10_000, noAnswerCodes: [1] });
+      assert.equal([...stdout.matchAll(/bytes from 02:00:00:00:00:11 \(/g)].length, 5, stdout);
+      // ARP replies (not requests: the addon declines them) come in the same way, one wake-up each.
+      const replies = ['-U', '-P', '-c', '3', '-W', '0.05', '-I', 'eth0', '-S', '192.0.2.100', '192.0.2.100'];
+      await runInNetns(NS_C, 'arping', replies, { timeoutMs: 10_000, noAnswerCodes: [1] });
+      c.proc.stdin?.write('counts\n');
+      const counts = JSON.parse(await c.line(/^\{/)) as { byJavaScript: number; afterTake: number; frames: number };
+      assert.deepEqual(counts, { byJavaScript: 0, afterTake: 5, frames: 3 });
+    } finally {
+      c.proc.stdin?.write('close\n');
+      await c.exited;
+    }
   });
 
   it('exits with its own code while a capture is still open (no abort in the thread teardown)', async () => {

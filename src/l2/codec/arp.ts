@@ -17,9 +17,10 @@ const PTYPE = HTYPE + 2;
 const HLEN = PTYPE + 2;
 const PLEN = HLEN + 1;
 const OPER = PLEN + 1;
-/** Field offsets within the ARP packet (the fast path in arp-fast.ts reads them in place). */
-export const ARP_OFFSETS = { SHA: OPER + 2, SPA: OPER + 8, THA: OPER + 12, TPA: OPER + 18 } as const;
-const { SHA, SPA, THA, TPA } = ARP_OFFSETS;
+const SHA = OPER + 2;
+const SPA = OPER + 8;
+const THA = OPER + 12;
+const TPA = OPER + 18;
 export const ARP_LENGTH = TPA + 4;
 
 export interface ArpPacket {

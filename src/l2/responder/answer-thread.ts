@@ -199,7 +199,7 @@ export class ThreadedResponder {
 
   counted(what: keyof ResponderCounters, family: 4 | 6, n: number): void {
     this.counters[what] += n;
-    for (let i = 0; i < n; i++) this.o.onCount?.(what, family);
+    this.o.onCount?.(what, family, n);
   }
 
   async close(): Promise<void> {

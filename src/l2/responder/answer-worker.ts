@@ -26,13 +26,14 @@ const KINDS: Array<keyof ResponderCounters> = ['requests', 'replies', 'gratuitou
 const tallies = new Map<number, number[]>();
 let heartbeatsSent = 0;
 
-function count(id: number, what: keyof ResponderCounters, family: 4 | 6): void {
+function count(id: number, what: keyof ResponderCounters, family: 4 | 6, n: number): void {
   const t = tallies.get(id);
   const k = KINDS.indexOf(what) * 2 + (family === 4 ? 0 : 1);
-  if (t) t[k] = (t[k] ?? 0) + 1;
+  if (t) t[k] = (t[k] ?? 0) + n;
 }
 
 function flush(): void {
+  for (const r of responders.values()) r.takeNativeCounts();
   const counts: Extract<FromAnswerThread, { op: 'counts' }>['counts'] = [];
   for (const [id, t] of tallies) {
     t.forEach((n, i) => n && counts.push([id, KINDS[i >> 1] ?? 'requests', i % 2 ? 6 : 4, n]));
@@ -54,7 +55,7 @@ function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
       ...(m.announceSchedule ? { announceSchedule: m.announceSchedule } : {}),
       onFrame: (frame) => post({ op: 'frame', id: m.id, frame: frame.slice() }),
       onError: (err) => post({ op: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) }),
-      onCount: (what, family) => count(m.id, what, family),
+      onCount: (what, family, n) => count(m.id, what, family, n),
     });
     responders.set(m.id, r);
     tallies.set(m.id, Array<number>(KINDS.length * 2).fill(0));

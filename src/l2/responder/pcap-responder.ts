@@ -5,10 +5,11 @@
 // in memory, never by reopening (see bpf-filter.ts for the handle leak that avoids). Frames that
 // are not requests (heartbeats, ARP replies, advertisements) go to `onFrame`; `send` injects.
 // Becoming the announcer of an address sends gratuitous ARP / unsolicited NA a few times over
-// the first seconds.
+// the first seconds. The common request, an untagged ARP request for an announced address, is
+// answered inside the addon without entering JavaScript (hack/pcap/lanlb_arp_answer.h, installed
+// by hack/patch-deps.mjs); this class tells the addon what to answer and collects its counts.
 import pcap from 'pcap';
 import { encodeAnnouncements, replyFor } from '../codec/frames.js';
-import { fastArpReply } from '../codec/arp-fast.js';
 import { CAPTURE_FILTER, type Announced } from '../codec/bpf-filter.js';
 import { readLink, setAllMulticast } from './link.js';
 import type { Mac } from '../codec/mac.js';
@@ -29,13 +30,19 @@ export interface ResponderOptions {
   onError?(err: unknown): void;
   /** every captured frame that is not a request this responder answers */
   onFrame?(frame: Uint8Array): void;
-  onCount?(what: keyof ResponderCounters, family: 4 | 6): void;
+  onCount?(what: keyof ResponderCounters, family: 4 | 6, n: number): void;
 }
 
 interface PcapSession {
   on(event: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
   inject(data: Buffer): void;
   close(): void;
+  /** the addon's session, with the native ARP answer's two methods (hack/pcap/lanlb_arp_session.cc) */
+  session: {
+    lanlb_arp_answers(enabled: boolean, mute: boolean, mac: Buffer, addresses: Buffer): void;
+    /** requests, replies, inject errors since the last call */
+    lanlb_arp_counts(): [number, number, number];
+  };
 }
 
 /** client-go-like default: at once, then after 0.5 s, 1.5 s and 3 s. */
@@ -44,12 +51,9 @@ export const DEFAULT_ANNOUNCE_SCHEDULE = [0, 500, 1_500, 3_000];
 export class PcapResponder {
   /** "family/value" -> address currently answered for */
   private readonly addresses = new Map<string, Announced>();
-  /** the IPv4 ones as unsigned 32-bit numbers, for the ARP fast path */
-  private readonly v4 = new Set<number>();
   private session: PcapSession | undefined;
   private closed = false;
-  /** Fault injection for tests (LANLB_TEST_FAULTS): capture on, but no request answered. */
-  mute = false;
+  private muted = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private enabledAllMulticast = false;
   /** set when all-multicast could not be enabled (no NET_ADMIN): promiscuous capture instead */
@@ -69,6 +73,16 @@ export class PcapResponder {
     return [...this.addresses.values()];
   }
 
+  /** Capture on, but no request answered (the answer thread gone dark; LANLB_TEST_FAULTS). */
+  get mute(): boolean {
+    return this.muted;
+  }
+
+  set mute(mute: boolean) {
+    this.muted = mute;
+    if (this.session) this.tellNative(this.session);
+  }
+
   /** Answers for exactly `wanted` from now on; newly added addresses are announced. */
   async set(wanted: readonly Announced[]): Promise<void> {
     const next = new Map(wanted.map((a) => [`${a.family}/${a.value}`, a]));
@@ -76,11 +90,8 @@ export class PcapResponder {
     const same = next.size === this.addresses.size && added.length === 0;
     if (same) return;
     this.addresses.clear();
-    this.v4.clear();
-    for (const [k, a] of next) {
-      this.addresses.set(k, a);
-      if (a.family === 4) this.v4.add(Number(a.value));
-    }
+    for (const [k, a] of next) this.addresses.set(k, a);
+    if (this.session) this.tellNative(this.session);
     if (this.announced.some((a) => a.family === 6)) await this.ensureAllMulticast();
     for (const a of added) this.announce(a);
   }
@@ -89,21 +100,31 @@ export class PcapResponder {
     const options = { filter: CAPTURE_FILTER, promiscuous: this.promiscuous, buffer_timeout: 0, snap_length: 256 };
     const s = pcap.createSession(this.o.iface, options) as unknown as PcapSession;
     s.on('packet', (p) => this.onFrame(s, p.buf.subarray(0, p.header.readUInt32LE(8))));
+    this.tellNative(s);
     return s;
+  }
+
+  /** What the addon answers by itself: the IPv4 addresses, 4 bytes each in network order. */
+  private tellNative(s: PcapSession): void {
+    const v4 = this.announced.filter((a) => a.family === 4);
+    const addresses = Buffer.alloc(4 * v4.length);
+    v4.forEach((a, i) => addresses.writeUInt32BE(Number(a.value), 4 * i));
+    s.session.lanlb_arp_answers(true, this.muted, Buffer.from(this.o.mac), addresses);
+  }
+
+  /** Moves the addon's counts of the requests it answered into these counters. */
+  takeNativeCounts(): void {
+    const s = this.session;
+    if (!s) return;
+    const [requests, replies, injectErrors] = s.session.lanlb_arp_counts();
+    if (requests) this.count('requests', 4, requests);
+    if (replies) this.count('replies', 4, replies);
+    if (injectErrors) this.o.onError?.(new Error(`${injectErrors} ARP replies could not be sent (pcap_inject)`));
   }
 
   private readonly isAnnounced = (family: 4 | 6, target: bigint): boolean => this.addresses.has(`${family}/${target}`);
 
-  private readonly isAnnouncedV4 = (ip: number): boolean => this.v4.has(ip);
-
   private onFrame(s: PcapSession, frame: Uint8Array): void {
-    const fast = fastArpReply(frame, this.isAnnouncedV4, this.mac);
-    if (fast) {
-      // Counted after the reply has gone: nothing but the answer before the inject.
-      if (!this.mute) this.sendCounted(s, fast, 'replies', 4);
-      this.count('requests', 4);
-      return;
-    }
     const d = replyFor(frame, this.isAnnounced, this.mac);
     if (d.kind === 'ignore' && d.reason === 'undecodable') return this.count('decodeErrors', 4);
     if (d.kind === 'ignore' && d.reason === 'not-a-request') return this.o.onFrame?.(frame);
@@ -156,9 +177,9 @@ export class PcapResponder {
     }
   }
 
-  private count(what: keyof ResponderCounters, family: 4 | 6): void {
-    this.counters[what]++;
-    this.o.onCount?.(what, family);
+  private count(what: keyof ResponderCounters, family: 4 | 6, n = 1): void {
+    this.counters[what] += n;
+    this.o.onCount?.(what, family, n);
   }
 
   /**
@@ -186,7 +207,7 @@ export class PcapResponder {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.addresses.clear();
-    this.v4.clear();
+    this.takeNativeCounts();
     if (this.session) shutdown(this.session);
     this.session = undefined;
     if (this.enabledAllMulticast) {

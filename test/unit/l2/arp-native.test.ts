@@ -1,10 +1,12 @@
-// The ARP fast path against the general path (replyFor): for every frame, either the fast path
-// declines, or it gives byte for byte the reply replyFor gives; and it never declines an
-// untagged ARP request for an announced address (else it would be no fast path at all).
+// The addon's native ARP answer (hack/pcap/lanlb_arp_answer.h, compiled into node_pcap by
+// hack/patch-deps.mjs) against the JavaScript codec's general path (replyFor): for every frame,
+// either the native answer declines (the frame then goes to JavaScript), or it gives byte for
+// byte the reply replyFor gives; and it never declines an untagged ARP request for an announced
+// address (else the common request would take the slow path).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { fastArpReply } from '../../../src/l2/codec/arp-fast.js';
 import { replyFor } from '../../../src/l2/codec/frames.js';
 import { encodeArp } from '../../../src/l2/codec/arp.js';
 import { encodeEthernet, ETHERTYPE_ARP } from '../../../src/l2/codec/ethernet.js';
@@ -12,11 +14,20 @@ import { encodeEthernet, ETHERTYPE_ARP } from '../../../src/l2/codec/ethernet.js
 const OUR_MAC = new Uint8Array([0x02, 0, 0, 0, 0, 0x11]);
 const mac = fc.uint8Array({ minLength: 6, maxLength: 6 });
 const ANNOUNCED = new Set([0xc00002c8, 0xc0000201]);
-const announcedV4 = (ip: number) => ANNOUNCED.has(ip);
 const announced = (family: 4 | 6, target: bigint) => family === 4 && ANNOUNCED.has(Number(target));
 
+const binding = createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as {
+  lanlb_arp_reply(frame: Buffer, mac: Buffer, addresses: Buffer): Buffer | undefined;
+};
+const ADDRESSES = Buffer.alloc(4 * ANNOUNCED.size);
+[...ANNOUNCED].forEach((ip, i) => ADDRESSES.writeUInt32BE(ip, 4 * i));
+
+function nativeReply(frame: Uint8Array, addresses = ADDRESSES): Buffer | undefined {
+  return binding.lanlb_arp_reply(Buffer.from(frame), Buffer.from(OUR_MAC), addresses);
+}
+
 function agree(frame: Uint8Array): Uint8Array | undefined {
-  const fast = fastArpReply(frame, announcedV4, OUR_MAC);
+  const fast = nativeReply(frame);
   const general = replyFor(frame, announced, OUR_MAC);
   if (fast) {
     assert.equal(general.kind, 'reply');
@@ -25,7 +36,7 @@ function agree(frame: Uint8Array): Uint8Array | undefined {
   return fast;
 }
 
-describe('ARP fast path', () => {
+describe('native ARP answer', () => {
   it('answers untagged requests for announced addresses exactly as replyFor does (property)', () =>
     fc.assert(
       fc.property(
@@ -40,7 +51,7 @@ describe('ARP fast path', () => {
           const payload = new Uint8Array(arp.length + pad);
           payload.set(arp);
           const frame = encodeEthernet({ dst, src: sha, etherType: ETHERTYPE_ARP, payload });
-          assert.ok(agree(frame), 'the fast path declined an announced request');
+          assert.ok(agree(frame), 'the native answer declined an announced request');
         },
       ),
     ));
@@ -67,7 +78,22 @@ describe('ARP fast path', () => {
   it('declines truncated frames', () => {
     const arp = encodeArp({ operation: 1, senderMac: OUR_MAC, senderIP: 1, targetMac: OUR_MAC, targetIP: 0xc00002c8 });
     const frame = encodeEthernet({ dst: OUR_MAC, src: OUR_MAC, etherType: ETHERTYPE_ARP, payload: arp });
-    assert.ok(fastArpReply(frame, announcedV4, OUR_MAC));
-    assert.equal(fastArpReply(frame.subarray(0, 41), announcedV4, OUR_MAC), undefined);
+    assert.ok(nativeReply(frame));
+    assert.equal(nativeReply(frame.subarray(0, 41)), undefined);
+  });
+
+  it('answers for the listed addresses only, in any order, and for none when the list is empty', () => {
+    const ask = (targetIP: number) =>
+      encodeEthernet({
+        dst: OUR_MAC,
+        src: OUR_MAC,
+        etherType: ETHERTYPE_ARP,
+        payload: encodeArp({ operation: 1, senderMac: OUR_MAC, senderIP: 1, targetMac: OUR_MAC, targetIP }),
+      });
+    const many = Buffer.alloc(4 * 1000);
+    for (let i = 0; i < 1000; i++) many.writeUInt32BE((0xc6120000 + ((i * 7919) % 65536)) >>> 0, 4 * i);
+    for (let i = 0; i < 1000; i += 97) assert.ok(nativeReply(ask(many.readUInt32BE(4 * i)), many));
+    assert.equal(nativeReply(ask(0xc6130000), many), undefined);
+    assert.equal(nativeReply(ask(0xc00002c8), Buffer.alloc(0)), undefined);
   });
 });
