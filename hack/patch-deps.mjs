@@ -108,6 +108,7 @@ const PCAP_ARP = [
       '    static bool AnswerAll(PcapSession *session);\n' +
       'public:\n' +
       '    static void ArpReply(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
+      '    static void Realtime(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
       'private:\n' +
       '    lanlb::ArpAnswers arp_answers;\n' +
       '    /** a frame the poll callback read but could not answer, for the next dispatch */\n' +
@@ -122,7 +123,8 @@ const PCAP_ARP = [
       `  Nan::SetPrototypeMethod(tpl, "lanlb_arp_answers", SetArpAnswers); ${C}\n` +
       '  Nan::SetPrototypeMethod(tpl, "lanlb_arp_counts", TakeArpCounts);\n' +
       '  Nan::SetPrototypeMethod(tpl, "lanlb_arp_timing", ArpTiming);\n' +
-      '  Nan::SetMethod(exports, "lanlb_arp_reply", ArpReply);\n',
+      '  Nan::SetMethod(exports, "lanlb_arp_reply", ArpReply);\n' +
+      '  Nan::SetMethod(exports, "lanlb_realtime", Realtime);\n',
   ],
   [
     'pcap_session.cc',

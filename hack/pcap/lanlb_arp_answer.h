@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <sched.h>
 #include <algorithm>
 #include <vector>
 

@@ -119,3 +119,19 @@ bool PcapSession::AnswerAll(PcapSession *session) {
     }
     return true;
 }
+
+// binding.lanlb_realtime(priority): the calling thread (lanlb's answer thread) is scheduled
+// SCHED_RR at `priority`, so that a busy node (a control plane, a churn of objects) delays the
+// answer no more than a wake-up; threads it starts later get the normal policy back
+// (SCHED_RESET_ON_FORK). Needs CAP_SYS_NICE; returns undefined, or the reason it was refused.
+void PcapSession::Realtime(const Nan::FunctionCallbackInfo<Value>& info) {
+    if (info.Length() != 1 || !info[0]->IsInt32()) {
+        Nan::ThrowTypeError("lanlb_realtime(priority: 1..99)");
+        return;
+    }
+    struct sched_param param;
+    memset(&param, 0, sizeof param);
+    param.sched_priority = Nan::To<int32_t>(info[0]).FromJust();
+    if (sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &param) == 0) return;
+    info.GetReturnValue().Set(Nan::New(strerror(errno)).ToLocalChecked());
+}

@@ -60,6 +60,14 @@ Failover:
   --node-lease-renew D       Kubernetes-side heartbeat renewal (default 10s, kubelet's rate)
   --node-lease-duration D    a peer never heard on the wire is gone after this long without a
                              renewal (default 40s)
+Answers:
+  --answer-realtime-priority N
+                             schedule the thread that answers ARP / NDP SCHED_RR at N (1..99;
+                             default: normal scheduling), so that a saturated node delays an
+                             answer by a wake-up, not a time slice; needs CAP_SYS_NICE, else it
+                             runs on at normal priority with a warning. A flood of requests for
+                             its addresses then runs at that priority too (the kernel's RT
+                             throttling bounds it), as the kernel's own ARP answers would
 `;
 
 async function endpointSlicePath(http: KubeHttp): Promise<string> {
@@ -77,12 +85,14 @@ const announcerFlagSpec = {
   'heartbeat-interval': { type: 'string' },
   'node-lease-renew': { type: 'string' },
   'node-lease-duration': { type: 'string' },
+  'answer-realtime-priority': { type: 'string' },
 } as const;
 
 interface AnnouncerFlags {
   process: ProcessFlags;
   node: string;
   timings: AnnouncerTimings;
+  realtimePriority: number | undefined;
 }
 
 function readAnnouncerFlags(argv: string[]): AnnouncerFlags | 'help' {
@@ -90,7 +100,20 @@ function readAnnouncerFlags(argv: string[]): AnnouncerFlags | 'help' {
   if (values.help) return 'help';
   const node = values['node-name'] ?? process.env.NODE_NAME;
   if (!node) throw new UsageError('--node-name or NODE_NAME is required');
-  return { process: readProcessFlags(values, announcerDefaults()), node, timings: readAnnouncerTimings(values) };
+  return {
+    process: readProcessFlags(values, announcerDefaults()),
+    node,
+    timings: readAnnouncerTimings(values),
+    realtimePriority: readRealtimePriority(values['answer-realtime-priority']),
+  };
+}
+
+function readRealtimePriority(flag: string | undefined): number | undefined {
+  if (flag === undefined) return undefined;
+  const n = Number(flag);
+  if (!Number.isInteger(n) || n < 1 || n > 99)
+    throw new UsageError(`--answer-realtime-priority must be an integer within 1..99 (got ${flag})`);
+  return n;
 }
 
 function readAnnouncerTimings(values: Record<string, unknown>): AnnouncerTimings {
@@ -163,6 +186,11 @@ async function announcerWorkload(
       process.exit(1);
     },
     onHeartbeatsSent: (n) => metrics.heartbeats.inc({ outcome: 'sent' }, n),
+    ...(flags.realtimePriority !== undefined && { realtimePriority: flags.realtimePriority }),
+    onPriority: (priority, refused) =>
+      refused === undefined
+        ? log.info('answer thread scheduled SCHED_RR', { priority })
+        : log.warn('answer thread stays at normal priority: SCHED_RR refused (CAP_SYS_NICE?)', { priority, refused }),
   });
   const responders = (link: Link, onFrame: (frame: Uint8Array) => void) =>
     track(

@@ -5,6 +5,7 @@
 // open; "close" closes everything, then exits.
 // LANLB_TEST_WEDGED_MS sets how long a blocked main thread takes to count as wedged; the
 // thread's fatal report (the answer thread died or went dark) exits with code 3.
+// LANLB_TEST_REALTIME asks for that SCHED_RR priority; the outcome is printed ("priority N ...").
 import { createInterface } from 'node:readline';
 import type { Worker } from 'node:worker_threads';
 import { AnswerThread } from '../../src/l2/responder/answer-thread.js';
@@ -16,6 +17,8 @@ const link = readLink(iface);
 if (!link) throw new Error(`interface ${iface} not found`);
 const thread = new AnswerThread({
   ...(process.env.LANLB_TEST_WEDGED_MS ? { wedgedAfterMs: Number(process.env.LANLB_TEST_WEDGED_MS) } : {}),
+  ...(process.env.LANLB_TEST_REALTIME ? { realtimePriority: Number(process.env.LANLB_TEST_REALTIME) } : {}),
+  onPriority: (priority, refused) => console.log(`priority ${priority} ${refused ?? 'applied'}`),
   onFatal: (err) => {
     console.error(`fatal: ${err.message}`);
     process.exit(3);

@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runInNetns } from '../../src/devcluster/run-program.js';
@@ -165,6 +166,30 @@ describe('the answer thread on real frames', { concurrency: false }, () => {
       c.proc.stdin?.write('counts\n');
       const counts = JSON.parse(await c.line(/^\{/)) as { byJavaScript: number; afterTake: number; frames: number };
       assert.deepEqual(counts, { byJavaScript: 0, afterTake: 5, frames: 3 });
+    } finally {
+      c.proc.stdin?.write('close\n');
+      await c.exited;
+    }
+  });
+
+  it('--answer-realtime-priority: the answer thread, and only it, runs SCHED_RR', async () => {
+    const c = await startChild({ LANLB_TEST_REALTIME: '3' });
+    try {
+      assert.equal(await c.line(/^priority /), 'priority 3 applied');
+      const pid = c.proc.pid ?? 0;
+      // /proc/PID/task/TID/stat: field 40 is rt_priority, 41 the policy (2: SCHED_RR).
+      const threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        return `${fields[37]}/${fields[38]}`;
+      });
+      assert.deepEqual(
+        threads.filter((t) => t !== '0/0'),
+        ['3/2'],
+        `one thread at SCHED_RR 3, the rest normal: ${threads.join(' ')}`,
+      );
+      const args = ['-c', '3', '-W', '0.05', '-I', 'eth0', VIP];
+      const { stdout } = await runInNetns(NS_C, 'arping', args, { timeoutMs: 10_000, noAnswerCodes: [1] });
+      assert.equal([...stdout.matchAll(/bytes from 02:00:00:00:00:11 \(/g)].length, 3, stdout);
     } finally {
       c.proc.stdin?.write('close\n');
       await c.exited;

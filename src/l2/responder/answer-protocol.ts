@@ -25,7 +25,9 @@ export type FromAnswerThread =
   | { op: 'heartbeats'; sent: number }
   | { op: 'done'; req: number; error?: string }
   /** the main thread was silent too long: this thread answers and sends nothing any more */
-  | { op: 'wedged'; silentMs: number };
+  | { op: 'wedged'; silentMs: number }
+  /** the real-time priority asked for (AnswerWorkerData.realtimePriority): applied, or why not */
+  | { op: 'priority'; priority: number; refused?: string };
 
 /** The answer to `open`, through the synchronous reply port. */
 export interface OpenReply {
@@ -42,4 +44,6 @@ export interface AnswerWorkerData {
    * longer followed, so answering on would risk two MACs for one address; the thread goes dark.
    */
   wedgedAfterMs: number;
+  /** SCHED_RR at this priority for the thread (needs CAP_SYS_NICE); normal scheduling if absent */
+  realtimePriority?: number;
 }

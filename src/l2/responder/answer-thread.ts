@@ -29,6 +29,13 @@ export interface AnswerThreadOptions {
   /** the thread died: nothing is answered any more (the command exits so that peers take over) */
   onFatal(err: Error): void;
   onHeartbeatsSent?(n: number): void;
+  /**
+   * SCHED_RR at this priority (1..99) for the answer thread, so that a saturated node delays an
+   * answer by no more than a wake-up; needs CAP_SYS_NICE. Normal scheduling when absent.
+   */
+  realtimePriority?: number;
+  /** the outcome of realtimePriority: refused says why it was not applied (the thread runs on) */
+  onPriority?(priority: number, refused?: string): void;
 }
 
 export class AnswerThread {
@@ -50,7 +57,9 @@ export class AnswerThread {
   private get worker(): Worker {
     if (this.thread) return this.thread;
     const wedgedAfterMs = this.o.wedgedAfterMs ?? DEFAULT_WEDGED_AFTER_MS;
-    const w = startWorker({ signal: this.signal, replies: this.replies.port2, wedgedAfterMs }, [this.replies.port2]);
+    const { realtimePriority } = this.o;
+    const data = { signal: this.signal, replies: this.replies.port2, wedgedAfterMs, realtimePriority };
+    const w = startWorker(data, [this.replies.port2]);
     w.on('message', (m: FromAnswerThread) => this.received(m));
     w.on('error', (err) => this.fatal(err));
     w.on('exit', (code) => this.fatal(new Error(`the answer thread exited with code ${code}`)));
@@ -136,6 +145,7 @@ export class AnswerThread {
     if (m.op === 'frame') this.responders.get(m.id)?.o.onFrame?.(m.frame);
     else if (m.op === 'error') this.responders.get(m.id)?.o.onError?.(new Error(m.message));
     else if (m.op === 'heartbeats') this.o.onHeartbeatsSent?.(m.sent);
+    else if (m.op === 'priority') this.o.onPriority?.(m.priority, m.refused);
     else if (m.op === 'wedged') this.fatal(new Error(`this thread was unresponsive for ${m.silentMs} ms`));
     else if (m.op === 'counts')
       for (const [id, what, family, n] of m.counts) this.responders.get(id)?.counted(what, family, n);
