@@ -142,7 +142,7 @@ async function stagesOfAnswer(path: Path): Promise<{ path: Path; stages: Stages;
 
 const PATHS: Record<Path, string> = {
   native: 'native ARP answer (in the poll callback)',
-  js: 'JavaScript path (NDP, tagged frames)',
+  js: 'JavaScript path (what VLAN-tagged frames take)',
 };
 
 function stageRows({ path, stages, total }: { path: Path; stages: Stages; total: number[] }): Row[] {

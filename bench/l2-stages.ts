@@ -1,9 +1,10 @@
 // Runs inside a benchmark namespace: lanlb's answer path timed stage by stage, with the capture
 // options and filter of PcapResponder, for `npm run bench -- --only l2-answer`. Two paths:
-//   native: the addon answers the ARP request in its poll callback (hack/pcap/lanlb_arp_answer.h)
+//   native: the addon answers the ARP request in its poll callback (hack/pcap/lanlb_answer.h)
 //           and records, per answer, kernel stamp -> read in the poll callback, build, inject;
-//   js:     the path every other frame takes (NDP, tagged): kernel stamp -> the JavaScript packet
-//           callback, decode + encode (replyFor), inject.
+//   js:     the path every frame the addon does not answer takes (VLAN-tagged ones), with the
+//           native answer off: kernel stamp -> the JavaScript packet callback, decode + encode
+//           (replyFor), inject.
 // Kernel stamps are libpcap's capture timestamps (CLOCK_REALTIME, µs); inject returns after the
 // kernel has also delivered the frame through the veth pair, so most of it comes after the reply
 // has left. Prints "ready", answers for the address on argv until SIGTERM, then the samples (µs).
@@ -30,14 +31,14 @@ const session = pcap.createSession(iface, options) as unknown as {
   on(e: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
   inject(b: Buffer): void;
   session: {
-    lanlb_arp_answers(enabled: boolean, mute: boolean, mac: Buffer, addresses: Buffer): void;
-    lanlb_arp_timing(on: boolean): Float64Array | undefined;
+    lanlb_answers(enabled: boolean, mute: boolean, mac: Buffer, v4: Buffer, v6: Buffer): void;
+    lanlb_answer_timing(on: boolean): Float64Array | undefined;
   };
 };
 const addresses = Buffer.alloc(4);
 addresses.writeUInt32BE(Number(wanted));
-session.session.lanlb_arp_answers(path === 'native', false, Buffer.from(link.mac), addresses);
-session.session.lanlb_arp_timing(true);
+session.session.lanlb_answers(path === 'native', false, Buffer.from(link.mac), addresses, Buffer.alloc(0));
+session.session.lanlb_answer_timing(true);
 
 /** The wall clock in µs, as near as this thread reads it (timeOrigin + monotonic). */
 const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
@@ -56,7 +57,7 @@ session.on('packet', (p) => {
 });
 console.log('ready');
 process.once('SIGTERM', () => {
-  const t = session.session.lanlb_arp_timing(false) ?? new Float64Array();
+  const t = session.session.lanlb_answer_timing(false) ?? new Float64Array();
   for (let i = 0; i + 2 < t.length; i += 3) {
     sample('kernel to poll callback', t[i] ?? 0);
     sample('check + build', t[i + 1] ?? 0);

@@ -58,9 +58,9 @@ app_tree() {
   rm -rf "$app/dist/src/devcluster" "$app/dist/src/lab" "$app/dist/test" "$app/dist/bench"
   (cd "$app" && npm_config_nodedir="$NODE_DIR" npm ci --omit=dev --ignore-scripts=false \
     --no-audit --no-fund --loglevel=error >/dev/null)
-  # Loads in the image's Node, and is the patched addon (with the native ARP answer).
+  # Loads in the image's Node, and is the patched addon (with the native answer).
   "$NODE_DIR/bin/node" -e "require('$app/node_modules/pcap');
-    if (typeof require('$app/node_modules/pcap/build/Release/pcap_binding.node').lanlb_arp_reply !== 'function')
+    if (typeof require('$app/node_modules/pcap/build/Release/pcap_binding.node').lanlb_reply !== 'function')
       throw new Error('not patched')" || {
     echo "build-image: the pcap addon does not load in Node $NODE_VERSION, or is not patched" >&2; exit 1; }
 }

@@ -12,8 +12,9 @@
 // whole process (node::CheckedUvLoopClose, exit 134). Patched: close() outside a dispatch releases
 // the capture at once, a dispatch after that returns 0, the poll handle is uv_close()d, and a
 // capture still open when its thread stops is released by the environment's cleanup.
-// Added: the native ARP answer (hack/pcap/: an untagged ARP request for an announced address is
-// answered in the addon's poll callback, without entering JavaScript; lanlb_arp_answer.h says why).
+// Added: the native answer (hack/pcap/: an untagged ARP request or Neighbor Solicitation for an
+// announced address is answered in the addon's poll callback, without entering JavaScript;
+// lanlb_answer.h says why).
 //
 // @kubernetes/client-node 1.4.0: dist/config.js (KubeConfig) imports two names from gen/index.js,
 // which loads every generated API and model (about 900 modules): 97 MiB RSS for KubeConfig and
@@ -90,27 +91,27 @@ const PCAP = [
   ],
 ];
 
-// The native ARP answer (hack/pcap/lanlb_arp_answer.h says why): the poll callback answers in C
+// The native answer (hack/pcap/lanlb_answer.h says why): the poll callback answers in C
 // what it can and enters JavaScript only for a frame it cannot answer, which it keeps for the
 // dispatch that JavaScript then makes.
-const PCAP_ARP = [
-  ['pcap_session.h', '#include <pcap/pcap.h>\n', `#include <pcap/pcap.h>\n#include "lanlb_arp_answer.h" ${C}\n`],
+const PCAP_ANSWER = [
+  ['pcap_session.h', '#include <pcap/pcap.h>\n', `#include <pcap/pcap.h>\n#include "lanlb_answer.h" ${C}\n`],
   [
     'pcap_session.h',
     '    static void poll_handler(uv_poll_t* handle, int status, int events);\n',
     '    static void poll_handler(uv_poll_t* handle, int status, int events);\n' +
-      `    static void SetArpAnswers(const Nan::FunctionCallbackInfo<v8::Value>& info); ${C}\n` +
-      '    static void TakeArpCounts(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
-      '    static void ArpTiming(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
+      `    static void SetAnswers(const Nan::FunctionCallbackInfo<v8::Value>& info); ${C}\n` +
+      '    static void TakeAnswerCounts(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
+      '    static void AnswerTiming(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
       '    static void AnswerOrDeliver(u_char *s, const struct pcap_pkthdr* h, const u_char* p);\n' +
       '    static void AnswerOrKeep(u_char *s, const struct pcap_pkthdr* h, const u_char* p);\n' +
-      '    static bool AnswerArp(PcapSession *session, const struct pcap_pkthdr* h, const u_char* p);\n' +
+      '    static bool Answer(PcapSession *session, const struct pcap_pkthdr* h, const u_char* p);\n' +
       '    static bool AnswerAll(PcapSession *session);\n' +
       'public:\n' +
-      '    static void ArpReply(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
+      '    static void Reply(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
       '    static void Realtime(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
       'private:\n' +
-      '    lanlb::ArpAnswers arp_answers;\n' +
+      '    lanlb::Answers answers;\n' +
       '    /** a frame the poll callback read but could not answer, for the next dispatch */\n' +
       '    std::vector<u_char> kept;\n' +
       '    struct pcap_pkthdr kept_header;\n' +
@@ -120,10 +121,10 @@ const PCAP_ARP = [
     'pcap_session.cc',
     '  Nan::SetPrototypeMethod(tpl, "inject", Inject);\n',
     '  Nan::SetPrototypeMethod(tpl, "inject", Inject);\n' +
-      `  Nan::SetPrototypeMethod(tpl, "lanlb_arp_answers", SetArpAnswers); ${C}\n` +
-      '  Nan::SetPrototypeMethod(tpl, "lanlb_arp_counts", TakeArpCounts);\n' +
-      '  Nan::SetPrototypeMethod(tpl, "lanlb_arp_timing", ArpTiming);\n' +
-      '  Nan::SetMethod(exports, "lanlb_arp_reply", ArpReply);\n' +
+      `  Nan::SetPrototypeMethod(tpl, "lanlb_answers", SetAnswers); ${C}\n` +
+      '  Nan::SetPrototypeMethod(tpl, "lanlb_answer_counts", TakeAnswerCounts);\n' +
+      '  Nan::SetPrototypeMethod(tpl, "lanlb_answer_timing", AnswerTiming);\n' +
+      '  Nan::SetMethod(exports, "lanlb_reply", Reply);\n' +
       '  Nan::SetMethod(exports, "lanlb_realtime", Realtime);\n',
   ],
   [
@@ -142,12 +143,12 @@ const PCAP_ARP = [
     'pcap_session.cc',
     '    PcapSession* session = reinterpret_cast<PcapSession*>(handle->data);\n',
     '    PcapSession* session = reinterpret_cast<PcapSession*>(handle->data);\n' +
-      `    if (session->arp_answers.enabled && AnswerAll(session)) return; ${C}\n`,
+      `    if (session->answers.enabled && AnswerAll(session)) return; ${C}\n`,
   ],
   [
     'pcap_session.cc',
     'void PcapSession::Inject(const Nan::FunctionCallbackInfo<Value>& info)\n{\n',
-    `#include "lanlb_arp_session.cc" ${C}\n\n` +
+    `#include "lanlb_answer_session.cc" ${C}\n\n` +
       'void PcapSession::Inject(const Nan::FunctionCallbackInfo<Value>& info)\n{\n',
   ],
 ];
@@ -206,12 +207,12 @@ function fail(message) {
   process.exit(1);
 }
 
-const pcap = patch('pcap', [...PCAP, ...PCAP_ARP], ['pcap/lanlb_arp_answer.h', 'pcap/lanlb_arp_session.cc']);
+const pcap = patch('pcap', [...PCAP, ...PCAP_ANSWER], ['pcap/lanlb_answer.h', 'pcap/lanlb_answer_session.cc']);
 if (pcap) {
   // The directory holding node_modules/pcap; npm rebuilds with its own node-gyp and whatever
   // npm_config_nodedir the install was given (hack/build-image.sh builds for the image's Node).
   execFileSync('npm', ['rebuild', 'pcap', '--ignore-scripts=false'], { cwd: dirname(dirname(pcap)), stdio: 'inherit' });
-  process.stdout.write('patch-deps: node_pcap releases a capture on close and answers ARP natively (rebuilt)\n');
+  process.stdout.write('patch-deps: node_pcap releases a capture on close and answers ARP / NDP natively (rebuilt)\n');
 }
 if (patch('@kubernetes/client-node', CLIENT_NODE)) {
   process.stdout.write("patch-deps: client-node's KubeConfig no longer loads the generated APIs\n");

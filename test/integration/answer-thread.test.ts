@@ -1,7 +1,7 @@
 // The answer path in its own thread (issue 14), on real frames: a veth pair between two
 // namespaces this test makes and removes, lanlb's AnswerThread on one side (in a child process,
-// test/helpers/answer-thread-child.ts), arping and tcpdump on the other. Addresses from
-// 192.0.2.0/24 only.
+// test/helpers/answer-thread-child.ts), arping, ndisc6 and tcpdump on the other. Addresses from
+// 192.0.2.0/24 and 2001:db8::/64 only.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +15,7 @@ const ip = (...a: string[]) => promisify(execFile)('ip', a);
 const NS_R = 'lanlbt-ans-r';
 const NS_C = 'lanlbt-ans-c';
 const VIP = '192.0.2.200';
+const VIP6 = '2001:db8::c8';
 const OUR_MAC = '02:00:00:00:00:11';
 const child = fileURLToPath(new URL('../helpers/answer-thread-child.ts', import.meta.url));
 const responderChild = fileURLToPath(new URL('../helpers/pcap-responder-child.ts', import.meta.url));
@@ -31,6 +32,7 @@ async function vethPair(): Promise<void> {
   await ip('-n', NS_R, 'link', 'set', 'eth0', 'address', OUR_MAC, 'up');
   await ip('-n', NS_C, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:c0', 'up');
   await ip('-n', NS_C, 'addr', 'add', '192.0.2.100/24', 'dev', 'eth0');
+  await ip('-n', NS_C, 'addr', 'add', '2001:db8::100/64', 'dev', 'eth0', 'nodad');
 }
 
 interface Child {
@@ -41,8 +43,8 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-async function startChild(env: NodeJS.ProcessEnv = {}, script = child): Promise<Child> {
-  const proc = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', script, 'eth0', VIP], {
+async function startChild(env: NodeJS.ProcessEnv = {}, script = child, addrs = [VIP]): Promise<Child> {
+  const proc = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', script, 'eth0', ...addrs], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
@@ -154,8 +156,8 @@ describe('the answer thread on real frames', { concurrency: false }, () => {
     assert.equal(counters.requests, 5);
   });
 
-  it('the addon answers ARP requests itself; other frames still reach JavaScript', async () => {
-    const c = await startChild({}, responderChild);
+  it('the addon answers ARP requests and solicitations itself; other frames still reach JavaScript', async () => {
+    const c = await startChild({}, responderChild, [VIP, VIP6]);
     try {
       const requests = ['-c', '5', '-W', '0.05', '-I', 'eth0', VIP];
       const { stdout } = await runInNetns(NS_C, 'arping', requests, { timeoutMs: 10_000, noAnswerCodes: [1] });
@@ -163,9 +165,14 @@ describe('the answer thread on real frames', { concurrency: false }, () => {
       // ARP replies (not requests: the addon declines them) come in the same way, one wake-up each.
       const replies = ['-U', '-P', '-c', '3', '-W', '0.05', '-I', 'eth0', '-S', '192.0.2.100', '192.0.2.100'];
       await runInNetns(NS_C, 'arping', replies, { timeoutMs: 10_000, noAnswerCodes: [1] });
+      for (let i = 0; i < 3; i++) {
+        const ndisc = ['-1', '-r', '1', '-w', '1000', VIP6, 'eth0'];
+        const { stdout: na } = await runInNetns(NS_C, 'ndisc6', ndisc, { timeoutMs: 5_000, noAnswerCodes: [2] });
+        assert.match(na, /Target link-layer address: 02:00:00:00:00:11/i, na);
+      }
       c.proc.stdin?.write('counts\n');
       const counts = JSON.parse(await c.line(/^\{/)) as { byJavaScript: number; afterTake: number; frames: number };
-      assert.deepEqual(counts, { byJavaScript: 0, afterTake: 5, frames: 3 });
+      assert.deepEqual(counts, { byJavaScript: 0, afterTake: 8, frames: 3 });
     } finally {
       c.proc.stdin?.write('close\n');
       await c.exited;

@@ -14,7 +14,7 @@ const port = parentPort;
 if (!port) throw new Error('answer-worker.ts runs as a worker thread');
 
 if (realtimePriority !== undefined) {
-  // The addon's call (hack/pcap/lanlb_arp_session.cc): this thread only, not the process.
+  // The addon's call (hack/pcap/lanlb_answer_session.cc): this thread only, not the process.
   const addon = createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as {
     lanlb_realtime(priority: number): string | undefined;
   };

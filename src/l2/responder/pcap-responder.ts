@@ -5,9 +5,10 @@
 // in memory, never by reopening (see bpf-filter.ts for the handle leak that avoids). Frames that
 // are not requests (heartbeats, ARP replies, advertisements) go to `onFrame`; `send` injects.
 // Becoming the announcer of an address sends gratuitous ARP / unsolicited NA a few times over
-// the first seconds. The common request, an untagged ARP request for an announced address, is
-// answered inside the addon without entering JavaScript (hack/pcap/lanlb_arp_answer.h, installed
-// by hack/patch-deps.mjs); this class tells the addon what to answer and collects its counts.
+// the first seconds. The common requests, an untagged ARP request or Neighbor Solicitation for an
+// announced address, are answered inside the addon without entering JavaScript
+// (hack/pcap/lanlb_answer.h, installed by hack/patch-deps.mjs); this class tells the addon what
+// to answer and collects its counts.
 import pcap from 'pcap';
 import { encodeAnnouncements, replyFor } from '../codec/frames.js';
 import { CAPTURE_FILTER, type Announced } from '../codec/bpf-filter.js';
@@ -37,11 +38,11 @@ interface PcapSession {
   on(event: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
   inject(data: Buffer): void;
   close(): void;
-  /** the addon's session, with the native ARP answer's two methods (hack/pcap/lanlb_arp_session.cc) */
+  /** the addon's session, with the native answer's methods (hack/pcap/lanlb_answer_session.cc) */
   session: {
-    lanlb_arp_answers(enabled: boolean, mute: boolean, mac: Buffer, addresses: Buffer): void;
-    /** requests, replies, inject errors since the last call */
-    lanlb_arp_counts(): [number, number, number];
+    lanlb_answers(enabled: boolean, mute: boolean, mac: Buffer, v4: Buffer, v6: Buffer): void;
+    /** requests and replies for IPv4, then IPv6, and inject errors, since the last call */
+    lanlb_answer_counts(): [number, number, number, number, number];
   };
 }
 
@@ -104,22 +105,30 @@ export class PcapResponder {
     return s;
   }
 
-  /** What the addon answers by itself: the IPv4 addresses, 4 bytes each in network order. */
+  /** What the addon answers by itself: every announced address, in network order. */
   private tellNative(s: PcapSession): void {
-    const v4 = this.announced.filter((a) => a.family === 4);
-    const addresses = Buffer.alloc(4 * v4.length);
-    v4.forEach((a, i) => addresses.writeUInt32BE(Number(a.value), 4 * i));
-    s.session.lanlb_arp_answers(true, this.muted, Buffer.from(this.o.mac), addresses);
+    const bytes = (family: 4 | 6) =>
+      Buffer.concat(
+        this.announced
+          .filter((a) => a.family === family)
+          .map((a) => Buffer.from(a.value.toString(16).padStart(family === 4 ? 8 : 32, '0'), 'hex')),
+      );
+    s.session.lanlb_answers(true, this.muted, Buffer.from(this.o.mac), bytes(4), bytes(6));
   }
 
   /** Moves the addon's counts of the requests it answered into these counters. */
   takeNativeCounts(): void {
     const s = this.session;
     if (!s) return;
-    const [requests, replies, injectErrors] = s.session.lanlb_arp_counts();
-    if (requests) this.count('requests', 4, requests);
-    if (replies) this.count('replies', 4, replies);
-    if (injectErrors) this.o.onError?.(new Error(`${injectErrors} ARP replies could not be sent (pcap_inject)`));
+    const [requests4, replies4, requests6, replies6, injectErrors] = s.session.lanlb_answer_counts();
+    for (const [what, family, n] of [
+      ['requests', 4, requests4],
+      ['replies', 4, replies4],
+      ['requests', 6, requests6],
+      ['replies', 6, replies6],
+    ] as const)
+      if (n) this.count(what, family, n);
+    if (injectErrors) this.o.onError?.(new Error(`${injectErrors} answers could not be sent (pcap_inject)`));
   }
 
   private readonly isAnnounced = (family: 4 | 6, target: bigint): boolean => this.addresses.has(`${family}/${target}`);

@@ -1,8 +1,8 @@
 // lanlb: hack/patch-deps.mjs copies this file into node_pcap; pcap_session.cc includes it.
-// PcapSession's side of the native ARP answer (lanlb_arp_answer.h says why and what it answers).
+// PcapSession's side of the native answer (lanlb_answer.h says why and what it answers).
 
-/** 4 bytes per address, network order, into a sorted list. */
-static std::vector<uint32_t> ReadAddresses(Local<Value> buffer) {
+/** 4 bytes per IPv4 address, network order, into a sorted list. */
+static std::vector<uint32_t> ReadV4(Local<Value> buffer) {
     const uint8_t *b = reinterpret_cast<const uint8_t *>(node::Buffer::Data(buffer));
     std::vector<uint32_t> v(node::Buffer::Length(buffer) / 4);
     for (size_t i = 0; i < v.size(); i++) {
@@ -13,64 +13,81 @@ static std::vector<uint32_t> ReadAddresses(Local<Value> buffer) {
     return v;
 }
 
-static bool IsMacAndAddresses(Local<Value> mac, Local<Value> addresses) {
-    return node::Buffer::HasInstance(mac) && node::Buffer::Length(mac) == 6 &&
-           node::Buffer::HasInstance(addresses) && node::Buffer::Length(addresses) % 4 == 0;
+/** 16 bytes per IPv6 address into a sorted list. */
+static std::vector<lanlb::Ipv6> ReadV6(Local<Value> buffer) {
+    const uint8_t *b = reinterpret_cast<const uint8_t *>(node::Buffer::Data(buffer));
+    std::vector<lanlb::Ipv6> v(node::Buffer::Length(buffer) / 16);
+    for (size_t i = 0; i < v.size(); i++) memcpy(v[i].data(), b + 16 * i, 16);
+    std::sort(v.begin(), v.end());
+    return v;
 }
 
-// session.lanlb_arp_answers(enabled, mute, mac, addresses): what the poll callback answers.
-void PcapSession::SetArpAnswers(const Nan::FunctionCallbackInfo<Value>& info) {
-    if (info.Length() != 4 || !info[0]->IsBoolean() || !info[1]->IsBoolean() || !IsMacAndAddresses(info[2], info[3])) {
-        Nan::ThrowTypeError("lanlb_arp_answers(enabled, mute, mac: 6 bytes, addresses: 4 bytes each)");
+/** mac: 6 bytes; v4: 4 bytes each; v6: 16 bytes each. */
+static bool IsMacAndAddresses(Local<Value> mac, Local<Value> v4, Local<Value> v6) {
+    return node::Buffer::HasInstance(mac) && node::Buffer::Length(mac) == 6 && node::Buffer::HasInstance(v4) &&
+           node::Buffer::Length(v4) % 4 == 0 && node::Buffer::HasInstance(v6) && node::Buffer::Length(v6) % 16 == 0;
+}
+
+// session.lanlb_answers(enabled, mute, mac, v4, v6): what the poll callback answers.
+void PcapSession::SetAnswers(const Nan::FunctionCallbackInfo<Value>& info) {
+    if (info.Length() != 5 || !info[0]->IsBoolean() || !info[1]->IsBoolean() ||
+        !IsMacAndAddresses(info[2], info[3], info[4])) {
+        Nan::ThrowTypeError("lanlb_answers(enabled, mute, mac: 6 bytes, v4: 4 bytes each, v6: 16 bytes each)");
         return;
     }
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
-    lanlb::ArpAnswers &a = session->arp_answers;
+    lanlb::Answers &a = session->answers;
     a.enabled = Nan::To<bool>(info[0]).FromJust();
     a.mute = Nan::To<bool>(info[1]).FromJust();
     memcpy(a.mac, node::Buffer::Data(info[2]), 6);
-    a.v4 = ReadAddresses(info[3]);
+    a.v4 = ReadV4(info[3]);
+    a.v6 = ReadV6(info[4]);
 }
 
-// session.lanlb_arp_counts(): [requests, replies, inject errors] since the last call.
-void PcapSession::TakeArpCounts(const Nan::FunctionCallbackInfo<Value>& info) {
+// session.lanlb_answer_counts(): [requests v4, replies v4, requests v6, replies v6, inject errors]
+// since the last call.
+void PcapSession::TakeAnswerCounts(const Nan::FunctionCallbackInfo<Value>& info) {
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
-    lanlb::ArpAnswers &a = session->arp_answers;
-    Local<Array> counts = Nan::New<Array>(3);
-    Nan::Set(counts, 0, Nan::New<Number>(a.requests));
-    Nan::Set(counts, 1, Nan::New<Number>(a.replies));
-    Nan::Set(counts, 2, Nan::New<Number>(a.inject_errors));
-    a.requests = a.replies = a.inject_errors = 0;
-    info.GetReturnValue().Set(counts);
+    lanlb::Answers &a = session->answers;
+    double counts[5] = {a.requests[0], a.replies[0], a.requests[1], a.replies[1], a.inject_errors};
+    Local<Array> out = Nan::New<Array>(5);
+    for (uint32_t i = 0; i < 5; i++) Nan::Set(out, i, Nan::New<Number>(counts[i]));
+    a.requests[0] = a.requests[1] = a.replies[0] = a.replies[1] = a.inject_errors = 0;
+    info.GetReturnValue().Set(out);
 }
 
-// binding.lanlb_arp_reply(frame, mac, addresses): the reply the poll callback would send, or
-// undefined. No capture involved: for the property test against the JavaScript codec.
-void PcapSession::ArpReply(const Nan::FunctionCallbackInfo<Value>& info) {
-    if (info.Length() != 3 || !node::Buffer::HasInstance(info[0]) || !IsMacAndAddresses(info[1], info[2])) {
-        Nan::ThrowTypeError("lanlb_arp_reply(frame, mac: 6 bytes, addresses: 4 bytes each)");
+// binding.lanlb_reply(frame, mac, v4, v6): the answer the poll callback would send, or undefined.
+// No capture involved: for the property test against the JavaScript codec.
+void PcapSession::Reply(const Nan::FunctionCallbackInfo<Value>& info) {
+    if (info.Length() != 4 || !node::Buffer::HasInstance(info[0]) || !IsMacAndAddresses(info[1], info[2], info[3])) {
+        Nan::ThrowTypeError("lanlb_reply(frame, mac: 6 bytes, v4: 4 bytes each, v6: 16 bytes each)");
         return;
     }
-    lanlb::ArpAnswers a;
+    lanlb::Answers a;
     memcpy(a.mac, node::Buffer::Data(info[1]), 6);
-    a.v4 = ReadAddresses(info[2]);
-    uint8_t reply[lanlb::ARP_FRAME];
+    a.v4 = ReadV4(info[2]);
+    a.v6 = ReadV6(info[3]);
+    uint8_t reply[lanlb::NA_FRAME];
+    int family;
     const uint8_t *frame = reinterpret_cast<const uint8_t *>(node::Buffer::Data(info[0]));
-    if (!lanlb::ArpReply(a, frame, node::Buffer::Length(info[0]), reply)) return;
-    info.GetReturnValue().Set(Nan::CopyBuffer(reinterpret_cast<char *>(reply), sizeof reply).ToLocalChecked());
+    size_t n = lanlb::Reply(a, frame, node::Buffer::Length(info[0]), reply, &family);
+    if (n) info.GetReturnValue().Set(Nan::CopyBuffer(reinterpret_cast<char *>(reply), n).ToLocalChecked());
 }
 
-/** Answers `p` when it is an ARP request for an announced address; false for any other frame. */
-bool PcapSession::AnswerArp(PcapSession *session, const struct pcap_pkthdr *h, const u_char *p) {
-    lanlb::ArpAnswers &a = session->arp_answers;
+/** Answers `p` when it asks for an announced address; false for any other frame. */
+bool PcapSession::Answer(PcapSession *session, const struct pcap_pkthdr *h, const u_char *p) {
+    lanlb::Answers &a = session->answers;
     if (!a.enabled) return false;
     double read = a.timed ? lanlb::NowMicros() : 0;
-    uint8_t reply[lanlb::ARP_FRAME];
-    if (!lanlb::ArpReply(a, p, h->caplen, reply)) return false;
-    a.requests++;
+    uint8_t reply[lanlb::NA_FRAME];
+    int family;
+    size_t n = lanlb::Reply(a, p, h->caplen, reply, &family);
+    if (!n) return false;
+    int f = family == 4 ? 0 : 1;
+    a.requests[f]++;
     if (a.mute) return true;
     double built = a.timed ? lanlb::NowMicros() : 0;
-    if (pcap_inject(session->pcap_handle, reply, sizeof reply) == int(sizeof reply)) a.replies++;
+    if (pcap_inject(session->pcap_handle, reply, n) == int(n)) a.replies[f]++;
     else a.inject_errors++;
     if (a.timed && a.timings.size() < 3 * 100000) {
         double stamped = double(h->ts.tv_sec) * 1e6 + double(h->ts.tv_usec);
@@ -79,11 +96,11 @@ bool PcapSession::AnswerArp(PcapSession *session, const struct pcap_pkthdr *h, c
     return true;
 }
 
-// session.lanlb_arp_timing(on): starts recording each answer's stages (true), or stops and
+// session.lanlb_answer_timing(on): starts recording each answer's stages (true), or stops and
 // returns them (false): a Float64Array of [kernel to read, build, inject] triplets, µs.
-void PcapSession::ArpTiming(const Nan::FunctionCallbackInfo<Value>& info) {
+void PcapSession::AnswerTiming(const Nan::FunctionCallbackInfo<Value>& info) {
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
-    lanlb::ArpAnswers &a = session->arp_answers;
+    lanlb::Answers &a = session->answers;
     a.timed = info.Length() == 1 && Nan::To<bool>(info[0]).FromJust();
     if (a.timed) return;
     Local<ArrayBuffer> buffer = ArrayBuffer::New(info.GetIsolate(), a.timings.size() * sizeof(double));
@@ -94,13 +111,13 @@ void PcapSession::ArpTiming(const Nan::FunctionCallbackInfo<Value>& info) {
 
 /** Dispatch's packet callback: answer natively, else hand the frame to JavaScript. */
 void PcapSession::AnswerOrDeliver(u_char *s, const struct pcap_pkthdr *h, const u_char *p) {
-    if (!AnswerArp(reinterpret_cast<PcapSession *>(s), h, p)) PacketReady(s, h, p);
+    if (!Answer(reinterpret_cast<PcapSession *>(s), h, p)) PacketReady(s, h, p);
 }
 
 /** The poll callback's packet callback: answer natively, else keep the frame for Dispatch. */
 void PcapSession::AnswerOrKeep(u_char *s, const struct pcap_pkthdr *h, const u_char *p) {
     PcapSession *session = reinterpret_cast<PcapSession *>(s);
-    if (AnswerArp(session, h, p)) return;
+    if (Answer(session, h, p)) return;
     session->kept.assign(p, p + h->caplen);
     session->kept_header = *h;
     session->has_kept = true;
