@@ -56,10 +56,13 @@ const PCAP = [
     '        pcap_breakloop(session->pcap_handle);\n',
     `        pcap_breakloop(session->pcap_handle);\n        if (!session->dispatching) FinalizeClose(session); ${C}\n`,
   ],
+  // The poll handle lives inside the session: the JavaScript object is held (Ref) until libuv
+  // has closed the handle, so that a collection cannot free it first.
   [
     'pcap_session.cc',
     '        uv_unref((uv_handle_t*) &session->poll_handle);\n',
-    `        uv_close((uv_handle_t*) &session->poll_handle, NULL); ${C}\n` +
+    `        session->Ref(); ${C}\n` +
+      '        uv_close((uv_handle_t*) &session->poll_handle, PollClosed);\n' +
       '        node::RemoveEnvironmentCleanupHook(v8::Isolate::GetCurrent(), CleanupHook, session);\n',
   ],
   // A capture still open when its thread stops (process.exit, worker.terminate) is released by
@@ -67,7 +70,8 @@ const PCAP = [
   [
     'pcap_session.h',
     '    static void FinalizeClose(PcapSession *session);\n',
-    `    static void FinalizeClose(PcapSession *session);\n    static void CleanupHook(void *arg); ${C}\n`,
+    `    static void FinalizeClose(PcapSession *session);\n    static void CleanupHook(void *arg); ${C}\n` +
+      '    static void PollClosed(uv_handle_t *handle);\n',
   ],
   [
     'pcap_session.cc',
@@ -78,7 +82,10 @@ const PCAP = [
   [
     'pcap_session.cc',
     'void PcapSession::FinalizeClose(PcapSession * session) {\n',
-    `void PcapSession::CleanupHook(void *arg) { ${C}\n` +
+    `void PcapSession::PollClosed(uv_handle_t *handle) { ${C}\n` +
+      '    static_cast<PcapSession*>(handle->data)->Unref();\n' +
+      '}\n\n' +
+      `void PcapSession::CleanupHook(void *arg) { ${C}\n` +
       '    PcapSession* session = static_cast<PcapSession*>(arg);\n' +
       '    if (!session->poll_init) return;\n' +
       '    uv_poll_stop(&session->poll_handle);\n' +

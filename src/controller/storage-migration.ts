@@ -75,21 +75,30 @@ export interface MigrationRun {
 
 /**
  * Runs the migration while leading, again every minute while a CRD fails: a missing permission
- * shows as an error log, an Event on the CRD and lanlb_storage_migration_pending, not a warning
- * line that leaves storedVersions unchanged for ever.
+ * shows as an error log and lanlb_storage_migration_pending at once, and as an Event on the CRD
+ * once the same failure is met again on the retry, not as a warning line that leaves
+ * storedVersions unchanged for ever. The wait keeps a passing failure out of the Events: a replica
+ * that becomes leader while `kubectl delete -k` removes its RBAC is refused for the moments
+ * before it is stopped itself, and its Event would outlive the uninstall (the cluster e2e test).
  */
 export async function keepMigrating(o: MigrationRun, signal: AbortSignal): Promise<void> {
   const reported = new Map<string, string>();
+  let previous = new Map<string, string>();
   while (!signal.aborted) {
     const out = await migrateStorage(o.http, o.log);
+    const failing = new Map<string, string>();
     for (const crd of out.crds) o.metrics.storageMigration.set({ crd }, 0);
     for (const { crd, error } of out.failed) {
       const message = `storage migration failed, objects stay stored in an old version: ${errorText(error)}`;
       o.metrics.storageMigration.set({ crd }, 1);
       o.log.error('storage migration failed; retrying every minute', { crd, error });
-      if (reported.get(crd) !== message) o.warn(crd, message);
-      reported.set(crd, message);
+      failing.set(crd, message);
+      if (previous.get(crd) === message && reported.get(crd) !== message) {
+        o.warn(crd, message);
+        reported.set(crd, message);
+      }
     }
+    previous = failing;
     if (out.failed.length === 0) return;
     await sleep(o.clock, o.retryMs ?? 60_000, signal);
   }

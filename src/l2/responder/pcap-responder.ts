@@ -205,7 +205,7 @@ export class PcapResponder {
     } catch {
       // The one reopen a responder ever makes: promiscuous mode is fixed when a capture opens.
       this.promiscuous = true;
-      if (this.session) shutdown(this.session);
+      this.session?.close();
       this.session = this.open();
     }
   }
@@ -217,7 +217,7 @@ export class PcapResponder {
     this.timers.clear();
     this.addresses.clear();
     this.takeNativeCounts();
-    if (this.session) shutdown(this.session);
+    this.session?.close();
     this.session = undefined;
     if (this.enabledAllMulticast) {
       this.enabledAllMulticast = false;
@@ -226,12 +226,3 @@ export class PcapResponder {
   }
 }
 
-/**
- * node_pcap as patched at install (hack/patch-deps.mjs) releases the capture in close() and
- * uv_close()s its poll handle. That handle lives inside the session object, which must outlive
- * the event loop's closing phase, so the session stays referenced a moment longer.
- */
-function shutdown(s: PcapSession): void {
-  s.close();
-  setTimeout(() => void s, 100).unref();
-}

@@ -45,7 +45,7 @@ function fakeApi() {
 }
 
 describe('keepMigrating', () => {
-  it('a refused migration is reported once, retried every minute, and clears when allowed', async () => {
+  it('a refused migration is reported once it fails again a minute later, retried, and clears when allowed', async () => {
     const { http, state } = fakeApi();
     const clock = new FakeClock();
     const registry = new Registry();
@@ -59,6 +59,8 @@ describe('keepMigrating', () => {
     await clock.advance(1);
     const pending = async () => (await registry.getSingleMetricAsString('lanlb_storage_migration_pending')).trim();
     assert.match(await pending(), new RegExp(`crd="${POOLS.replaceAll('.', '\\.')}"} 1`));
+    assert.equal(warned.length, 0, 'the metric says it at once; the Event waits for the retry');
+    await clock.advance(60_000);
     assert.equal(warned.length, 1);
     assert.match(warned[0] ?? '', /cannot update resource "loadbalancerippools"/);
     await clock.advance(120_000);
@@ -69,5 +71,21 @@ describe('keepMigrating', () => {
     assert.deepEqual(state.stored, ['v1beta1']);
     assert.match(await pending(), /} 0$/m);
     stop.abort();
+  });
+
+  it('a failure that is gone a minute later leaves no Event (a leader elected while lanlb is uninstalled)', async () => {
+    const { http, state } = fakeApi();
+    const clock = new FakeClock();
+    const warned: string[] = [];
+    const metrics = new ControllerMetrics(new Registry());
+    const run = keepMigrating(
+      { http, log: createLogger('error'), clock, metrics, warn: (crd, m) => warned.push(`${crd}: ${m}`) },
+      new AbortController().signal,
+    );
+    await clock.advance(1);
+    state.forbidden = false;
+    await clock.advance(60_000);
+    await run;
+    assert.deepEqual(warned, []);
   });
 });
