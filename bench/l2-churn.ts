@@ -15,7 +15,7 @@ import { KubeHttp } from '../src/kube/http.js';
 import { installCrds } from '../src/kube/crd-install.js';
 import type { Row } from './ipam-micro.js';
 import { percentile } from './l2.js';
-import { goPeerBinary, stampedLatencies, startResponder, type AnswerSides } from './l2-answer.js';
+import { goPeerBinary, misses, stampedLatencies, startResponder, type AnswerSides, type Stamped } from './l2-answer.js';
 import { shippedLanlb } from './memory.js';
 import { cpuSeconds, rssMiB } from './proc.js';
 
@@ -98,11 +98,11 @@ async function objects(http: KubeHttp): Promise<void> {
 }
 
 interface Measured {
-  kernel: { us: number[]; lost: number };
-  peer: { us: number[]; lost: number };
-  lanlb: { us: number[]; lost: number };
+  kernel: Stamped;
+  peer: Stamped;
+  lanlb: Stamped;
   /** the announcer again, its answer thread at SCHED_RR 1 (--answer-realtime-priority 1) */
-  realtime: { us: number[]; lost: number };
+  realtime: Stamped;
   cpuPercent: number;
   rssMiB: number;
   writesPerS: number;
@@ -174,13 +174,12 @@ async function measure(cp: ControlPlane, lab: NetnsLab): Promise<Measured> {
 
 function rows(m: Measured): Row[] {
   const us = (x: number) => `${x.toFixed(0)} us`;
-  const lost = (x: { lost: number }) => (x.lost ? `, ${x.lost} lost` : '');
   const label = `announcer amid a churn of ${CHURN} Services + slices (${m.writesPerS.toFixed(0)} writes/s)`;
-  const answers = (ours: Measured['lanlb'], how: string) =>
+  const answers = (ours: Stamped, how: string) =>
     [50, 99].map((p) => ({
       name: `ARP answer p${p}, ${label}${how} (kernel-stamped, 600 requests 5 ms apart)`,
-      value: `${us(percentile(ours.us, p))}${lost(ours)}`,
-      baseline: `${us(percentile(m.peer.us, p))} Go peer${lost(m.peer)}; kernel ${us(percentile(m.kernel.us, p))}`,
+      value: `${us(percentile(ours.us, p))}${misses(ours)}`,
+      baseline: `${us(percentile(m.peer.us, p))} Go peer${misses(m.peer)}; kernel ${us(percentile(m.kernel.us, p))}`,
       ratio: (percentile(ours.us, p) / percentile(m.peer.us, p)).toFixed(2),
       target: p === 50 ? '<= 1.5' : '<= 2, and <= 1 ms',
     }));
