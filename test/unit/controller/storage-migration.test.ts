@@ -45,7 +45,7 @@ function fakeApi() {
 }
 
 describe('keepMigrating', () => {
-  it('a refused migration is reported once it fails again a minute later, retried, and clears when allowed', async () => {
+  it('a refused migration: reported when the retry fails the same way, retried, cleared when allowed', async () => {
     const { http, state } = fakeApi();
     const clock = new FakeClock();
     const registry = new Registry();
@@ -73,7 +73,7 @@ describe('keepMigrating', () => {
     stop.abort();
   });
 
-  it('a failure that is gone a minute later leaves no Event (a leader elected while lanlb is uninstalled)', async () => {
+  it('a failure gone a minute later leaves no Event (a leader elected during an uninstall)', async () => {
     const { http, state } = fakeApi();
     const clock = new FakeClock();
     const warned: string[] = [];
