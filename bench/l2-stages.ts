@@ -14,6 +14,7 @@ import { CAPTURE_FILTER } from '../src/l2/codec/bpf-filter.js';
 import { decodeRequest, encodeReply } from '../src/l2/codec/frames.js';
 import { parseAddress } from '../src/ipam/address.js';
 import { readLink } from '../src/l2/responder/link.js';
+import { nativeAddresses, type PcapSession } from '../src/l2/responder/pcap-responder.js';
 
 const [iface = 'eth0', address = '', path = 'native'] = process.argv.slice(2);
 const link = readLink(iface);
@@ -27,17 +28,9 @@ const stages: StageSamples = {};
 const sample = (stage: string, us: number) => (stages[stage] ??= []).push(us);
 
 const options = { filter: CAPTURE_FILTER, promiscuous: false, buffer_timeout: 0, snap_length: 256 };
-const session = pcap.createSession(iface, options) as unknown as {
-  on(e: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
-  inject(b: Buffer): void;
-  session: {
-    lanlb_answers(enabled: boolean, mute: boolean, mac: Buffer, v4: Buffer, v6: Buffer): void;
-    lanlb_answer_timing(on: boolean): Float64Array | undefined;
-  };
-};
-const addresses = Buffer.alloc(4);
-addresses.writeUInt32BE(Number(wanted));
-session.session.lanlb_answers(path === 'native', false, Buffer.from(link.mac), addresses, Buffer.alloc(0));
+const session = pcap.createSession(iface, options) as unknown as PcapSession;
+const { v4, v6 } = nativeAddresses([target]);
+session.session.lanlb_answers(path === 'native', false, Buffer.from(link.mac), v4, v6);
 session.session.lanlb_answer_timing(true);
 
 /** The wall clock in µs, as near as this thread reads it (timeOrigin + monotonic). */

@@ -3,9 +3,8 @@
 // and heartbeat frames every interval, on an event loop that nothing else runs on. The main
 // thread's informers, relists and garbage collection therefore delay none of them. What the
 // main thread needs back (frames that are not requests, errors, counts) is posted to it.
-import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { PcapResponder, type ResponderCounters } from './pcap-responder.js';
+import { PcapResponder, pcapAddon, type ResponderCounters } from './pcap-responder.js';
 import type { AnswerWorkerData, FromAnswerThread, OpenReply, ToAnswerThread } from './answer-protocol.js';
 import { encodeHeartbeat, type HeartbeatPlan } from '../codec/heartbeat.js';
 
@@ -14,11 +13,8 @@ const port = parentPort;
 if (!port) throw new Error('answer-worker.ts runs as a worker thread');
 
 if (realtimePriority !== undefined) {
-  // The addon's call (hack/pcap/lanlb_answer_session.cc): this thread only, not the process.
-  const addon = createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as {
-    lanlb_realtime(priority: number): string | undefined;
-  };
-  const refused = addon.lanlb_realtime(realtimePriority);
+  // The addon's call: this thread only, not the process.
+  const refused = pcapAddon().lanlb_realtime(realtimePriority);
   port.postMessage({
     op: 'priority',
     priority: realtimePriority,

@@ -10,6 +10,7 @@
 // (hack/pcap/lanlb_answer.h, installed by hack/patch-deps.mjs); this class tells the addon what
 // to answer and collects its counts.
 import pcap from 'pcap';
+import { createRequire } from 'node:module';
 import { encodeAnnouncements, replyFor } from '../codec/frames.js';
 import { CAPTURE_FILTER, type Announced } from '../codec/bpf-filter.js';
 import { readLink, setAllMulticast } from './link.js';
@@ -34,16 +35,42 @@ export interface ResponderOptions {
   onCount?(what: keyof ResponderCounters, family: 4 | 6, n: number): void;
 }
 
-interface PcapSession {
+/** A node_pcap session as patched at install, with the native answer's methods. */
+export interface PcapSession {
   on(event: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
   inject(data: Buffer): void;
   close(): void;
-  /** the addon's session, with the native answer's methods (hack/pcap/lanlb_answer_session.cc) */
+  /** the addon's session (hack/pcap/lanlb_answer_session.cc says what each method does) */
   session: {
     lanlb_answers(enabled: boolean, mute: boolean, mac: Buffer, v4: Buffer, v6: Buffer): void;
     /** requests and replies for IPv4, then IPv6, and inject errors, since the last call */
     lanlb_answer_counts(): [number, number, number, number, number];
+    /** true: record each answer's stages; false: stop, and the [kernel to read, build, inject] µs */
+    lanlb_answer_timing(on: boolean): Float64Array | undefined;
   };
+}
+
+/** The patched addon's own functions (hack/pcap/lanlb_answer_session.cc). */
+export interface PcapAddon {
+  /** the answer the poll callback would send for `frame`, or undefined */
+  lanlb_reply(frame: Buffer, mac: Buffer, v4: Buffer, v6: Buffer): Buffer | undefined;
+  /** SCHED_RR at `priority` for the calling thread; undefined, or why it was refused */
+  lanlb_realtime(priority: number): string | undefined;
+}
+
+export function pcapAddon(): PcapAddon {
+  return createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as PcapAddon;
+}
+
+/** The address lists the addon answers for: 4 bytes per IPv4 and 16 per IPv6, network order. */
+export function nativeAddresses(announced: readonly Announced[]): { v4: Buffer; v6: Buffer } {
+  const bytes = (family: 4 | 6) =>
+    Buffer.concat(
+      announced
+        .filter((a) => a.family === family)
+        .map((a) => Buffer.from(a.value.toString(16).padStart(family === 4 ? 8 : 32, '0'), 'hex')),
+    );
+  return { v4: bytes(4), v6: bytes(6) };
 }
 
 /** client-go-like default: at once, then after 0.5 s, 1.5 s and 3 s. */
@@ -105,15 +132,10 @@ export class PcapResponder {
     return s;
   }
 
-  /** What the addon answers by itself: every announced address, in network order. */
+  /** What the addon answers by itself: every announced address. */
   private tellNative(s: PcapSession): void {
-    const bytes = (family: 4 | 6) =>
-      Buffer.concat(
-        this.announced
-          .filter((a) => a.family === family)
-          .map((a) => Buffer.from(a.value.toString(16).padStart(family === 4 ? 8 : 32, '0'), 'hex')),
-      );
-    s.session.lanlb_answers(true, this.muted, Buffer.from(this.o.mac), bytes(4), bytes(6));
+    const { v4, v6 } = nativeAddresses(this.announced);
+    s.session.lanlb_answers(true, this.muted, Buffer.from(this.o.mac), v4, v6);
   }
 
   /** Moves the addon's counts of the requests it answered into these counters. */

@@ -5,12 +5,18 @@
 // tagged frames it leaves to JavaScript.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { replyFor } from '../../../src/l2/codec/frames.js';
 import { encodeArp } from '../../../src/l2/codec/arp.js';
 import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../../src/l2/codec/ethernet.js';
-import { encodeNdp, NEIGHBOR_ADVERTISEMENT, NEIGHBOR_SOLICITATION, type NdpPacket } from '../../../src/l2/codec/ndp.js';
+import {
+  encodeNdp,
+  icmpv6Checksum,
+  NEIGHBOR_ADVERTISEMENT,
+  NEIGHBOR_SOLICITATION,
+  type NdpPacket,
+} from '../../../src/l2/codec/ndp.js';
+import { nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
 
 const OUR_MAC = new Uint8Array([0x02, 0, 0, 0, 0, 0x11]);
 const mac = fc.uint8Array({ minLength: 6, maxLength: 6 });
@@ -19,15 +25,14 @@ const ANNOUNCED6 = new Set([0x20010db8000000000000000000000010n, 0x20010db800000
 const announced = (family: 4 | 6, target: bigint) =>
   family === 4 ? ANNOUNCED.has(Number(target)) : ANNOUNCED6.has(target);
 
-const binding = createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as {
-  lanlb_reply(frame: Buffer, mac: Buffer, v4: Buffer, v6: Buffer): Buffer | undefined;
-};
-const V4 = Buffer.alloc(4 * ANNOUNCED.size);
-[...ANNOUNCED].forEach((ip, i) => V4.writeUInt32BE(ip, 4 * i));
-const V6 = Buffer.concat([...ANNOUNCED6].map((a) => Buffer.from(a.toString(16).padStart(32, '0'), 'hex')));
+const addon = pcapAddon();
+const { v4: V4, v6: V6 } = nativeAddresses([
+  ...[...ANNOUNCED].map((ip) => ({ family: 4 as const, value: BigInt(ip) })),
+  ...[...ANNOUNCED6].map((value) => ({ family: 6 as const, value })),
+]);
 
 function nativeReply(frame: Uint8Array, v4 = V4, v6 = V6): Buffer | undefined {
-  return binding.lanlb_reply(Buffer.from(frame), Buffer.from(OUR_MAC), v4, v6);
+  return addon.lanlb_reply(Buffer.from(frame), Buffer.from(OUR_MAC), v4, v6);
 }
 
 /** Native and replyFor give the same answer; for an untagged frame, also the same refusal. */
@@ -94,9 +99,9 @@ describe('native answer: ARP', () => {
         etherType: ETHERTYPE_ARP,
         payload: encodeArp({ operation: 1, senderMac: OUR_MAC, senderIP: 1, targetMac: OUR_MAC, targetIP }),
       });
-    const many = Buffer.alloc(4 * 1000);
-    for (let i = 0; i < 1000; i++) many.writeUInt32BE((0xc6120000 + ((i * 7919) % 65536)) >>> 0, 4 * i);
-    for (let i = 0; i < 1000; i += 97) assert.ok(nativeReply(ask(many.readUInt32BE(4 * i)), many));
+    const ips = Array.from({ length: 1000 }, (_, i) => (0xc6120000 + ((i * 7919) % 65536)) >>> 0);
+    const many = nativeAddresses(ips.map((ip) => ({ family: 4, value: BigInt(ip) }))).v4;
+    for (let i = 0; i < 1000; i += 97) assert.ok(nativeReply(ask(ips[i] ?? 0), many));
     assert.equal(nativeReply(ask(0xc6130000), many), undefined);
     assert.equal(nativeReply(ask(0xc00002c8), Buffer.alloc(0)), undefined);
   });
@@ -199,20 +204,9 @@ function withOptions(frame: Uint8Array, options: Array<[number, number, Uint8Arr
   out[ip + 5] = payload & 0xff;
   out[ip + 42] = 0;
   out[ip + 43] = 0;
-  const sum = checksum(out.subarray(ip + 8, ip + 40), out.subarray(ip + 40));
+  const addr = (at: number) => BigInt(`0x${Buffer.from(out.subarray(at, at + 16)).toString('hex')}`);
+  const sum = icmpv6Checksum(addr(ip + 8), addr(ip + 24), out.subarray(ip + 40));
   out[ip + 42] = sum >> 8;
   out[ip + 43] = sum & 0xff;
   return out;
-}
-
-/** RFC 4443 2.3 over the source and destination (`addrs`, 32 bytes) and the ICMPv6 message. */
-function checksum(addrs: Uint8Array, icmp: Uint8Array): number {
-  let sum = 58 + (icmp.length >>> 16) + (icmp.length & 0xffff);
-  const words = (b: Uint8Array) => {
-    for (let i = 0; i < b.length; i += 2) sum += ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
-  };
-  words(addrs);
-  words(icmp);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
 }
