@@ -96,10 +96,19 @@ lanlb_image() {
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' RETURN
   app_tree "$tmp/app"
+  # `lanlb` and the kubectl plugin `kubectl-lanlb` on PATH, as the Dockerfile links them.
+  mkdir -p "$tmp/links"
+  for name in lanlb kubectl-lanlb; do
+    printf '#!/bin/sh\nexec /usr/local/bin/node /app/bin/%s.js "$@"\n' "$name" >"$tmp/links/$name"
+    chmod 0755 "$tmp/links/$name"
+  done
+  "$NODE_DIR/bin/node" "$tmp/app/bin/kubectl-lanlb.js" --version >/dev/null ||
+    { echo "build-image: kubectl-lanlb does not run from the image's tree" >&2; exit 1; }
   ctr="$(buildah from scratch)"
   buildah add "$ctr" "$ROOTFS" / >/dev/null
   buildah copy "$ctr" "$NODE_DIR/bin/node" /usr/local/bin/node >/dev/null
   buildah copy "$ctr" "$tmp/app" /app >/dev/null
+  buildah copy --chmod 0755 "$ctr" "$tmp/links" /usr/local/bin >/dev/null
   buildah config --workingdir /app --user 65532:65532 \
     --env PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin --env NODE_VERSION="$NODE_VERSION" \
     --entrypoint "$(sed -n 's/^ENTRYPOINT //p' "$ROOT/Dockerfile")" --cmd '["--help"]' "$ctr"

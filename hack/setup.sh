@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks for building and testing lanlb: Debian packages (etcd,
-# libpcap headers for the `pcap` addon, the L2 test peers) and the cached kube-apiserver build.
-# Idempotent and quick when everything is there.
+# Installs what a fresh machine lacks for lanlb, in two sizes:
+#   bash hack/setup.sh         what `npm ci` and `npm run lab` need: etcd, libpcap headers for the
+#                              `pcap` addon, the L2 peers, and the cached kube-apiserver build
+#                              (about 4 minutes on 2 cores, once);
+#   bash hack/setup.sh --all   also what the whole test suite and the benchmarks run: the one-node
+#                              cluster's packages (containerd, runc, CNI, buildah, debootstrap),
+#                              promtool, Argo CD's Lua, the Go ARP peer, and the node binaries
+#                              (kubelet, kube-proxy, scheduler, controller-manager: about 10
+#                              minutes more, once).
+# Idempotent and quick when everything is there. Issue 25: the lab must not wait for what only
+# the end-to-end test needs.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export DEBIAN_FRONTEND=noninteractive
 
-# Every external program that the tests, the lab and the benchmarks run, with the Debian package
-# that brings it. A fresh machine of this kind lacks several (ping among them: issue 16).
+all=0
+case "${1:-}" in
+  "") ;;
+  --all) all=1 ;;
+  *) echo "usage: $0 [--all]" >&2; exit 2 ;;
+esac
+
+# Every external program that the lab and the L2 tests run, with the Debian package that brings
+# it. A fresh machine of this kind lacks several (ping among them: issue 16).
 programs=(
   etcd:etcd-server
   ping:iputils-ping
@@ -20,29 +35,38 @@ programs=(
   nft:nftables
   kubectl:kubernetes-client
   python3:python3
-  # Argo CD runs health checks in gopher-lua (Lua 5.1): the tests run config/argocd's scripts on it.
-  lua5.1:lua5.1
   curl:curl
   openssl:openssl
-  # The one-node cluster of the end-to-end test (hack/cluster.sh) and its images (hack/build-image.sh).
-  containerd:containerd
-  runc:runc
-  iptables:iptables
-  buildah:buildah
-  debootstrap:debootstrap
-  gcc:gcc
-  # The benchmark's userspace ARP peer (bench/arp-peer), built against Debian's mdlayher/arp.
+  # kube-apiserver is built from Debian's source package with Debian's Go.
   go:golang-go
 )
+if ((all)); then
+  programs+=(
+    # Argo CD runs health checks in gopher-lua (Lua 5.1): the tests run config/argocd's scripts on it.
+    lua5.1:lua5.1
+    # config/prometheus's rules are checked and unit-tested with promtool.
+    promtool:prometheus
+    # The one-node cluster of the end-to-end test (hack/cluster.sh) and its images (hack/build-image.sh).
+    containerd:containerd
+    runc:runc
+    iptables:iptables
+    buildah:buildah
+    debootstrap:debootstrap
+    gcc:gcc
+  )
+fi
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 for entry in "${programs[@]}"; do have "${entry%%:*}" || need+=("${entry#*:}"); done
 [[ -f /usr/include/pcap/pcap.h ]] || need+=(libpcap-dev)
-[[ -x /usr/lib/cni/bridge ]] || need+=(containernetworking-plugins)
-[[ -d /usr/share/gocode/src/github.com/mdlayher/arp ]] || need+=(golang-github-mdlayher-arp-dev)
-# gcc -static (the pause image) needs the C library's static archive.
-[[ -f /usr/lib/x86_64-linux-gnu/libc.a ]] || need+=(libc6-dev)
-[[ -f /usr/lib/x86_64-linux-gnu/lua/5.1/cjson.so || -f /usr/share/lua/5.1/cjson.lua ]] || need+=(lua-cjson)
+if ((all)); then
+  [[ -x /usr/lib/cni/bridge ]] || need+=(containernetworking-plugins)
+  # The benchmark's userspace ARP peer (bench/arp-peer), built against Debian's mdlayher/arp.
+  [[ -d /usr/share/gocode/src/github.com/mdlayher/arp ]] || need+=(golang-github-mdlayher-arp-dev)
+  # gcc -static (the pause image) needs the C library's static archive.
+  [[ -f /usr/lib/x86_64-linux-gnu/libc.a ]] || need+=(libc6-dev)
+  [[ -f /usr/lib/x86_64-linux-gnu/lua/5.1/cjson.so || -f /usr/share/lua/5.1/cjson.lua ]] || need+=(lua-cjson)
+fi
 
 SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO="sudo"
@@ -51,8 +75,11 @@ if ((${#need[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# etcd-server's package starts a system etcd on 2379; lanlb's tests run their own on free ports.
-if have systemctl && systemctl is-active --quiet etcd 2>/dev/null; then $SUDO systemctl stop etcd || true; fi
+# etcd-server's package starts a system etcd on 2379, prometheus a server on 9090; lanlb's tests
+# run their own etcd on free ports and need no Prometheus server (promtool alone).
+for unit in etcd prometheus prometheus-node-exporter; do
+  if have systemctl && systemctl is-active --quiet "$unit" 2>/dev/null; then $SUDO systemctl stop "$unit" || true; fi
+done
 
 # Fail here, naming the program, rather than in a test that would read its absence as "no answer".
 missing=()
@@ -62,7 +89,9 @@ if ((${#missing[@]})); then
   exit 1
 fi
 
-# kube-apiserver for the integration tests, the node's binaries for the end-to-end test: one
-# build on a fresh machine (about 13 minutes on 2 cores), cached in ~/.cache/lanlb after that.
-$SUDO bash "$HERE/build-kubernetes.sh" kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
+# kube-apiserver for the lab and the integration tests; with --all the node's binaries for the
+# end-to-end test too. Built once, cached in ~/.cache/lanlb after that.
+binaries=(kube-apiserver)
+((all)) && binaries+=(kube-controller-manager kube-scheduler kubelet kube-proxy)
+$SUDO bash "$HERE/build-kubernetes.sh" "${binaries[@]}"
 echo "setup: ready"

@@ -542,6 +542,7 @@ export class Announcer {
         ? `${ip} is also answered by ${v.macs.join(', ')}, not only by this node: re-announcing`
         : `${ip} is not answered by its holder ${target.holder} (${target.holderMacs.join(', ')}): taking over`;
     this.o.log.warn('announcement mismatch', { service: target.service, message });
+    this.o.metrics.mismatches.inc({ kind: v.kind === 'foreign' ? 'foreign' : 'dark' });
     if (v.kind === 'foreign') {
       const plan = this.announcing.get(target.service);
       for (const iface of plan?.interfaces ?? []) this.responders.get(iface)?.reannounce(plan?.addresses ?? []);
@@ -566,6 +567,7 @@ export class Announcer {
     if (dark === undefined || leaseSeenAt > dark) return;
     const ips = plan.addresses.map(text).join(', ');
     const message = `${ips} is not answered by its holder ${holder}, whose responder is dark: taking over`;
+    this.o.metrics.mismatches.inc({ kind: 'dark' });
     this.reportMismatch(plan.key, holder, message, now);
   }
 
@@ -646,6 +648,7 @@ export class Announcer {
           : `cannot capture and send on any selected interface (${failures.join('; ')})`;
     }
     this.o.metrics.available.set(selected ? (reason ? 0 : 1) : 0);
+    this.o.metrics.selected.set(selected ? 1 : 0);
     if (reason === this.unavailable) return;
     this.unavailable = reason;
     if (!reason) return this.o.log.info('able to answer again');
@@ -687,7 +690,7 @@ export class Announcer {
           })
         : await this.o.leases.create({ metadata, spec });
       this.view.observe(written as LeaseObject);
-      this.announced(plan);
+      this.announced(plan, takeOverFrom);
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err))
         this.o.log.warn('lease acquire failed', { lease: leaseName, error: err });
@@ -697,7 +700,7 @@ export class Announcer {
     }
   }
 
-  private announced(plan: ServicePlan): void {
+  private announced(plan: ServicePlan, takenFrom?: string): void {
     this.o.metrics.transitions.inc({ kind: 'acquired' });
     this.o.log.info('announce', {
       service: plan.key,
@@ -706,8 +709,15 @@ export class Announcer {
     });
     const svc = this.o.sources.services.get(plan.key);
     const where = `from node ${this.o.node} on ${plan.interfaces.join(', ')}`;
+    // A takeover says from whom, so `kubectl get events` tells the failover's story.
+    const from = takenFrom ? `, taking over from ${takenFrom} (judged down)` : '';
     if (svc)
-      this.o.events.record(svc, 'Normal', 'L2Announcing', `Announcing ${plan.addresses.map(text).join(', ')} ${where}`);
+      this.o.events.record(
+        svc,
+        'Normal',
+        'L2Announcing',
+        `Announcing ${plan.addresses.map(text).join(', ')} ${where}${from}`,
+      );
   }
 
   /**

@@ -7,6 +7,8 @@ export class AnnouncerMetrics {
   readonly heartbeats: Counter<'outcome'>;
   readonly probes: Counter<'outcome'>;
   readonly available: Gauge;
+  readonly selected: Gauge;
+  readonly mismatches: Counter<'kind'>;
   readonly addressInUse: Counter;
   readonly audits: Counter<'outcome'>;
 
@@ -48,6 +50,19 @@ export class AnnouncerMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.selected = new Gauge({
+      name: 'lanlb_l2_selected',
+      help: '1 when an L2AnnouncementPolicy selects this node (so lanlb_l2_available 0 means unable to answer)',
+      registers,
+    });
+    this.mismatches = new Counter({
+      name: 'lanlb_l2_announcement_mismatches_total',
+      help: 'AnnouncementMismatch found: another MAC answers for a VIP held here (foreign), or its holder is dark',
+      labelNames: ['kind'],
+      registers,
+    });
+    // Both kinds exported from the start, so an alert's increase() sees the first one.
+    for (const kind of ['foreign', 'dark']) this.mismatches.inc({ kind }, 0);
     this.available = new Gauge({
       name: 'lanlb_l2_available',
       help: '1 when a policy selects this node and it can capture and send on a selected interface, else 0',

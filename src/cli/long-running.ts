@@ -66,7 +66,9 @@ export async function runLongRunning(
   const kc = loadKubeConfig(flags.kubeconfig);
   const http = new KubeHttp(kc);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'lanlb_' });
+  // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...): stock Node.js
+  // dashboards and alerts find them, as they do for every other process (issue 25).
+  collectDefaultMetrics({ register: registry });
   const version = await http.get<{ gitVersion?: string }>('/version');
   log.info('connected', { server: kc.getCurrentCluster()?.server, version: version.gitVersion });
 

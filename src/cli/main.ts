@@ -1,33 +1,67 @@
-// `lanlb`: one executable, a subcommand per process (../shared/API.md, "Processes and CLI").
+// `lanlb`: one executable, a subcommand per process (docs/reference.md, "The command"); also run
+// as the kubectl plugin `kubectl lanlb` (bin/kubectl-lanlb.js).
 import { UsageError } from './process-flags.js';
 
 interface Command {
   summary: string;
   run(argv: string[]): Promise<number>;
+  /** the command's --help text (completion reads its flags from it) */
+  help(): Promise<string>;
 }
 
 const commands: Record<string, Command> = {
   controller: {
     summary: 'IPAM, pool and policy status, metrics and health (one leader at a time)',
     run: async (argv) => (await import('./controller-command.js')).controllerCommand(argv),
+    help: async () => (await import('./controller-command.js')).controllerHelp,
   },
   announcer: {
     summary: 'the per-node layer-2 worker (DaemonSet, hostNetwork, NET_RAW)',
     run: async (argv) => (await import('./announcer-command.js')).announcerCommand(argv),
+    help: async () => (await import('./announcer-command.js')).announcerHelp,
   },
   validate: {
     summary: 'check manifests offline against the CRD schemas and semantic rules (CI/GitOps)',
     run: async (argv) => (await import('./validate-command.js')).validateCommand(argv),
+    help: async () => (await import('./validate-command.js')).validateHelp,
   },
   migrate: {
     summary: 'convert MetalLB and Cilium manifests into lanlb ones',
     run: async (argv) => (await import('./migrate-command.js')).migrateCommand(argv),
+    help: async () => (await import('./migrate-command.js')).migrateHelp,
+  },
+  status: {
+    summary: 'pools, Services, their holders and why anything waits (also: kubectl lanlb status)',
+    run: async (argv) => (await import('./status-command.js')).statusCommand(argv),
+    help: async () => (await import('./status-command.js')).statusHelp,
   },
   lab: {
     summary: 'a local demonstration: apiserver, controller, 3 simulated nodes, real ARP (root)',
     run: async (argv) => (await importLab()).labCommand(argv),
+    help: async () => (await importLab().catch(() => ({ labHelp: '' }))).labHelp,
+  },
+  completion: {
+    summary: 'print a shell completion script: lanlb completion bash|zsh|fish',
+    run: (argv) => completionCommand(argv),
+    help: async () => (await import('./completion.js')).completionHelp,
   },
 };
+
+async function completionCommand(argv: string[]): Promise<number> {
+  const { completionHelp, completionScript, SHELLS } = await import('./completion.js');
+  const [shell, ...extra] = argv;
+  if (shell === '--help' || shell === '-h') {
+    console.log(completionHelp);
+    return 0;
+  }
+  const known = SHELLS.find((s) => s === shell);
+  if (!known || extra.length) throw new UsageError(`name one shell: ${SHELLS.join(', ')}`);
+  const all = await Promise.all(
+    Object.entries(commands).map(async ([name, c]) => ({ name, summary: c.summary, help: await c.help() })),
+  );
+  process.stdout.write(completionScript(known, all));
+  return 0;
+}
 
 /** The lab is harness, not product: it ships in source checkouts (`npm run lab`), not in the image. */
 async function importLab(): Promise<typeof import('../lab/lab-command.js')> {
@@ -49,7 +83,11 @@ export function usage(): string {
     'Commands:',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'lanlb <command> --help' for a command's flags; 'lanlb --version' prints the version.",
+    'Flags:',
+    '  --help     this text',
+    '  --version  the version of lanlb',
+    '',
+    "Run 'lanlb <command> --help' for a command's flags. Shell completion: 'lanlb completion bash|zsh|fish'.",
   ].join('\n');
 }
 

@@ -12,7 +12,7 @@ import { WorkQueue } from '../runtime/work-queue.js';
 import { ReconcileLoop } from '../runtime/reconcile-loop.js';
 import { writeStatus, type StatusTransport } from '../runtime/status-writer.js';
 import { isNotFound } from '../kube/api-error.js';
-import { Allocator, type AssignOutcome } from '../ipam/allocator.js';
+import { Allocator, releaseReasonText, type AssignOutcome, type ReleasedIP } from '../ipam/allocator.js';
 import {
   LoadBalancerIPPoolV1beta1GVK as PoolGVK,
   L2AnnouncementPolicyV1beta1GVK as PolicyGVK,
@@ -114,6 +114,8 @@ export class IpamController {
   private readonly lastFailure = new Map<string, string>();
   /** pool -> the state its Events last told */
   private readonly poolStates = new Map<string, PoolState>();
+  /** service key -> why it has no address and since when (clock ms), for the pending metrics */
+  private readonly pending = new Map<string, { reason: string; since: number }>();
   /** service key -> deprecated annotations already reported */
   private readonly deprecationReported = new Map<string, string>();
   /** When the last reconcile finished (clock ms), for deferring Events under load. */
@@ -162,6 +164,8 @@ export class IpamController {
     const term = fencedTerm(this.o.status, this.o.events, this.o.metrics, this.o.log, signal, stillLeading);
     this.allocator = new Allocator();
     this.lastFailure.clear();
+    this.pending.clear();
+    this.o.metrics.pendingSeconds = () => this.oldestPendingSeconds();
     this.replay();
     this.queue = queue;
     this.enqueue({ kind: 'pools' });
@@ -180,6 +184,34 @@ export class IpamController {
     signal.addEventListener('abort', () => queue.shutDown(), { once: true });
     await loop.run(this.o.workers ?? DEFAULT_WORKERS);
     this.queue = undefined;
+    // A follower reports no pool or pending Service: the leader alone knows (alerts take the max).
+    this.pending.clear();
+    this.exportPending();
+    this.o.metrics.poolAddresses.reset();
+    this.o.metrics.poolState.reset();
+  }
+
+  private oldestPendingSeconds(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const p of this.pending.values()) oldest = Math.min(oldest, p.since);
+    return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, (this.o.clock.now() - oldest) / 1000);
+  }
+
+  /** A Service without any address waits; its reason is its last allocation's (or NotAllocated). */
+  private notePending(key: string, ips: readonly string[], out: AssignOutcome | undefined): void {
+    const reason = ips.length > 0 || !out ? undefined : out.kind === 'failed' ? out.reason : 'NotAllocated';
+    const was = this.pending.get(key);
+    if (reason === was?.reason) return;
+    if (reason === undefined) this.pending.delete(key);
+    else this.pending.set(key, { reason, since: was?.since ?? this.o.clock.now() });
+    this.exportPending();
+  }
+
+  private exportPending(): void {
+    const byReason = new Map<string, number>();
+    for (const p of this.pending.values()) byReason.set(p.reason, (byReason.get(p.reason) ?? 0) + 1);
+    this.o.metrics.servicesPending.reset();
+    for (const [reason, n] of byReason) this.o.metrics.servicesPending.set({ reason }, n);
   }
 
   private enqueue(item: WorkItem, afterMs?: number): void {
@@ -220,9 +252,10 @@ export class IpamController {
   }
 
   private async reconcilePools(t: Term): Promise<void> {
-    const { invalidated } = this.allocator.setPools(this.o.sources.pools.list().map(poolDefinition));
-    for (const key of invalidated) {
-      this.o.metrics.releases.inc({ reason: 'pool-changed' });
+    const { released } = this.allocator.setPools(this.o.sources.pools.list().map(poolDefinition));
+    for (const [key, ips] of released) {
+      const svc = this.o.sources.services.get(key);
+      if (svc) this.reportReleased(svc, ips, t.events);
       this.enqueue({ kind: 'service', key });
     }
     // A new or grown pool may satisfy Services that are still waiting.
@@ -232,9 +265,30 @@ export class IpamController {
 
   private async writePoolStatuses(t: Term): Promise<void> {
     const now = this.nowText();
-    const names = new Set(this.o.sources.pools.list().map((p) => p.metadata.name ?? ''));
+    const pools = this.o.sources.pools.list();
+    const names = new Set(pools.map((p) => p.metadata.name ?? ''));
     for (const name of this.poolStates.keys()) if (!names.has(name)) this.poolStates.delete(name);
-    for (const pool of this.o.sources.pools.list()) {
+    this.exportPoolMetrics(pools);
+    for (const pool of pools) {
+      const live = this.allocator.pool(pool.metadata.name ?? '');
+      if (!live) continue;
+      this.tellPoolStory(pool, live);
+      const target = { path: `${PoolGVK.path}/${live.name}`, cached: pool };
+      await this.ignoreGone(
+        writeStatus(t.status, target, (latest: LoadBalancerIPPool) => desiredPoolStatus(latest, live, now)),
+      );
+    }
+  }
+
+  /**
+   * Every pool's counts and state, set in one synchronous step (a scrape never sees half of
+   * them), and no series left behind for a deleted pool (an alert would fire on it forever).
+   */
+  private exportPoolMetrics(pools: readonly LoadBalancerIPPool[]): void {
+    const m = this.o.metrics;
+    m.poolAddresses.reset();
+    m.poolState.reset();
+    for (const pool of pools) {
       const live = this.allocator.pool(pool.metadata.name ?? '');
       if (!live) continue;
       for (const [state, v] of [
@@ -242,13 +296,9 @@ export class IpamController {
         ['used', live.used],
         ['available', live.available],
       ] as const) {
-        this.o.metrics.poolAddresses.set({ pool: live.name, state }, Number(v));
+        m.poolAddresses.set({ pool: live.name, state }, Number(v));
       }
-      this.tellPoolStory(pool, live);
-      const target = { path: `${PoolGVK.path}/${live.name}`, cached: pool };
-      await this.ignoreGone(
-        writeStatus(t.status, target, (latest: LoadBalancerIPPool) => desiredPoolStatus(latest, live, now)),
-      );
+      m.poolState.set({ pool: live.name, state: stateOfLive(pool, live).reason }, 1);
     }
   }
 
@@ -285,6 +335,11 @@ export class IpamController {
     this.report(svc, out, t.events);
     this.reportDeprecated(svc, claim.deprecated, t.events);
     const ips = out.kind === 'assigned' ? out.ips : out.kept;
+    this.notePending(
+      key,
+      ips.map((i) => i.ip),
+      out,
+    );
     await this.writeServiceStatus(
       svc,
       ips.map((i) => i.ip),
@@ -303,6 +358,7 @@ export class IpamController {
   ): Promise<void> {
     const released = this.allocator.release(key);
     this.lastFailure.delete(key);
+    this.notePending(key, [], undefined);
     if (!released.length) return;
     const reason = svc ? 'not-load-balancer' : 'deleted';
     this.o.log.info('released', { service: key, addresses: released.map((i) => i.ip), reason });
@@ -337,17 +393,33 @@ export class IpamController {
       return;
     }
     this.lastFailure.delete(key);
-    if (out.released.length) {
-      const addresses = out.released.map((i) => i.ip);
-      this.o.log.info('released', { service: key, addresses, reason: 'pool no longer gives it' });
-      events.record(svc, 'Normal', 'IPReleased', `Released ${addresses.join(', ')}`);
-    }
+    this.reportReleased(svc, out.released, events);
     const fresh = out.ips.filter((i) => !ingressIPs(svc).includes(i.ip));
     for (const ip of fresh) this.o.metrics.allocations.inc({ pool: ip.pool });
     if (fresh.length) {
       this.o.log.info('allocated', { service: key, addresses: fresh.map((i) => ({ ip: i.ip, pool: i.pool })) });
       const text = out.ips.map((i) => `${i.ip} from pool ${i.pool}`).join(', ');
       events.record(svc, 'Normal', 'IPAllocated', `Assigned ${text}`);
+    }
+  }
+
+  /**
+   * Every move says why (docs/reference.md): an IPReleased Event and a "released" log line per
+   * reason, before the Service's new allocation is reported.
+   */
+  private reportReleased(svc: Service, released: readonly ReleasedIP[], events: EventRecorder): void {
+    const service = serviceKey(svc);
+    const groups = new Map<string, ReleasedIP[]>();
+    for (const r of released) groups.set(`${r.why} ${r.pool}`, [...(groups.get(`${r.why} ${r.pool}`) ?? []), r]);
+    for (const ips of groups.values()) {
+      const first = ips[0];
+      if (!first) continue;
+      const why = first.why;
+      const reason = releaseReasonText(why, first.pool);
+      const addresses = ips.map((i) => i.ip);
+      this.o.log.info('released', { service, addresses, reason: why });
+      this.o.metrics.releases.inc({ reason: why }, ips.length);
+      events.record(svc, 'Normal', 'IPReleased', `Released ${addresses.join(', ')}: ${reason}`);
     }
   }
 

@@ -11,6 +11,11 @@ export class ControllerMetrics {
   readonly isLeader: Gauge;
   readonly statusWrites: Counter<'outcome'>;
   readonly storageMigration: Gauge<'crd'>;
+  readonly poolState: Gauge<'pool' | 'state'>;
+  readonly servicesPending: Gauge<'reason'>;
+  readonly oldestPending: Gauge;
+  /** Read at each scrape: the leading controller points it at its pending Services. */
+  pendingSeconds: () => number = () => 0;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -64,5 +69,26 @@ export class ControllerMetrics {
       registers,
     });
     this.isLeader = new Gauge({ name: 'lanlb_controller_leader', help: '1 while this replica leads', registers });
+    this.poolState = new Gauge({
+      name: 'lanlb_pool_state',
+      help: "1 for a pool's current state (its Ready reason: Ready, Conflicting, Disabled, InvalidBlocks, InvalidSelector)",
+      labelNames: ['pool', 'state'],
+      registers,
+    });
+    this.servicesPending = new Gauge({
+      name: 'lanlb_services_pending',
+      help: 'LoadBalancer Services of lanlb without any address, by the reason of their last allocation (leader only)',
+      labelNames: ['reason'],
+      registers,
+    });
+    const pendingSeconds = (): number => this.pendingSeconds();
+    this.oldestPending = new Gauge({
+      name: 'lanlb_service_pending_oldest_seconds',
+      help: 'How long the Service that has waited longest for an address has waited (0: none waits; leader only)',
+      registers,
+      collect() {
+        this.set(pendingSeconds());
+      },
+    });
   }
 }

@@ -27,8 +27,36 @@ export type FailureReason =
   | 'SharingRefused';
 
 export type AssignOutcome =
-  | { kind: 'assigned'; ips: AssignedIP[]; changed: boolean; released: AssignedIP[]; unmetFamilies: IPFamilyName[] }
+  | { kind: 'assigned'; ips: AssignedIP[]; changed: boolean; released: ReleasedIP[]; unmetFamilies: IPFamilyName[] }
   | { kind: 'failed'; reason: FailureReason; message: string; kept: AssignedIP[] };
+
+/** Why an address a Service held no longer stands (docs/reference.md: an address moves only for these). */
+export type ReleaseReason =
+  | 'pool-deleted'
+  | 'pool-invalid'
+  | 'pool-no-longer-contains'
+  | 'pool-no-longer-selects'
+  | 'pool-not-requested'
+  | 'request-changed';
+
+export interface ReleasedIP extends AssignedIP {
+  why: ReleaseReason;
+}
+
+/** The words an IPReleased Event and the log give for a reason. */
+export function releaseReasonText(why: ReleaseReason, pool: string): string {
+  const p = quoteUserText(pool);
+  const text: Record<ReleaseReason, string> = {
+    'pool-deleted': `pool ${p} was deleted`,
+    'pool-invalid': `pool ${p} is invalid`,
+    'pool-no-longer-contains': `pool ${p} no longer contains it`,
+    'pool-no-longer-selects': `pool ${p} no longer selects the Service`,
+    'pool-not-requested': `the Service asks for another pool (lanlb.io/pool)`,
+    'request-changed':
+      'the Service asks for other addresses or families (lanlb.io/ips, spec.loadBalancerIP, ipFamilies)',
+  };
+  return text[why];
+}
 
 interface Assignment {
   request: ServiceRequest;
@@ -71,7 +99,7 @@ export class Allocator {
    * invalid, or no longer selecting the Service) are released; their Service keys are returned
    * so the caller reconciles them again.
    */
-  setPools(defs: readonly PoolDefinition[]): { invalidated: string[] } {
+  setPools(defs: readonly PoolDefinition[]): { invalidated: string[]; released: Map<string, ReleasedIP[]> } {
     const next = new Map(defs.map((d) => [d.name, new LivePool(d)]));
     const conflicts = findConflicts(
       [...next.values()]
@@ -88,17 +116,20 @@ export class Allocator {
     }
     this.pools = next;
     this.holders.clear();
-    const invalidated: string[] = [];
+    const released = new Map<string, ReleasedIP[]>();
     for (const [key, a] of this.assignments) {
-      const standing = a.ips.filter((ip) => this.stands(ip, a.request));
-      if (standing.length !== a.ips.length) {
-        invalidated.push(key);
-        a.ips = standing;
+      const fallen = a.ips.flatMap((ip) => {
+        const why = this.whyFalls(ip, a.request);
+        return why ? [{ ...ip, why }] : [];
+      });
+      if (fallen.length) {
+        released.set(key, fallen);
+        a.ips = a.ips.filter((ip) => !fallen.some((f) => f.ip === ip.ip));
       }
       for (const ip of a.ips) this.hold(key, ip);
       if (a.ips.length === 0) this.assignments.delete(key);
     }
-    return { invalidated };
+    return { invalidated: [...released.keys()], released };
   }
 
   assign(req: ServiceRequest): AssignOutcome {
@@ -174,24 +205,25 @@ export class Allocator {
     else this.assignments.set(req.key, { request: req, ips });
     this.hold(req.key, ...ips);
     const now = new Set(ips.map((i) => i.ip));
-    const released = kept.filter((i) => !now.has(i.ip));
+    const released = kept
+      .filter((i) => !now.has(i.ip))
+      .map((i): ReleasedIP => ({ ...i, why: this.whyFalls(i, req) ?? 'request-changed' }));
     const changed = released.length > 0 || ips.length !== kept.length;
     return { kind: 'assigned', ips, changed, released, unmetFamilies: outcome.unmet };
   }
 
   /**
    * An allocation stands while its pool exists, is valid, contains it and selects the Service (a
-   * conflicting or disabled pool keeps it: API.md, addresses never move without a reason).
+   * conflicting or disabled pool keeps it: addresses never move without a reason); else the reason.
    */
-  private stands(ip: AssignedIP, req: ServiceRequest): boolean {
+  private whyFalls(ip: AssignedIP, req: ServiceRequest): ReleaseReason | undefined {
     const pool = this.pools.get(ip.pool);
-    return Boolean(
-      pool &&
-      pool.holds &&
-      pool.setFor(ip.family, ip.value) &&
-      pool.selects(req.labels) &&
-      (req.pool === undefined || req.pool === pool.name),
-    );
+    if (!pool) return 'pool-deleted';
+    if (!pool.holds) return 'pool-invalid';
+    if (!pool.setFor(ip.family, ip.value)) return 'pool-no-longer-contains';
+    if (!pool.selects(req.labels)) return 'pool-no-longer-selects';
+    if (req.pool !== undefined && req.pool !== pool.name) return 'pool-not-requested';
+    return undefined;
   }
 
   /**

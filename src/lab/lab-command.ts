@@ -16,6 +16,8 @@ import { freePort } from '../devcluster/free-port.js';
 import { pollFor } from '../devcluster/poll.js';
 import { installCrds } from '../kube/crd-install.js';
 import { createFromYaml } from '../kube/apply.js';
+import { readStatus } from '../cli/status-command.js';
+import { renderStatus } from '../status/render.js';
 
 const execFileP = promisify(execFile);
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..', ...(import.meta.url.endsWith('.ts') ? [] : ['..']));
@@ -214,12 +216,23 @@ async function showState({ http, kubectl, lab }: RunningLab): Promise<{ vip: str
   say(`\n$ kubectl -n lanlb-system get lease\n${await kubectl('get', 'lease', '-n', 'lanlb-system')}`);
   const at = lab.nodes.find((n) => n.mac === answer)?.name ?? 'unknown';
   say(`\n$ ip netns exec ${lab.client} arping -c 1 ${vip}\n${vip} is at ${answer} (${at}; Lease holder: ${holder})`);
+  await showStatus(http);
   return { vip, holder, answer };
+}
+
+/** What `lanlb status -n demo` (or `kubectl lanlb status -n demo`) prints for the lab. */
+async function showStatus(http: KubeHttp): Promise<void> {
+  const report = await readStatus(http, {
+    namespace: 'demo',
+    lanlbNamespace: 'lanlb-system',
+    loadBalancerClass: 'lanlb.io/l2',
+  });
+  say(`\n$ lanlb status -n demo        # also: kubectl lanlb status -n demo\n${renderStatus(report)}`);
 }
 
 /** Kills the holder's announcer and shows how long the client took to see another MAC. */
 async function showFailover(
-  { lab }: RunningLab,
+  { http, kubectl, lab }: RunningLab,
   announcers: Map<string, ReturnType<typeof spawn>>,
   { vip, holder, answer }: { vip: string; holder: string; answer: string },
 ): Promise<void> {
@@ -237,6 +250,30 @@ async function showFailover(
   );
   const took = (performance.now() - t0) / 1000;
   say(`${vip} is now at ${next} (${lab.nodes.find((n) => n.mac === next)?.name}): takeover took ${took.toFixed(2)} s`);
+  await showTakeoverStory(http, kubectl, holder);
+}
+
+/**
+ * The Events that tell the takeover (the new holder's L2Announcing, an AnnouncementMismatch when a
+ * peer found the old holder dark), once the new holder has written its Lease, then the status.
+ */
+async function showTakeoverStory(http: KubeHttp, kubectl: RunningLab['kubectl'], killed: string): Promise<void> {
+  const leasePath = `/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases/${serviceLeaseName('demo', 'web')}`;
+  await pollFor(
+    async () => {
+      const lease = await http.get<{ spec: { holderIdentity?: string } }>(leasePath).catch(() => undefined);
+      const h = lease?.spec.holderIdentity;
+      return h && h !== killed ? h : undefined;
+    },
+    30_000,
+    'the new holder in the Lease',
+    100,
+  );
+  const columns = 'custom-columns=LAST SEEN:.lastTimestamp,TYPE:.type,REASON:.reason,MESSAGE:.message';
+  const args = ['get', 'events', '-n', 'demo', '--field-selector', 'involvedObject.name=web'];
+  const events = await kubectl(...args, '--sort-by=.lastTimestamp', '-o', columns);
+  say(`\n$ kubectl -n demo get events --field-selector involvedObject.name=web\n${events}`);
+  await showStatus(http);
 }
 
 /** Freezes kube-apiserver for 30 s while the client asks for the VIP every 100 ms. */

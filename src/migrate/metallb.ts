@@ -106,8 +106,11 @@ function policyFromL2Advertisement(
   const names = (spec.ipAddressPools as string[] | undefined) ?? [];
   const selected = names.map((n) => pools.get(n)).filter((p): p is LanlbManifest => Boolean(p));
   const selectors = selected.map((p) => p.spec.serviceSelector as Selector | undefined);
+  // Naming every pool of the input announces every address they hand out: exactly what a policy
+  // without a selector does, so nothing is lost (MetalLB's own layer-2 example; issue 25).
+  const namesEveryPool = pools.size > 0 && [...pools.keys()].every((n) => names.includes(n));
   if (names.length && selectors.length === 1 && selectors[0]) out.serviceSelector = selectors[0];
-  else if (names.length)
+  else if (names.length && !namesEveryPool)
     notes.push({
       source,
       message:

@@ -25,13 +25,15 @@ function world() {
   const events = new RecordingEvents();
   const clock = new FakeClock();
   const logs: string[] = [];
+  const registry = new Registry();
+  const metrics = new ControllerMetrics(registry);
   const make = () =>
     new IpamController({
       sources: { services, pools, policies, nodes },
       status,
       events,
       clock,
-      metrics: new ControllerMetrics(new Registry()),
+      metrics,
       log: createLogger('info', {}, (l) => logs.push(l)),
       loadBalancerClass: 'lanlb.io/l2',
       workers: 2,
@@ -79,6 +81,7 @@ function world() {
     service,
     ips,
     poolStatus,
+    registry,
     stopAll: () => leaders.forEach((l) => l.abort()),
   };
 }
@@ -101,6 +104,89 @@ describe('IpamController (fake clock, in-memory cluster)', () => {
     const condition = w.services.get('web/a')?.status?.conditions?.find((c) => c.type === 'lanlb.io/IPAllocated');
     assert.equal(condition?.status, 'True');
     await leader.stop();
+  });
+
+  describe('every move says why: IPReleased with the reason, before the new allocation', () => {
+    const webOnly = { matchLabels: { 'io.kubernetes.service.namespace': 'web' } };
+    const cases: Array<[string, (w: ReturnType<typeof world>) => void, string, RegExp, string?]> = [
+      ['its pool is deleted', (w) => w.pools.remove('zeta'), 'pool-deleted', /: pool "?zeta"? was deleted$/],
+      [
+        'its pool no longer contains it',
+        (w) => w.pool('zeta', [{ cidr: '192.0.2.64/30' }], { serviceSelector: webOnly }),
+        'pool-no-longer-contains',
+        /: pool "?zeta"? no longer contains it$/,
+        '192.0.2.65',
+      ],
+      [
+        'its pool no longer selects the Service',
+        (w) => w.pool('zeta', [{ cidr: '192.0.2.0/30' }], { serviceSelector: { matchLabels: { team: 'b' } } }),
+        'pool-no-longer-selects',
+        /: pool "?zeta"? no longer selects the Service$/,
+      ],
+    ];
+    for (const [what, change, reason, message, next = '198.51.100.1'] of cases) {
+      it(`when ${what}`, async () => {
+        const w = world();
+        w.pool('zeta', [{ cidr: '192.0.2.0/30' }], { serviceSelector: webOnly });
+        w.pool('alpha', [{ cidr: '198.51.100.0/30' }]);
+        const leader = await w.lead();
+        w.service('web', 'a');
+        await w.clock.advance(1_000);
+        assert.deepEqual(w.ips('web/a'), ['192.0.2.1'], 'the specific pool first');
+        change(w);
+        await w.clock.advance(1_000);
+        assert.deepEqual(w.ips('web/a'), [next], 'moved');
+        const events = w.events.events.filter((e) => e.service === 'web/a');
+        assert.deepEqual(
+          events.map((e) => e.reason),
+          ['IPAllocated', 'IPReleased', 'IPAllocated'],
+          'released is told between the two allocations',
+        );
+        assert.match(events[1]?.message ?? '', /^Released 192\.0\.2\.1/, 'names the address');
+        assert.match(events[1]?.message ?? '', message, 'and the reason');
+        const decisions = w.logs
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .filter((l) => l.service === 'web/a' && (l.msg === 'released' || l.msg === 'allocated'));
+        assert.deepEqual(
+          decisions.map((d) => [d.msg, d.reason]),
+          [
+            ['allocated', undefined],
+            ['released', reason],
+            ['allocated', undefined],
+          ],
+          'the log says released, with the reason, before the new allocation',
+        );
+        await leader.stop();
+      });
+    }
+  });
+
+  it('metrics: pending Services by reason and the longest wait; pool state; a deleted pool leaves no series', async () => {
+    const w = world();
+    w.pool('p', [{ cidr: '192.0.2.0/30' }]);
+    const leader = await w.lead();
+    w.service('web', 'a', {}, undefined);
+    w.services.put({
+      ...(w.services.get('web/a') as Service),
+      metadata: { namespace: 'web', name: 'b', uid: 'b', annotations: { 'lanlb.io/pool': 'nope' } },
+    });
+    await w.clock.advance(1_000);
+    await w.clock.advance(60_000);
+    const text = await w.registry.metrics();
+    assert.match(text, /^lanlb_services_pending\{reason="PoolNotFound"\} 1$/m, 'one pending, by reason');
+    const oldest = Number(/^lanlb_service_pending_oldest_seconds (\S+)$/m.exec(text)?.[1]);
+    assert.ok(oldest >= 60 && oldest <= 62, `the wait grows with the clock: ${oldest}`);
+    assert.match(text, /^lanlb_pool_state\{pool="p",state="Ready"\} 1$/m, 'pool state');
+    w.pool('nope', [{ cidr: '198.51.100.0/30' }]);
+    await w.clock.advance(2_000);
+    const after = await w.registry.metrics();
+    assert.doesNotMatch(after, /^lanlb_services_pending\{/m, 'nothing pending');
+    assert.match(after, /^lanlb_service_pending_oldest_seconds 0$/m);
+    w.pools.remove('nope');
+    await w.clock.advance(2_000);
+    assert.doesNotMatch(await w.registry.metrics(), /^lanlb_pool_\w+\{pool="nope"/m, 'no gauge for a deleted pool');
+    await leader.stop();
+    assert.doesNotMatch(await w.registry.metrics(), /^lanlb_pool_state\{/m, 'a follower exports no pool state');
   });
 
   it('a deleted Service gives its address back (pool status after the batch delay)', async () => {

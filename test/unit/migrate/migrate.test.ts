@@ -79,6 +79,42 @@ spec:
     assert.match(notes, /priority/);
   });
 
+  it("MetalLB's documented layer-2 example (one pool, an L2Advertisement naming it): nothing lost, no note", () => {
+    const r = migrated(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: first-pool, namespace: metallb-system}
+spec:
+  addresses: [192.0.2.200-192.0.2.250]
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: example, namespace: metallb-system}
+spec:
+  ipAddressPools: [first-pool]
+`);
+    assert.deepEqual(r.notes, [], 'an advertisement naming every pool announces what a selector-less policy does');
+    assert.deepEqual(r.objects[1]?.spec, { loadBalancerIPs: true, externalIPs: false });
+  });
+
+  it('an L2Advertisement naming only some of the pools is reported as not carried over', () => {
+    const r = migrated(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: a}
+spec: {addresses: [192.0.2.0/28]}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: b}
+spec: {addresses: [198.51.100.0/28]}
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: only-a}
+spec: {ipAddressPools: [a], interfaces: [eth1]}
+`);
+    assert.match(r.notes.map((n) => n.message).join('\n'), /ipAddressPools a: lanlb policies select Services/);
+  });
+
   it('seeds 000, 003, 004: Cilium pools (v2alpha1 cidrs and blocks, v2) and L2 announcement policies', () => {
     const r = migrated(`apiVersion: "cilium.io/v2alpha1"
 kind: CiliumL2AnnouncementPolicy
