@@ -1,4 +1,4 @@
-// Lint rules that carry the project's layering (../shared/STYLE.md, "Rules we keep" 1):
+// Lint rules that carry the project's layering (docs/style.md, "Rules we keep" 1):
 // cores (address math, allocator, conflict detection, frame codecs) import no I/O, no Kubernetes
 // client, no timers and no logger, so they stay pure and fast to test.
 import js from '@eslint/js';
@@ -78,7 +78,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: forbiddenInCores.map((name) => ({ name, message: 'cores stay free of I/O (STYLE.md rule 1)' })),
+          paths: forbiddenInCores.map((name) => ({ name, message: 'cores stay free of I/O (docs/style.md rule 1)' })),
           patterns: [{ group: NOT_CORES, message: 'cores import only cores (docs/decisions/0002-layers.md)' }],
         },
       ],

@@ -329,7 +329,7 @@ export class Announcer {
     const holder = lease?.spec?.holderIdentity;
     // A holder that took this Service from us while we were alive cannot hear us: judging it by
     // our silence would take it back, and the VIP would flap between nodes that cannot hear each
-    // other (API.md). Judge it by its Kubernetes-side heartbeat instead.
+    // other (docs/contract.md). Judge it by its Kubernetes-side heartbeat instead.
     const deaf = lease?.metadata.annotations?.[TAKEN_OVER_FROM_ANNOTATION] === this.o.node;
     return {
       now,
@@ -615,7 +615,7 @@ export class Announcer {
   }
 
   /**
-   * Eligible means able to answer (API.md): keeps a capture open on every interface a policy
+   * Eligible means able to answer (docs/contract.md): keeps a capture open on every interface a policy
    * selects, and leaves this node a candidate only for Services with at least one interface
    * where its capture works. Reports the node unavailable when a policy selects it and none does.
    */
@@ -753,7 +753,7 @@ export class Announcer {
     }
   }
 
-  /** The Service, and the interfaces this node answers on with their MACs (API.md). */
+  /** The Service, and the interfaces this node answers on with their MACs (docs/contract.md). */
   private holderAnnotations(plan: ServicePlan): Record<string, string> {
     const macs = plan.interfaces.map((i) => {
       const mac = this.links.find((l) => l.name === i)?.mac;

@@ -1,6 +1,6 @@
 // The Kubernetes-side heartbeat of a selected node: Lease lanlb-node-<node>, renewed at kubelet
 // rates (every 10 s). It is how nodes that never hear each other on the LAN judge each other
-// (API.md: the slower Kubernetes-side liveness); liveness between nodes that do hear each other
+// (docs/contract.md: the slower Kubernetes-side liveness); liveness between nodes that do hear each other
 // travels in heartbeat frames. Like kubelet's node Lease, a renewal is one PUT built from the last
 // response, with no GET before it; only a conflict or a missing Lease costs a GET or a create.
 import type { Clock } from '../runtime/clock.js';

@@ -56,6 +56,27 @@ function exitAfter(ms: number, code: number, log: Logger, msg: string): void {
   }, ms).unref();
 }
 
+/**
+ * The registry both processes serve: Node.js's default metrics under their standard names
+ * (process_cpu_seconds_total, process_resident_memory_bytes, nodejs_*), so stock dashboards and
+ * alerts find them as for any other Node.js process; lanlb's own metrics are added to it.
+ */
+export function processRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // prom-client's three gauges named *_total break the naming rules (`promtool check metrics`
+  // refuses them; prometheus/client_js#283, open): their sums are `sum without (type)` of the
+  // gauges nodejs_active_handles / _requests / _resources, which stay.
+  for (const name of REDUNDANT_TOTAL_GAUGES) registry.removeSingleMetric(name);
+  return registry;
+}
+
+const REDUNDANT_TOTAL_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 export async function runLongRunning(
   component: string,
   flags: ProcessFlags,
@@ -65,10 +86,7 @@ export async function runLongRunning(
   exitOnUnexpectedErrors(log);
   const kc = loadKubeConfig(flags.kubeconfig);
   const http = new KubeHttp(kc);
-  const registry = new Registry();
-  // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...): stock Node.js
-  // dashboards and alerts find them, as they do for every other process (issue 25).
-  collectDefaultMetrics({ register: registry });
+  const registry = processRegistry();
   const version = await http.get<{ gitVersion?: string }>('/version');
   log.info('connected', { server: kc.getCurrentCluster()?.server, version: version.gitVersion });
 

@@ -48,7 +48,7 @@ export function readProcessFlags(
 /**
  * `:port` bound to `hostIP` instead of every interface. The announcer runs on the host network:
  * on all addresses its endpoints would answer on the LAN, and with kube-proxy in IPVS mode on the
- * VIPs too (API.md "Listening"). An address that names a host already, or no host IP, is kept.
+ * VIPs too (docs/contract.md "Listening"). An address that names a host already, or no host IP, is kept.
  */
 export function onHostIP(addr: string, hostIP: string | undefined): string {
   if (!hostIP || !addr.startsWith(':')) return addr;

@@ -1,4 +1,4 @@
-// Service annotations and names from API.md, in one place.
+// Service annotations and names from docs/contract.md, in one place.
 export const ANNOTATION_IPS = 'lanlb.io/ips';
 export const ANNOTATION_POOL = 'lanlb.io/pool';
 export const ANNOTATION_SHARING_KEY = 'lanlb.io/sharing-key';

@@ -1,4 +1,4 @@
-// Secret lanlb-memberlist: the key announcers sign their heartbeat frames with (API.md). The
+// Secret lanlb-memberlist: the key announcers sign their heartbeat frames with (docs/contract.md). The
 // controller creates it when missing, as MetalLB's controller does its memberlist secret; an
 // existing key is never replaced, so running announcers keep authenticating each other.
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // An L2AnnouncementPolicy's status: how many nodes and Services it selects, and whether its
-// selectors and interface expressions are valid (API.md). Kept here so `kubectl get l2p` is true
+// selectors and interface expressions are valid (docs/contract.md). Kept here so `kubectl get l2p` is true
 // before any announcer runs.
 import type { L2AnnouncementPolicy, L2AnnouncementPolicyStatus } from '../../generated/index.js';
 import { parseLabelSelector, serviceLabels } from '../ipam/label-selector.js';

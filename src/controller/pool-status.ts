@@ -1,4 +1,4 @@
-// A pool's desired status from the allocator's view of it (API.md: total/used/available as
+// A pool's desired status from the allocator's view of it (docs/contract.md: total/used/available as
 // decimal strings, Ready and Conflicting conditions).
 import type { LoadBalancerIPPool, LoadBalancerIPPoolStatus } from '../../generated/index.js';
 import type { LivePool, PoolDefinition } from '../ipam/pool.js';

@@ -1,5 +1,5 @@
 // Bounds that every HTTP endpoint of lanlb keeps (webhooks, health, metrics), so that no client
-// can exhaust memory, connections or time, and no request can stop the process (API.md:
+// can exhaust memory, connections or time, and no request can stop the process (docs/contract.md:
 // "Every endpoint bounds request size, time and concurrency"). Values follow what the
 // Kubernetes project uses for its own webhooks and components: reviews are small (the apiserver
 // caps a webhook call at 10 s by default), so seconds and a MiB are ample.

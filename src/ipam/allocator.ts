@@ -228,7 +228,7 @@ export class Allocator {
 
   /**
    * An address held through one pool is reserved in every pool that contains it, so an overlapping
-   * pool never hands it out again (API.md: never handed out through another pool).
+   * pool never hands it out again (docs/contract.md: never handed out through another pool).
    */
   private hold(key: string, ...ips: AssignedIP[]): void {
     for (const ip of ips) {
@@ -256,7 +256,7 @@ export class Allocator {
 }
 
 /**
- * API.md "Which pool": pools with a serviceSelector before pools without one (the most specific
+ * docs/contract.md "Which pool": pools with a serviceSelector before pools without one (the most specific
  * wins over a catch-all); among equals, by name.
  */
 function byContractOrder(a: LivePool, b: LivePool): number {

@@ -18,7 +18,7 @@ export interface LabelSelector {
 
 export type SelectorParse = { kind: 'ok'; selector: LabelSelector } | { kind: 'invalid'; message: string };
 
-/** The virtual labels every Service carries for pool and policy selectors (API.md). */
+/** The virtual labels every Service carries for pool and policy selectors (docs/contract.md). */
 export const SERVICE_NAMESPACE_LABEL = 'io.kubernetes.service.namespace';
 export const SERVICE_NAME_LABEL = 'io.kubernetes.service.name';
 

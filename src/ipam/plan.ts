@@ -3,7 +3,7 @@
 // 2. the address it already holds, while it stands (stability: a restart changes nothing);
 // 3. an address a Service with the same sharing key holds, when ports do not clash;
 // 4. the lowest free address of the first pool that may give one (pools with a serviceSelector
-//    first, then by name: API.md "Which pool").
+//    first, then by name: docs/contract.md "Which pool").
 import { formatAddress, type Family } from './address.js';
 import type { LivePool } from './pool.js';
 import type { ServiceRequest } from './service-request.js';

@@ -1,5 +1,5 @@
 // A pool's blocks, parsed and checked: each block becomes the range of addresses it may hand out.
-// The first/last rule (API.md): unless allowFirstLastIPs, a `cidr` block does not hand out its
+// The first/last rule (docs/contract.md): unless allowFirstLastIPs, a `cidr` block does not hand out its
 // first (network) and last (broadcast) address; /31, /32, /127 and /128 blocks, and start/stop
 // ranges, hand out every address.
 import { formatAddress, MAX, parseAddress } from './address.js';
@@ -57,7 +57,7 @@ export function parseBlock(spec: BlockSpec, allowFirstLastIPs: boolean): BlockPa
 }
 
 /**
- * Addresses a LoadBalancer IP must never be (API.md): unspecified, loopback, link-local,
+ * Addresses a LoadBalancer IP must never be (docs/contract.md): unspecified, loopback, link-local,
  * multicast and reserved. A block touching any of them, or covering a whole family (/0), is
  * invalid: `0.0.0.0/0` was once admitted and made every later pool Conflicting.
  */

@@ -46,7 +46,7 @@ export class LivePool {
 
   /**
    * Valid: its allocations stand. A conflicting or disabled pool keeps what its Services hold
-   * (API.md: a conflict never moves an address); it only stops making new allocations.
+   * (docs/contract.md: a conflict never moves an address); it only stops making new allocations.
    */
   get holds(): boolean {
     return this.problem === undefined;

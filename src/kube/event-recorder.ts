@@ -1,4 +1,4 @@
-// Events on Services (API.md reasons: IPAllocated, AllocationFailed, IPReleased, L2Announcing),
+// Events on Services (docs/contract.md reasons: IPAllocated, AllocationFailed, IPReleased, L2Announcing),
 // written as core/v1 Events so `kubectl describe service` shows them. Posting happens off the
 // reconcile path in a small bounded queue: a slow or failing apiserver delays Events, never
 // allocations; while the controller has a backlog (`busy`), Events wait, so under load they

@@ -1,5 +1,5 @@
 // Overlaps between pools, for the admission warning and `lanlb validate` (pure). Overlapping
-// pools are admitted (the newer one is Conflicting and keeps what it holds, API.md); users are
+// pools are admitted (the newer one is Conflicting and keeps what it holds, docs/contract.md); users are
 // told at the moment they create one.
 import { parsePoolBlocks, type BlockSpec } from '../ipam/pool-blocks.js';
 import { overlaps } from '../ipam/cidr.js';

@@ -1,4 +1,4 @@
-// The CRDs as first published (API.md, "Versions"): v1alpha1 only, stored as v1alpha1, no
+// The CRDs as first published (docs/contract.md, "Versions"): v1alpha1 only, stored as v1alpha1, no
 // conversion. Derived from the current CRDs, whose v1alpha1 schema is kept unchanged.
 import { customResourceDefinitions } from '../../generated/crds.js';
 

@@ -68,7 +68,9 @@ describe('lanlb processes', () => {
           'r1 ready',
         );
         const metrics = await get(`http://127.0.0.1:${ports[1]}/metrics`);
-        assert.match(metrics.text, /lanlb_process_cpu_user_seconds_total/);
+        assert.match(metrics.text, /^process_cpu_seconds_total \d/m, 'the standard process metrics, unprefixed');
+        assert.match(metrics.text, /^nodejs_heap_size_used_bytes \d/m, 'and the standard Node.js ones');
+        assert.doesNotMatch(metrics.text, /^lanlb_(process|nodejs)_/m, 'no renamed copies');
         assert.equal((await get(`http://127.0.0.1:${ports[0]}/metrics`)).status, 404, 'metrics only on --metrics-addr');
         assert.ok(!follower.lines.some((l) => l.includes('"msg":"leading"')), 'the other replica does not lead');
         const first = JSON.parse(r1.lines.find((l) => l.startsWith('{')) ?? '{}') as Record<string, unknown>;

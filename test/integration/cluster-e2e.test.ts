@@ -200,6 +200,18 @@ describe('installed on a one-node cluster', () => {
     assert.match(body, /^hello from echo-/);
   });
 
+  it('kubectl lanlb status on the installed cluster: the address, its pool, and the node answering for it', async () => {
+    const state = process.env.LANLB_CLUSTER_DIR ?? '/var/lib/lanlb-cluster';
+    const plugin = join(ROOT, 'bin', 'kubectl-lanlb.js');
+    const args = ['status', '-n', 'e2e', '--kubeconfig', join(state, 'admin.kubeconfig')];
+    const out = await cluster(['node', process.execPath, plugin, ...args]);
+    const row = new RegExp(
+      `^echo +${vip.replace(/\./g, '\\.')} \\((\\S+)\\) +\\S+ +${NODE_NAME} +eth0 ([0-9a-f:]{17}) +Announced$`,
+      'm',
+    );
+    assert.match(out, row, `status names the node and its MAC (exit 0: nothing pending or conflicting):\n${out}`);
+  });
+
   it("the announcer's metrics and health endpoints answer on the node's address", async () => {
     const metrics = await onLan('curl', '-sSf', '--max-time', '3', `http://${NODE_IP}:7472/metrics`);
     assert.match(metrics, /^lanlb_l2_available 1$/m);

@@ -54,7 +54,7 @@ describe('CRDs on a real apiserver', () => {
     );
   });
 
-  it('prints the columns API.md fixes for pools, policies and the lanlb category', async () => {
+  it('prints the columns docs/contract.md fixes for pools, policies and the lanlb category', async () => {
     const pools = (await c.kubectl('get', 'pools')).split('\n');
     assert.match(pools[0] ?? '', /^NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE$/);
     assert.match(pools[1] ?? '', /^ingress-pool\s+false\s+False\s+0\s+\S+$/);

@@ -1,4 +1,4 @@
-// Addresses never move without a reason (API.md, LoadBalancerIPPool): each rule of issue 9 on the
+// Addresses never move without a reason (docs/contract.md, LoadBalancerIPPool): each rule of issue 9 on the
 // real apiserver with `lanlb controller` as a process. A watch records every address each Service
 // is ever given, so a move that is later undone still fails the test.
 import { after, before, describe, it } from 'node:test';

@@ -3,6 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validateText } from '../../src/cli/validate-command.js';
 
@@ -38,6 +41,27 @@ describe('config/ (kustomize)', () => {
       assert.equal(d.metadata.namespace, want, `${d.kind}/${d.metadata.name}`);
     }
     assert.ok(find('Namespace', 'lanlb-leader-election'));
+  });
+
+  it('config/prometheus is an optional component: PodMonitors and the PrometheusRule, not in config/default', () => {
+    assert.ok(!docs.some((d) => d.kind === 'PrometheusRule' || d.kind === 'PodMonitor'), 'not in config/default');
+    const dir = mkdtempSync(join(tmpdir(), 'lanlb-overlay-'));
+    try {
+      const rel = (p: string) => relative(dir, join(process.cwd(), p));
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        `resources: [${rel('config/default')}]\ncomponents: [${rel('config/prometheus')}]\n`,
+      );
+      const withIt = render(dir);
+      const kinds = withIt
+        .filter((d) => d.metadata.namespace === 'lanlb-system')
+        .map((d) => `${d.kind}/${d.metadata.name}`);
+      for (const want of ['PrometheusRule/lanlb', 'PodMonitor/lanlb-controller', 'PodMonitor/lanlb-announcer'])
+        assert.ok(kinds.includes(want), `${want} in lanlb-system`);
+      assert.equal(withIt.length, docs.length + 3, 'the component adds exactly those three');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the controller elects its leader in lanlb-leader-election, where only it has rights', () => {

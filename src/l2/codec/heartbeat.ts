@@ -1,5 +1,5 @@
 // Heartbeat frames: how announcers of a policy tell each other on the LAN itself that they are
-// alive (API.md, "L2 announcement": EtherType 0x88B5, HMAC-SHA256 under Secret lanlb-memberlist).
+// alive (docs/contract.md, "L2 announcement": EtherType 0x88B5, HMAC-SHA256 under Secret lanlb-memberlist).
 // Sent by broadcast on every selected interface; they need no IP address on the NIC.
 //
 //  Ethernet (dst ff:ff:ff:ff:ff:ff, src = the interface's MAC, type 0x88B5), then:
@@ -16,7 +16,7 @@ import { decodeEthernet, encodeEthernet } from './ethernet.js';
 import { BROADCAST, type Mac } from './mac.js';
 import { invalid, ok, truncated, unsupported, type Decoded } from './result.js';
 
-/** IEEE 802 local experimental EtherType 1 (IEEE Std 802), as API.md fixes. */
+/** IEEE 802 local experimental EtherType 1 (IEEE Std 802), as docs/contract.md fixes. */
 export const ETHERTYPE_HEARTBEAT = 0x88b5;
 const MAGIC = [0x4c, 0x4e, 0x4c, 0x42]; // "LNLB"
 const VERSION = 1;

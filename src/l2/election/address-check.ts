@@ -1,4 +1,4 @@
-// Is a newly allocated address free on the LAN? (API.md, "Self-checks"; pure, times in ms.)
+// Is a newly allocated address free on the LAN? (docs/contract.md, "Self-checks"; pure, times in ms.)
 // Before the first announcement of a Service's addresses the node about to hold it probes them
 // (ARP probe, RFC 5227; Duplicate Address Detection, RFC 4862). An answer from a MAC that is not
 // one of lanlb's announcers means another host uses the address: nothing is announced, the

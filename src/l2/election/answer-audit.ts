@@ -1,4 +1,4 @@
-// Checking on the wire that what lanlb believes is what the LAN sees (API.md, "Self-checks";
+// Checking on the wire that what lanlb believes is what the LAN sees (docs/contract.md, "Self-checks";
 // pure: times in, decisions out). Every node sends at most one audit probe per second:
 //
 // - a holder probes its own Services' addresses: an answer from a MAC that is not its own means

@@ -1,4 +1,4 @@
-// Lease names and annotations from API.md: `lanlb-l2-<service-namespace>.<service-name>` per
+// Lease names and annotations from docs/contract.md: `lanlb-l2-<service-namespace>.<service-name>` per
 // Service (a dot: neither a namespace nor a Service name can hold one, so `a-b/c` and `a/b-c`
 // never share a Lease), annotated `lanlb.io/service: <namespace>/<name>`, and the node heartbeat
 // Leases that back them. Names are DNS subdomains of at most 253 characters; a namespace (63)
@@ -9,7 +9,7 @@ export const NODE_LEASE_PREFIX = 'lanlb-node-';
 export const LEASE_TYPE_LABEL = 'lanlb.io/lease';
 /** The Service a Service Lease is for; an announcer acts only on a Lease that names its Service. */
 export const SERVICE_ANNOTATION = 'lanlb.io/service';
-/** The holder's interfaces and their MACs, same order (API.md). */
+/** The holder's interfaces and their MACs, same order (docs/contract.md). */
 export const INTERFACES_ANNOTATION = 'lanlb.io/interfaces';
 export const HARDWARE_ADDRESSES_ANNOTATION = 'lanlb.io/hardware-addresses';
 
@@ -39,7 +39,7 @@ export function nodeLeaseName(node: string): string {
   return `${NODE_LEASE_PREFIX}${node}`;
 }
 
-/** The Secret (and its key) whose value signs heartbeat frames (API.md); the controller makes it. */
+/** The Secret (and its key) whose value signs heartbeat frames (docs/contract.md); the controller makes it. */
 export const MEMBERLIST_SECRET = 'lanlb-memberlist';
 export const MEMBERLIST_KEY = 'secretkey';
 

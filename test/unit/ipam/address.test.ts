@@ -106,7 +106,7 @@ describe('CIDRs and blocks', () => {
   });
 });
 
-describe('absurd blocks are invalid (API.md)', () => {
+describe('absurd blocks are invalid (docs/contract.md)', () => {
   const table: Array<[BlockSpec, RegExp]> = [
     [{ cidr: '0.0.0.0/0' }, /covers the whole address family/],
     [{ cidr: '::/0' }, /covers the whole address family/],

@@ -123,7 +123,7 @@ function checkInvariants(a: Allocator, requests: Map<string, ServiceRequest>): v
     }
   }
   // A held address is used in every pool that contains it, whichever pool it came through: an
-  // overlapping pool must never hand it out again (API.md).
+  // overlapping pool must never hand it out again (docs/contract.md).
   for (const p of a.allPools()) {
     const inside = [...byIP.keys()].filter((ip) => {
       const held = a.assigned(byIP.get(ip)?.[0] ?? '').find((i) => i.ip === ip);

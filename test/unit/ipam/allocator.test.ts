@@ -42,7 +42,7 @@ function run(steps: Array<[string, Step]>): void {
 }
 
 describe('Allocator scenarios', () => {
-  it('which pool: a pool with a serviceSelector before a catch-all, then by name (API.md)', () =>
+  it('which pool: a pool with a serviceSelector before a catch-all, then by name (docs/contract.md)', () =>
     run([
       [
         'a catch-all named first, a specific pool, an empty selector',
@@ -213,7 +213,7 @@ describe('Allocator scenarios', () => {
       ['available 0 while disabled', { do: 'stats', pool: 'p', total: '6', used: '1', available: '0' }],
     ]));
 
-  it('overlap: the newer pool conflicts and keeps what it holds (API.md); healed when the older goes', () =>
+  it('overlap: the newer pool conflicts and keeps what it holds (docs/contract.md); healed when the older goes', () =>
     run([
       ['new pool alone first', { do: 'pools', pools: [pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })] }],
       ['s1 from new', { do: 'assign', svc: svc('s1'), want: ['192.0.2.9'] }],
@@ -443,7 +443,7 @@ describe('Allocator scenarios', () => {
   });
 });
 
-// API.md: addresses never move without a reason the user can see (issue 9's findings, each one).
+// docs/contract.md: addresses never move without a reason the user can see (issue 9's findings, each one).
 describe('stability: no Service address moves', () => {
   const est = (name: string, createdAt = 1000) => pool(name, [{ cidr: '192.0.2.0/28' }], { createdAt });
   const overlapping = (name: string, createdAt = 1000) =>

@@ -118,7 +118,7 @@ describe('rankCandidates', () => {
     }
   });
 
-  it('Lease names follow API.md', () => {
+  it('Lease names follow docs/contract.md', () => {
     assert.equal(
       serviceLeaseName('ingress-nginx', 'ingress-nginx-controller'),
       'lanlb-l2-ingress-nginx.ingress-nginx-controller',

@@ -1,4 +1,4 @@
-// Heartbeat frames (API.md: EtherType 0x88B5, HMAC-SHA256): the layout pinned byte for byte, and
+// Heartbeat frames (docs/contract.md: EtherType 0x88B5, HMAC-SHA256): the layout pinned byte for byte, and
 // every way a frame can be refused: another key, a changed byte, another sender MAC, garbage.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The layering rule is a lint rule (STYLE.md rule 1): prove it bites.
+// The layering rule is a lint rule (docs/style.md rule 1): prove it bites.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ESLint } from 'eslint';
