@@ -114,6 +114,9 @@ const PCAP_ANSWER = [
       '    static void AnswerOrKeep(u_char *s, const struct pcap_pkthdr* h, const u_char* p);\n' +
       '    static bool Answer(PcapSession *session, const struct pcap_pkthdr* h, const u_char* p);\n' +
       '    static bool AnswerAll(PcapSession *session);\n' +
+      '    static bool PollAnswered(PcapSession *session);\n' +
+      '    static void Poll(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
+      '    static void Record(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
       'public:\n' +
       '    static void Reply(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
       '    static void Realtime(const Nan::FunctionCallbackInfo<v8::Value>& info);\n' +
@@ -131,6 +134,8 @@ const PCAP_ANSWER = [
       `  Nan::SetPrototypeMethod(tpl, "lanlb_answers", SetAnswers); ${C}\n` +
       '  Nan::SetPrototypeMethod(tpl, "lanlb_answer_counts", TakeAnswerCounts);\n' +
       '  Nan::SetPrototypeMethod(tpl, "lanlb_answer_timing", AnswerTiming);\n' +
+      '  Nan::SetPrototypeMethod(tpl, "lanlb_poll", Poll);\n' +
+      '  Nan::SetPrototypeMethod(tpl, "lanlb_record", Record);\n' +
       '  Nan::SetMethod(exports, "lanlb_reply", Reply);\n' +
       '  Nan::SetMethod(exports, "lanlb_realtime", Realtime);\n',
   ],
@@ -150,7 +155,7 @@ const PCAP_ANSWER = [
     'pcap_session.cc',
     '    PcapSession* session = reinterpret_cast<PcapSession*>(handle->data);\n',
     '    PcapSession* session = reinterpret_cast<PcapSession*>(handle->data);\n' +
-      `    if (session->answers.enabled && AnswerAll(session)) return; ${C}\n`,
+      `    if (PollAnswered(session)) return; ${C}\n`,
   ],
   [
     'pcap_session.cc',

@@ -47,6 +47,9 @@ struct Answers {
         callback's read, reading to a built reply, and the inject; off unless asked for */
     bool timed = false;
     std::vector<double> timings;
+    /** for the unit tests' harness (an offline capture cannot inject): replies kept, not sent */
+    bool recording = false;
+    std::vector<std::vector<uint8_t>> recorded;
 };
 
 /** CLOCK_REALTIME in µs, the clock of libpcap's capture stamps. */

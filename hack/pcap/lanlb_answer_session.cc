@@ -87,8 +87,14 @@ bool PcapSession::Answer(PcapSession *session, const struct pcap_pkthdr *h, cons
     a.requests[f]++;
     if (a.mute) return true;
     double built = a.timed ? lanlb::NowMicros() : 0;
-    if (pcap_inject(session->pcap_handle, reply, n) == int(n)) a.replies[f]++;
-    else a.inject_errors++;
+    if (a.recording) {
+        a.recorded.emplace_back(reply, reply + n);
+        a.replies[f]++;
+    } else if (pcap_inject(session->pcap_handle, reply, n) == int(n)) {
+        a.replies[f]++;
+    } else {
+        a.inject_errors++;
+    }
     if (a.timed && a.timings.size() < 3 * 100000) {
         double stamped = double(h->ts.tv_sec) * 1e6 + double(h->ts.tv_usec);
         a.timings.insert(a.timings.end(), {read - stamped, built - read, lanlb::NowMicros() - built});
@@ -135,6 +141,35 @@ bool PcapSession::AnswerAll(PcapSession *session) {
         if (n == 0) return true;
     }
     return true;
+}
+
+/** The poll callback's first step: true when every readable frame was answered in C. */
+bool PcapSession::PollAnswered(PcapSession *session) {
+    return session->answers.enabled && session->pcap_handle != NULL && AnswerAll(session);
+}
+
+// session.lanlb_poll(): what the poll callback does when the capture is readable, on whatever
+// the capture holds (for the unit tests, an offline capture of a frame table): true when C
+// answered everything, false when JavaScript must dispatch (a kept frame, or answers off).
+void PcapSession::Poll(const Nan::FunctionCallbackInfo<Value>& info) {
+    PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
+    info.GetReturnValue().Set(Nan::New<Boolean>(PollAnswered(session)));
+}
+
+// session.lanlb_record(on): replies are kept instead of injected (true); false stops that and
+// returns the kept replies as Buffers, in order. For the unit tests' harness.
+void PcapSession::Record(const Nan::FunctionCallbackInfo<Value>& info) {
+    PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
+    lanlb::Answers &a = session->answers;
+    a.recording = info.Length() == 1 && Nan::To<bool>(info[0]).FromJust();
+    if (a.recording) return;
+    Local<Array> out = Nan::New<Array>(a.recorded.size());
+    for (uint32_t i = 0; i < a.recorded.size(); i++) {
+        const std::vector<uint8_t> &r = a.recorded[i];
+        Nan::Set(out, i, Nan::CopyBuffer(reinterpret_cast<const char *>(r.data()), r.size()).ToLocalChecked());
+    }
+    a.recorded.clear();
+    info.GetReturnValue().Set(out);
 }
 
 // binding.lanlb_realtime(priority): the calling thread (lanlb's answer thread) is scheduled

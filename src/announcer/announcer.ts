@@ -533,7 +533,7 @@ export class Announcer {
   }
 
   private judgeAudit(target: AuditTarget, address: Announced, answered: Set<string>, now: number): void {
-    const v = this.audit.verdict(target, answered, now);
+    const v = this.audit.verdict(target, answered, now, this.wire.liveness.heardOnWire(target.holder));
     this.o.metrics.audits.inc({ outcome: v.kind });
     if (v.kind === 'ok' || (v.kind === 'no-answer' && !v.dark) || (v.kind === 'foreign' && !target.self)) return;
     const ip = formatAddress(address.family, address.value);

@@ -7,6 +7,9 @@
 //   (jittered): no answer from the holder's MACs twice in a row means its responder is dark
 //   although its heartbeats arrive (cilium#48626's failure): it is treated as dead for
 //   `darkForMs`, so its Services are taken over, and the holder withdraws when it sees that.
+//   Only a holder this node has reached on the wire (heard its heartbeats, or seen it answer an
+//   audit) can be found dark: one on another segment never answers, and reading that as darkness
+//   would move the VIP between nodes that cannot hear each other, back and forth (issue 26).
 
 export interface AuditTimings {
   /** one audit probe per node at most this often */
@@ -53,6 +56,8 @@ export class AnswerAudit {
   private readonly failures = new Map<string, number>();
   /** node -> when it was found dark */
   private readonly darkAt = new Map<string, number>();
+  /** holders that have answered an audit of this node's at least once: they share its segment */
+  private readonly reached = new Set<string>();
 
   /** `random` in [0, 1): the jitter source (injected, so tests are deterministic). */
   constructor(
@@ -84,10 +89,18 @@ export class AnswerAudit {
     return pick;
   }
 
-  /** What the answers to a probe of `target` mean (`answered`: the MACs that answered). */
-  verdict(target: AuditTarget, answered: ReadonlySet<string>, now: number): AuditVerdict {
+  /**
+   * What the answers to a probe of `target` mean (`answered`: the MACs that answered).
+   * `heardOnWire`: this node hears the holder's heartbeats (so it shares its segment).
+   */
+  verdict(target: AuditTarget, answered: ReadonlySet<string>, now: number, heardOnWire = true): AuditVerdict {
     const holderAnswered = target.holderMacs.some((m) => answered.has(m));
     const foreign = [...answered].filter((m) => !target.holderMacs.includes(m));
+    if (!target.self && holderAnswered) this.reached.add(target.holder);
+    if (!target.self && !holderAnswered && !heardOnWire && !this.reached.has(target.holder)) {
+      // Never reached on the wire: another segment, whose silence says nothing (judged by Kubernetes).
+      return { kind: 'no-answer', dark: false };
+    }
     if (!target.self && !holderAnswered) {
       const failures = (this.failures.get(target.holder) ?? 0) + 1;
       this.failures.set(target.holder, failures);

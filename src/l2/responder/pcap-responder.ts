@@ -50,8 +50,36 @@ export interface PcapSession {
   };
 }
 
+/**
+ * The addon's session opened on a savefile, for the unit tests' harness of the poll callback:
+ * `lanlb_poll` runs the poll callback's first step on what the file holds, `dispatch` what
+ * JavaScript then does, and `lanlb_record` keeps replies instead of injecting them.
+ */
+export interface OfflineSession {
+  open_offline(
+    path: string,
+    filter: string,
+    bufferSize: number,
+    snapLength: number,
+    outfile: string,
+    onPacket: () => void,
+    monitor: boolean,
+    timeoutMs: number,
+    warn: (message: string) => void,
+    promiscuous: boolean,
+  ): string;
+  dispatch(buf: Buffer, header: Buffer): number;
+  close(): void;
+  lanlb_answers(enabled: boolean, mute: boolean, mac: Buffer, v4: Buffer, v6: Buffer): void;
+  lanlb_answer_counts(): [number, number, number, number, number];
+  lanlb_poll(): boolean;
+  lanlb_record(on: boolean): Buffer[] | undefined;
+}
+
 /** The patched addon's own functions (hack/pcap/lanlb_answer_session.cc). */
 export interface PcapAddon {
+  /** node_pcap's own session class (the unit tests open it on a savefile) */
+  PcapSession: new () => OfflineSession;
   /** the answer the poll callback would send for `frame`, or undefined */
   lanlb_reply(frame: Buffer, mac: Buffer, v4: Buffer, v6: Buffer): Buffer | undefined;
   /** SCHED_RR at `priority` for the calling thread; undefined, or why it was refused */

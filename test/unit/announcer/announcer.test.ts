@@ -441,6 +441,82 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
+  /**
+   * Two segments from the start (a policy spanning them): the nodes never hear each other on the
+   * wire, so each judges the other by its Kubernetes-side heartbeat (node Lease, renewed every
+   * 10 s, dead 40 s after its last renewal was seen) and only while its own heartbeat has been
+   * written for 20 s (2 renewals): the trust in that silence is what these scenarios turn.
+   */
+  async function twoSegments() {
+    const l = lan();
+    for (const n of ['node1', 'node2']) l.node(n);
+    l.wire.side.set('node1', 'a');
+    l.wire.side.set('node2', 'b');
+    l.policy({});
+    l.service();
+    for (const n of ['node1', 'node2']) l.start(n);
+    await l.clock.advance(3_000);
+    const first = l.holder() ?? '';
+    assert.ok(first, 'someone holds');
+    return { l, first, other: first === 'node1' ? 'node2' : 'node1' };
+  }
+
+  describe('judged by the node Lease: peers that never hear each other (two segments)', () => {
+    it('trusted: a live holder is never taken over (5 min), no flapping', async () => {
+      const { l, first } = await twoSegments();
+      const r = await timeline(l, 300_000, 100);
+      assert.deepEqual(r.holders, [first], `the holder stays: ${r.holders.join(' -> ')}`);
+      assert.equal(r.dark, 0, 'never dark');
+      await l.stopAll();
+    });
+
+    it('trusted: a crashed holder is taken over once its node Lease expires (after 30 s, before 60 s), once', async () => {
+      const { l, first, other } = await twoSegments();
+      l.crash(first);
+      await l.clock.advance(29_000);
+      assert.equal(l.holder(), first, 'not before its node Lease can have expired (last renewal <= 10 s old + 40 s)');
+      const r = await timeline(l, 31_000, 100);
+      assert.equal(l.holder(), other, 'taken over by the node Lease judgement');
+      assert.equal(r.holders.length, 2, `one takeover: ${r.holders.join(' -> ')}`);
+      await l.stopAll();
+    });
+
+    it('untrusted: an apiserver outage (2 min) renews no node Lease, and nobody is judged dead by it', async () => {
+      const { l, first } = await twoSegments();
+      for (const n of ['node1', 'node2']) l.cutFromApiserver(n);
+      const during = await timeline(l, 120_000, 100);
+      assert.deepEqual(during.holders, [first], 'stale node Leases are not read as death during the outage');
+      assert.deepEqual([during.dark, during.overlap], [0, 0], 'the holder answers throughout, alone');
+      await l.stopAll();
+    });
+
+    it('trust returns only after 20 s of own renewals: stale Leases right after an outage are not death', async () => {
+      const { l, first } = await twoSegments();
+      for (const n of ['node1', 'node2']) l.cutFromApiserver(n);
+      await l.clock.advance(120_000);
+      for (const n of ['node1', 'node2']) l.reconnect(n);
+      // Both node Leases are 2 minutes stale when the watch lists them again; the holder renews
+      // within 10 s. Trusting that staleness at once would move the VIP, then move it back.
+      const after = await timeline(l, 60_000, 100);
+      assert.deepEqual(after.holders, [first], `nothing moves after the outage: ${after.holders.join(' -> ')}`);
+      assert.deepEqual([after.dark, after.overlap], [0, 0], 'never dark, never two');
+      await l.stopAll();
+    });
+
+    it('a holder that died during the outage is taken over once trust has returned, not before', async () => {
+      const { l, first, other } = await twoSegments();
+      for (const n of ['node1', 'node2']) l.cutFromApiserver(n);
+      l.crash(first);
+      await l.clock.advance(120_000);
+      l.reconnect(other);
+      await l.clock.advance(19_000);
+      assert.equal(l.holder(), first, 'not within 20 s of the outage: its own heartbeat is not yet trusted');
+      await l.clock.advance(41_000);
+      assert.equal(l.holder(), other, 'then the dead holder is taken over');
+      await l.stopAll();
+    });
+  });
+
   it('a node that cannot capture (no NET_RAW) holds nothing, says why, and warns on its Node', async () => {
     const l = lan();
     for (const n of ['node1', 'node2']) l.node(n);

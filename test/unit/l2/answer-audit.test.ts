@@ -35,6 +35,18 @@ describe('AnswerAudit', () => {
     assert.equal(a.darkSince('n2', 33_000), undefined);
   });
 
+  it('a holder never reached on the wire (another segment) is never found dark by its silence', () => {
+    const a = new AnswerAudit(DEFAULT_AUDIT, () => 0.5);
+    const t = peer('n3');
+    for (let i = 0; i < 5; i++)
+      assert.deepEqual(a.verdict(t, new Set(), i * 1_000, false), { kind: 'no-answer', dark: false }, `audit ${i}`);
+    assert.equal(a.darkSince('n3', 5_000), undefined, 'not dark: judged by Kubernetes instead');
+    // Once it has answered (same segment, heartbeats filtered), its silence counts again.
+    assert.deepEqual(a.verdict(t, new Set(['02:00:00:00:00:03']), 6_000, false), { kind: 'ok' });
+    a.verdict(t, new Set(), 7_000, false);
+    assert.deepEqual(a.verdict(t, new Set(), 8_000, false), { kind: 'no-answer', dark: true }, 'reached once: dark');
+  });
+
   it('after a failed probe the same holder is probed again as soon as the rate allows', () => {
     const a = new AnswerAudit(DEFAULT_AUDIT, () => 0.5);
     const t = peer('n2');
