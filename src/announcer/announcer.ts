@@ -19,6 +19,7 @@ import { isConflict, isNotFound } from '../kube/api-error.js';
 import type { L2AnnouncementPolicy } from '../../generated/index.js';
 import { decide, type ElectionTimings, type ElectionView } from '../l2/election/decide.js';
 import { DEFAULT_WIRE_TIMINGS, type Judgement, type WireTimings } from '../l2/election/wire-liveness.js';
+import { answerSource } from '../l2/election/answer-source.js';
 import { AddressCheck, DEFAULT_ADDRESS_CHECK } from '../l2/election/address-check.js';
 import { AnswerAudit, DEFAULT_AUDIT, type AuditTarget } from '../l2/election/answer-audit.js';
 import {
@@ -464,13 +465,14 @@ export class Announcer {
     const said = formatMac(answer.mac);
     const out = this.auditOut;
     if (out && out.address.family === answer.family && out.address.value === answer.address) out.answered.add(said);
-    if (this.addressCheck.probing(plan.key) && !this.lanlbMacs().has(said))
+    const context = { own: new Set(this.links.map((l) => formatMac(l.mac))), lanlb: this.lanlbMacs() };
+    if (this.addressCheck.probing(plan.key) && answerSource(said, { ...context, holderMacs: [] }) === 'foreign')
       this.addressCheck.foreignAnswer(plan.key, said, formatAddress(answer.family, answer.address));
     const lease = this.view.peek(serviceLeaseName(plan.namespace, plan.name));
     const holder = lease?.spec?.holderIdentity;
     if (!lease || !holder || holder === this.o.node) return;
-    const macs = lease.metadata.annotations?.[HARDWARE_ADDRESSES_ANNOTATION];
-    if (macs ? macs.split(',').includes(said) : !this.links.some((l) => formatMac(l.mac) === said)) {
+    const holderMacs = lease.metadata.annotations?.[HARDWARE_ADDRESSES_ANNOTATION]?.split(',');
+    if (answerSource(said, { ...context, holderMacs }) === 'holder') {
       this.wire.liveness.answered(holder, now);
       this.o.metrics.probes.inc({ outcome: 'answered' });
     }

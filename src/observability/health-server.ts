@@ -88,8 +88,10 @@ export class HealthServer {
   private serve(req: IncomingMessage, res: ServerResponse, serves: { health: boolean; metrics: boolean }): void {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
-    // Probes and scrapes never carry a body: one that does is not read.
-    if (Number(req.headers['content-length'] ?? 0) > 0) return refuse(res, 413, 'no request body expected');
+    // Probes and scrapes never carry a body: one that does is not read, declared by its length or
+    // sent chunked (no length: it could go on for as long as the request timeout allows).
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if (chunked || Number(req.headers['content-length'] ?? 0) > 0) return refuse(res, 413, 'no request body expected');
     if (!this.gate.enter(res)) return refuse(res, 429, 'too many requests in flight', { 'retry-after': '1' });
     if (serves.health && (path === '/healthz' || path === '/livez')) return reply(res, this.o.checks.healthy());
     if (serves.health && path === '/readyz') return reply(res, this.o.checks.ready(), this.o.checks.notReadyReason?.());

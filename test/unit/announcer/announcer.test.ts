@@ -600,6 +600,90 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
+  describe('whose answer a probe got: the holder, another lanlb node, or a foreign host', () => {
+    /** A host on the LAN that is not lanlb, answering ARP for the VIP with its own MAC. */
+    const foreignHost = async (l: ReturnType<typeof lan>) => {
+      const link = { name: 'eth0', mac: Uint8Array.from([2, 0, 0, 0, 0, 0xee]), up: true, loopback: false };
+      const host = new FakeResponder('foreign', link, l.wire, () => undefined);
+      l.wire.captures.push(host);
+      await host.set([{ family: 4, value: 0xc00002c8n }]);
+      return host;
+    };
+    /** Another lanlb node's responder answering for the VIP without holding its Lease (stale). */
+    const strayLanlb = async (l: ReturnType<typeof lan>, node: string) => {
+      const r = l.running.get(node)?.responders.get('eth0');
+      assert.ok(r, `${node} has a responder`);
+      await r.set([{ family: 4, value: 0xc00002c8n }]);
+      return r;
+    };
+
+    it("silent holder, a foreign host answers its probe: not the holder's life, it is taken over", async () => {
+      const { l, first } = await threeNodes();
+      l.wire.filterHeartbeats = true;
+      await l.clock.advance(5_000);
+      l.crash(first);
+      await foreignHost(l);
+      await l.clock.advance(15_000);
+      assert.notEqual(l.holder(), first, "the foreign MAC's answer did not keep the dead holder");
+      await l.stopAll();
+    });
+
+    it("silent holder, another lanlb node answers its probe: not the holder's life, it is taken over", async () => {
+      const { l, first } = await threeNodes();
+      l.wire.filterHeartbeats = true;
+      await l.clock.advance(5_000);
+      l.crash(first);
+      const stray = ['node1', 'node2', 'node3'].find((n) => n !== first) ?? '';
+      await strayLanlb(l, stray);
+      await l.clock.advance(15_000);
+      assert.notEqual(l.holder(), first, "another lanlb node's answer did not keep the dead holder");
+      await l.stopAll();
+    });
+
+    it('silent holder, its own MAC answers the probe: alive, nothing moves (heartbeats filtered)', async () => {
+      const { l, first } = await threeNodes();
+      l.wire.filterHeartbeats = true;
+      const r = await timeline(l, 30_000, 100);
+      assert.deepEqual(r.holders, [first], 'answered by its MAC: kept');
+      await l.stopAll();
+    });
+
+    it('address check: another lanlb node answering for the new address is not "another host"', async () => {
+      const l = lan();
+      for (const n of ['node1', 'node2', 'node3']) l.node(n);
+      l.policy({});
+      // Another Service opens every node's capture; node3's responder then answers for the new
+      // Service's address too, as a stale announcer would.
+      l.services.put({
+        metadata: { namespace: 'web', name: 'other' },
+        spec: { type: 'LoadBalancer' },
+        status: { loadBalancer: { ingress: [{ ip: '192.0.2.201' }] } },
+      } as Service);
+      for (const n of ['node1', 'node2', 'node3']) l.start(n);
+      await l.clock.advance(3_000);
+      await strayLanlb(l, 'node3');
+      l.service();
+      await l.clock.advance(5_000);
+      const inUse = l.events.events.filter((e) => e.reason === 'AddressInUse');
+      assert.deepEqual(inUse, [], 'a lanlb MAC answering is not reported as another host');
+      assert.ok(l.holder(), 'the address is announced');
+      await l.stopAll();
+    });
+
+    it('address check: a foreign host answering for the new address is "another host": not announced', async () => {
+      const l = lan();
+      for (const n of ['node1', 'node2']) l.node(n);
+      l.policy({});
+      await foreignHost(l);
+      l.service();
+      for (const n of ['node1', 'node2']) l.start(n);
+      await l.clock.advance(5_000);
+      assert.equal(l.events.events.filter((e) => e.reason === 'AddressInUse').length, 1, 'reported once');
+      assert.equal(l.holder(), undefined, 'not announced');
+      await l.stopAll();
+    });
+  });
+
   it('answer audit: a holder whose responder is dark (heartbeats still sent) is taken over, reported', async () => {
     const { l, first } = await threeNodes();
     for (const r of l.running.get(first)?.responders.values() ?? []) r.mute = true;

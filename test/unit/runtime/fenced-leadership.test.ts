@@ -56,6 +56,54 @@ describe('fenced leadership', () => {
     void running;
   });
 
+  describe('holdsLeadership() by time alone (a paused leader resumes before its timers run)', () => {
+    const timings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+    /** A leader that has just renewed; then the process "pauses": time jumps, no timer runs. */
+    async function leaderJustRenewed() {
+      const clock = new FakeClock();
+      const store = new MemoryLeaseStore();
+      const e = new LeaseElector({
+        store,
+        clock,
+        identity: 'a',
+        namespace: 'ns',
+        name: 'lock',
+        jitterFactor: 0,
+        releaseOnStop: false,
+        ...timings,
+        onStartedLeading: () => undefined,
+        onStoppedLeading: () => undefined,
+      });
+      const stop = new AbortController();
+      const running = e.run(stop.signal);
+      await clock.advance(timings.retryPeriodMs); // acquired at 0, renewed at 2 s
+      assert.equal(e.holdsLeadership(), true, 'leading right after a renewal');
+      return { clock, e, stop, running };
+    }
+    const cases: Array<[string, number, boolean]> = [
+      ['1 ms before renewDeadline', timings.renewDeadlineMs - 1, true],
+      ['at renewDeadline', timings.renewDeadlineMs, false],
+      ['between renewDeadline and leaseDuration', (timings.renewDeadlineMs + timings.leaseDurationMs) / 2, false],
+      [
+        '1 ms before leaseDuration (another replica may take over at leaseDuration)',
+        timings.leaseDurationMs - 1,
+        false,
+      ],
+      ['long after leaseDuration', 10 * timings.leaseDurationMs, false],
+    ];
+    for (const [when, pausedMs, holds] of cases) {
+      it(`paused, resumed ${when} after its last renewal: ${holds ? 'still leads' : 'writes nothing'}`, async () => {
+        const { clock, e, stop, running } = await leaderJustRenewed();
+        clock.jump(pausedMs);
+        assert.equal(e.isLeader, true, 'its renewal loop has not run yet: the flag alone would say leading');
+        assert.equal(e.holdsLeadership(), holds, `holdsLeadership() ${pausedMs} ms after the renewal`);
+        stop.abort();
+        await clock.advance(timings.leaseDurationMs);
+        await running;
+      });
+    }
+  });
+
   it('a shut-down work queue hands out no queued key', async () => {
     const q = new WorkQueue<string>(new FakeClock());
     q.add('a');
