@@ -73,6 +73,23 @@ export default tseslint.config(
     },
   },
   {
+    // A failing test says what it expected (issue 26): assert.ok(x) alone reports only "falsy".
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.object.name="assert"][callee.property.name="ok"][arguments.length<2]',
+          message: 'assert.ok needs a message naming what was expected (and, where it helps, what was seen)',
+        },
+        {
+          selector: 'CallExpression[callee.name="assert"][arguments.length<2]',
+          message: 'assert() needs a message naming what was expected',
+        },
+      ],
+    },
+  },
+  {
     files: CORE_FOLDERS.map((f) => `${f}/**/*.ts`),
     rules: {
       'no-restricted-imports': [

@@ -76,7 +76,7 @@ describe('lanlb processes', () => {
         const first = JSON.parse(r1.lines.find((l) => l.startsWith('{')) ?? '{}') as Record<string, unknown>;
         assert.equal(first.level, 'info');
         assert.equal(first.component, 'controller');
-        assert.ok(typeof first.time === 'string');
+        assert.ok(typeof first.time === 'string', 'the log line has a time string');
 
         assert.equal(await leader.stop('SIGTERM'), 0);
         await follower.waitForLog('leading', 10_000);
@@ -169,7 +169,7 @@ describe('lanlb processes', () => {
           10_000,
           'a leader',
         );
-        assert.ok(lease === 'a' || lease === 'b');
+        assert.ok(lease === 'a' || lease === 'b', `one of the replicas holds the Lease, not ${lease}`);
         assert.equal(a.child.exitCode, null);
         assert.equal(b.child.exitCode, null);
       } finally {

@@ -229,7 +229,7 @@ describe('lanlb controller: replicas, policies, metrics', () => {
         [],
         'no status write after the paused leader resumed',
       );
-      assert.ok(settled >= w0);
+      assert.ok(settled >= w0, `writes after the pause (${settled}) at least those before (${w0})`);
       // Touch every Service so that both replicas reconcile them again.
       for (const name of [...held.values()])
         await c.http.patch(`/api/v1/namespaces/paused/services/${name}`, { metadata: { labels: { touched: 'yes' } } });
@@ -250,7 +250,7 @@ describe('lanlb controller: replicas, policies, metrics', () => {
         10_000,
         'pool status counts 40 used',
       );
-      assert.ok(usedRow);
+      assert.ok(usedRow, 'kubectl get pools -o wide shows a USED row');
     } finally {
       leader.child.kill('SIGCONT');
       stopWatch.abort();

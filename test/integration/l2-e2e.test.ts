@@ -75,7 +75,7 @@ describe('L2 announcement on real frames', () => {
   /** Starts `lanlb announcer` in the node's namespace; `withoutNetRaw` drops CAP_NET_RAW first (capsh). */
   const startAnnouncer = (node: string, withoutNetRaw = false): void => {
     const n = lab.nodes.find((x) => x.name === node);
-    assert.ok(n);
+    assert.ok(n, `node ${node} is in the lab`);
     const args = [
       ...nodeEntry('src/cli/entry.ts'),
       'announcer',
@@ -214,19 +214,17 @@ describe('L2 announcement on real frames', () => {
     await new Promise((r) => setTimeout(r, 200));
     await lab.ping(vip);
     assert.equal(await lab.neighbour(vip), macOf(node));
-    const t0 = performance.now();
     announcers.get(node)?.kill('SIGKILL');
     const other = otherOf(node);
     await eventually(
       async () => (await lab.neighbour(vip)) === macOf(other) || undefined,
-      10_000,
+      30_000,
       'neighbour entry moved',
     );
-    const took = performance.now() - t0;
-    assert.equal(await holderOf('kill', 'web'), other);
-    // Heartbeats missed (350 ms), probe unanswered (150 ms), one Lease write, then the gratuitous
-    // ARP; p99 across trials is the benchmark's (npm run bench -- --only l2-failover).
-    assert.ok(took < 1_500, `takeover after SIGKILL took ${took.toFixed(0)} ms`);
+    // Who answers and that nobody else does; how fast is the benchmark's (npm run bench -- --only
+    // l2-cluster: p99 across trials), not a test's, which a loaded machine would fail.
+    assert.equal(await holderOf('kill', 'web'), other, 'the Lease names the other node');
+    assert.deepEqual(await lab.arpAnswers(vip, 2, 1), [macOf(other), macOf(other)], 'only the other node answers');
   });
 
   it('SIGTERM of the holder: it hands over at once', async () => {
@@ -235,15 +233,20 @@ describe('L2 announcement on real frames', () => {
     await lab.ping(vip);
     assert.equal(await lab.neighbour(vip), macOf(node));
     const other = otherOf(node);
-    const t0 = performance.now();
-    announcers.get(node)?.kill('SIGTERM');
+    const child = announcers.get(node);
+    assert.ok(child, 'the holder runs');
+    // The order, not the time: the Lease names the other node by the time the holder has exited
+    // (handed over on shutdown, not taken after its heartbeats stopped), then the client follows.
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    await exited;
+    assert.equal(await holderOf('term', 'web'), other, 'handed over before the process exited');
     await eventually(
       async () => (await lab.neighbour(vip)) === macOf(other) || undefined,
-      10_000,
+      30_000,
       'neighbour entry moved',
     );
-    const took = performance.now() - t0;
-    assert.ok(took < 1_000, `takeover after SIGTERM took ${took.toFixed(0)} ms (goal 0.5 s plus process exit)`);
+    assert.deepEqual(await lab.arpAnswers(vip, 2, 1), [macOf(other), macOf(other)], 'only the other node answers');
   });
 
   it("a policy whose interfaces match none of the node's interfaces gets no answer", async () => {
@@ -496,7 +499,7 @@ describe('L2 announcement on real frames', () => {
       await Promise.all([ensureAnnouncer('node1'), ensureAnnouncer('node2')]);
       await createPolicy('churn');
       const child = announcers.get('node1');
-      assert.ok(child?.pid);
+      assert.ok(child?.pid, 'the announcer process was started');
       const stop = Date.now() + 6_000;
       let round = 0;
       const churn = (async () => {
@@ -516,10 +519,10 @@ describe('L2 announcement on real frames', () => {
       await churn;
       assert.ok(round > 20, `churned ${round} times`);
       assert.ok(most <= 2, `at most one capture handle on eth0 (and one while it reopens), saw ${most}`);
-      const t0 = performance.now();
-      await signalAndWait(child, 'SIGTERM', 10_000);
-      const took = performance.now() - t0;
-      assert.ok(took < 5_000, `exited ${took.toFixed(0)} ms after SIGTERM`);
+      // Exits by itself after SIGTERM, and cleanly (signalAndWait fails past 60 s, a bound for a loaded machine).
+      await signalAndWait(child, 'SIGTERM', 60_000);
+      assert.equal(child.signalCode, null, 'it exited by itself, not killed');
+      assert.equal(child.exitCode, 0, 'exit code 0');
     },
   );
 });

@@ -53,8 +53,8 @@ describe('runtime on a real apiserver', () => {
     const { synced, done } = informer.start(stop.signal);
     try {
       await synced;
-      assert.ok(informer.hasSynced);
-      assert.ok(informer.get('informer/before'));
+      assert.ok(informer.hasSynced, 'the informer has synced');
+      assert.ok(informer.get('informer/before'), 'the object created before the informer started is in its cache');
       await c.http.post(CMS, { metadata: { name: 'a' }, data: { v: '1' } });
       await c.http.patch(`${CMS}/a`, { data: { v: '2' } });
       await c.http.delete(`${CMS}/before`);
@@ -213,11 +213,15 @@ describe('runtime on a real apiserver', () => {
         const [first] = [...leading];
         const other = first === 'a' ? 'b' : 'a';
 
-        const t0 = performance.now();
         await live.stop(first ?? '');
-        await eventually(() => leading.size === 1 || undefined, 5_000, 'takeover after release');
-        const releaseTakeover = performance.now() - t0;
-        assert.ok(releaseTakeover < fast.leaseDurationMs, `takeover after release took ${releaseTakeover} ms`);
+        // Released, not left to expire: the record has no holder the moment stop() returns (the
+        // takeover's time is the benchmark's business; this is its order).
+        const released = await store.get('lanlb-system', 'contended');
+        assert.ok(
+          released?.spec.holderIdentity === '' || released?.spec.holderIdentity === other,
+          `released on stop: holder ${JSON.stringify(released?.spec.holderIdentity)}`,
+        );
+        await eventually(() => leading.has(other) || undefined, 10_000, 'takeover after release');
         await live.stop(other);
         assert.equal(leading.size, 0);
 
@@ -226,15 +230,15 @@ describe('runtime on a real apiserver', () => {
         await eventually(() => leading.has('c') || undefined, 5_000, 'c leads');
         live.start(make('d'), 'd');
         await new Promise((r) => setTimeout(r, 500));
-        assert.ok(!leading.has('d'));
+        assert.ok(!leading.has('d'), 'd does not lead');
         const t1 = performance.now();
         await live.stop('c');
-        await eventually(() => leading.has('d') || undefined, 10_000, 'takeover after expiry');
+        await eventually(() => leading.has('d') || undefined, 30_000, 'takeover after expiry');
         const expiryTakeover = performance.now() - t1;
-        // d first saw c's last renewal up to one retryPeriod before c stopped.
+        // Safety, not speed: d never takes over before c's Lease can have expired (d first saw c's
+        // last renewal up to one retryPeriod before c stopped). A loaded machine only makes it later.
         const least = fast.leaseDurationMs - 2 * fast.retryPeriodMs;
         assert.ok(expiryTakeover >= least, `waited ${expiryTakeover} ms (lease ${fast.leaseDurationMs})`);
-        assert.ok(expiryTakeover < fast.leaseDurationMs + 2 * fast.retryPeriodMs + 1_000, `took ${expiryTakeover} ms`);
         assert.equal(overlap, false, 'never two leaders at once');
       } finally {
         await live.stopAll();

@@ -208,7 +208,7 @@ describe('lanlb status (read-only user, real apiserver)', () => {
     await c.http.delete('/api/v1/namespaces/shop/services/c');
     await c.http.delete('/api/v1/namespaces/other/services/elsewhere');
     const ok = await eventually(async () => ((await status('-A')).code === 0 ? true : undefined), 20_000, 'exit 0');
-    assert.ok(ok);
+    assert.ok(ok, 'lanlb status exits 0');
   });
 
   it('as the kubectl plugin: `kubectl lanlb status` finds kubectl-lanlb on PATH (the built command)', async () => {

@@ -40,7 +40,7 @@ describe('config/ (kustomize)', () => {
       const want = leaderElection.has(d.metadata.name) ? 'lanlb-leader-election' : 'lanlb-system';
       assert.equal(d.metadata.namespace, want, `${d.kind}/${d.metadata.name}`);
     }
-    assert.ok(find('Namespace', 'lanlb-leader-election'));
+    assert.ok(find('Namespace', 'lanlb-leader-election'), 'the Namespace lanlb-leader-election is rendered');
   });
 
   it('config/prometheus is an optional component: PodMonitors and the PrometheusRule, not in config/default', () => {
@@ -119,6 +119,7 @@ describe('config/ (kustomize)', () => {
     }
     assert.ok(
       validateText(execFileSync('kubectl', ['kustomize', 'config/samples'], { encoding: 'utf8' }), 's').checked >= 6,
+      'config/samples renders at least 6 lanlb objects, all checked',
     );
   });
 

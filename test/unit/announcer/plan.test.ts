@@ -66,7 +66,7 @@ describe('planAnnouncements', () => {
     const [p] = planAnnouncements(
       input({ policies: [policy('p', { interfaces: ['^ens'] })], services: [svc('a', 's', '192.0.2.1')] }),
     );
-    assert.ok(!p?.candidates.includes('n1'));
+    assert.ok(!p?.candidates.includes('n1'), 'n1 is not a candidate');
   });
 
   it('externalIPs are announced only when the policy says so', () => {

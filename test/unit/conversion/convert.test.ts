@@ -12,12 +12,12 @@ const pool = (spec: object, annotations?: Record<string, string>) => ({
 });
 const down = (o: object) => {
   const r = convert(o as never, V1ALPHA1);
-  assert.ok(r.ok);
+  assert.ok(r.ok, 'converts');
   return r.object;
 };
 const up = (o: object) => {
   const r = convert(o as never, V1BETA1);
-  assert.ok(r.ok);
+  assert.ok(r.ok, 'converts');
   return r.object;
 };
 
@@ -50,7 +50,10 @@ describe('conversion v1alpha1 <-> v1beta1', () => {
     });
     const a = down(beta);
     assert.deepEqual(a.spec, { cidrs: [{ cidr: '192.0.2.0/28' }], disabled: false });
-    assert.ok(a.metadata?.annotations?.[PRESERVED_ANNOTATION]);
+    assert.ok(
+      a.metadata?.annotations?.[PRESERVED_ANNOTATION],
+      'fields without a counterpart are kept in the annotation',
+    );
     assert.deepEqual(a.status, { total: '3' }, 'status is carried as is');
     const back = up(a);
     assert.deepEqual(back.spec, {
@@ -70,7 +73,10 @@ describe('conversion v1alpha1 <-> v1beta1', () => {
     };
     const a = down(beta);
     const re = new RegExp(a.spec?.interface as string);
-    assert.ok(re.test('eth3') && re.test('bond0') && !re.test('wlan0'));
+    assert.ok(
+      re.test('eth3') && re.test('bond0') && !re.test('wlan0'),
+      'the converted expression matches eth3 and bond0, not wlan0',
+    );
     assert.deepEqual(up(a).spec, beta.spec);
   });
 

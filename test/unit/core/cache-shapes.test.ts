@@ -30,7 +30,7 @@ describe('cache shapes', () => {
       metadata: { name: 'web', namespace: 'shop', uid: 'u1', resourceVersion: '7' },
       spec: { type: 'ClusterIP' },
     });
-    assert.ok(JSON.stringify(serviceForCache(svc)).length < 120);
+    assert.ok(JSON.stringify(serviceForCache(svc)).length < 120, 'the cached shape is small (under 120 bytes of JSON)');
   });
 
   it('a LoadBalancer Service keeps what IPAM and announcement read, and only the annotations they read', () => {

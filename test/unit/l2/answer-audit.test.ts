@@ -16,7 +16,8 @@ describe('AnswerAudit', () => {
     const targets = Array.from({ length: 30 }, (_, i) => peer(`n${i}`, `ns/s${i}`));
     const sent: number[] = [];
     for (let t = 0; t < 60_000; t += 100) if (a.next(targets, t)) sent.push(t);
-    for (let i = 1; i < sent.length; i++) assert.ok((sent[i] ?? 0) - (sent[i - 1] ?? 0) >= 1_000);
+    for (let i = 1; i < sent.length; i++)
+      assert.ok((sent[i] ?? 0) - (sent[i - 1] ?? 0) >= 1_000, `probes ${i - 1} and ${i} at least 1 s apart`);
     assert.ok(sent.length >= 55 && sent.length <= 60, `${sent.length} probes in 60 s`);
     const one = new AnswerAudit(DEFAULT_AUDIT, () => 0.5);
     const times: number[] = [];

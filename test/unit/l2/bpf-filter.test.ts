@@ -31,13 +31,13 @@ describe('replyFor answers exactly the requests for announced addresses', () => 
 
   it('an ARP answer says our MAC has the target the request asked for', () => {
     const request = FRAMES[0];
-    assert.ok(request);
+    assert.ok(request, 'a request frame was built');
     const d = replyFor(request.frame, announced, OUR_MAC);
-    assert.ok(d.kind === 'reply');
+    assert.ok(d.kind === 'reply', 'the codec answers it');
     const e = decodeEthernet(d.frame);
-    assert.ok(e.ok);
+    assert.ok(e.ok, 'the Ethernet header decodes');
     const a = decodeArp(e.value.payload);
-    assert.ok(a.ok);
+    assert.ok(a.ok, 'the ARP payload decodes');
     assert.deepEqual([a.value.senderIP, [...a.value.senderMac]], [ANNOUNCED_V4, [...OUR_MAC]]);
   });
 });

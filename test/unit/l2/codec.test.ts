@@ -38,7 +38,7 @@ const KERNEL_ADVERTISEMENT = hex(
 describe('codec byte vectors', () => {
   it("decodes arping's request (with trailing padding)", () => {
     const r = decodeRequest(ARPING_REQUEST);
-    assert.ok(r.ok);
+    assert.ok(r.ok, 'decodes');
     assert.equal(r.value.family, 4);
     assert.equal(r.value.target, 0xc0000202n);
     assert.equal(r.value.family === 4 && formatMac(r.value.senderMac), '02:00:00:00:00:0a');
@@ -46,9 +46,9 @@ describe('codec byte vectors', () => {
 
   it('our reply to that request is byte-for-byte what the Linux kernel sends', () => {
     const r = decodeRequest(ARPING_REQUEST);
-    assert.ok(r.ok);
+    assert.ok(r.ok, 'decodes');
     const mac = parseMac('02:00:00:00:00:0b');
-    assert.ok(mac);
+    assert.ok(mac, 'has a MAC');
     assert.deepEqual(
       Buffer.from(encodeReply(r.value, mac)).toString('hex'),
       Buffer.from(KERNEL_ARP_REPLY).toString('hex'),
@@ -57,24 +57,24 @@ describe('codec byte vectors', () => {
 
   it("decodes ndisc6's solicitation: target, source link-layer option, solicited-node destination", () => {
     const r = decodeRequest(NDISC6_SOLICITATION);
-    assert.ok(r.ok);
+    assert.ok(r.ok, 'decodes');
     assert.equal(r.value.target, v6('2001:db8::2'));
     assert.equal(r.value.family === 6 && formatMac(r.value.replyMac), '02:00:00:00:00:0a');
     const eth = decodeEthernet(NDISC6_SOLICITATION);
-    assert.ok(eth.ok);
+    assert.ok(eth.ok, 'the Ethernet header decodes');
     assert.deepEqual(eth.value.dst, ipv6MulticastMac(solicitedNodeMulticast(v6('2001:db8::2'))));
   });
 
   it("our advertisement matches the kernel's, flags and checksum included", () => {
     const r = decodeRequest(NDISC6_SOLICITATION);
-    assert.ok(r.ok);
+    assert.ok(r.ok, 'decodes');
     const ours = encodeReply(r.value, parseMac('02:00:00:00:00:0b') as Uint8Array);
     const kernel = decodeEthernet(KERNEL_ADVERTISEMENT);
     const mine = decodeEthernet(ours);
-    assert.ok(kernel.ok && mine.ok);
+    assert.ok(kernel.ok && mine.ok, 'both the kernel`s and our frame decode');
     const k = decodeNdp(kernel.value.payload);
     const m = decodeNdp(mine.value.payload);
-    assert.ok(k.ok && m.ok);
+    assert.ok(k.ok && m.ok, 'both decode');
     // The kernel answers from the target address like we do; it sets Solicited and Override.
     assert.deepEqual({ ...m.value.message }, { ...k.value.message });
     assert.equal(m.value.dst, k.value.dst);
@@ -86,18 +86,22 @@ describe('codec byte vectors', () => {
     const [req, rep] = encodeAnnouncements(4, 0xc0000263n, mac);
     for (const f of [req, rep]) {
       const e = decodeEthernet(f as Uint8Array);
-      assert.ok(e.ok && e.value.etherType === ETHERTYPE_ARP);
+      assert.ok(e.ok && e.value.etherType === ETHERTYPE_ARP, 'an ARP frame');
       assert.equal(formatMac(e.value.dst), 'ff:ff:ff:ff:ff:ff');
       const a = decodeArp(e.value.payload);
-      assert.ok(a.ok && a.value.senderIP === a.value.targetIP && a.value.senderIP === 0xc0000263);
+      assert.ok(
+        a.ok && a.value.senderIP === a.value.targetIP && a.value.senderIP === 0xc0000263,
+        'a gratuitous ARP for 192.0.2.99',
+      );
     }
     const [na] = encodeAnnouncements(6, v6('2001:db8::63'), mac);
     const e = decodeEthernet(na as Uint8Array);
-    assert.ok(e.ok);
+    assert.ok(e.ok, 'the Ethernet header decodes');
     assert.equal(formatMac(e.value.dst), '33:33:00:00:00:01');
     const n = decodeNdp(e.value.payload);
     assert.ok(
       n.ok && n.value.message.type === NEIGHBOR_ADVERTISEMENT && n.value.message.override && !n.value.message.solicited,
+      'an unsolicited Neighbor Advertisement with Override',
     );
   });
 });
@@ -161,7 +165,7 @@ describe('codec round trips (property)', () => {
         (operation, senderMac, senderIP, targetMac, targetIP) => {
           const p = { operation, senderMac, senderIP, targetMac, targetIP };
           const d = decodeArp(encodeArp(p));
-          assert.ok(d.ok);
+          assert.ok(d.ok, 'decodes');
           assert.deepEqual(d.value, p);
         },
       ),
@@ -177,7 +181,7 @@ describe('codec round trips (property)', () => {
         fc.uint8Array({ maxLength: 64 }),
         (dst, src, etherType, vlan, payload) => {
           const d = decodeEthernet(encodeEthernet({ dst, src, etherType, vlan, payload }));
-          assert.ok(d.ok);
+          assert.ok(d.ok, 'decodes');
           assert.deepEqual(
             { ...d.value, payload: [...d.value.payload] },
             { dst, src, etherType, vlan, payload: [...payload] },

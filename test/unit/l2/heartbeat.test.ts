@@ -30,7 +30,7 @@ describe('heartbeat frames', () => {
 
   it('decode what they encode, with the sender MAC', () => {
     const d = decodeHeartbeat(encodeHeartbeat(hb, mac, key), key);
-    assert.ok(d.ok);
+    assert.ok(d.ok, 'the heartbeat decodes');
     assert.deepEqual(d.value.heartbeat, hb);
     assert.deepEqual([...d.value.src], [...mac]);
   });

@@ -17,6 +17,10 @@ import {
   type NdpPacket,
 } from '../../../src/l2/codec/ndp.js';
 import { nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
+import { nativeWatchdog } from '../../helpers/native-watchdog.js';
+
+// C that loops would hold the event loop: fail in seconds, naming the test.
+nativeWatchdog();
 
 const OUR_MAC = new Uint8Array([0x02, 0, 0, 0, 0, 0x11]);
 const mac = fc.uint8Array({ minLength: 6, maxLength: 6 });
@@ -87,7 +91,7 @@ describe('native answer: ARP', () => {
   it('declines truncated frames', () => {
     const arp = encodeArp({ operation: 1, senderMac: OUR_MAC, senderIP: 1, targetMac: OUR_MAC, targetIP: 0xc00002c8 });
     const frame = encodeEthernet({ dst: OUR_MAC, src: OUR_MAC, etherType: ETHERTYPE_ARP, payload: arp });
-    assert.ok(nativeReply(frame));
+    assert.ok(nativeReply(frame), 'the native answer answers this frame');
     assert.equal(nativeReply(frame.subarray(0, 41)), undefined);
   });
 
@@ -101,7 +105,8 @@ describe('native answer: ARP', () => {
       });
     const ips = Array.from({ length: 1000 }, (_, i) => (0xc6120000 + ((i * 7919) % 65536)) >>> 0);
     const many = nativeAddresses(ips.map((ip) => ({ family: 4, value: BigInt(ip) }))).v4;
-    for (let i = 0; i < 1000; i += 97) assert.ok(nativeReply(ask(ips[i] ?? 0), many));
+    for (let i = 0; i < 1000; i += 97)
+      assert.ok(nativeReply(ask(ips[i] ?? 0), many), `address ${i} of 1,000 is answered`);
     assert.equal(nativeReply(ask(0xc6130000), many), undefined);
     assert.equal(nativeReply(ask(0xc00002c8), Buffer.alloc(0)), undefined);
   });
@@ -165,7 +170,7 @@ describe('native answer: NDP', () => {
   it('declines a solicitation with a bad checksum, hop limit below 255, or a zero-length option', () => {
     const ns = () =>
       solicitation({ src: 0x20010db8000000000000000000000001n, target: [...ANNOUNCED6][0] ?? 0n, ethSrc: OUR_MAC });
-    assert.ok(nativeReply(ns()));
+    assert.ok(nativeReply(ns()), 'the native answer answers the solicitation');
     const badSum = ns();
     badSum[56] = (badSum[56] ?? 0) ^ 1;
     assert.equal(nativeReply(badSum), undefined);

@@ -13,6 +13,10 @@ import { encodeArp } from '../../../src/l2/codec/arp.js';
 import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../../src/l2/codec/ethernet.js';
 import { encodeNdp, NEIGHBOR_SOLICITATION } from '../../../src/l2/codec/ndp.js';
 import { nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
+import { nativeWatchdog } from '../../helpers/native-watchdog.js';
+
+// C that loops would hold the event loop: fail in seconds, naming the test.
+nativeWatchdog();
 
 const OUR_MAC = new Uint8Array([0x02, 0, 0, 0, 0, 0x11]);
 const PEER = new Uint8Array([0x02, 0, 0, 0, 0, 0x99]);

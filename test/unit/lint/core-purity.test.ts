@@ -36,7 +36,8 @@ describe('core purity lint rule', () => {
   for (const [what, code] of forbidden) {
     for (const folder of CORE_FOLDERS) {
       const file = `${folder}/example.ts`;
-      it(`rejects ${what} in ${file}`, async () => assert.ok((await problems(code, file)).length > 0));
+      it(`rejects ${what} in ${file}`, async () =>
+        assert.ok((await problems(code, file)).length > 0, `${file} may not import ${what}`));
     }
   }
 
@@ -54,3 +55,14 @@ describe('core purity lint rule', () => {
     );
   });
 });
+
+describe('test assertions say what they expected', () => {
+  it('assert.ok without a message is refused in tests, with one it is not', async () => {
+    const file = 'test/unit/example.test.ts';
+    const header = "import assert from 'node:assert/strict';\n";
+    const bare = await problems(`${header}assert.ok(1 + 1 === 2);\n`, file);
+    assert.ok(bare.some((p) => p.includes('assert.ok needs a message')), `refused: ${bare.join('; ')}`);
+    assert.deepEqual(await problems(`${header}assert.ok(1 + 1 === 2, 'arithmetic holds');\n`, file), [], 'accepted');
+  });
+});
+

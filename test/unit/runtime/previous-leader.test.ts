@@ -62,7 +62,7 @@ describe('waitForPreviousLeader', () => {
     assert.equal(t.outcome(), undefined);
     assert.deepEqual(t.waiting, ['old-0']);
     const current = await t.store.get(NS, NAME);
-    assert.ok(current);
+    assert.ok(current, 'the Lease exists');
     await t.store.update({ ...current, spec: { ...current.spec, holderIdentity: '' } });
     await t.clock.advance(2_000);
     assert.equal(t.outcome(), 'released');
@@ -75,7 +75,7 @@ describe('waitForPreviousLeader', () => {
     for (let i = 1; i <= 10; i++) {
       await t.clock.advance(2_000);
       const current = await t.store.get(NS, NAME);
-      assert.ok(current);
+      assert.ok(current, 'the Lease exists');
       await t.store.update({ ...current, spec: { ...current.spec, renewTime: `t${i}` } });
     }
     assert.equal(t.outcome(), undefined, 'still renewing after 20 s');

@@ -215,7 +215,10 @@ describe('fuzz: malformed reviews never throw and always answer', () => {
     fc.assert(
       fc.property(review, (body) => {
         const c = conversionResponse(body) as ConversionOut;
-        assert.ok(['Success', 'Failure'].includes(c.response.result.status));
+        assert.ok(
+          ['Success', 'Failure'].includes(c.response.result.status),
+          `a Status of Success or Failure, not ${c.response.result.status}`,
+        );
         assert.equal(typeof c.response.uid, 'string');
         const a = admissionResponse(body) as AdmissionOut;
         assert.equal(typeof a.response.allowed, 'boolean');

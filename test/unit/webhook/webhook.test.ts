@@ -91,15 +91,15 @@ describe('webhook certificates', () => {
   it('the serving certificate is signed by the CA and names the Service and IPs', () => {
     const leaf = new X509Certificate(serving.cert);
     const root = new X509Certificate(ca.cert);
-    assert.ok(leaf.verify(root.publicKey));
-    assert.ok(leaf.checkHost('lanlb-webhook.lanlb-system.svc'));
-    assert.ok(leaf.checkIP('127.0.0.1'));
+    assert.ok(leaf.verify(root.publicKey), 'signed by the CA');
+    assert.ok(leaf.checkHost('lanlb-webhook.lanlb-system.svc'), 'names the Service');
+    assert.ok(leaf.checkIP('127.0.0.1'), 'names 127.0.0.1');
     assert.deepEqual(certificateHosts(serving.cert), ['lanlb-webhook.lanlb-system.svc', '127.0.0.1']);
   });
 
   it('lasts a year (CA ten), so renewal 30 days before expiry happens in time', () => {
     const day = 24 * 3600 * 1000;
-    assert.ok(Math.abs(msUntilExpiry(serving.cert, now) - 365 * day) < day);
-    assert.ok(Math.abs(msUntilExpiry(ca.cert, now) - 3650 * day) < day);
+    assert.ok(Math.abs(msUntilExpiry(serving.cert, now) - 365 * day) < day, 'the serving certificate lasts a year');
+    assert.ok(Math.abs(msUntilExpiry(ca.cert, now) - 3650 * day) < day, 'the CA lasts ten years');
   });
 });
