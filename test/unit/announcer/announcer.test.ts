@@ -276,6 +276,11 @@ function lan(o: { heartbeatThread?: boolean } = {}) {
       const source = leaseSources.find((x) => x.store === r.store)?.source;
       for (const lease of store.all()) source?.observe(lease as LeaseObject);
     },
+    /** Writes work again, the watch never broke (etcd back): nothing is listed afresh. */
+    restoreWrites: (n: string) => {
+      const r = running.get(n);
+      if (r) r.store.cut = false;
+    },
     cutFromApiserver: (n: string) => {
       const r = running.get(n);
       if (r) r.store.cut = true;
@@ -490,15 +495,28 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
       await l.stopAll();
     });
 
-    it('trust returns only after 20 s of own renewals: stale Leases right after an outage are not death', async () => {
+    it('the apiserver back (the watch lists again): stale node Leases are not death, nothing moves', async () => {
       const { l, first } = await twoSegments();
       for (const n of ['node1', 'node2']) l.cutFromApiserver(n);
       await l.clock.advance(120_000);
       for (const n of ['node1', 'node2']) l.reconnect(n);
-      // Both node Leases are 2 minutes stale when the watch lists them again; the holder renews
-      // within 10 s. Trusting that staleness at once would move the VIP, then move it back.
+      // Both node Leases are 2 minutes old when the watch lists them again; a relisted record
+      // counts from when it is seen, and the holder renews within 10 s: nothing may move.
       const after = await timeline(l, 60_000, 100);
       assert.deepEqual(after.holders, [first], `nothing moves after the outage: ${after.holders.join(' -> ')}`);
+      assert.deepEqual([after.dark, after.overlap], [0, 0], 'never dark, never two');
+      await l.stopAll();
+    });
+
+    it('writes fail for everyone while the watches stay open (etcd down 2 min), then work again: nothing moves', async () => {
+      const { l, first } = await twoSegments();
+      for (const n of ['node1', 'node2']) l.cutFromApiserver(n);
+      await l.clock.advance(120_000);
+      // No relist: every node Lease still looks 2 minutes stale until its holder renews (<= 10 s).
+      // Only the rule "trust silence after 20 s of own renewals" keeps the other from taking over.
+      for (const n of ['node1', 'node2']) l.restoreWrites(n);
+      const after = await timeline(l, 60_000, 100);
+      assert.deepEqual(after.holders, [first], `nothing moves: ${after.holders.join(' -> ')}`);
       assert.deepEqual([after.dark, after.overlap], [0, 0], 'never dark, never two');
       await l.stopAll();
     });
