@@ -224,7 +224,9 @@ describe('L2 announcement on real frames', () => {
     // Who answers and that nobody else does; how fast is the benchmark's (npm run bench -- --only
     // l2-cluster: p99 across trials), not a test's, which a loaded machine would fail.
     assert.equal(await holderOf('kill', 'web'), other, 'the Lease names the other node');
-    assert.deepEqual(await lab.arpAnswers(vip, 2, 1), [macOf(other), macOf(other)], 'only the other node answers');
+    const answers = await lab.arpAnswers(vip, 2, 3);
+    assert.ok(answers.length > 0, 'the VIP is answered');
+    assert.deepEqual([...new Set(answers)], [macOf(other)], `only the other node answers: ${answers.join(', ')}`);
   });
 
   it('SIGTERM of the holder: it hands over at once', async () => {
@@ -246,7 +248,9 @@ describe('L2 announcement on real frames', () => {
       30_000,
       'neighbour entry moved',
     );
-    assert.deepEqual(await lab.arpAnswers(vip, 2, 1), [macOf(other), macOf(other)], 'only the other node answers');
+    const answers = await lab.arpAnswers(vip, 2, 3);
+    assert.ok(answers.length > 0, 'the VIP is answered');
+    assert.deepEqual([...new Set(answers)], [macOf(other)], `only the other node answers: ${answers.join(', ')}`);
   });
 
   it("a policy whose interfaces match none of the node's interfaces gets no answer", async () => {
