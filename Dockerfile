@@ -6,10 +6,10 @@ FROM node:22-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpcap-dev python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# postinstall patches node_pcap and client-node (hack/patch-deps.mjs says what and why) and adds
-# the native ARP answer to node_pcap (hack/pcap/).
-COPY hack/patch-deps.mjs hack/
-COPY hack/pcap hack/pcap
+# lanlb's fork of node_pcap (built by npm ci with node-gyp; packages/pcap/README.md says what
+# changed and why) and client-node's reviewed patch (patch-package, postinstall).
+COPY packages/pcap packages/pcap
+COPY patches patches
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
@@ -25,6 +25,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 ipro
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/packages packages
 COPY --from=build /app/dist dist
 COPY --from=build /app/bin bin
 COPY --from=build /app/crds crds

@@ -1,6 +1,6 @@
 // Runs inside a benchmark namespace: lanlb's answer path timed stage by stage, with the capture
 // options and filter of PcapResponder, for `npm run bench -- --only l2-answer`. Two paths:
-//   native: the addon answers the ARP request in its poll callback (hack/pcap/lanlb_answer.h)
+//   native: the addon answers the ARP request in its poll callback (packages/pcap/lanlb_answer.h)
 //           and records, per answer, kernel stamp -> read in the poll callback, build, inject;
 //   js:     the path every frame the addon does not answer takes (VLAN-tagged ones), with the
 //           native answer off: kernel stamp -> the JavaScript packet callback, decode

@@ -54,15 +54,21 @@ app_tree() {
   (cd "$ROOT" && npm run --silent build)
   mkdir -p "$app"
   cp -r "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/bin" "$ROOT/crds" "$ROOT/dist" "$app/"
-  mkdir -p "$app/hack" && cp -r "$ROOT/hack/patch-deps.mjs" "$ROOT/hack/pcap" "$app/hack/" # the postinstall
+  # lanlb's node_pcap (sources, built by npm ci) and client-node's patch (patch-package, postinstall).
+  mkdir -p "$app/packages/pcap"
+  (cd "$ROOT/packages/pcap" && cp LICENSE README.md binding.gyp package.json pcap.js pcap.d.ts ./*.cc ./*.h \
+    "$app/packages/pcap/")
+  cp -r "$ROOT/patches" "$app/"
   rm -rf "$app/dist/src/devcluster" "$app/dist/src/lab" "$app/dist/test" "$app/dist/bench"
   (cd "$app" && npm_config_nodedir="$NODE_DIR" npm ci --omit=dev --ignore-scripts=false \
     --no-audit --no-fund --loglevel=error >/dev/null)
-  # Loads in the image's Node, and is the patched addon (with the native answer).
+  # node_modules/pcap links to packages/pcap: a real directory in the image, whatever copies it.
+  rm "$app/node_modules/pcap" && mv "$app/packages/pcap" "$app/node_modules/pcap" && rmdir "$app/packages"
+  # Loads in the image's Node, and is lanlb's addon (the interface the announcer checks at start).
   "$NODE_DIR/bin/node" -e "require('$app/node_modules/pcap');
-    if (typeof require('$app/node_modules/pcap/build/Release/pcap_binding.node').lanlb_reply !== 'function')
-      throw new Error('not patched')" || {
-    echo "build-image: the pcap addon does not load in Node $NODE_VERSION, or is not patched" >&2; exit 1; }
+    const abi = require('$app/node_modules/pcap/build/Release/pcap_binding.node').lanlb_abi;
+    if (typeof abi !== 'number') throw new Error('not lanlb\\'s pcap addon')" || {
+    echo "build-image: the pcap addon does not load in Node $NODE_VERSION, or is not lanlb's" >&2; exit 1; }
 }
 
 pause_image() {

@@ -46,6 +46,8 @@ if ((all)); then
     lua5.1:lua5.1
     # config/prometheus's rules are checked and unit-tested with promtool.
     promtool:prometheus
+    # npm run lint checks the C++ of packages/pcap.
+    clang-format:clang-format
     # The one-node cluster of the end-to-end test (hack/cluster.sh) and its images (hack/build-image.sh).
     containerd:containerd
     runc:runc

@@ -17,6 +17,7 @@ import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { systemClock } from '../runtime/clock.js';
 import { sysfsLinks } from '../l2/responder/link.js';
 import { AnswerThread, type ThreadedResponder } from '../l2/responder/answer-thread.js';
+import { pcapAddon } from '../l2/responder/pcap-responder.js';
 import { AnnouncerMetrics } from '../announcer/metrics.js';
 import { SecretKeySource } from '../announcer/secret-key-source.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
@@ -179,6 +180,8 @@ async function announcerWorkload(
   const keys = new SecretKeySource(http, namespace, log);
   const opened = new Set<ThreadedResponder>();
   injectFaultsOnRequest(opened, log);
+  // Fail at start, saying why, when node_modules/pcap is not lanlb's build (packages/pcap).
+  pcapAddon();
   // Captures, answers, announcements and heartbeat frames run in their own thread.
   const answers = new AnswerThread({
     onFatal: (err) => {

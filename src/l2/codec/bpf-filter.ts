@@ -2,7 +2,7 @@
 // heartbeat frames wake the process up (pcap-filter(7) syntax, compiled by libpcap); which targets
 // are answered is decided per frame by `replyFor` (frames.ts). The filter is the same whatever is
 // announced, so a capture never has to be reopened when addresses change: node_pcap fixes a
-// session's filter when it opens (and, before hack/patch-deps.mjs, freed a closed session's socket
+// session's filter when it opens (and, before lanlb forked node_pcap (packages/pcap), freed a closed session's socket
 // only on a later frame: each reopen on a quiet LAN left one packet socket behind, 217 after a
 // Lease flapped for 25 s).
 import type { Family } from '../../ipam/address.js';

@@ -4,7 +4,7 @@
 // capture finds out at once): the main thread blocks in Atomics.wait until the worker has tried,
 // bounded by OPEN_TIMEOUT_MS.
 // node_pcap loads in one thread per process, so nothing on the main thread may import it when
-// this is used; and hack/patch-deps.mjs makes a closed capture release its poll handle, without
+// this is used; and lanlb's node_pcap (packages/pcap) makes a closed capture release its poll handle, without
 // which a worker's exit aborts the process.
 import { MessageChannel, receiveMessageOnPort, Worker, type TransferListItem } from 'node:worker_threads';
 import type { Announced } from '../codec/bpf-filter.js';
@@ -132,7 +132,7 @@ export class AnswerThread {
     this.responders.delete(id);
   }
 
-  /** Stops the thread; its captures are released by the addon's cleanup (hack/patch-deps.mjs). */
+  /** Stops the thread; its captures are released by the addon's cleanup (packages/pcap). */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.pulse);

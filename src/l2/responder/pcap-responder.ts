@@ -7,8 +7,8 @@
 // Becoming the announcer of an address sends gratuitous ARP / unsolicited NA a few times over
 // the first seconds. The common requests, an untagged ARP request or Neighbor Solicitation for an
 // announced address, are answered inside the addon without entering JavaScript
-// (hack/pcap/lanlb_answer.h, installed by hack/patch-deps.mjs); this class tells the addon what
-// to answer and collects its counts.
+// (packages/pcap/lanlb_answer.h, lanlb's fork of node_pcap); this class tells the addon what to
+// answer and collects its counts.
 import pcap from 'pcap';
 import { createRequire } from 'node:module';
 import { encodeAnnouncements, replyFor } from '../codec/frames.js';
@@ -40,7 +40,7 @@ export interface PcapSession {
   on(event: 'packet', cb: (p: { buf: Buffer; header: Buffer }) => void): void;
   inject(data: Buffer): void;
   close(): void;
-  /** the addon's session (hack/pcap/lanlb_answer_session.cc says what each method does) */
+  /** the addon's session (packages/pcap/lanlb_answer_session.cc says what each method does) */
   session: {
     lanlb_answers(enabled: boolean, mute: boolean, mac: Buffer, v4: Buffer, v6: Buffer): void;
     /** requests and replies for IPv4, then IPv6, and inject errors, since the last call */
@@ -76,8 +76,10 @@ export interface OfflineSession {
   lanlb_record(on: boolean): Buffer[] | undefined;
 }
 
-/** The patched addon's own functions (hack/pcap/lanlb_answer_session.cc). */
+/** lanlb's own functions of the addon (packages/pcap/lanlb_answer_session.cc). */
 export interface PcapAddon {
+  /** the interface version of lanlb's additions (LANLB_PCAP_ABI); absent in a plain node_pcap */
+  lanlb_abi?: number;
   /** node_pcap's own session class (the unit tests open it on a savefile) */
   PcapSession: new () => OfflineSession;
   /** the answer the poll callback would send for `frame`, or undefined */
@@ -86,8 +88,25 @@ export interface PcapAddon {
   lanlb_realtime(priority: number): string | undefined;
 }
 
+/**
+ * The interface this code expects of the addon (packages/pcap/lanlb_answer.h LANLB_PCAP_ABI): a
+ * plain node_pcap, or a build of another lanlb version, is refused with a message that says so,
+ * instead of failing later on a missing method.
+ */
+export const LANLB_PCAP_ABI = 2;
+
 export function pcapAddon(): PcapAddon {
-  return createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as PcapAddon;
+  return lanlbAddon(createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as PcapAddon);
+}
+
+/** The addon, if it is lanlb's with the interface this code expects; else a clear error. */
+export function lanlbAddon(addon: PcapAddon): PcapAddon {
+  if (addon.lanlb_abi !== LANLB_PCAP_ABI)
+    throw new Error(
+      `the pcap addon is not lanlb's (interface ${String(addon.lanlb_abi)}, expected ${LANLB_PCAP_ABI}): ` +
+        "node_modules/pcap must be lanlb's packages/pcap, built at install; reinstall with npm ci",
+    );
+  return addon;
 }
 
 /** The address lists the addon answers for: 4 bytes per IPv4 and 16 per IPv6, network order. */

@@ -1,7 +1,7 @@
 // The controller and the announcer must not load @kubernetes/client-node's generated APIs and
 // models (some 900 modules, 37 MiB of RSS each; issue 15): they import KubeConfig and Watch by
 // module path (src/kube/client-node.ts), the generated CRD clients do the same, and config.js's
-// import is narrowed at install (hack/patch-deps.mjs). Checked on the modules a real import loads.
+// import is narrowed at install (patches/, patch-package). Checked on the modules a real import loads.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

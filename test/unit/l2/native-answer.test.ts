@@ -1,5 +1,5 @@
-// The addon's native answer (hack/pcap/lanlb_answer.h, compiled into node_pcap by
-// hack/patch-deps.mjs) against the JavaScript codec's general path (replyFor): for every untagged
+// The addon's native answer (packages/pcap/lanlb_answer.h, in lanlb's fork of node_pcap,
+// packages/pcap) against the JavaScript codec's general path (replyFor): for every untagged
 // frame the native answer gives exactly what replyFor gives (byte for byte, or nothing), so the
 // common requests never take the slow path and nothing is answered that JavaScript would not;
 // tagged frames it leaves to JavaScript.

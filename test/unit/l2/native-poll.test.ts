@@ -12,7 +12,7 @@ import { replyFor } from '../../../src/l2/codec/frames.js';
 import { encodeArp } from '../../../src/l2/codec/arp.js';
 import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../../src/l2/codec/ethernet.js';
 import { encodeNdp, NEIGHBOR_SOLICITATION } from '../../../src/l2/codec/ndp.js';
-import { nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
+import { LANLB_PCAP_ABI, lanlbAddon, nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
 import { nativeWatchdog } from '../../helpers/native-watchdog.js';
 
 // C that loops would hold the event loop: fail in seconds, naming the test.
@@ -184,5 +184,21 @@ describe('native answer: the poll callback on a frame table (offline capture)', 
     assert.deepEqual(r.polls.slice(0, 2), [true, true], 'two polls, both without JavaScript');
     assert.equal(r.replies.length, 65, 'all answered');
     assert.deepEqual(r.toJavaScript, [], 'JavaScript never entered');
+  });
+});
+
+describe('the addon is lanlb`s, checked at start', () => {
+  it('the built addon exports the interface version this code expects', () => {
+    assert.equal(pcapAddon().lanlb_abi, LANLB_PCAP_ABI, 'packages/pcap was built at install');
+  });
+
+  it('a plain node_pcap (no lanlb_abi) or another version is refused with a message that says so', () => {
+    const plain = {} as ReturnType<typeof pcapAddon>;
+    assert.throws(
+      () => lanlbAddon(plain),
+      /the pcap addon is not lanlb's \(interface undefined, expected \d+\).*npm ci/,
+    );
+    const other = { lanlb_abi: LANLB_PCAP_ABI + 1 } as ReturnType<typeof pcapAddon>;
+    assert.throws(() => lanlbAddon(other), /interface \d+, expected \d+/);
   });
 });

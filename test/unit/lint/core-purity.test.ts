@@ -61,8 +61,10 @@ describe('test assertions say what they expected', () => {
     const file = 'test/unit/example.test.ts';
     const header = "import assert from 'node:assert/strict';\n";
     const bare = await problems(`${header}assert.ok(1 + 1 === 2);\n`, file);
-    assert.ok(bare.some((p) => p.includes('assert.ok needs a message')), `refused: ${bare.join('; ')}`);
+    assert.ok(
+      bare.some((p) => p.includes('assert.ok needs a message')),
+      `refused: ${bare.join('; ')}`,
+    );
     assert.deepEqual(await problems(`${header}assert.ok(1 + 1 === 2, 'arithmetic holds');\n`, file), [], 'accepted');
   });
 });
-

@@ -1,5 +1,15 @@
-// lanlb: hack/patch-deps.mjs copies this file into node_pcap; pcap_session.cc includes it.
-// PcapSession's side of the native answer (lanlb_answer.h says why and what it answers).
+// lanlb's additions to PcapSession: the native answer (lanlb_answer.h says why and what it
+// answers), its unit-test entry points, the real-time call, and the version the process checks.
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "pcap_session.h"
+
+using namespace v8;
 
 /** 4 bytes per IPv4 address, network order, into a sorted list. */
 static std::vector<uint32_t> ReadV4(Local<Value> buffer) {
@@ -29,7 +39,7 @@ static bool IsMacAndAddresses(Local<Value> mac, Local<Value> v4, Local<Value> v6
 }
 
 // session.lanlb_answers(enabled, mute, mac, v4, v6): what the poll callback answers.
-void PcapSession::SetAnswers(const Nan::FunctionCallbackInfo<Value>& info) {
+void PcapSession::SetAnswers(const Nan::FunctionCallbackInfo<Value> &info) {
     if (info.Length() != 5 || !info[0]->IsBoolean() || !info[1]->IsBoolean() ||
         !IsMacAndAddresses(info[2], info[3], info[4])) {
         Nan::ThrowTypeError("lanlb_answers(enabled, mute, mac: 6 bytes, v4: 4 bytes each, v6: 16 bytes each)");
@@ -46,7 +56,7 @@ void PcapSession::SetAnswers(const Nan::FunctionCallbackInfo<Value>& info) {
 
 // session.lanlb_answer_counts(): [requests v4, replies v4, requests v6, replies v6, inject errors]
 // since the last call.
-void PcapSession::TakeAnswerCounts(const Nan::FunctionCallbackInfo<Value>& info) {
+void PcapSession::TakeAnswerCounts(const Nan::FunctionCallbackInfo<Value> &info) {
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
     lanlb::Answers &a = session->answers;
     double counts[5] = {a.requests[0], a.replies[0], a.requests[1], a.replies[1], a.inject_errors};
@@ -58,7 +68,7 @@ void PcapSession::TakeAnswerCounts(const Nan::FunctionCallbackInfo<Value>& info)
 
 // binding.lanlb_reply(frame, mac, v4, v6): the answer the poll callback would send, or undefined.
 // No capture involved: for the property test against the JavaScript codec.
-void PcapSession::Reply(const Nan::FunctionCallbackInfo<Value>& info) {
+void PcapSession::Reply(const Nan::FunctionCallbackInfo<Value> &info) {
     if (info.Length() != 4 || !node::Buffer::HasInstance(info[0]) || !IsMacAndAddresses(info[1], info[2], info[3])) {
         Nan::ThrowTypeError("lanlb_reply(frame, mac: 6 bytes, v4: 4 bytes each, v6: 16 bytes each)");
         return;
@@ -104,7 +114,7 @@ bool PcapSession::Answer(PcapSession *session, const struct pcap_pkthdr *h, cons
 
 // session.lanlb_answer_timing(on): starts recording each answer's stages (true), or stops and
 // returns them (false): a Float64Array of [kernel to read, build, inject] triplets, µs.
-void PcapSession::AnswerTiming(const Nan::FunctionCallbackInfo<Value>& info) {
+void PcapSession::AnswerTiming(const Nan::FunctionCallbackInfo<Value> &info) {
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
     lanlb::Answers &a = session->answers;
     a.timed = info.Length() == 1 && Nan::To<bool>(info[0]).FromJust();
@@ -151,14 +161,14 @@ bool PcapSession::PollAnswered(PcapSession *session) {
 // session.lanlb_poll(): what the poll callback does when the capture is readable, on whatever
 // the capture holds (for the unit tests, an offline capture of a frame table): true when C
 // answered everything, false when JavaScript must dispatch (a kept frame, or answers off).
-void PcapSession::Poll(const Nan::FunctionCallbackInfo<Value>& info) {
+void PcapSession::Poll(const Nan::FunctionCallbackInfo<Value> &info) {
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
     info.GetReturnValue().Set(Nan::New<Boolean>(PollAnswered(session)));
 }
 
 // session.lanlb_record(on): replies are kept instead of injected (true); false stops that and
 // returns the kept replies as Buffers, in order. For the unit tests' harness.
-void PcapSession::Record(const Nan::FunctionCallbackInfo<Value>& info) {
+void PcapSession::Record(const Nan::FunctionCallbackInfo<Value> &info) {
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
     lanlb::Answers &a = session->answers;
     a.recording = info.Length() == 1 && Nan::To<bool>(info[0]).FromJust();
@@ -176,7 +186,7 @@ void PcapSession::Record(const Nan::FunctionCallbackInfo<Value>& info) {
 // SCHED_RR at `priority`, so that a busy node (a control plane, a churn of objects) delays the
 // answer no more than a wake-up; threads it starts later get the normal policy back
 // (SCHED_RESET_ON_FORK). Needs CAP_SYS_NICE; returns undefined, or the reason it was refused.
-void PcapSession::Realtime(const Nan::FunctionCallbackInfo<Value>& info) {
+void PcapSession::Realtime(const Nan::FunctionCallbackInfo<Value> &info) {
     if (info.Length() != 1 || !info[0]->IsInt32()) {
         Nan::ThrowTypeError("lanlb_realtime(priority: 1..99)");
         return;

@@ -1,4 +1,4 @@
-// lanlb: hack/patch-deps.mjs copies this file into node_pcap and includes it in pcap_session.cc.
+// lanlb: the native ARP / NDP answer of lanlb's fork of node_pcap (this package).
 //
 // The answers to the common requests, an untagged ARP request or Neighbor Solicitation for an
 // address this capture announces, given in C inside the addon's poll callback: the frame is read
@@ -22,16 +22,23 @@
 #include <array>
 #include <vector>
 
+/**
+ * The interface lanlb's JavaScript expects of this addon (the lanlb_* methods and their
+ * arguments); exported as `lanlb_abi` and checked when the announcer starts
+ * (src/l2/responder/pcap-responder.ts LANLB_PCAP_ABI). Raise both together on any change.
+ */
+#define LANLB_PCAP_ABI 2
+
 namespace lanlb {
 
 typedef std::array<uint8_t, 16> Ipv6;
 
-const size_t ETH = 14;               // an untagged Ethernet header
-const size_t ARP_FRAME = ETH + 28;   // Ethernet + ARP for IPv4 over Ethernet
+const size_t ETH = 14;              // an untagged Ethernet header
+const size_t ARP_FRAME = ETH + 28;  // Ethernet + ARP for IPv4 over Ethernet
 const size_t SHA = ETH + 8, SPA = ETH + 14, THA = ETH + 18, TPA = ETH + 24;
 const size_t IP6 = ETH, IP6_SRC = IP6 + 8, IP6_DST = IP6 + 24, ICMP = IP6 + 40;
-const size_t NS_OPTIONS = 24;        // ICMPv6 type, code, checksum, reserved, target
-const size_t NA_FRAME = ICMP + 32;   // an advertisement with the target link-layer option
+const size_t NS_OPTIONS = 24;       // ICMPv6 type, code, checksum, reserved, target
+const size_t NA_FRAME = ICMP + 32;  // an advertisement with the target link-layer option
 
 struct Answers {
     bool enabled = false;
@@ -59,7 +66,9 @@ inline double NowMicros() {
     return double(t.tv_sec) * 1e6 + double(t.tv_nsec) / 1e3;
 }
 
-inline uint16_t Be16(const uint8_t *b) { return uint16_t((b[0] << 8) | b[1]); }
+inline uint16_t Be16(const uint8_t *b) {
+    return uint16_t((b[0] << 8) | b[1]);
+}
 
 /** htype 1, ptype 0x0800, hlen 6, plen 4, operation 1 (request), untagged. */
 inline bool IsArpRequest(const uint8_t *b, size_t len) {
@@ -70,17 +79,17 @@ inline bool IsArpRequest(const uint8_t *b, size_t len) {
 /** Writes to `out` (ARP_FRAME bytes) the reply to `b` if it asks for an announced address. */
 inline size_t ArpReply(const Answers &a, const uint8_t *b, size_t len, uint8_t *out) {
     if (!IsArpRequest(b, len)) return 0;
-    uint32_t target = (uint32_t(b[TPA]) << 24) | (uint32_t(b[TPA + 1]) << 16) |
-                      (uint32_t(b[TPA + 2]) << 8) | uint32_t(b[TPA + 3]);
+    uint32_t target =
+        (uint32_t(b[TPA]) << 24) | (uint32_t(b[TPA + 1]) << 16) | (uint32_t(b[TPA + 2]) << 8) | uint32_t(b[TPA + 3]);
     if (!std::binary_search(a.v4.begin(), a.v4.end(), target)) return 0;
-    memcpy(out, b + SHA, 6);            // to the requester's hardware address, as RFC 826 answers
+    memcpy(out, b + SHA, 6);  // to the requester's hardware address, as RFC 826 answers
     memcpy(out + 6, a.mac, 6);
-    memcpy(out + 12, b + 12, 2 + 6);    // ethertype; htype, ptype, hlen, plen as asked
+    memcpy(out + 12, b + 12, 2 + 6);  // ethertype; htype, ptype, hlen, plen as asked
     out[ETH + 6] = 0;
-    out[ETH + 7] = 2;                   // reply
+    out[ETH + 7] = 2;  // reply
     memcpy(out + SHA, a.mac, 6);
-    memcpy(out + SPA, b + TPA, 4);      // we are the asked-for address
-    memcpy(out + THA, b + SHA, 10);     // target hardware + protocol address: the requester's
+    memcpy(out + SPA, b + TPA, 4);   // we are the asked-for address
+    memcpy(out + THA, b + SHA, 10);  // target hardware + protocol address: the requester's
     return ARP_FRAME;
 }
 
@@ -150,7 +159,7 @@ inline size_t NaReply(const Answers &a, const uint8_t *b, size_t len, uint8_t *o
     na[0] = 136;
     na[4] = uint8_t((to_all ? 0 : 0x40) | 0x20);  // solicited unless to all; override
     memcpy(na + 8, target.data(), 16);
-    na[24] = 2, na[25] = 1;                         // target link-layer address, 8 bytes
+    na[24] = 2, na[25] = 1;  // target link-layer address, 8 bytes
     memcpy(na + 26, a.mac, 6);
     uint16_t sum = Icmpv6Checksum(out + IP6_SRC, out + IP6_DST, na, 32);
     na[2] = uint8_t(sum >> 8), na[3] = uint8_t(sum & 0xff);
