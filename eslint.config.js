@@ -43,7 +43,25 @@ export const CORE_FOLDERS = [
   'src/l2/election',
   'src/announcer/plan',
   'src/conversion',
+  'src/reconcile',
+  'src/status',
+  'src/runtime/ports',
 ];
+/** Adapters: the edge (Kubernetes, libpcap, HTTP, logs) and what wires them (cli, harness). */
+export const ADAPTER_PATTERNS = [
+  '**/kube/**',
+  '**/observability/**',
+  '**/http/**',
+  '**/webhook/**',
+  '**/l2/responder/**',
+  '**/cli/**',
+  '**/lab/**',
+  '**/devcluster/**',
+  '**/validate/**',
+  '**/migrate/**',
+];
+/** Applications and the runtime take ports: they import no adapter, not even a type. */
+export const PORT_TAKING_FOLDERS = ['src/controller', 'src/announcer', 'src/runtime'];
 /** What a core may never import: the runtime, adapters and the applications. */
 const NOT_CORES = [
   '**/runtime/**',
@@ -86,6 +104,38 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: PORT_TAKING_FOLDERS.map((f) => `${f}/**/*.ts`),
+    ignores: CORE_FOLDERS.map((f) => `${f}/**/*.ts`),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ADAPTER_PATTERNS,
+              message: 'applications and the runtime take ports (src/runtime/ports), never an adapter (decision 0002)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/runtime/**/*.ts'],
+    ignores: ['src/runtime/ports/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ADAPTER_PATTERNS, message: 'the runtime imports no adapter (decision 0002)' },
+            { group: ['**/controller/**', '**/announcer/**'], message: 'the runtime imports no application' },
+          ],
+        },
+      ],
     },
   },
   {

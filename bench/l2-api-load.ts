@@ -7,13 +7,14 @@
 import { Agent, request } from 'node:https';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
 import { KubeHttp } from '../src/kube/http.js';
-import { KubeLeaseStore, type Lease, type LeaseStore } from '../src/runtime/lease-store.js';
 import { systemClock } from '../src/runtime/clock.js';
 import { NodeHeartbeat } from '../src/announcer/node-heartbeat.js';
 import { LEASE_TYPE_LABEL, NODE_LEASE_PREFIX } from '../src/l2/election/lease-names.js';
 import { DEFAULT_ANNOUNCER_TIMINGS } from '../src/announcer/announcer.js';
 import type { Row } from './ipam-micro.js';
 import { cpuSeconds } from './proc.js';
+import type { Lease, LeaseStore } from '../src/runtime/ports/lease-store.js';
+import { KubeLeaseStore } from '../src/kube/lease-store.js';
 
 const NS = 'lanlb-system';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

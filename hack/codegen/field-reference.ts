@@ -1,6 +1,6 @@
 // docs/reference.md: every field of every served version, from the CRD schemas themselves, so
 // the reference cannot drift from what the apiserver enforces.
-import { FALLBACK_ANNOTATIONS, SERVICE_ANNOTATION_REFERENCE } from '../../src/controller/annotations.js';
+import { FALLBACK_ANNOTATIONS, SERVICE_ANNOTATION_REFERENCE } from '../../src/reconcile/annotations.js';
 import type { CrdKind, JsonSchema } from './crd-source.js';
 
 function rows(schema: JsonSchema, path: string, required: string[], out: string[]): void {

@@ -10,12 +10,10 @@
 // It takes ports, not a Kubernetes client, libpcap or /sys: object sources, a Lease store, an
 // event recorder, a link source, a responder factory, a key source and a clock, so its
 // decisions run in unit tests on fakes; kube-sources.ts and the command wire the real ones.
-import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../runtime/clock.js';
 import type { ObjectSource } from '../runtime/object-source.js';
-import type { LeaseStore } from '../runtime/lease-store.js';
 import { claimRecord, releaseRecord } from '../runtime/lease-record.js';
-import { isConflict, isNotFound } from '../kube/api-error.js';
+import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
 import type { L2AnnouncementPolicy } from '../../generated/index.js';
 import { decide, type ElectionTimings, type ElectionView } from '../l2/election/decide.js';
 import { DEFAULT_WIRE_TIMINGS, type Judgement, type WireTimings } from '../l2/election/wire-liveness.js';
@@ -37,15 +35,17 @@ import { formatMac, type Mac } from '../l2/codec/mac.js';
 import { encodeProbe, type Answer } from '../l2/codec/probe.js';
 import { formatAddress } from '../ipam/address.js';
 import { planAnnouncements, type ServicePlan } from './plan/desired.js';
-import { LeaseView } from './lease-view.js';
+import { LeaseView } from '../l2/election/lease-view.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
-import { WirePeers, type KeySource } from './wire-peers.js';
+import { WirePeers, type KeySource } from '../l2/election/wire-peers.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
 import type { HeartbeatPlan } from '../l2/codec/heartbeat.js';
-import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
 import type { AnnouncerMetrics } from './metrics.js';
+import type { Logger } from '../runtime/ports/logger.js';
+import type { LeaseStore } from '../runtime/ports/lease-store.js';
+import type { EventRecorder } from '../runtime/ports/event-recorder.js';
 
 export interface AnnouncerTimings extends ElectionTimings {
   /** decisions are re-evaluated at least this often (CPU only, no API calls) */

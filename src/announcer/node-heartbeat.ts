@@ -4,10 +4,10 @@
 // travels in heartbeat frames. Like kubelet's node Lease, a renewal is one PUT built from the last
 // response, with no GET before it; only a conflict or a missing Lease costs a GET or a create.
 import type { Clock } from '../runtime/clock.js';
-import type { Lease, LeaseStore } from '../runtime/lease-store.js';
 import { claimRecord } from '../runtime/lease-record.js';
-import { isConflict, isNotFound } from '../kube/api-error.js';
+import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
 import { LEASE_TYPE_LABEL, nodeLeaseName } from '../l2/election/lease-names.js';
+import type { Lease, LeaseStore } from '../runtime/ports/lease-store.js';
 
 export interface NodeHeartbeatOptions {
   store: LeaseStore;

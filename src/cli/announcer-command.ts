@@ -12,17 +12,17 @@ import { runLongRunning } from './long-running.js';
 import { durationFlag } from './duration.js';
 import { Announcer, DEFAULT_ANNOUNCER_TIMINGS, type AnnouncerTimings, type Link } from '../announcer/announcer.js';
 import type { Workload, WorkloadContext } from './long-running.js';
-import { kubeAnnouncerSources } from '../announcer/kube-sources.js';
-import { KubeLeaseStore } from '../runtime/lease-store.js';
+import { kubeAnnouncerSources } from '../kube/announcer-sources.js';
 import { systemClock } from '../runtime/clock.js';
 import { sysfsLinks } from '../l2/responder/link.js';
 import { AnswerThread, type ThreadedResponder } from '../l2/responder/answer-thread.js';
 import { pcapAddon } from '../l2/responder/pcap-responder.js';
 import { AnnouncerMetrics } from '../announcer/metrics.js';
-import { SecretKeySource } from '../announcer/secret-key-source.js';
+import { SecretKeySource } from '../kube/secret-key-source.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import type { KubeHttp } from '../kube/http.js';
 import { ensureNamespace } from '../kube/namespace.js';
+import { KubeLeaseStore } from '../kube/lease-store.js';
 
 export const ANNOUNCER_DEFAULTS = { healthAddr: ':7473', metricsAddr: ':7472' };
 

@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from './process-flags.js';
 import { runLongRunning } from './long-running.js';
-import { KubeLeaseStore } from '../runtime/lease-store.js';
 import { LeaseElector, validateTimings } from '../runtime/lease-elector.js';
 import { waitForPreviousLeader } from '../runtime/previous-leader.js';
 import { systemClock } from '../runtime/clock.js';
@@ -14,19 +13,20 @@ import { WebhookServer } from '../webhook/server.js';
 import { WEBHOOK_LIMITS } from '../http/bounded-http.js';
 import type { PoolShape } from '../validate/pool-overlaps.js';
 import { CertManager } from '../webhook/cert-manager.js';
-import { keepMigrating } from '../controller/storage-migration.js';
-import { ensureMemberlistSecret } from '../controller/memberlist-secret.js';
+import { keepMigrating } from '../kube/storage-migration.js';
+import { ensureMemberlistSecret } from '../kube/memberlist-secret.js';
 import { ensureNamespace } from '../kube/namespace.js';
 
 import { DEFAULT_WORKERS, IpamController } from '../controller/ipam-controller.js';
-import { kubeControllerSources } from '../controller/kube-sources.js';
+import { kubeControllerSources } from '../kube/controller-sources.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { ControllerMetrics } from '../controller/metrics.js';
-import { DEFAULT_LOAD_BALANCER_CLASS } from '../controller/annotations.js';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../reconcile/annotations.js';
 
 import { defaultElectorTimings, type ElectorTimings } from '../runtime/lease-elector.js';
 import type { ProcessFlags } from './process-flags.js';
 import type { Workload, WorkloadContext } from './long-running.js';
+import { KubeLeaseStore } from '../kube/lease-store.js';
 
 /**
  * Names the webhook certificate must carry: the Service's DNS names, any extra hosts, and the

@@ -5,8 +5,9 @@ import type { KubeConfig } from '../kube/client-node.js';
 import { KubeHttp } from '../kube/http.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { HealthServer } from '../observability/health-server.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger } from '../observability/logger.js';
 import type { ProcessFlags } from './process-flags.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 export interface WorkloadContext {
   kc: KubeConfig;

@@ -1,5 +1,6 @@
 // Flags every long-running lanlb process shares. Defaults are documented in --help and tested.
-import { isLogLevel, type LogLevel } from '../observability/logger.js';
+import { isLogLevel } from '../observability/logger.js';
+import type { LogLevel } from '../runtime/ports/logger.js';
 
 export interface ProcessFlags {
   kubeconfig?: string;

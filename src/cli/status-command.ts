@@ -9,8 +9,8 @@ import {
 import type { L2AnnouncementPolicy, LoadBalancerIPPool } from '../../generated/index.js';
 import { KubeHttp } from '../kube/http.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
-import { statusCodeOf } from '../kube/api-error.js';
-import { DEFAULT_LOAD_BALANCER_CLASS } from '../controller/annotations.js';
+import { statusCodeOf } from '../runtime/ports/api-error.js';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../reconcile/annotations.js';
 import { SERVICE_LEASE_PREFIX } from '../l2/election/lease-names.js';
 import type { LeaseObject, Service } from '../core/kube-objects.js';
 import { needsAttention, statusReport, type StatusReport } from '../status/report.js';

@@ -5,13 +5,12 @@
 //
 // It takes ports, not a Kubernetes client: object sources (informers in production), a status
 // transport, an event recorder and a clock, so its decisions run in unit tests on fakes.
-import type { Logger } from '../observability/logger.js';
 import type { ObjectSource } from '../runtime/object-source.js';
 import type { Clock } from '../runtime/clock.js';
 import { WorkQueue } from '../runtime/work-queue.js';
 import { ReconcileLoop } from '../runtime/reconcile-loop.js';
-import { writeStatus, type StatusTransport } from '../runtime/status-writer.js';
-import { isNotFound } from '../kube/api-error.js';
+import { writeStatus } from '../runtime/status-writer.js';
+import { isNotFound } from '../runtime/ports/api-error.js';
 import { Allocator, releaseReasonText, type AssignOutcome, type ReleasedIP } from '../ipam/allocator.js';
 import {
   LoadBalancerIPPoolV1beta1GVK as PoolGVK,
@@ -19,7 +18,7 @@ import {
   type LoadBalancerIPPool,
   type L2AnnouncementPolicy,
 } from '../../generated/index.js';
-import { claimService, serviceKey } from './service-request.js';
+import { claimService, serviceKey } from '../reconcile/service-request.js';
 import { ingressIPs } from '../core/policy-selection.js';
 import {
   poolDefinition,
@@ -28,13 +27,15 @@ import {
   stateOfLive,
   stateOfStatus,
   type PoolState,
-} from './pool-status.js';
-import { desiredPolicyStatus } from './policy-status.js';
-import { desiredServiceStatus } from './service-status.js';
-import { decodeWorkItem, encodeWorkItem, type WorkItem } from './work-item.js';
-import type { EventRecorder } from '../kube/event-recorder.js';
+} from '../reconcile/pool-status.js';
+import { desiredPolicyStatus } from '../reconcile/policy-status.js';
+import { desiredServiceStatus } from '../reconcile/service-status.js';
+import { decodeWorkItem, encodeWorkItem, type WorkItem } from '../reconcile/work-item.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { Node, Service } from '../core/kube-objects.js';
+import type { Logger } from '../runtime/ports/logger.js';
+import type { StatusTransport } from '../runtime/ports/status-transport.js';
+import type { EventRecorder } from '../runtime/ports/event-recorder.js';
 
 export interface ControllerSources {
   services: ObjectSource<Service>;

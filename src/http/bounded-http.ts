@@ -4,7 +4,7 @@
 // Kubernetes project uses for its own webhooks and components: reviews are small (the apiserver
 // caps a webhook call at 10 s by default), so seconds and a MiB are ample.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 export interface HttpLimits {
   /** request bodies above this are answered 413 */

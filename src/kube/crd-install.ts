@@ -1,7 +1,7 @@
 // Creates or updates lanlb's CRDs and waits until the apiserver serves them. Updating matters:
 // an installer that only creates leaves an old schema in place after an upgrade.
 import { customResourceDefinitions } from '../../generated/crds.js';
-import { isNotFound } from './api-error.js';
+import { isNotFound } from '../runtime/ports/api-error.js';
 import type { KubeHttp } from './http.js';
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';

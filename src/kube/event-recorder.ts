@@ -4,30 +4,13 @@
 // allocations; while the controller has a backlog (`busy`), Events wait, so under load they
 // trail the allocations users wait for; when the queue is full the oldest Event is dropped.
 import type { KubeHttp } from './http.js';
-import type { Logger } from '../observability/logger.js';
 import type { Service } from '../core/kube-objects.js';
+import type { EventRecorder, Subject } from '../runtime/ports/event-recorder.js';
 import { truncateMessage } from '../ipam/user-text.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 /** events.k8s.io/v1 refuses a note over 1 KB; core/v1 Events are kept to the same. */
 const MAX_EVENT_MESSAGE = 1024;
-
-export interface EventRecorder {
-  record(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void;
-  /**
-   * An Event on any object, for `kubectl describe`; a cluster-scoped one's (a Node, a pool) is kept
-   * in namespace default, as kubelet's are.
-   */
-  recordOn(subject: Subject, type: 'Normal' | 'Warning', reason: string, message: string): void;
-}
-
-export interface Subject {
-  apiVersion?: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-  uid?: string;
-  resourceVersion?: string;
-}
 
 export class KubeEventRecorder implements EventRecorder {
   private readonly pending: object[] = [];

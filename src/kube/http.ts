@@ -4,9 +4,9 @@
 import { request as httpsRequest, Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { Watch, type KubeConfig } from './client-node.js';
-import { KubeApiError } from './api-error.js';
+import { KubeApiError } from '../runtime/ports/api-error.js';
 
-export type Query = Record<string, string | number | boolean | undefined>;
+import type { Query } from '../runtime/ports/status-transport.js';
 
 export interface RequestInit {
   query?: Query;

@@ -1,7 +1,7 @@
 import type { KubeConfig } from './client-node.js';
-import { statusCodeOf } from './api-error.js';
+import { statusCodeOf } from '../runtime/ports/api-error.js';
 import type { KubeHttp } from './http.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 /** client-node's name for the user of the in-cluster service account. */
 const IN_CLUSTER_USER = 'inClusterUser';

@@ -1,16 +1,8 @@
 // JSON-lines logging to stderr: one object per line with time, level, msg and fields, so log
-// collectors parse it without configuration.
+// collectors parse it without configuration. Implements the Logger port (runtime/ports/logger.ts).
+import type { Logger, LogLevel } from '../runtime/ports/logger.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
-}
 
 export function createLogger(
   level: LogLevel = 'info',

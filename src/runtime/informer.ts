@@ -3,7 +3,7 @@
 // - a watch ERROR event or HTTP error of 410 Gone (resourceVersion compacted) re-lists, and the
 //   re-list is diffed against the cache so handlers see adds, updates and deletes they missed;
 // - any other error (apiserver down, connection reset) backs off exponentially and resumes.
-import { statusCodeOf } from '../kube/api-error.js';
+import { statusCodeOf } from './ports/api-error.js';
 import { KeyedBackoff } from './backoff.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { objectKey, type ObjectWithMeta } from './object-key.js';

@@ -10,7 +10,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { claimRecord, releaseRecord } from './lease-record.js';
-import type { Lease, LeaseSpec, LeaseStore } from './lease-store.js';
+import type { Lease, LeaseSpec, LeaseStore } from './ports/lease-store.js';
 
 export interface ElectorTimings {
   leaseDurationMs: number;

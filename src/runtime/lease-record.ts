@@ -3,7 +3,7 @@
 // holder stays the same, and counts a transition when it changes; a release writes an empty
 // holder with a one-second duration, so others may take over at once. Pure: times in, spec out.
 import { formatMicroTime } from './micro-time.js';
-import type { LeaseSpec } from './lease-store.js';
+import type { LeaseSpec } from './ports/lease-store.js';
 
 /** The record `identity` writes to acquire or renew, given the record it read (if any). */
 export function claimRecord(identity: string, durationMs: number, now: number, previous?: LeaseSpec): LeaseSpec {

@@ -6,7 +6,7 @@
 // client-go rule for an expired Lease: never trust another holder's clock).
 import { isDeepStrictEqual } from 'node:util';
 import { sleep, type Clock } from './clock.js';
-import type { LeaseStore } from './lease-store.js';
+import type { LeaseStore } from './ports/lease-store.js';
 
 export interface PreviousLeaderOptions {
   store: LeaseStore;

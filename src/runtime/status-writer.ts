@@ -1,8 +1,8 @@
 // Writes an object's status through the /status subresource: compute from the latest object,
 // write only when something changed, and retry on 409 Conflict with a fresh read (the
 // resourceVersion in the patch makes the write optimistic).
-import { isConflict } from '../kube/api-error.js';
-import type { KubeHttp } from '../kube/http.js';
+import { isConflict } from './ports/api-error.js';
+import type { StatusTransport } from './ports/status-transport.js';
 import { isDeepStrictEqual } from 'node:util';
 
 export interface WithStatus<S> {
@@ -11,9 +11,6 @@ export interface WithStatus<S> {
 }
 
 export type StatusWriteOutcome = 'unchanged' | 'patched';
-
-/** What the writer needs of a Kubernetes transport (KubeHttp has it; tests count requests). */
-export type StatusTransport = Pick<KubeHttp, 'get' | 'patch'>;
 
 export interface StatusWriteOptions<T> {
   /** Path of the object, e.g. /apis/lanlb.io/v1beta1/loadbalancerippools/p1 (no /status). */

@@ -7,9 +7,9 @@
 import type { L2AnnouncementPolicy, LoadBalancerIPPool } from '../../generated/index.js';
 import { Allocator } from '../ipam/allocator.js';
 import { parseLabelSelector, serviceLabels } from '../ipam/label-selector.js';
-import { poolDefinition } from '../controller/pool-status.js';
-import { claimService, serviceKey } from '../controller/service-request.js';
-import { CONDITION_IP_ALLOCATED } from '../controller/annotations.js';
+import { poolDefinition } from '../reconcile/pool-status.js';
+import { claimService, serviceKey } from '../reconcile/service-request.js';
+import { CONDITION_IP_ALLOCATED } from '../reconcile/annotations.js';
 import { announcedIPs, ingressIPs, policyProblem } from '../core/policy-selection.js';
 import type { Condition, LeaseObject, Service } from '../core/kube-objects.js';
 import {

@@ -2,9 +2,8 @@
 // certificate if missing, renews the serving certificate before it expires (or when the hosts
 // change), and injects the CA into the ValidatingWebhookConfiguration and the CRDs' conversion
 // config. Every replica may run this: writes are optimistic and the results identical.
-import { isConflict, isNotFound } from '../kube/api-error.js';
+import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
 import { JSON_PATCH, type KubeHttp } from '../kube/http.js';
-import type { Logger } from '../observability/logger.js';
 import {
   certificateHosts,
   createCA,
@@ -13,6 +12,7 @@ import {
   type CertificateBundle,
 } from './certificates.js';
 import { allKinds } from '../../generated/index.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 export const WEBHOOK_SECRET = 'lanlb-webhook-cert';
 export const WEBHOOK_CONFIGURATION = 'lanlb-validating-webhook';

@@ -16,7 +16,7 @@ import {
   WEBHOOK_LIMITS,
   type HttpLimits,
 } from '../http/bounded-http.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 export class WebhookServer {
   private server: Server | undefined;

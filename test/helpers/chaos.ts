@@ -3,7 +3,7 @@
 // widened, shrunk, disabled, deleted; one that runs out; an overlap), leader SIGKILLs and a
 // SIGSTOP/SIGCONT. Afterwards the cluster must satisfy the contract's invariants. Used by a short
 // integration test and by `npm run chaos` (long).
-import { KubeApiError } from '../../src/kube/api-error.js';
+import { KubeApiError } from '../../src/runtime/ports/api-error.js';
 import type { KubeHttp } from '../../src/kube/http.js';
 import type { Service } from '../../src/core/kube-objects.js';
 import { parseAddress } from '../../src/ipam/address.js';

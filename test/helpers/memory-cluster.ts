@@ -2,12 +2,12 @@
 // with change notifications (as informers give), and a status transport that applies merge
 // patches with the apiserver's optimistic-concurrency rule and echoes them to the sources as a
 // watch would. Every write is recorded, so tests can say "wrote nothing".
-import { KubeApiError } from '../../src/kube/api-error.js';
+import { KubeApiError } from '../../src/runtime/ports/api-error.js';
 import type { ObjectHandler, ObjectSource } from '../../src/runtime/object-source.js';
 import { objectKey, type ObjectWithMeta } from '../../src/runtime/object-key.js';
-import type { StatusTransport } from '../../src/runtime/status-writer.js';
-import type { EventRecorder, Subject } from '../../src/kube/event-recorder.js';
 import type { Service } from '../../src/core/kube-objects.js';
+import type { StatusTransport } from '../../src/runtime/ports/status-transport.js';
+import type { EventRecorder, Subject } from '../../src/runtime/ports/event-recorder.js';
 
 type Meta = { metadata: { name?: string; namespace?: string; resourceVersion?: string; generation?: number } };
 

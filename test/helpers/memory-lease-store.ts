@@ -1,8 +1,8 @@
 // Leases in memory with the apiserver's rules that the elector relies on: create fails when the
 // Lease exists, update fails unless metadata.resourceVersion matches. For elector unit tests
 // only; integration tests run the elector against a real apiserver.
-import { KubeApiError } from '../../src/kube/api-error.js';
-import type { Lease, LeaseStore } from '../../src/runtime/lease-store.js';
+import { KubeApiError } from '../../src/runtime/ports/api-error.js';
+import type { Lease, LeaseStore } from '../../src/runtime/ports/lease-store.js';
 
 export class MemoryLeaseStore implements LeaseStore {
   private readonly leases = new Map<string, Lease>();

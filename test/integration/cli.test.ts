@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { freePort } from '../../src/devcluster/free-port.js';
 import { controllerAccess, LEADER_NAMESPACE, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb } from '../helpers/lanlb-process.js';
-import { KubeLeaseStore } from '../../src/runtime/lease-store.js';
 import { ensureNamespace } from '../helpers/k8s-objects.js';
+import { KubeLeaseStore } from '../../src/kube/lease-store.js';
 
 async function get(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url);

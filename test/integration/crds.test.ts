@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { LoadBalancerIPPoolV1beta1Client, L2AnnouncementPolicyV1beta1Client } from '../../generated/index.js';
 import { useCluster, eventually } from '../helpers/cluster.js';
-import { KubeApiError } from '../../src/kube/api-error.js';
+import { KubeApiError } from '../../src/runtime/ports/api-error.js';
 
 const execFileP = promisify(execFile);
 

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { useCluster, eventually } from '../helpers/cluster.js';
 import { ensureNamespace } from '../helpers/k8s-objects.js';
 import { KubeHttp, type RequestInit } from '../../src/kube/http.js';
-import { KubeLeaseStore } from '../../src/runtime/lease-store.js';
 import { NodeHeartbeat } from '../../src/announcer/node-heartbeat.js';
 import { systemClock } from '../../src/runtime/clock.js';
+import { KubeLeaseStore } from '../../src/kube/lease-store.js';
 
 /** KubeHttp that records every request's method and path. */
 class CountingHttp extends KubeHttp {

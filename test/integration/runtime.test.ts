@@ -7,10 +7,10 @@ import { WorkQueue } from '../../src/runtime/work-queue.js';
 import { ReconcileLoop } from '../../src/runtime/reconcile-loop.js';
 import { writeStatus } from '../../src/runtime/status-writer.js';
 import { LeaseElector } from '../../src/runtime/lease-elector.js';
-import { KubeLeaseStore } from '../../src/runtime/lease-store.js';
 import { objectKey } from '../../src/runtime/object-key.js';
 import { useCluster, eventually } from '../helpers/cluster.js';
 import { ensureNamespace } from '../helpers/k8s-objects.js';
+import { KubeLeaseStore } from '../../src/kube/lease-store.js';
 
 interface ConfigMap {
   metadata: { name: string; namespace?: string; resourceVersion?: string };

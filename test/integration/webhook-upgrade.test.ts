@@ -14,7 +14,7 @@ import { firstPublishedCrds } from '../helpers/first-published.js';
 import { installCrds } from '../../src/kube/crd-install.js';
 import { createFromYaml } from '../../src/kube/apply.js';
 import { freePort } from '../../src/devcluster/free-port.js';
-import { KubeApiError } from '../../src/kube/api-error.js';
+import { KubeApiError } from '../../src/runtime/ports/api-error.js';
 
 const execFileP = promisify(execFile);
 const POOLS = '/apis/lanlb.io/v1beta1/loadbalancerippools';

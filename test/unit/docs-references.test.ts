@@ -14,7 +14,7 @@ describe('cited documents exist in the repository', () => {
     encoding: 'utf8',
   })
     .split('\n')
-    .filter((f) => /\.(ts|js|mjs|sh|yaml)$/.test(f));
+    .filter((f) => /\.(ts|js|mjs|sh|yaml)$/.test(f) && existsSync(join(root, f)));
 
   it('every *.md a source file names resolves from the repository root or docs/', () => {
     const missing: string[] = [];

@@ -111,13 +111,15 @@ export function lanlbAddon(addon: PcapAddon): PcapAddon {
 
 /** The address lists the addon answers for: 4 bytes per IPv4 and 16 per IPv6, network order. */
 export function nativeAddresses(announced: readonly Announced[]): { v4: Buffer; v6: Buffer } {
-  const bytes = (family: 4 | 6) =>
-    Buffer.concat(
-      announced
-        .filter((a) => a.family === family)
-        .map((a) => Buffer.from(a.value.toString(16).padStart(family === 4 ? 8 : 32, '0'), 'hex')),
-    );
-  return { v4: bytes(4), v6: bytes(6) };
+  const v4 = announced.filter((a) => a.family === 4);
+  const v6 = announced.filter((a) => a.family === 6);
+  const out = { v4: Buffer.alloc(4 * v4.length), v6: Buffer.alloc(16 * v6.length) };
+  v4.forEach((a, i) => out.v4.writeUInt32BE(Number(a.value), 4 * i));
+  v6.forEach((a, i) => {
+    out.v6.writeBigUInt64BE(a.value >> 64n, 16 * i);
+    out.v6.writeBigUInt64BE(a.value & 0xffffffffffffffffn, 16 * i + 8);
+  });
+  return out;
 }
 
 /** client-go-like default: at once, then after 0.5 s, 1.5 s and 3 s. */

@@ -15,11 +15,11 @@ import type { Announced } from '../../../src/l2/codec/bpf-filter.js';
 import type { Node, Service } from '../../../src/core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../../../src/core/kube-objects.js';
 import type { L2AnnouncementPolicy } from '../../../generated/index.js';
-import type { Lease, LeaseStore } from '../../../src/runtime/lease-store.js';
-import { KubeApiError } from '../../../src/kube/api-error.js';
+import { KubeApiError } from '../../../src/runtime/ports/api-error.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemoryLeaseStore } from '../../helpers/memory-lease-store.js';
 import { MemorySource, RecordingEvents } from '../../helpers/memory-cluster.js';
+import type { Lease, LeaseStore } from '../../../src/runtime/ports/lease-store.js';
 
 const NS = 'lanlb-system';
 const VIP = '192.0.2.200';

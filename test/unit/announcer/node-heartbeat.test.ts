@@ -4,10 +4,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeHeartbeat } from '../../../src/announcer/node-heartbeat.js';
-import type { Lease } from '../../../src/runtime/lease-store.js';
-import { KubeApiError } from '../../../src/kube/api-error.js';
+import { KubeApiError } from '../../../src/runtime/ports/api-error.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemoryLeaseStore } from '../../helpers/memory-lease-store.js';
+import type { Lease } from '../../../src/runtime/ports/lease-store.js';
 
 /** The shared store, every call recorded as "VERB" in order; `failNext` fails the next call. */
 class CountingStore extends MemoryLeaseStore {

@@ -10,7 +10,7 @@ import type { Node, Service } from '../../../src/core/kube-objects.js';
 import type { LoadBalancerIPPool, L2AnnouncementPolicy } from '../../../generated/index.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemorySource, MemoryStatusTransport, RecordingEvents } from '../../helpers/memory-cluster.js';
-import { KubeApiError } from '../../../src/kube/api-error.js';
+import { KubeApiError } from '../../../src/runtime/ports/api-error.js';
 
 function world() {
   const services = new MemorySource<Service>();

@@ -2,7 +2,7 @@
 // repeated status or a restart.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { poolEvents, stateOfStatus, type PoolState } from '../../../src/controller/pool-status.js';
+import { poolEvents, stateOfStatus, type PoolState } from '../../../src/reconcile/pool-status.js';
 
 const s = (reason: string, exhausted = false, message = 'm'): PoolState => ({ reason, message, exhausted });
 const told = (before: PoolState | undefined, after: PoolState) =>

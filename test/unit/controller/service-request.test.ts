@@ -2,8 +2,8 @@
 // integration tests does not have: this is where that field is covered.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { claimService } from '../../../src/controller/service-request.js';
-import { DEFAULT_LOAD_BALANCER_CLASS } from '../../../src/controller/annotations.js';
+import { claimService } from '../../../src/reconcile/service-request.js';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../../../src/reconcile/annotations.js';
 import type { Service } from '../../../src/core/kube-objects.js';
 
 const base = (spec: Service['spec'] = {}, annotations: Record<string, string> = {}): Service => ({

@@ -4,9 +4,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { keepMigrating } from '../../../src/controller/storage-migration.js';
+import { keepMigrating } from '../../../src/kube/storage-migration.js';
 import { ControllerMetrics } from '../../../src/controller/metrics.js';
-import { KubeApiError } from '../../../src/kube/api-error.js';
+import { KubeApiError } from '../../../src/runtime/ports/api-error.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import type { KubeHttp } from '../../../src/kube/http.js';
 import { FakeClock } from '../../helpers/fake-clock.js';

@@ -68,3 +68,37 @@ describe('test assertions say what they expected', () => {
     assert.deepEqual(await problems(`${header}assert.ok(1 + 1 === 2, 'arithmetic holds');\n`, file), [], 'accepted');
   });
 });
+
+describe('applications and the runtime take ports, never adapters (decision 0002)', () => {
+  const cases: Array<[string, string]> = [
+    ['src/controller/example.ts', "import { KubeHttp } from '../kube/http.js';\nexport const x = KubeHttp;\n"],
+    ['src/controller/example.ts', "import type { KubeHttp } from '../kube/http.js';\nexport type X = KubeHttp;\n"],
+    [
+      'src/announcer/example.ts',
+      "import { PcapResponder } from '../l2/responder/pcap-responder.js';\nexport const x = PcapResponder;\n",
+    ],
+    [
+      'src/announcer/example.ts',
+      "import type { Logger } from '../observability/logger.js';\nexport type X = Logger;\n",
+    ],
+    ['src/runtime/example.ts', "import type { KubeHttp } from '../kube/http.js';\nexport type X = KubeHttp;\n"],
+    [
+      'src/runtime/example.ts',
+      "import { IpamController } from '../controller/ipam-controller.js';\nexport const x = IpamController;\n",
+    ],
+  ];
+  for (const [file, code] of cases) {
+    it(`rejects in ${file}: ${code.split('\n')[0]}`, async () => {
+      const found = await problems(code, file);
+      assert.ok(
+        found.some((p) => p.startsWith('no-restricted-imports')),
+        `refused: ${found.join('; ')}`,
+      );
+    });
+  }
+
+  it('accepts a port', async () => {
+    const code = "import type { Logger } from '../runtime/ports/logger.js';\nexport type X = Logger;\n";
+    assert.deepEqual(await problems(code, 'src/controller/example.ts'), [], 'ports are what applications import');
+  });
+});

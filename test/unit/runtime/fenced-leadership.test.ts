@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LeaseElector } from '../../../src/runtime/lease-elector.js';
 import { WorkQueue } from '../../../src/runtime/work-queue.js';
-import type { Lease } from '../../../src/runtime/lease-store.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemoryLeaseStore } from '../../helpers/memory-lease-store.js';
+import type { Lease } from '../../../src/runtime/ports/lease-store.js';
 
 /** A store whose calls hang (never answer) once `hang` is set: an apiserver that froze mid-call. */
 class HangingStore extends MemoryLeaseStore {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { waitForPreviousLeader, type PreviousLeaderOutcome } from '../../../src/runtime/previous-leader.js';
 import { MemoryLeaseStore } from '../../helpers/memory-lease-store.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { KubeApiError } from '../../../src/kube/api-error.js';
+import { KubeApiError } from '../../../src/runtime/ports/api-error.js';
 
 const NS = 'lanlb-system';
 const NAME = 'lanlb-controller';

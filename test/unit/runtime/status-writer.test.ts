@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergePatchOf, writeStatus } from '../../../src/runtime/status-writer.js';
-import { KubeApiError } from '../../../src/kube/api-error.js';
+import { KubeApiError } from '../../../src/runtime/ports/api-error.js';
 
 describe('mergePatchOf', () => {
   it('sets what the desired status has and nulls what it dropped', () => {

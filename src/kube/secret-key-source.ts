@@ -1,10 +1,10 @@
 // The heartbeat key from Secret lanlb-memberlist (key `secretkey`) in the operator namespace,
 // which the controller creates when missing (as MetalLB's controller does its memberlist
 // secret). Read at start and every `refreshMs`; a key that cannot be read keeps the last one.
-import type { KubeHttp } from '../kube/http.js';
-import type { Logger } from '../observability/logger.js';
-import type { KeySource } from './wire-peers.js';
+import type { KubeHttp } from './http.js';
+import type { KeySource } from '../l2/election/wire-peers.js';
 import { MEMBERLIST_KEY, MEMBERLIST_SECRET } from '../l2/election/lease-names.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 export class SecretKeySource implements KeySource {
   private key: Uint8Array | undefined;

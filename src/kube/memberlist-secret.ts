@@ -2,10 +2,10 @@
 // controller creates it when missing, as MetalLB's controller does its memberlist secret; an
 // existing key is never replaced, so running announcers keep authenticating each other.
 import { randomBytes } from 'node:crypto';
-import type { KubeHttp } from '../kube/http.js';
-import type { Logger } from '../observability/logger.js';
-import { isConflict, isNotFound } from '../kube/api-error.js';
+import type { KubeHttp } from './http.js';
+import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
 import { MEMBERLIST_KEY, MEMBERLIST_SECRET } from '../l2/election/lease-names.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 export async function ensureMemberlistSecret(http: KubeHttp, namespace: string, log: Logger): Promise<void> {
   const path = `/api/v1/namespaces/${namespace}/secrets`;

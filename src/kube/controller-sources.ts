@@ -1,6 +1,5 @@
 // The controller's object sources on Kubernetes: one informer per kind, started together.
-import type { KubeHttp } from '../kube/http.js';
-import type { Logger } from '../observability/logger.js';
+import type { KubeHttp } from './http.js';
 import { Informer } from '../runtime/informer.js';
 import { startInformers } from '../runtime/informer-group.js';
 import type { ObjectWithMeta } from '../runtime/object-key.js';
@@ -10,9 +9,10 @@ import {
   type LoadBalancerIPPool,
   type L2AnnouncementPolicy,
 } from '../../generated/index.js';
-import type { ControllerSources } from './ipam-controller.js';
+import type { ControllerSources } from '../controller/ipam-controller.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import { nodeForCache, serviceForCache } from '../core/cache-shapes.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 export interface KubeControllerSources extends ControllerSources {
   /** Starts every informer; resolves once all have synced, with a promise of their end. */

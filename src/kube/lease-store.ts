@@ -1,38 +1,7 @@
-// Where Leases live. The elector talks to this small interface so its unit tests can run on an
-// in-memory store with the apiserver's optimistic-concurrency rule; the real one is KubeLeaseStore.
-import type { KubeHttp } from '../kube/http.js';
-import { isNotFound } from '../kube/api-error.js';
-
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
-export interface Lease {
-  apiVersion?: 'coordination.k8s.io/v1';
-  kind?: 'Lease';
-  metadata: {
-    name: string;
-    namespace: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  spec: LeaseSpec;
-}
-
-export interface LeaseStore {
-  get(namespace: string, name: string): Promise<Lease | undefined>;
-  /** Fails with 409 when the Lease exists. */
-  create(lease: Lease): Promise<Lease>;
-  /** Fails with 409 when metadata.resourceVersion is not the stored one. */
-  update(lease: Lease): Promise<Lease>;
-  /** Deletes only the version `resourceVersion` (409 otherwise); a missing Lease is a 404. */
-  delete(namespace: string, name: string, resourceVersion: string | undefined): Promise<void>;
-}
+// The Lease port (runtime/ports/lease-store.ts) on the apiserver: coordination.k8s.io/v1.
+import type { KubeHttp } from './http.js';
+import { isNotFound } from '../runtime/ports/api-error.js';
+import type { Lease, LeaseStore } from '../runtime/ports/lease-store.js';
 
 export class KubeLeaseStore implements LeaseStore {
   constructor(private readonly http: KubeHttp) {}

@@ -1,15 +1,15 @@
 // The announcer's object sources on Kubernetes: one informer per kind, started together.
-import type { KubeHttp } from '../kube/http.js';
-import type { Logger } from '../observability/logger.js';
+import type { KubeHttp } from './http.js';
 import { Informer } from '../runtime/informer.js';
 import { startInformers } from '../runtime/informer-group.js';
 import type { ObjectWithMeta } from '../runtime/object-key.js';
 import { L2AnnouncementPolicyV1beta1GVK as PolicyGVK, type L2AnnouncementPolicy } from '../../generated/index.js';
 import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
-import type { AnnouncerSources } from './announcer.js';
+import type { AnnouncerSources } from '../announcer/announcer.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
 import { endpointSliceForCache, nodeForCache, serviceForCache } from '../core/cache-shapes.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 export interface KubeAnnouncerSources extends AnnouncerSources {
   /** Starts every informer; resolves once all have synced, with a promise of their end. */

@@ -2,12 +2,12 @@
 // write through the apiserver stores them in the storage version, v1beta1), then v1alpha1 is
 // dropped from the CRD's status.storedVersions, after which v1alpha1 can be removed from the
 // CRD. What kube-storage-version-migrator does, for lanlb's two kinds. Idempotent.
-import { isConflict, isNotFound } from '../kube/api-error.js';
-import type { KubeHttp } from '../kube/http.js';
-import type { Logger } from '../observability/logger.js';
+import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
+import type { KubeHttp } from './http.js';
 import { allKinds } from '../../generated/index.js';
 import { sleep, type Clock } from '../runtime/clock.js';
-import type { ControllerMetrics } from './metrics.js';
+import type { ControllerMetrics } from '../controller/metrics.js';
+import type { Logger } from '../runtime/ports/logger.js';
 
 interface Crd {
   metadata: { name: string; resourceVersion?: string };

@@ -1,8 +1,8 @@
 // What this node has observed of Leases, on its own clock: when each Service Lease's record and
 // each node heartbeat last changed. Fed by a watch, so followers never poll.
 import { isDeepStrictEqual } from 'node:util';
-import type { LeaseObject } from '../core/kube-objects.js';
-import { NODE_LEASE_PREFIX } from '../l2/election/lease-names.js';
+import type { LeaseObject } from '../../core/kube-objects.js';
+import { NODE_LEASE_PREFIX } from './lease-names.js';
 
 export class LeaseView {
   /** lease name -> the record last seen and when it changed (or was first seen missing) */

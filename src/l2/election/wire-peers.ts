@@ -1,12 +1,12 @@
 // This node's side of liveness on the wire: it signs and numbers its heartbeat frames, checks
 // the frames it captures (authenticated heartbeats feed WireLiveness; others are dropped and
 // counted), and reads ARP replies / Neighbor Advertisements as answers to its probes.
-import { decodeHeartbeat, encodeHeartbeat } from '../l2/codec/heartbeat.js';
-import { decodeAnswer, type Answer } from '../l2/codec/probe.js';
-import { ETHERTYPE_HEARTBEAT } from '../l2/codec/heartbeat.js';
-import { WireLiveness, type WireTimings } from '../l2/election/wire-liveness.js';
-import { formatMac, type Mac } from '../l2/codec/mac.js';
-import type { HeartbeatPlan } from '../l2/codec/heartbeat.js';
+import { decodeHeartbeat, encodeHeartbeat } from '../codec/heartbeat.js';
+import { decodeAnswer, type Answer } from '../codec/probe.js';
+import { ETHERTYPE_HEARTBEAT } from '../codec/heartbeat.js';
+import { WireLiveness, type WireTimings } from './wire-liveness.js';
+import { formatMac, type Mac } from '../codec/mac.js';
+import type { HeartbeatPlan } from '../codec/heartbeat.js';
 
 /** The shared heartbeat key (Secret lanlb-memberlist, key `secretkey`), once known. */
 export interface KeySource {
