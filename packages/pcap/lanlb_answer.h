@@ -24,8 +24,9 @@
 
 /**
  * The interface lanlb's JavaScript expects of this addon (the lanlb_* methods and their
- * arguments); exported as `lanlb_abi` and checked when the announcer starts
- * (src/l2/responder/pcap-responder.ts LANLB_PCAP_ABI). Raise both together on any change.
+ * arguments); exported as `lanlb_abi` and checked where the addon loads, and written as
+ * `lanlbAbi` in package.json, checked when the announcer starts
+ * (src/l2/responder/pcap-responder.ts LANLB_PCAP_ABI). Raise all three together on any change.
  */
 #define LANLB_PCAP_ABI 2
 

@@ -16,7 +16,7 @@ import { kubeAnnouncerSources } from '../kube/announcer-sources.js';
 import { systemClock } from '../runtime/clock.js';
 import { sysfsLinks } from '../l2/responder/link.js';
 import { AnswerThread, type ThreadedResponder } from '../l2/responder/answer-thread.js';
-import { pcapAddon } from '../l2/responder/pcap-responder.js';
+import { checkPcapPackage } from '../l2/responder/pcap-responder.js';
 import { AnnouncerMetrics } from '../announcer/metrics.js';
 import { SecretKeySource } from '../kube/secret-key-source.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
@@ -180,8 +180,9 @@ async function announcerWorkload(
   const keys = new SecretKeySource(http, namespace, log);
   const opened = new Set<ThreadedResponder>();
   injectFaultsOnRequest(opened, log);
-  // Fail at start, saying why, when node_modules/pcap is not lanlb's build (packages/pcap).
-  pcapAddon();
+  // Fail at start, saying why, when node_modules/pcap is not lanlb's package (packages/pcap); the
+  // addon itself is checked where it loads, in the answer thread (a NAN addon loads in one thread).
+  checkPcapPackage();
   // Captures, answers, announcements and heartbeat frames run in their own thread.
   const answers = new AnswerThread({
     onFatal: (err) => {

@@ -12,9 +12,13 @@ const { signal, replies, wedgedAfterMs, realtimePriority } = workerData as Answe
 const port = parentPort;
 if (!port) throw new Error('answer-worker.ts runs as a worker thread');
 
+// The addon loads here, in the thread that captures (a NAN addon loads in one thread of a process
+// only); one that is not lanlb's build fails the thread at once, with the reason.
+const addon = pcapAddon();
+
 if (realtimePriority !== undefined) {
   // The addon's call: this thread only, not the process.
-  const refused = pcapAddon().lanlb_realtime(realtimePriority);
+  const refused = addon.lanlb_realtime(realtimePriority);
   port.postMessage({
     op: 'priority',
     priority: realtimePriority,

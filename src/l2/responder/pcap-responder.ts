@@ -99,6 +99,20 @@ export function pcapAddon(): PcapAddon {
   return lanlbAddon(createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as PcapAddon);
 }
 
+/**
+ * node_modules/pcap is lanlb's package with the interface this code expects (its package.json's
+ * `lanlbAbi`), read without loading the addon: the main thread must not load it, or the answer
+ * thread cannot (a NAN addon registers in one thread of a process only).
+ */
+export function checkPcapPackage(): void {
+  const pkg = createRequire(import.meta.url)('pcap/package.json') as { version?: string; lanlbAbi?: number };
+  if (pkg.lanlbAbi !== LANLB_PCAP_ABI)
+    throw new Error(
+      `node_modules/pcap is not lanlb's (pcap@${pkg.version}, interface ${String(pkg.lanlbAbi)}, expected ` +
+        `${LANLB_PCAP_ABI}): it must be lanlb's packages/pcap, built at install; reinstall with npm ci`,
+    );
+}
+
 /** The addon, if it is lanlb's with the interface this code expects; else a clear error. */
 export function lanlbAddon(addon: PcapAddon): PcapAddon {
   if (addon.lanlb_abi !== LANLB_PCAP_ABI)

@@ -12,7 +12,13 @@ import { replyFor } from '../../../src/l2/codec/frames.js';
 import { encodeArp } from '../../../src/l2/codec/arp.js';
 import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../../src/l2/codec/ethernet.js';
 import { encodeNdp, NEIGHBOR_SOLICITATION } from '../../../src/l2/codec/ndp.js';
-import { LANLB_PCAP_ABI, lanlbAddon, nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
+import {
+  LANLB_PCAP_ABI,
+  checkPcapPackage,
+  lanlbAddon,
+  nativeAddresses,
+  pcapAddon,
+} from '../../../src/l2/responder/pcap-responder.js';
 import { nativeWatchdog } from '../../helpers/native-watchdog.js';
 
 // C that loops would hold the event loop: fail in seconds, naming the test.
@@ -200,5 +206,11 @@ describe('the addon is lanlb`s, checked at start', () => {
     );
     const other = { lanlb_abi: LANLB_PCAP_ABI + 1 } as ReturnType<typeof pcapAddon>;
     assert.throws(() => lanlbAddon(other), /interface \d+, expected \d+/);
+  });
+});
+
+describe('the pcap package is lanlb`s, checked without loading the addon', () => {
+  it('node_modules/pcap declares the interface version this code expects', () => {
+    assert.doesNotThrow(() => checkPcapPackage(), 'packages/pcap is installed as node_modules/pcap');
   });
 });
