@@ -16,7 +16,7 @@ import { kubeAnnouncerSources } from '../kube/announcer-sources.js';
 import { systemClock } from '../runtime/clock.js';
 import { sysfsLinks } from '../l2/responder/link.js';
 import { AnswerThread, type ThreadedResponder } from '../l2/responder/answer-thread.js';
-import { checkPcapPackage } from '../l2/responder/pcap-responder.js';
+import { checkPcapPackage } from '../l2/responder/pcap-package.js';
 import { AnnouncerMetrics } from '../announcer/metrics.js';
 import { SecretKeySource } from '../kube/secret-key-source.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';

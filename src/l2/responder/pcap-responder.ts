@@ -11,6 +11,7 @@
 // answer and collects its counts.
 import pcap from 'pcap';
 import { createRequire } from 'node:module';
+import { LANLB_PCAP_ABI } from './pcap-package.js';
 import { encodeAnnouncements, replyFor } from '../codec/frames.js';
 import { CAPTURE_FILTER, type Announced } from '../codec/bpf-filter.js';
 import { readLink, setAllMulticast } from './link.js';
@@ -88,29 +89,8 @@ export interface PcapAddon {
   lanlb_realtime(priority: number): string | undefined;
 }
 
-/**
- * The interface this code expects of the addon (packages/pcap/lanlb_answer.h LANLB_PCAP_ABI): a
- * plain node_pcap, or a build of another lanlb version, is refused with a message that says so,
- * instead of failing later on a missing method.
- */
-export const LANLB_PCAP_ABI = 2;
-
 export function pcapAddon(): PcapAddon {
   return lanlbAddon(createRequire(import.meta.url)('pcap/build/Release/pcap_binding.node') as PcapAddon);
-}
-
-/**
- * node_modules/pcap is lanlb's package with the interface this code expects (its package.json's
- * `lanlbAbi`), read without loading the addon: the main thread must not load it, or the answer
- * thread cannot (a NAN addon registers in one thread of a process only).
- */
-export function checkPcapPackage(): void {
-  const pkg = createRequire(import.meta.url)('pcap/package.json') as { version?: string; lanlbAbi?: number };
-  if (pkg.lanlbAbi !== LANLB_PCAP_ABI)
-    throw new Error(
-      `node_modules/pcap is not lanlb's (pcap@${pkg.version}, interface ${String(pkg.lanlbAbi)}, expected ` +
-        `${LANLB_PCAP_ABI}): it must be lanlb's packages/pcap, built at install; reinstall with npm ci`,
-    );
 }
 
 /** The addon, if it is lanlb's with the interface this code expects; else a clear error. */

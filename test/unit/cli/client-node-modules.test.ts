@@ -40,3 +40,11 @@ describe('what the processes load of @kubernetes/client-node', () => {
     });
   }
 });
+
+describe("the announcer's main thread does not load the pcap addon", () => {
+  it('src/cli/announcer-command.ts loads nothing of pcap (the answer thread loads it, and only it may)', async () => {
+    const loaded = await modulesLoadedBy('src/cli/announcer-command.ts');
+    const pcap = loaded.filter((u) => /\/(node_modules|packages)\/pcap\//.test(u) || u.includes('/pcap-responder.'));
+    assert.deepEqual(pcap, [], 'a NAN addon loaded here could not load in the answer thread');
+  });
+});

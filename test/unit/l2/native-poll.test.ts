@@ -12,13 +12,8 @@ import { replyFor } from '../../../src/l2/codec/frames.js';
 import { encodeArp } from '../../../src/l2/codec/arp.js';
 import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../../src/l2/codec/ethernet.js';
 import { encodeNdp, NEIGHBOR_SOLICITATION } from '../../../src/l2/codec/ndp.js';
-import {
-  LANLB_PCAP_ABI,
-  checkPcapPackage,
-  lanlbAddon,
-  nativeAddresses,
-  pcapAddon,
-} from '../../../src/l2/responder/pcap-responder.js';
+import { lanlbAddon, nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
+import { LANLB_PCAP_ABI, checkPcapPackage } from '../../../src/l2/responder/pcap-package.js';
 import { nativeWatchdog } from '../../helpers/native-watchdog.js';
 
 // C that loops would hold the event loop: fail in seconds, naming the test.
