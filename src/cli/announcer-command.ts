@@ -10,7 +10,13 @@ import {
 } from './process-flags.js';
 import { runLongRunning } from './long-running.js';
 import { durationFlag } from './duration.js';
-import { Announcer, DEFAULT_ANNOUNCER_TIMINGS, type AnnouncerTimings, type Link } from '../announcer/announcer.js';
+import {
+  Announcer,
+  DEFAULT_ANNOUNCER_TIMINGS,
+  type AnnouncerTimings,
+  type ResponderFactory,
+} from '../announcer/announcer.js';
+import type { Logger } from '../runtime/ports/logger.js';
 import type { Workload, WorkloadContext } from './long-running.js';
 import { kubeAnnouncerSources } from '../kube/announcer-sources.js';
 import { systemClock } from '../runtime/clock.js';
@@ -167,24 +173,9 @@ export async function announcerCommand(argv: string[]): Promise<number> {
   return runLongRunning('announcer', flags.process, (ctx) => announcerWorkload(flags, ctx));
 }
 
-/** The announcer on real adapters: informers, the Lease API, /sys and libpcap. */
-async function announcerWorkload(
-  flags: AnnouncerFlags,
-  { kc, http, log, registry }: WorkloadContext,
-): Promise<Workload> {
-  const { namespace } = flags.process;
-  log.info('node', { node: flags.node });
-  await ensureNamespace(kc, http, namespace, log);
-  const sources = kubeAnnouncerSources(http, namespace, await endpointSlicePath(http), log);
-  const metrics = new AnnouncerMetrics(registry);
-  const keys = new SecretKeySource(http, namespace, log);
-  const opened = new Set<ThreadedResponder>();
-  injectFaultsOnRequest(opened, log);
-  // Fail at start, saying why, when node_modules/pcap is not lanlb's package (packages/pcap); the
-  // addon itself is checked where it loads, in the answer thread (a NAN addon loads in one thread).
-  checkPcapPackage();
-  // Captures, answers, announcements and heartbeat frames run in their own thread.
-  const answers = new AnswerThread({
+/** The answer thread: captures, answers, announcements and heartbeat frames run in it. */
+function startAnswerThread(flags: AnnouncerFlags, log: Logger, metrics: AnnouncerMetrics): AnswerThread {
+  return new AnswerThread({
     onFatal: (err) => {
       log.error('answer thread died: nothing is answered any more; exiting so that peers take over', { error: err });
       process.exit(1);
@@ -196,7 +187,13 @@ async function announcerWorkload(
         ? log.info('answer thread scheduled SCHED_RR', { priority })
         : log.warn('answer thread stays at normal priority: SCHED_RR refused (CAP_SYS_NICE?)', { priority, refused }),
   });
-  const responders = (link: Link, onFrame: (frame: Uint8Array) => void) =>
+}
+
+/** The responder factory the announcer takes: a capture in the answer thread per interface. */
+function threadedResponders(answers: AnswerThread, log: Logger, metrics: AnnouncerMetrics): ResponderFactory {
+  const opened = new Set<ThreadedResponder>();
+  injectFaultsOnRequest(opened, log);
+  return (link, onFrame) =>
     track(
       opened,
       answers.open({
@@ -208,6 +205,24 @@ async function announcerWorkload(
           metrics.frames.inc({ kind: what, family: String(family), interface: link.name }, n),
       }),
     );
+}
+
+/** The announcer on real adapters: informers, the Lease API, /sys and libpcap. */
+async function announcerWorkload(
+  flags: AnnouncerFlags,
+  { kc, http, log, registry }: WorkloadContext,
+): Promise<Workload> {
+  const { namespace } = flags.process;
+  log.info('node', { node: flags.node });
+  await ensureNamespace(kc, http, namespace, log);
+  const sources = kubeAnnouncerSources(http, namespace, await endpointSlicePath(http), log);
+  const metrics = new AnnouncerMetrics(registry);
+  const keys = new SecretKeySource(http, namespace, log);
+  // Fail at start, saying why, when node_modules/pcap is not lanlb's package (packages/pcap); the
+  // addon itself is checked where it loads, in the answer thread (a NAN addon loads in one thread).
+  checkPcapPackage();
+  const answers = startAnswerThread(flags, log, metrics);
+  const responders = threadedResponders(answers, log, metrics);
   const announcer = new Announcer({
     sources,
     leases: new KubeLeaseStore(http),

@@ -168,7 +168,40 @@ export class Allocator {
       };
     }
     if (prev) this.unhold(req.key, prev.ips);
-    const ctx: PlanContext = {
+    const ctx = this.planContext(req, allocateNew);
+    const requestedFamilies = [...requested.byFamily.keys()].map((f) => nameOf[f]);
+    const plans: Array<{ family: IPFamilyName; plan: Plan }> = wantedFamilies(
+      req.families,
+      req.familyPolicy,
+      requestedFamilies,
+    ).map((family) => ({
+      family,
+      plan: planFamily(ctx, req, familyOf[family], requested.byFamily.get(familyOf[family])),
+    }));
+    const outcome = decide(req.familyPolicy, plans, allocateNew);
+    if (outcome.kind === 'failed') {
+      if (prev) this.hold(req.key, ...prev.ips);
+      return { ...outcome, kept };
+    }
+    return this.commit(req, kept, outcome.ips, outcome.unmet);
+  }
+
+  /** Holds what a successful request got; what it held before and lost is released, with why. */
+  private commit(req: ServiceRequest, kept: AssignedIP[], ips: AssignedIP[], unmet: IPFamilyName[]): AssignOutcome {
+    if (ips.length === 0) this.assignments.delete(req.key);
+    else this.assignments.set(req.key, { request: req, ips });
+    this.hold(req.key, ...ips);
+    const now = new Set(ips.map((i) => i.ip));
+    const released = kept
+      .filter((i) => !now.has(i.ip))
+      .map((i): ReleasedIP => ({ ...i, why: this.whyFalls(i, req) ?? 'request-changed' }));
+    const changed = released.length > 0 || ips.length !== kept.length;
+    return { kind: 'assigned', ips, changed, released, unmetFamilies: unmet };
+  }
+
+  /** What planning sees: pools in contract order, the other holders of an address, sharers. */
+  private planContext(req: ServiceRequest, allocateNew: boolean): PlanContext {
+    return {
       pools: [...this.pools.values()].sort(byContractOrder),
       holders: (ip) =>
         [...(this.holders.get(ip) ?? [])].flatMap((k) => {
@@ -186,30 +219,6 @@ export class Allocator {
           .map((a) => ({ key: a.request.key, request: a.request, ips: a.ips })),
       allocateNew,
     };
-    const requestedFamilies = [...requested.byFamily.keys()].map((f) => nameOf[f]);
-    const plans: Array<{ family: IPFamilyName; plan: Plan }> = wantedFamilies(
-      req.families,
-      req.familyPolicy,
-      requestedFamilies,
-    ).map((family) => ({
-      family,
-      plan: planFamily(ctx, req, familyOf[family], requested.byFamily.get(familyOf[family])),
-    }));
-    const outcome = decide(req.familyPolicy, plans, allocateNew);
-    if (outcome.kind === 'failed') {
-      if (prev) this.hold(req.key, ...prev.ips);
-      return { ...outcome, kept };
-    }
-    const ips = outcome.ips;
-    if (ips.length === 0) this.assignments.delete(req.key);
-    else this.assignments.set(req.key, { request: req, ips });
-    this.hold(req.key, ...ips);
-    const now = new Set(ips.map((i) => i.ip));
-    const released = kept
-      .filter((i) => !now.has(i.ip))
-      .map((i): ReleasedIP => ({ ...i, why: this.whyFalls(i, req) ?? 'request-changed' }));
-    const changed = released.length > 0 || ips.length !== kept.length;
-    return { kind: 'assigned', ips, changed, released, unmetFamilies: outcome.unmet };
   }
 
   /**

@@ -57,42 +57,59 @@ function poolFromMetallb(
         'autoAssign: false has no lanlb field: Services must pin this pool with ' +
         'the lanlb.io/pool annotation, and others may still get its addresses',
     });
-  const alloc = spec.serviceAllocation as
-    | { priority?: number; namespaces?: string[]; namespaceSelectors?: unknown[]; serviceSelectors?: Selector[] }
-    | undefined;
-  if (alloc) {
-    const sel: Selector = {};
-    if (alloc.namespaces?.length) sel.matchExpressions = [{ key: NS_LABEL, operator: 'In', values: alloc.namespaces }];
-    const svcSel = alloc.serviceSelectors ?? [];
-    if (svcSel.length === 1) {
-      sel.matchLabels = { ...(svcSel[0]?.matchLabels ?? {}) };
-      sel.matchExpressions = [...(sel.matchExpressions ?? []), ...(svcSel[0]?.matchExpressions ?? [])];
-    } else if (svcSel.length > 1)
-      notes.push({
-        source,
-        message:
-          'serviceAllocation.serviceSelectors: several selectors (OR) cannot ' +
-          'be one lanlb serviceSelector; only namespaces were carried over',
-      });
-    if (alloc.namespaceSelectors?.length)
-      notes.push({
-        source,
-        message:
-          'serviceAllocation.namespaceSelectors select by Namespace labels, ' +
-          'which lanlb selectors cannot see; list the namespaces instead',
-      });
-    if (alloc.priority !== undefined)
-      notes.push({ source, message: 'serviceAllocation.priority has no lanlb equivalent (lanlb tries pools by name)' });
-    if (sel.matchLabels && Object.keys(sel.matchLabels).length === 0) delete sel.matchLabels;
-    if (sel.matchExpressions?.length === 0) delete sel.matchExpressions;
-    if (sel.matchLabels || sel.matchExpressions) out.serviceSelector = sel;
-  }
+  const selector = selectorFromServiceAllocation(
+    spec.serviceAllocation as ServiceAllocation | undefined,
+    source,
+    notes,
+  );
+  if (selector) out.serviceSelector = selector;
   return {
     apiVersion: 'lanlb.io/v1beta1',
     kind: 'LoadBalancerIPPool',
     metadata: { name, annotations: { [MIGRATED_FROM]: source } },
     spec: out,
   };
+}
+
+interface ServiceAllocation {
+  priority?: number;
+  namespaces?: string[];
+  namespaceSelectors?: unknown[];
+  serviceSelectors?: Selector[];
+}
+
+/** MetalLB's serviceAllocation as one lanlb serviceSelector, noting what cannot be carried over. */
+function selectorFromServiceAllocation(
+  alloc: ServiceAllocation | undefined,
+  source: string,
+  notes: MigrationNote[],
+): Selector | undefined {
+  if (!alloc) return undefined;
+  const sel: Selector = {};
+  if (alloc.namespaces?.length) sel.matchExpressions = [{ key: NS_LABEL, operator: 'In', values: alloc.namespaces }];
+  const svcSel = alloc.serviceSelectors ?? [];
+  if (svcSel.length === 1) {
+    sel.matchLabels = { ...(svcSel[0]?.matchLabels ?? {}) };
+    sel.matchExpressions = [...(sel.matchExpressions ?? []), ...(svcSel[0]?.matchExpressions ?? [])];
+  } else if (svcSel.length > 1)
+    notes.push({
+      source,
+      message:
+        'serviceAllocation.serviceSelectors: several selectors (OR) cannot ' +
+        'be one lanlb serviceSelector; only namespaces were carried over',
+    });
+  if (alloc.namespaceSelectors?.length)
+    notes.push({
+      source,
+      message:
+        'serviceAllocation.namespaceSelectors select by Namespace labels, ' +
+        'which lanlb selectors cannot see; list the namespaces instead',
+    });
+  if (alloc.priority !== undefined)
+    notes.push({ source, message: 'serviceAllocation.priority has no lanlb equivalent (lanlb tries pools by name)' });
+  if (sel.matchLabels && Object.keys(sel.matchLabels).length === 0) delete sel.matchLabels;
+  if (sel.matchExpressions?.length === 0) delete sel.matchExpressions;
+  return sel.matchLabels || sel.matchExpressions ? sel : undefined;
 }
 
 function policyFromL2Advertisement(

@@ -61,56 +61,71 @@ function interfacesFor(p: L2AnnouncementPolicy, links: readonly LinkView[]): str
   return usable.filter((l) => exprs.length === 0 || exprs.some((re) => re.test(l.name))).map((l) => l.name);
 }
 
+type ValidPolicy = {
+  policy: L2AnnouncementPolicy;
+  services: ReturnType<typeof parseLabelSelector>;
+  nodes: ReturnType<typeof parseLabelSelector>;
+};
+
 export function planAnnouncements(input: PlanInput): ServicePlan[] {
-  const valid = input.policies
+  const valid: ValidPolicy[] = input.policies
     .filter((p) => policyProblem(p) === undefined)
     .map((p) => ({
       policy: p,
       services: parseLabelSelector(p.spec.serviceSelector),
       nodes: parseLabelSelector(p.spec.nodeSelector),
     }));
-  const plans: ServicePlan[] = [];
-  for (const svc of input.services) {
-    const ns = svc.metadata.namespace ?? 'default';
-    const labels = serviceLabels(ns, svc.metadata.name, svc.metadata.labels);
-    const addresses = new Map<string, Announced>();
-    const candidates = new Set<string>();
-    const interfaces = new Set<string>();
-    let selectsMe = false;
-    let interval: number | undefined;
-    for (const v of valid) {
-      if (v.services.kind !== 'ok' || v.nodes.kind !== 'ok' || !v.services.selector.matches(labels)) continue;
-      const ips = announcedIPs(v.policy, svc).flatMap((ip) => parseAddress(ip) ?? []);
-      if (ips.length === 0) continue;
-      for (const a of ips) addresses.set(`${a.family}/${a.value}`, { family: a.family, value: a.value });
-      const every = announceIntervalMs(v.policy);
-      if (every !== undefined) interval = Math.min(interval ?? every, every);
-      const nodeSel = v.nodes.selector;
-      for (const n of input.nodes) if (nodeSel.matches(n.metadata.labels ?? {})) candidates.add(n.metadata.name);
-      const meNode = input.nodes.find((n) => n.metadata.name === input.me);
-      if (meNode && nodeSel.matches(meNode.metadata.labels ?? {})) {
-        selectsMe = true;
-        for (const i of interfacesFor(v.policy, input.links)) interfaces.add(i);
-      }
+  return input.services.flatMap((svc) => planService(svc, valid, input) ?? []);
+}
+
+/** What every policy that selects the Service says: addresses, candidates, this node's interfaces. */
+function selections(svc: Service, valid: readonly ValidPolicy[], input: PlanInput) {
+  const ns = svc.metadata.namespace ?? 'default';
+  const labels = serviceLabels(ns, svc.metadata.name, svc.metadata.labels);
+  const s = {
+    addresses: new Map<string, Announced>(),
+    candidates: new Set<string>(),
+    interfaces: new Set<string>(),
+    selectsMe: false,
+    interval: undefined as number | undefined,
+  };
+  const meNode = input.nodes.find((n) => n.metadata.name === input.me);
+  for (const v of valid) {
+    if (v.services.kind !== 'ok' || v.nodes.kind !== 'ok' || !v.services.selector.matches(labels)) continue;
+    const ips = announcedIPs(v.policy, svc).flatMap((ip) => parseAddress(ip) ?? []);
+    if (ips.length === 0) continue;
+    for (const a of ips) s.addresses.set(`${a.family}/${a.value}`, { family: a.family, value: a.value });
+    const every = announceIntervalMs(v.policy);
+    if (every !== undefined) s.interval = Math.min(s.interval ?? every, every);
+    const nodeSel = v.nodes.selector;
+    for (const n of input.nodes) if (nodeSel.matches(n.metadata.labels ?? {})) s.candidates.add(n.metadata.name);
+    if (meNode && nodeSel.matches(meNode.metadata.labels ?? {})) {
+      s.selectsMe = true;
+      for (const i of interfacesFor(v.policy, input.links)) s.interfaces.add(i);
     }
-    if (addresses.size === 0) continue;
-    let eligible = [...candidates];
-    if (svc.spec?.externalTrafficPolicy === 'Local') {
-      const ready = readyEndpointNodes(input.slices, ns, svc.metadata.name);
-      eligible = eligible.filter((n) => ready.has(n));
-    }
-    // A candidate must be able to answer somewhere: for this node, that means an interface.
-    if (interfaces.size === 0) eligible = eligible.filter((n) => n !== input.me);
-    plans.push({
-      key: `${ns}/${svc.metadata.name}`,
-      namespace: ns,
-      name: svc.metadata.name,
-      addresses: [...addresses.values()],
-      candidates: rankCandidates(`${ns}/${svc.metadata.name}`, eligible),
-      interfaces: [...interfaces].sort(),
-      selectsMe,
-      ...(interval === undefined ? {} : { announceIntervalMs: interval }),
-    });
   }
-  return plans;
+  return s;
+}
+
+function planService(svc: Service, valid: readonly ValidPolicy[], input: PlanInput): ServicePlan | undefined {
+  const ns = svc.metadata.namespace ?? 'default';
+  const { addresses, candidates, interfaces, selectsMe, interval } = selections(svc, valid, input);
+  if (addresses.size === 0) return undefined;
+  let eligible = [...candidates];
+  if (svc.spec?.externalTrafficPolicy === 'Local') {
+    const ready = readyEndpointNodes(input.slices, ns, svc.metadata.name);
+    eligible = eligible.filter((n) => ready.has(n));
+  }
+  // A candidate must be able to answer somewhere: for this node, that means an interface.
+  if (interfaces.size === 0) eligible = eligible.filter((n) => n !== input.me);
+  return {
+    key: `${ns}/${svc.metadata.name}`,
+    namespace: ns,
+    name: svc.metadata.name,
+    addresses: [...addresses.values()],
+    candidates: rankCandidates(`${ns}/${svc.metadata.name}`, eligible),
+    interfaces: [...interfaces].sort(),
+    selectsMe,
+    ...(interval === undefined ? {} : { announceIntervalMs: interval }),
+  };
 }
