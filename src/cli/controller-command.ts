@@ -193,6 +193,31 @@ function controllerWorkload(flags: ControllerFlags, ctx: WorkloadContext): Workl
   };
 }
 
+/** What a leader does besides IPAM: the heartbeat key, and after a CRD upgrade the storage migration. */
+function startLeaderChores(
+  flags: ControllerFlags,
+  http: WorkloadContext['http'],
+  log: WorkloadContext['log'],
+  events: KubeEventRecorder,
+  metrics: ControllerMetrics,
+  signal: AbortSignal,
+): void {
+  ensureMemberlistSecret(http, flags.process.namespace, log).catch((err: unknown) =>
+    log.warn('heartbeat key not ensured; will retry on next leadership', { error: err }),
+  );
+  // After a CRD version upgrade: rewrite objects still stored in an old version.
+  const warn = (crd: string, message: string) =>
+    events.recordOn(
+      { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd },
+      'Warning',
+      'StorageMigrationFailed',
+      message,
+    );
+  keepMigrating({ http, log, clock: systemClock, metrics, warn }, signal).catch((err: unknown) =>
+    log.error('storage migration stopped', { error: err }),
+  );
+}
+
 /** The Lease elector whose leadership runs the controller (and the storage migration). */
 function controllerElector(
   flags: ControllerFlags,
@@ -215,20 +240,7 @@ function controllerElector(
       leading = controller
         .lead(signal, () => elector.holdsLeadership())
         .catch((err: unknown) => log.error('controller stopped', { error: err }));
-      ensureMemberlistSecret(http, flags.process.namespace, log).catch((err: unknown) =>
-        log.warn('heartbeat key not ensured; will retry on next leadership', { error: err }),
-      );
-      // After a CRD version upgrade: rewrite objects still stored in an old version.
-      const warn = (crd: string, message: string) =>
-        events.recordOn(
-          { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd },
-          'Warning',
-          'StorageMigrationFailed',
-          message,
-        );
-      keepMigrating({ http, log, clock: systemClock, metrics, warn }, signal).catch((err: unknown) =>
-        log.error('storage migration stopped', { error: err }),
-      );
+      startLeaderChores(flags, http, log, events, metrics, signal);
     },
     onStoppedLeading: async () => {
       await leading;

@@ -78,6 +78,31 @@ const REDUNDANT_TOTAL_GAUGES = [
   'nodejs_active_resources_total',
 ];
 
+/** /healthz, /readyz and /metrics of a workload; an address it cannot bind is logged, not fatal. */
+async function serveHealth(
+  flags: ProcessFlags,
+  registry: Registry,
+  workload: Workload,
+  stopped: AbortSignal,
+  log: Logger,
+): Promise<HealthServer> {
+  const health = new HealthServer({
+    healthAddr: flags.healthAddr,
+    metricsAddr: flags.metricsAddr,
+    registry,
+    checks: {
+      healthy: () => !stopped.aborted,
+      ready: () => workload.ready(),
+      notReadyReason: () => workload.notReadyReason?.(),
+    },
+  });
+  health.onListenError = (addr, err) =>
+    log.error('cannot serve health/metrics; continuing without them', { address: addr, error: err });
+  const bound = await health.start();
+  log.info('serving', { addresses: bound });
+  return health;
+}
+
 export async function runLongRunning(
   component: string,
   flags: ProcessFlags,
@@ -93,20 +118,7 @@ export async function runLongRunning(
 
   const workload = await build({ kc, http, log, registry, flags });
   const stop = new AbortController();
-  const health = new HealthServer({
-    healthAddr: flags.healthAddr,
-    metricsAddr: flags.metricsAddr,
-    registry,
-    checks: {
-      healthy: () => !stop.signal.aborted,
-      ready: () => workload.ready(),
-      notReadyReason: () => workload.notReadyReason?.(),
-    },
-  });
-  health.onListenError = (addr, err) =>
-    log.error('cannot serve health/metrics; continuing without them', { address: addr, error: err });
-  const bound = await health.start();
-  log.info('serving', { addresses: bound });
+  const health = await serveHealth(flags, registry, workload, stop.signal, log);
 
   const onSignal = (sig: NodeJS.Signals): void => {
     log.info('stopping', { signal: sig });

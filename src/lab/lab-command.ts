@@ -68,8 +68,8 @@ interface RunningLab {
   lab: NetnsLab;
 }
 
-export async function labCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+function labFlags(argv: string[]) {
+  return parseArgs({
     args: argv,
     strict: true,
     options: {
@@ -78,7 +78,11 @@ export async function labCommand(argv: string[]): Promise<number> {
       exit: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+  }).values;
+}
+
+export async function labCommand(argv: string[]): Promise<number> {
+  const values = labFlags(argv);
   if (values.help) {
     say(labHelp);
     return 0;
@@ -100,11 +104,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     lab = running.lab;
     const announcers = await startProcesses(cp, running, children);
     await waitForWebhookInjection(running.http);
-    const shown = await showState(running);
-    if (values['apiserver-outage']) await showApiserverOutage(cp, running, shown);
-    if (values.failover) await showFailover(running, announcers, shown);
-    say(`\nPoint kubectl at the lab:  export KUBECONFIG=${running.kubeconfig}`);
-    say(`Ask from the client:       ip netns exec ${lab.client} arping -c 3 ${shown.vip}`);
+    await demonstrate(cp, running, announcers, values);
     if (!values.exit) {
       say('Running; Ctrl-C stops everything and removes the namespaces.');
       await new Promise<void>((r) => stopAll.signal.addEventListener('abort', () => r(), { once: true }));
@@ -119,6 +119,20 @@ export async function labCommand(argv: string[]): Promise<number> {
     await cp.stop();
     say('lab stopped: processes ended, namespaces removed');
   }
+}
+
+/** What the lab shows: the state, then the outage and the failover when asked for. */
+async function demonstrate(
+  cp: ControlPlane,
+  running: RunningLab,
+  announcers: Map<string, ReturnType<typeof spawn>>,
+  values: ReturnType<typeof labFlags>,
+): Promise<void> {
+  const shown = await showState(running);
+  if (values['apiserver-outage']) await showApiserverOutage(cp, running, shown);
+  if (values.failover) await showFailover(running, announcers, shown);
+  say(`\nPoint kubectl at the lab:  export KUBECONFIG=${running.kubeconfig}`);
+  say(`Ask from the client:       ip netns exec ${running.lab.client} arping -c 3 ${shown.vip}`);
 }
 
 /** CRDs, the operator namespace, the namespace LAN and its nodes. */

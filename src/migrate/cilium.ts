@@ -27,46 +27,47 @@ export function migrateCilium(objects: readonly Obj[]): Migration {
   const out: LanlbManifest[] = [];
   for (const o of objects) {
     const source = `${o.kind}/${o.metadata?.name}`;
-    const spec = o.spec ?? {};
     const name = o.metadata?.name ?? 'unnamed';
-    if (o.kind === 'CiliumLoadBalancerIPPool') {
-      const blocks = ((spec.blocks ?? spec.cidrs ?? []) as Array<Record<string, string>>).map((b) =>
-        b.cidr ? { cidr: b.cidr } : { start: b.start, stop: b.stop },
-      );
-      const s: Record<string, unknown> = {
-        blocks,
-        disabled: spec.disabled === true,
-        allowFirstLastIPs: yes(spec.allowFirstLastIPs),
-      };
-      if (spec.serviceSelector) s.serviceSelector = spec.serviceSelector as Selector;
-      out.push({
-        apiVersion: 'lanlb.io/v1beta1',
-        kind: 'LoadBalancerIPPool',
-        metadata: { name, annotations: { [MIGRATED_FROM]: source } },
-        spec: s,
-      });
-    } else if (o.kind === 'CiliumL2AnnouncementPolicy') {
-      const s: Record<string, unknown> = {
-        loadBalancerIPs: spec.loadBalancerIPs !== false,
-        externalIPs: spec.externalIPs === true,
-      };
-      for (const f of ['serviceSelector', 'nodeSelector', 'interfaces'] as const)
-        if (spec[f] !== undefined) s[f] = spec[f];
-      if (spec.loadBalancerIPs === undefined && spec.externalIPs === undefined) {
-        notes.push({
-          source,
-          message:
-            'neither loadBalancerIPs nor externalIPs was set (Cilium then ' +
-            'announces nothing); lanlb defaults to loadBalancerIPs: true',
-        });
-      }
+    const metadata = { name, annotations: { [MIGRATED_FROM]: source } };
+    if (o.kind === 'CiliumLoadBalancerIPPool')
+      out.push({ apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata, spec: poolSpec(o.spec ?? {}) });
+    else if (o.kind === 'CiliumL2AnnouncementPolicy')
       out.push({
         apiVersion: 'lanlb.io/v1beta1',
         kind: 'L2AnnouncementPolicy',
-        metadata: { name, annotations: { [MIGRATED_FROM]: source } },
-        spec: s,
+        metadata,
+        spec: policySpec(o.spec ?? {}, source, notes),
       });
-    }
   }
   return { objects: out, notes };
+}
+
+function poolSpec(spec: Record<string, unknown>): Record<string, unknown> {
+  const blocks = ((spec.blocks ?? spec.cidrs ?? []) as Array<Record<string, string>>).map((b) =>
+    b.cidr ? { cidr: b.cidr } : { start: b.start, stop: b.stop },
+  );
+  const s: Record<string, unknown> = {
+    blocks,
+    disabled: spec.disabled === true,
+    allowFirstLastIPs: yes(spec.allowFirstLastIPs),
+  };
+  if (spec.serviceSelector) s.serviceSelector = spec.serviceSelector as Selector;
+  return s;
+}
+
+function policySpec(spec: Record<string, unknown>, source: string, notes: MigrationNote[]): Record<string, unknown> {
+  const s: Record<string, unknown> = {
+    loadBalancerIPs: spec.loadBalancerIPs !== false,
+    externalIPs: spec.externalIPs === true,
+  };
+  for (const f of ['serviceSelector', 'nodeSelector', 'interfaces'] as const) if (spec[f] !== undefined) s[f] = spec[f];
+  if (spec.loadBalancerIPs === undefined && spec.externalIPs === undefined) {
+    notes.push({
+      source,
+      message:
+        'neither loadBalancerIPs nor externalIPs was set (Cilium then ' +
+        'announces nothing); lanlb defaults to loadBalancerIPs: true',
+    });
+  }
+  return s;
 }

@@ -51,42 +51,14 @@ export class CertManager {
         if (isNotFound(err)) return undefined;
         throw err;
       });
-      const have: CertificateBundle = {
-        caCert: unb64(secret?.data?.['ca.crt']),
-        caKey: unb64(secret?.data?.['ca.key']),
-        cert: unb64(secret?.data?.['tls.crt']),
-        key: unb64(secret?.data?.['tls.key']),
-      };
-      const caOk = have.caCert && have.caKey && msUntilExpiry(have.caCert, now) > RENEW_BEFORE_MS;
-      const certOk =
-        caOk &&
-        have.cert &&
-        have.key &&
-        msUntilExpiry(have.cert, now) > RENEW_BEFORE_MS &&
-        this.o.hosts.every((h) => certificateHosts(have.cert).includes(h));
-      if (certOk) return have;
+      const have = bundleOf(secret);
+      const caOk = Boolean(have.caCert && have.caKey && msUntilExpiry(have.caCert, now) > RENEW_BEFORE_MS);
+      if (caOk && this.serves(have, now)) return have;
       const ca = caOk ? { cert: have.caCert, key: have.caKey } : createCA(now);
       const serving = createServingCert(ca, this.o.hosts, now);
       const bundle = { caCert: ca.cert, caKey: ca.key, cert: serving.cert, key: serving.key };
-      const body = {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'kubernetes.io/tls',
-        metadata: {
-          name: WEBHOOK_SECRET,
-          namespace: this.o.namespace,
-          ...(secret ? { resourceVersion: secret.metadata.resourceVersion } : {}),
-        },
-        data: {
-          'ca.crt': b64(bundle.caCert),
-          'ca.key': b64(bundle.caKey),
-          'tls.crt': b64(bundle.cert),
-          'tls.key': b64(bundle.key),
-        },
-      };
       try {
-        if (secret) await this.o.http.put(this.secretPath, body);
-        else await this.o.http.post(`/api/v1/namespaces/${this.o.namespace}/secrets`, body);
+        await this.write(secret, bundle);
         this.o.log.info(caOk ? 'webhook certificate renewed' : 'webhook CA and certificate created', {
           hosts: this.o.hosts,
         });
@@ -96,6 +68,38 @@ export class CertManager {
       }
     }
     throw new Error('webhook certificate: too many conflicting writers');
+  }
+
+  /** The serving certificate is there, not due for renewal, and names every host. */
+  private serves(have: CertificateBundle, now: number): boolean {
+    return Boolean(
+      have.cert &&
+      have.key &&
+      msUntilExpiry(have.cert, now) > RENEW_BEFORE_MS &&
+      this.o.hosts.every((h) => certificateHosts(have.cert).includes(h)),
+    );
+  }
+
+  /** Writes the bundle: an update of the Secret read (optimistic), or a create. */
+  private async write(secret: Secret | undefined, bundle: CertificateBundle): Promise<void> {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: {
+        name: WEBHOOK_SECRET,
+        namespace: this.o.namespace,
+        ...(secret ? { resourceVersion: secret.metadata.resourceVersion } : {}),
+      },
+      data: {
+        'ca.crt': b64(bundle.caCert),
+        'ca.key': b64(bundle.caKey),
+        'tls.crt': b64(bundle.cert),
+        'tls.key': b64(bundle.key),
+      },
+    };
+    if (secret) await this.o.http.put(this.secretPath, body);
+    else await this.o.http.post(`/api/v1/namespaces/${this.o.namespace}/secrets`, body);
   }
 
   /** Puts the CA (and, out of cluster, the URL) into the webhook configuration and the CRDs. */
@@ -139,4 +143,13 @@ export class CertManager {
     }
     return ops;
   }
+}
+
+function bundleOf(secret: Secret | undefined): CertificateBundle {
+  return {
+    caCert: unb64(secret?.data?.['ca.crt']),
+    caKey: unb64(secret?.data?.['ca.key']),
+    cert: unb64(secret?.data?.['tls.crt']),
+    key: unb64(secret?.data?.['tls.key']),
+  };
 }
