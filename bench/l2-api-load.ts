@@ -10,11 +10,11 @@ import { KubeHttp } from '../src/kube/http.js';
 import { systemClock } from '../src/runtime/clock.js';
 import { NodeHeartbeat } from '../src/announcer/node-heartbeat.js';
 import { LEASE_TYPE_LABEL, NODE_LEASE_PREFIX } from '../src/l2/election/lease-names.js';
-import { DEFAULT_ANNOUNCER_TIMINGS } from '../src/announcer/announcer.js';
 import type { Row } from './ipam-micro.js';
 import { cpuSeconds } from './proc.js';
 import type { Lease, LeaseStore } from '../src/runtime/ports/lease-store.js';
 import { KubeLeaseStore } from '../src/kube/lease-store.js';
+import { DEFAULT_ANNOUNCER_TIMINGS } from '../src/announcer/options.js';
 
 const NS = 'lanlb-system';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -10,12 +10,7 @@ import {
 } from './process-flags.js';
 import { runLongRunning } from './long-running.js';
 import { durationFlag } from './duration.js';
-import {
-  Announcer,
-  DEFAULT_ANNOUNCER_TIMINGS,
-  type AnnouncerTimings,
-  type ResponderFactory,
-} from '../announcer/announcer.js';
+import { Announcer } from '../announcer/announcer.js';
 import type { Logger } from '../runtime/ports/logger.js';
 import type { Workload, WorkloadContext } from './long-running.js';
 import { kubeAnnouncerSources } from '../kube/announcer-sources.js';
@@ -29,6 +24,7 @@ import { KubeEventRecorder } from '../kube/event-recorder.js';
 import type { KubeHttp } from '../kube/http.js';
 import { ensureNamespace } from '../kube/namespace.js';
 import { KubeLeaseStore } from '../kube/lease-store.js';
+import { DEFAULT_ANNOUNCER_TIMINGS, type AnnouncerTimings, type ResponderFactory } from '../announcer/options.js';
 
 export const ANNOUNCER_DEFAULTS = { healthAddr: ':7473', metricsAddr: ':7472' };
 

@@ -32,6 +32,8 @@ import { desiredPolicyStatus } from '../reconcile/policy-status.js';
 import { desiredServiceStatus } from '../reconcile/service-status.js';
 import { decodeWorkItem, encodeWorkItem, type WorkItem } from '../reconcile/work-item.js';
 import type { ControllerMetrics } from './metrics.js';
+import { fencedTerm, NotLeadingError, type Term } from './fenced-term.js';
+import { PendingServices } from './pending-services.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import type { Logger } from '../runtime/ports/logger.js';
 import type { StatusTransport } from '../runtime/ports/status-transport.js';
@@ -57,54 +59,6 @@ export interface IpamControllerOptions {
   statusBatchMs?: number;
 }
 
-/**
- * What one leadership term may write through. Both are fenced by the term's signal: once the
- * Lease is lost nothing more is written (a resumed stale leader, a status write retried after a
- * 409, an Event of a reconcile that was running when leadership ended).
- */
-interface Term {
-  status: StatusTransport;
-  events: EventRecorder;
-}
-
-export class NotLeadingError extends Error {
-  override name = 'NotLeadingError';
-}
-
-function fencedTerm(
-  status: StatusTransport,
-  events: EventRecorder,
-  metrics: ControllerMetrics,
-  log: Logger,
-  signal: AbortSignal,
-  stillLeading: () => boolean,
-): Term {
-  const ended = (): boolean => signal.aborted || !stillLeading();
-  return {
-    status: {
-      get: (path, query) => status.get(path, query),
-      patch: (path, body, contentType) => {
-        if (ended()) {
-          log.debug('status write refused: not leading', { path });
-          metrics.statusWrites.inc({ outcome: 'refused-not-leading' });
-          return Promise.reject(new NotLeadingError('not leading: the write is dropped'));
-        }
-        log.debug('status write', { path });
-        metrics.statusWrites.inc({ outcome: 'sent' });
-        return status.patch(path, body, contentType);
-      },
-    },
-    events: {
-      record: (svc, type, reason, message) => {
-        if (!ended()) events.record(svc, type, reason, message);
-      },
-      recordOn: (subject, type, reason, message) => {
-        if (!ended()) events.recordOn(subject, type, reason, message);
-      },
-    },
-  };
-}
-
 export const DEFAULT_WORKERS = 16;
 export const DEFAULT_STATUS_BATCH_MS = 500;
 
@@ -115,14 +69,15 @@ export class IpamController {
   private readonly lastFailure = new Map<string, string>();
   /** pool -> the state its Events last told */
   private readonly poolStates = new Map<string, PoolState>();
-  /** service key -> why it has no address and since when (clock ms), for the pending metrics */
-  private readonly pending = new Map<string, { reason: string; since: number }>();
+  /** Services without an address, for the pending metrics (leader only) */
+  private readonly pending: PendingServices;
   /** service key -> deprecated annotations already reported */
   private readonly deprecationReported = new Map<string, string>();
   /** When the last reconcile finished (clock ms), for deferring Events under load. */
   lastReconcileAt = 0;
 
   constructor(private readonly o: IpamControllerOptions) {
+    this.pending = new PendingServices(o.metrics, o.clock);
     const { services, pools, policies, nodes } = o.sources;
     const svc = (s: Service): void => this.onServiceChange(serviceKey(s));
     services.addHandler({ add: svc, update: svc, delete: svc });
@@ -166,7 +121,7 @@ export class IpamController {
     this.allocator = new Allocator();
     this.lastFailure.clear();
     this.pending.clear();
-    this.o.metrics.pendingSeconds = () => this.oldestPendingSeconds();
+    this.o.metrics.pendingSeconds = () => this.pending.oldestSeconds();
     this.replay();
     this.queue = queue;
     this.enqueue({ kind: 'pools' });
@@ -187,32 +142,8 @@ export class IpamController {
     this.queue = undefined;
     // A follower reports no pool or pending Service: the leader alone knows (alerts take the max).
     this.pending.clear();
-    this.exportPending();
     this.o.metrics.poolAddresses.reset();
     this.o.metrics.poolState.reset();
-  }
-
-  private oldestPendingSeconds(): number {
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const p of this.pending.values()) oldest = Math.min(oldest, p.since);
-    return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, (this.o.clock.now() - oldest) / 1000);
-  }
-
-  /** A Service without any address waits; its reason is its last allocation's (or NotAllocated). */
-  private notePending(key: string, ips: readonly string[], out: AssignOutcome | undefined): void {
-    const reason = ips.length > 0 || !out ? undefined : out.kind === 'failed' ? out.reason : 'NotAllocated';
-    const was = this.pending.get(key);
-    if (reason === was?.reason) return;
-    if (reason === undefined) this.pending.delete(key);
-    else this.pending.set(key, { reason, since: was?.since ?? this.o.clock.now() });
-    this.exportPending();
-  }
-
-  private exportPending(): void {
-    const byReason = new Map<string, number>();
-    for (const p of this.pending.values()) byReason.set(p.reason, (byReason.get(p.reason) ?? 0) + 1);
-    this.o.metrics.servicesPending.reset();
-    for (const [reason, n] of byReason) this.o.metrics.servicesPending.set({ reason }, n);
   }
 
   private enqueue(item: WorkItem, afterMs?: number): void {
@@ -336,7 +267,7 @@ export class IpamController {
     this.report(svc, out, t.events);
     this.reportDeprecated(svc, claim.deprecated, t.events);
     const ips = out.kind === 'assigned' ? out.ips : out.kept;
-    this.notePending(
+    this.pending.note(
       key,
       ips.map((i) => i.ip),
       out,
@@ -359,7 +290,7 @@ export class IpamController {
   ): Promise<void> {
     const released = this.allocator.release(key);
     this.lastFailure.delete(key);
-    this.notePending(key, [], undefined);
+    this.pending.note(key, [], undefined);
     if (!released.length) return;
     const reason = svc ? 'not-load-balancer' : 'deleted';
     this.o.log.info('released', { service: key, addresses: released.map((i) => i.ip), reason });

@@ -5,11 +5,11 @@ import { startInformers } from '../runtime/informer-group.js';
 import type { ObjectWithMeta } from '../runtime/object-key.js';
 import { L2AnnouncementPolicyV1beta1GVK as PolicyGVK, type L2AnnouncementPolicy } from '../../generated/index.js';
 import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
-import type { AnnouncerSources } from '../announcer/announcer.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
 import { endpointSliceForCache, nodeForCache, serviceForCache } from '../core/cache-shapes.js';
 import type { Logger } from '../runtime/ports/logger.js';
+import type { AnnouncerSources } from '../announcer/options.js';
 
 export interface KubeAnnouncerSources extends AnnouncerSources {
   /** Starts every informer; resolves once all have synced, with a promise of their end. */

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { Announcer, type HeartbeatSender, type Link, type Responder } from '../../../src/announcer/announcer.js';
+import { Announcer } from '../../../src/announcer/announcer.js';
 import { AnnouncerMetrics } from '../../../src/announcer/metrics.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { serviceLeaseName } from '../../../src/l2/election/lease-names.js';
@@ -20,6 +20,7 @@ import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemoryLeaseStore } from '../../helpers/memory-lease-store.js';
 import { MemorySource, RecordingEvents } from '../../helpers/memory-cluster.js';
 import type { Lease, LeaseStore } from '../../../src/runtime/ports/lease-store.js';
+import type { HeartbeatSender, Link, Responder } from '../../../src/announcer/options.js';
 
 const NS = 'lanlb-system';
 const VIP = '192.0.2.200';

@@ -82,7 +82,7 @@ describe('lanlb CLI', () => {
 });
 
 describe('documented failover and webhook defaults', async () => {
-  const { DEFAULT_ANNOUNCER_TIMINGS } = await import('../../../src/announcer/announcer.js');
+  const { DEFAULT_ANNOUNCER_TIMINGS } = await import('../../../src/announcer/options.js');
   const { controllerHelp, DEFAULT_WORKERS, webhookHosts } = await import('../../../src/cli/controller-command.js');
   const { DEFAULT_ANNOUNCE_SCHEDULE } = await import('../../../src/l2/responder/pcap-responder.js');
 

@@ -1,0 +1,163 @@
+// Writes of Service Leases (the ownership record): a claim when this node wins a Service, the
+// holder's interfaces and MACs after a hand-over named it, and the release or hand-over when it
+// stops. At most one write per Lease in flight and one claim attempt per stagger period, so the
+// apiserver never sees a write storm for one Lease, whatever the judgements say.
+import { claimRecord, releaseRecord } from '../runtime/lease-record.js';
+import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
+import {
+  HARDWARE_ADDRESSES_ANNOTATION,
+  INTERFACES_ANNOTATION,
+  LEASE_TYPE_LABEL,
+  leaseNamesService,
+  SERVICE_ANNOTATION,
+  serviceLeaseName,
+  TAKEN_OVER_FROM_ANNOTATION,
+} from '../l2/election/lease-names.js';
+import { formatMac } from '../l2/codec/mac.js';
+import { formatAddress } from '../ipam/address.js';
+import type { Announced } from '../l2/codec/bpf-filter.js';
+import type { LeaseObject } from '../core/kube-objects.js';
+import type { ServicePlan } from './plan/desired.js';
+import type { AnnouncerContext } from './options.js';
+
+export class LeaseWrites {
+  /** lease names with a write in flight */
+  private readonly writing = new Set<string>();
+  /** lease name -> when this node last tried to acquire it */
+  private readonly attempted = new Map<string, number>();
+
+  constructor(private readonly c: AnnouncerContext) {}
+
+  /** A write of `name` is in flight. */
+  busy(name: string): boolean {
+    return this.writing.has(name);
+  }
+
+  /** Runs `write` unless one of `name` is in flight; `name` is busy until it settles. */
+  exclusive(name: string, write: () => Promise<void>): void {
+    if (this.writing.has(name)) return;
+    this.writing.add(name);
+    void write().finally(() => this.writing.delete(name));
+  }
+
+  /** Claims the Service's Lease for this node (a takeover names the node taken from). */
+  async acquire(
+    plan: ServicePlan,
+    leaseName: string,
+    current: LeaseObject | undefined,
+    takeOverFrom: string | undefined,
+  ): Promise<void> {
+    const { o, t } = this.c;
+    const now = o.clock.now();
+    if (this.writing.has(leaseName) || now - (this.attempted.get(leaseName) ?? -Infinity) < t.staggerMs) return;
+    this.attempted.set(leaseName, now);
+    this.writing.add(leaseName);
+    const spec = claimRecord(o.node, t.nodeLeaseDurationMs, o.clock.now(), current?.spec);
+    const annotations = this.holderAnnotations(plan);
+    if (takeOverFrom) annotations[TAKEN_OVER_FROM_ANNOTATION] = takeOverFrom;
+    const metadata = {
+      name: leaseName,
+      namespace: o.namespace,
+      labels: { [LEASE_TYPE_LABEL]: 'service' },
+      annotations,
+    };
+    try {
+      const written = current
+        ? await o.leases.update({ metadata: { ...metadata, resourceVersion: current.metadata.resourceVersion }, spec })
+        : await o.leases.create({ metadata, spec });
+      this.c.view.observe(written as LeaseObject);
+      this.announced(plan, takeOverFrom);
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) o.log.warn('lease acquire failed', { lease: leaseName, error: err });
+    } finally {
+      this.writing.delete(leaseName);
+      this.c.schedule(0);
+    }
+  }
+
+  /** Named holder by a hand-over: writes this node's interfaces and MACs into the Lease. */
+  completeHandOver(plan: ServicePlan, lease: LeaseObject): void {
+    const want = this.holderAnnotations(plan);
+    const have = lease.metadata.annotations ?? {};
+    const name = lease.metadata.name;
+    if (Object.entries(want).every(([k, v]) => have[k] === v)) return;
+    const { o } = this.c;
+    this.exclusive(name, () =>
+      o.leases
+        .update({
+          metadata: {
+            name,
+            namespace: o.namespace,
+            resourceVersion: lease.metadata.resourceVersion,
+            labels: lease.metadata.labels,
+            annotations: { ...have, ...want },
+          },
+          spec: lease.spec ?? {},
+        })
+        .then((written) => {
+          this.c.view.observe(written as LeaseObject);
+          this.announced(plan);
+        })
+        .catch((err: unknown) => {
+          if (!isConflict(err) && !isNotFound(err)) o.log.warn('hand-over annotations', { lease: name, error: err });
+        }),
+    );
+  }
+
+  /**
+   * Gives the Lease up. When another candidate is alive, the Lease names it at once (one write and
+   * its watch, instead of a release it must see and then win with a write of its own); it fills
+   * in its interfaces and MACs when it sees itself named. Otherwise the holder is emptied.
+   */
+  async release(plan: ServicePlan): Promise<void> {
+    const { o, t } = this.c;
+    const leaseName = serviceLeaseName(plan.namespace, plan.name);
+    const seen = this.c.view.service(leaseName).lease;
+    if (!seen?.spec || !leaseNamesService(seen, plan.key) || seen.spec.holderIdentity !== o.node) return;
+    const now = o.clock.now();
+    const successor = plan.candidates.find((n) => n !== o.node && this.c.judge(n, now).kind === 'alive');
+    const spec = successor
+      ? claimRecord(successor, t.nodeLeaseDurationMs, now, seen.spec)
+      : releaseRecord(now, seen.spec);
+    const annotations = successor ? { [SERVICE_ANNOTATION]: plan.key } : seen.metadata.annotations;
+    try {
+      const { resourceVersion, labels } = seen.metadata;
+      await o.leases.update({
+        metadata: { name: leaseName, namespace: o.namespace, resourceVersion, labels, annotations },
+        spec,
+      });
+      o.metrics.transitions.inc({ kind: successor ? 'handed-over' : 'released' });
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) o.log.warn('lease release failed', { lease: leaseName, error: err });
+    }
+  }
+
+  /** The Service, and the interfaces this node answers on with their MACs (docs/contract.md). */
+  holderAnnotations(plan: ServicePlan): Record<string, string> {
+    const macs = plan.interfaces.map((i) => {
+      const mac = this.c.dataPlane.macOf(i);
+      return mac ? formatMac(mac) : '';
+    });
+    return {
+      [SERVICE_ANNOTATION]: plan.key,
+      [INTERFACES_ANNOTATION]: plan.interfaces.join(','),
+      [HARDWARE_ADDRESSES_ANNOTATION]: macs.join(','),
+    };
+  }
+
+  private announced(plan: ServicePlan, takenFrom?: string): void {
+    const { o } = this.c;
+    o.metrics.transitions.inc({ kind: 'acquired' });
+    o.log.info('announce', { service: plan.key, addresses: plan.addresses.map(text), interfaces: plan.interfaces });
+    const svc = o.sources.services.get(plan.key);
+    const where = `from node ${o.node} on ${plan.interfaces.join(', ')}`;
+    // A takeover says from whom, so `kubectl get events` tells the failover's story.
+    const from = takenFrom ? `, taking over from ${takenFrom} (judged down)` : '';
+    const addresses = plan.addresses.map(text).join(', ');
+    if (svc) o.events.record(svc, 'Normal', 'L2Announcing', `Announcing ${addresses} ${where}${from}`);
+  }
+}
+
+export function text(a: Announced): string {
+  return formatAddress(a.family, a.value);
+}
