@@ -28,6 +28,7 @@ import { DataPlane } from './data-plane.js';
 import { LeaseWrites, text } from './lease-writes.js';
 import { LegacyLeases } from './legacy-leases.js';
 import { SelfChecks } from './self-checks.js';
+import { PeerHeartbeats } from './peer-heartbeats.js';
 import {
   DEFAULT_ANNOUNCER_TIMINGS,
   type AnnouncerContext,
@@ -44,6 +45,7 @@ export class Announcer {
   private readonly writes: LeaseWrites;
   private readonly legacy: LegacyLeases;
   private readonly checks: SelfChecks;
+  private readonly peerHeartbeats: PeerHeartbeats;
   /** service key -> what this node announces for it now */
   private readonly announcing = new Map<string, ServicePlan>();
   /** service key -> when this node last (re-)announced it, for spec.announceInterval */
@@ -63,6 +65,8 @@ export class Announcer {
   private stopped = false;
   /** why this node cannot answer although a policy selects it (undefined: it can, or is not selected) */
   private unavailable: string | undefined;
+  /** when this announcer started (its clock): peers are not judged unheard before they could be heard */
+  private startedAt = Number.POSITIVE_INFINITY;
   /** answer-table updates run one after another, in tick order */
   private responderUpdate: Promise<void> = Promise.resolve();
 
@@ -102,7 +106,8 @@ export class Announcer {
       judge: (node, now, wire) => this.judge(node, now, wire),
     };
     this.writes = new LeaseWrites(context);
-    this.legacy = new LegacyLeases(context, this.writes);
+    this.peerHeartbeats = new PeerHeartbeats(context, (ms) => this.nodeHeartbeat.healthyFor(ms));
+    this.legacy = new LegacyLeases(context, this.writes, this.peerHeartbeats);
     this.checks = new SelfChecks(context);
     this.watchSources();
   }
@@ -138,6 +143,7 @@ export class Announcer {
   /** Runs until `signal` aborts, then hands every Service over. The sources run outside. */
   async run(signal: AbortSignal): Promise<void> {
     this.o.log.info('caches synced');
+    this.startedAt = this.o.clock.now();
     this.schedule(0);
     this.beat();
     await new Promise<void>((resolve) => {
@@ -217,17 +223,9 @@ export class Announcer {
     this.schedule(Math.max(10, recheck));
   }
 
-  /**
-   * How this node judges `node` now: on the wire, or by its Kubernetes-side heartbeat. That
-   * heartbeat's silence counts only while this node's own renewals have gone through for two
-   * periods: during and just after an apiserver outage every heartbeat looks silent.
-   */
+  /** How this node judges `node` now (peer-heartbeats.ts says how). */
   private judge(node: string, now: number, wire = true): Judgement {
-    const seen = this.view.heartbeats.get(node);
-    const trusted = this.nodeHeartbeat.healthyFor(2 * this.t.nodeLeaseRenewMs);
-    const until = seen === undefined ? undefined : seen + this.t.nodeLeaseDurationMs;
-    const j = this.wire.liveness.judge(node, now, until, wire);
-    return j.kind === 'dead' && j.by === 'kubernetes' && !trusted ? { kind: 'alive' } : j;
+    return this.peerHeartbeats.judge(node, now, wire, this.startedAt);
   }
 
   private electionView(plan: ServicePlan, now: number, lease: LeaseObject | undefined, at?: number): ElectionView {

@@ -6,14 +6,17 @@ import { isLegacyServiceLeaseName, legacyServiceLeaseName } from '../l2/election
 import type { ServicePlan } from './plan/desired.js';
 import type { AnnouncerContext } from './options.js';
 import type { LeaseWrites } from './lease-writes.js';
+import type { PeerHeartbeats } from './peer-heartbeats.js';
 
 /** The previous version renewed its node Lease every 500 ms and judged it after 2 s. */
+const LEGACY_RENEW_MS = 500;
 const LEGACY_HEARTBEAT_MS = 2_000;
 
 export class LegacyLeases {
   constructor(
     private readonly c: AnnouncerContext,
     private readonly writes: LeaseWrites,
+    private readonly heartbeats: PeerHeartbeats,
   ) {}
 
   /** A Lease of the old name for the Service, held by another live node. */
@@ -49,7 +52,10 @@ export class LegacyLeases {
 
   /** Announcers of the previous version send no heartbeat frames: their node Lease decides. */
   private holderAlive(holder: string, now: number): boolean {
-    const seen = this.c.view.heartbeats.get(holder);
-    return this.c.wire.liveness.heardOnWire(holder) || (seen !== undefined && now - seen < LEGACY_HEARTBEAT_MS);
+    if (this.c.wire.liveness.heardOnWire(holder)) return true;
+    // Read as often as it renewed (500 ms), only while a Lease of the old name is held by it.
+    this.heartbeats.want(holder, now, LEGACY_RENEW_MS);
+    const seen = this.c.view.heartbeat(holder);
+    return seen !== undefined && now - seen < LEGACY_HEARTBEAT_MS;
   }
 }

@@ -18,6 +18,8 @@ const HELP: Record<string, string> = {
   lanlb_l2_announcement_mismatches_total:
     'AnnouncementMismatch found: another MAC answers for a VIP held here (foreign), or its holder is dark',
   lanlb_l2_available: '1 when a policy selects this node and it can capture and send on a selected interface, else 0',
+  lanlb_l2_node_lease_reads_total:
+    "Reads of a peer's heartbeat Lease, for peers judged by it (never heard on the wire); none on one segment",
 };
 
 export class AnnouncerMetrics {
@@ -32,6 +34,7 @@ export class AnnouncerMetrics {
   readonly mismatches: Counter<'kind'>;
   readonly addressInUse: Counter;
   readonly audits: Counter<'outcome'>;
+  readonly nodeLeaseReads: Counter;
 
   constructor(registry: Registry) {
     this.registers = [registry];
@@ -47,6 +50,7 @@ export class AnnouncerMetrics {
     // Both kinds exported from the start, so an alert's increase() sees the first one.
     for (const kind of ['foreign', 'dark']) this.mismatches.inc({ kind }, 0);
     this.available = this.gauge('lanlb_l2_available');
+    this.nodeLeaseReads = this.counter('lanlb_l2_node_lease_reads_total', []);
   }
 
   private counter<L extends string>(name: string, labelNames: L[]): Counter<L> {

@@ -16,6 +16,12 @@ export interface KubeAnnouncerSources extends AnnouncerSources {
   start(signal: AbortSignal): Promise<{ done: Promise<void> }>;
 }
 
+/**
+ * The Leases every announcer watches: Service Leases only. Node heartbeat Leases are read when a
+ * judgement needs one (announcer/peer-heartbeats.ts), never watched by every node (issue 28).
+ */
+export const ANNOUNCER_LEASE_SELECTOR = `${LEASE_TYPE_LABEL},${LEASE_TYPE_LABEL}!=node`;
+
 export function kubeAnnouncerSources(
   http: KubeHttp,
   namespace: string,
@@ -39,7 +45,7 @@ export function kubeAnnouncerSources(
     }),
     leases: new Informer<LeaseObject>(http, {
       path: leasesPath,
-      query: { labelSelector: LEASE_TYPE_LABEL },
+      query: { labelSelector: ANNOUNCER_LEASE_SELECTOR },
       onError: onError('leases'),
     }),
   };

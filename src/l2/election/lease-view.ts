@@ -1,5 +1,5 @@
 // What this node has observed of Leases, on its own clock: when each Service Lease's record and
-// each node heartbeat last changed. Fed by a watch, so followers never poll.
+// each node heartbeat last changed. Service Leases come from a watch; node heartbeats from reads.
 import { isDeepStrictEqual } from 'node:util';
 import type { LeaseObject } from '../../core/kube-objects.js';
 import { NODE_LEASE_PREFIX } from './lease-names.js';
@@ -7,19 +7,19 @@ import { NODE_LEASE_PREFIX } from './lease-names.js';
 export class LeaseView {
   /** lease name -> the record last seen and when it changed (or was first seen missing) */
   private readonly services = new Map<string, { lease?: LeaseObject; at: number }>();
-  /** node -> when its heartbeat Lease last changed, while it has a holder */
-  readonly heartbeats = new Map<string, number>();
+  /** node -> its heartbeat Lease's version last read, and when that version was first seen */
+  private readonly heartbeatSeen = new Map<string, { version: string; at: number }>();
 
   constructor(private readonly now: () => number) {}
 
+  /**
+   * Service Leases come from the watch. Node heartbeat Leases are not watched (at N selected nodes
+   * that would deliver every renewal N times): they are read when a judgement needs one
+   * (observeHeartbeat), so a node Lease arriving here is ignored.
+   */
   observe(lease: LeaseObject, deleted = false): void {
     const name = lease.metadata.name;
-    if (name.startsWith(NODE_LEASE_PREFIX)) {
-      const node = name.slice(NODE_LEASE_PREFIX.length);
-      if (deleted || !lease.spec?.holderIdentity) this.heartbeats.delete(node);
-      else this.heartbeats.set(node, this.now());
-      return;
-    }
+    if (name.startsWith(NODE_LEASE_PREFIX)) return;
     const prev = this.services.get(name);
     if (deleted) {
       this.services.set(name, { at: this.now() });
@@ -28,6 +28,24 @@ export class LeaseView {
     } else {
       prev.lease = lease; // same record, newer resourceVersion
     }
+  }
+
+  /**
+   * A read of `node`'s heartbeat Lease (undefined: there is none). Its time is when this node first
+   * saw that version (never the writer's clock): a read of an unchanged Lease refreshes nothing.
+   */
+  observeHeartbeat(node: string, lease: LeaseObject | undefined): void {
+    if (!lease?.spec?.holderIdentity) {
+      this.heartbeatSeen.delete(node);
+      return;
+    }
+    const version = lease.metadata.resourceVersion ?? JSON.stringify(lease.spec);
+    if (this.heartbeatSeen.get(node)?.version !== version) this.heartbeatSeen.set(node, { version, at: this.now() });
+  }
+
+  /** When `node`'s heartbeat Lease last changed as this node saw it; undefined: none read. */
+  heartbeat(node: string): number | undefined {
+    return this.heartbeatSeen.get(node)?.at;
   }
 
   /** The Lease last seen under `name`, without starting to track a missing one. */

@@ -98,8 +98,11 @@ class NodeLeaseStore implements LeaseStore {
   private check(): void {
     if (this.cut) throw new KubeApiError(503, 'ServiceUnavailable', 'unreachable');
   }
+  /** names read, in order (node heartbeat Leases are read, never watched) */
+  readonly reads: string[] = [];
   async get(ns: string, name: string) {
     this.check();
+    this.reads.push(name);
     return this.shared.get(ns, name);
   }
   writes = 0;
@@ -496,13 +499,13 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
       await l.stopAll();
     });
 
-    it('the apiserver back (the watch lists again): stale node Leases are not death, nothing moves', async () => {
+    it('the apiserver back: 2-minute-old node Leases are not death before own renewals are trusted', async () => {
       const { l, first } = await twoSegments();
       for (const n of ['node1', 'node2']) l.cutFromApiserver(n);
       await l.clock.advance(120_000);
       for (const n of ['node1', 'node2']) l.reconnect(n);
-      // Both node Leases are 2 minutes old when the watch lists them again; a relisted record
-      // counts from when it is seen, and the holder renews within 10 s: nothing may move.
+      // Both node Leases are 2 minutes old when first read after the outage; the holder renews
+      // within 10 s, and its silence is trusted only after 20 s of this node's own renewals.
       const after = await timeline(l, 60_000, 100);
       assert.deepEqual(after.holders, [first], `nothing moves after the outage: ${after.holders.join(' -> ')}`);
       assert.deepEqual([after.dark, after.overlap], [0, 0], 'never dark, never two');
@@ -617,6 +620,34 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     assert.ok(l.holder(), 'announced at the next check after the host left');
     assert.equal(l.answering().length, 1);
     await l.stopAll();
+  });
+
+  describe('node heartbeats are read when a judgement needs one, never watched (issue 28)', () => {
+    const nodeReads = (l: ReturnType<typeof lan>) =>
+      [...l.running.values()].flatMap((r) => r.store.reads.filter((n) => n.startsWith('lanlb-node-')));
+
+    it('one segment (every peer heard on the wire): no node Lease is read at all in 2 minutes', async () => {
+      const { l, first } = await threeNodes();
+      const r = await timeline(l, 120_000, 100);
+      assert.deepEqual(r.holders, [first], 'nothing moves');
+      assert.deepEqual(nodeReads(l), [], 'no read: liveness is judged on the wire');
+      await l.stopAll();
+    });
+
+    it('two segments: each node reads the peer it cannot hear at most once per 10 s', async () => {
+      const { l } = await twoSegments();
+      for (const r of l.running.values()) r.store.reads.length = 0;
+      await l.clock.advance(60_000);
+      for (const [node, r] of l.running) {
+        const reads = r.store.reads.filter((n) => n.startsWith('lanlb-node-'));
+        assert.ok(reads.length <= 7, `${node}: ${reads.length} reads in 60 s (at most one per 10 s)`);
+        assert.ok(
+          reads.every((n) => n !== `lanlb-node-${node}`),
+          `${node} never reads its own`,
+        );
+      }
+      await l.stopAll();
+    });
   });
 
   describe('whose answer a probe got: the holder, another lanlb node, or a foreign host', () => {
