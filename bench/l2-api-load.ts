@@ -22,7 +22,7 @@ const ELIGIBLE = Number(process.env.LANLB_BENCH_ELIGIBLE ?? 10);
 const STEADY_MS = Number(process.env.LANLB_BENCH_STEADY_MS ?? 60_000);
 
 /** One node's Lease watch: counts events and the longest time each node's Lease stood still. */
-class LeaseWatcher {
+export class LeaseWatcher {
   events = 0;
   closedEarly = 0;
   readonly lastChange = new Map<string, number>();
@@ -32,10 +32,11 @@ class LeaseWatcher {
   constructor(
     private readonly cp: ControlPlane,
     private readonly agent: Agent,
+    private readonly selector: string = LEASE_TYPE_LABEL,
   ) {}
 
   start(): void {
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases?watch=1&labelSelector=${LEASE_TYPE_LABEL}`;
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases?watch=1&labelSelector=${encodeURIComponent(this.selector)}`;
     this.req = request(`${this.cp.server}${path}`, {
       agent: this.agent,
       rejectUnauthorized: false,
@@ -72,7 +73,7 @@ class LeaseWatcher {
 }
 
 /** A LeaseStore that times every write. */
-function timed(store: LeaseStore, latencies: number[]): LeaseStore {
+export function timed(store: LeaseStore, latencies: number[]): LeaseStore {
   const time = async <T>(p: () => Promise<T>) => {
     const t0 = performance.now();
     try {
@@ -120,7 +121,7 @@ interface Load {
   closedEarly: number;
 }
 
-const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.99) - 1)] ?? NaN;
+export const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.99) - 1)] ?? NaN;
 
 async function measure(cp: ControlPlane, nodes: number, legacy: boolean, steadyMs: number): Promise<Load> {
   const http = new KubeHttp(cp.kubeConfig());

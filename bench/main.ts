@@ -10,6 +10,7 @@ import { answerLatencyAgainstPeer } from './l2-answer.js';
 import { answerLatencyUnderChurn } from './l2-churn.js';
 import { takeoverAndApiLoad } from './l2-cluster.js';
 import { announcerApiLoad } from './l2-api-load.js';
+import { scaleApiLoad } from './scale.js';
 import { memoryFootprint } from './memory.js';
 import { webhookAttack } from './webhook-attack.js';
 
@@ -22,6 +23,7 @@ const suites: Record<string, () => Row[] | Promise<Row[]>> = {
   'l2-churn': () => answerLatencyUnderChurn(),
   'l2-cluster': () => takeoverAndApiLoad(),
   'l2-api-load': () => announcerApiLoad(),
+  scale: () => scaleApiLoad(),
   memory: () => memoryFootprint(),
   'webhook-attack': () => webhookAttack(),
 };

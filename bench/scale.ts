@@ -1,0 +1,122 @@
+// Scale, apiserver side (issue 28): N simulated nodes, every one selected (a policy without a
+// nodeSelector, the default), on a real kube-apiserver 1.20.2 + etcd, many clients in this one
+// process. Each node renews its heartbeat Lease with the announcer's own NodeHeartbeat (one PUT
+// per 10 s) and keeps the announcer's Lease watch open, with the selector announcers use now
+// (Service Leases only: ANNOUNCER_LEASE_SELECTOR). Measured in the same run:
+//   floor     kubelet's pattern: N renewers, one watcher (the node lifecycle controller);
+//   lanlb     N renewers, N watchers of Service Leases (node heartbeats read on demand, which on
+//             one segment means never);
+//   previous  N renewers, N watchers of every lanlb Lease (the design before issue 28), at the
+//             smallest N only: at 1,000 it saturated the apiserver (issue 28's measurements).
+// Reported: writes/s, watch events/s delivered, apiserver CPU, renewal p99, watches closed.
+// A watcher whose watch was closed received nothing: closed watches count as failures.
+import { Agent } from 'node:https';
+import { ControlPlane } from '../src/devcluster/control-plane.js';
+import { KubeHttp } from '../src/kube/http.js';
+import { systemClock } from '../src/runtime/clock.js';
+import { NodeHeartbeat } from '../src/announcer/node-heartbeat.js';
+import { KubeLeaseStore } from '../src/kube/lease-store.js';
+import { DEFAULT_ANNOUNCER_TIMINGS } from '../src/announcer/options.js';
+import { ANNOUNCER_LEASE_SELECTOR } from '../src/kube/announcer-sources.js';
+import { LEASE_TYPE_LABEL } from '../src/l2/election/lease-names.js';
+import { LeaseWatcher, p99, timed } from './l2-api-load.js';
+import { cpuSeconds } from './proc.js';
+import type { Row } from './ipam-micro.js';
+
+const NS = 'lanlb-system';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SIZES = (process.env.LANLB_BENCH_SCALE_NODES ?? '300,1000,3000').split(',').map(Number);
+const STEADY_MS = Number(process.env.LANLB_BENCH_STEADY_MS ?? 30_000);
+
+type Design = 'floor' | 'lanlb' | 'previous';
+
+interface Load {
+  writesPerS: number;
+  eventsPerS: number;
+  cpu: number;
+  renewP99Ms: number;
+  closed: number;
+}
+
+async function measure(cp: ControlPlane, nodes: number, design: Design): Promise<Load> {
+  const http = new KubeHttp(cp.kubeConfig());
+  const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+  const selector =
+    design === 'previous' ? LEASE_TYPE_LABEL : design === 'lanlb' ? ANNOUNCER_LEASE_SELECTOR : 'lanlb.io/lease=node';
+  const watchers = Array.from({ length: design === 'floor' ? 1 : nodes }, () => new LeaseWatcher(cp, agent, selector));
+  for (const w of watchers) w.start();
+  const latencies: number[] = [];
+  const store = timed(new KubeLeaseStore(http), latencies);
+  const t = DEFAULT_ANNOUNCER_TIMINGS;
+  const beats = Array.from({ length: nodes }, (_, i) => {
+    const hb = new NodeHeartbeat({
+      store,
+      clock: systemClock,
+      namespace: NS,
+      node: `${design}-${nodes}-${i}`,
+      durationMs: t.nodeLeaseDurationMs,
+      renewEveryMs: t.nodeLeaseRenewMs,
+      onError: () => undefined,
+    });
+    setTimeout(() => hb.start(), (i * t.nodeLeaseRenewMs) / nodes); // nodes start at different times
+    return hb;
+  });
+  await sleep(t.nodeLeaseRenewMs + 2_000);
+  const pid = cp.apiserverPid ?? 0;
+  const events = () => watchers.reduce((a, w) => a + w.events, 0);
+  const [cpu0, ev0, w0, at0] = [cpuSeconds(pid), events(), latencies.length, performance.now()];
+  await sleep(STEADY_MS);
+  const secs = (performance.now() - at0) / 1000;
+  const load = {
+    writesPerS: (latencies.length - w0) / secs,
+    eventsPerS: (events() - ev0) / secs,
+    cpu: (cpuSeconds(pid) - cpu0) / secs,
+    renewP99Ms: p99(latencies.slice(w0)),
+    closed: watchers.reduce((a, w) => a + w.closedEarly, 0),
+  };
+  await Promise.all(beats.map((b) => b.stop()));
+  for (const w of watchers) w.stop();
+  agent.destroy();
+  await http.delete(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases`).catch(() => undefined);
+  http.close();
+  return load;
+}
+
+const describe = (l: Load) =>
+  `${l.writesPerS.toFixed(1)} writes/s, ${l.eventsPerS.toFixed(0)} watch events/s, apiserver CPU ` +
+  `${(l.cpu * 100).toFixed(0)} %, renewal p99 ${l.renewP99Ms.toFixed(0)} ms, ${l.closed} watches closed`;
+
+export async function scaleApiLoad(): Promise<Row[]> {
+  const cp = new ControlPlane();
+  await cp.start();
+  try {
+    const http = new KubeHttp(cp.kubeConfig());
+    await http.post('/api/v1/namespaces', { metadata: { name: NS } });
+    http.close();
+    const rows: Row[] = [];
+    const smallest = Math.min(...SIZES);
+    const previous = await measure(cp, smallest, 'previous');
+    rows.push({
+      name: `scale: previous design (every announcer watches every node Lease), ${smallest} nodes all selected`,
+      value: describe(previous),
+      baseline: '-',
+      ratio: '-',
+      target: 'for comparison',
+    });
+    for (const n of SIZES) {
+      const floor = await measure(cp, n, 'floor');
+      const now = await measure(cp, n, 'lanlb');
+      const failed = now.closed > 0 || now.renewP99Ms > 1_000;
+      rows.push({
+        name: `scale: ${n} nodes all selected (${STEADY_MS / 1000} s)`,
+        value: describe(now),
+        baseline: `kubelet-style floor (N renewers, 1 watcher): ${describe(floor)}`,
+        ratio: (now.cpu / floor.cpu).toFixed(2),
+        target: `writes <= N/10 s, events delivered ~0, CPU ~ floor${failed ? ' — FAILED (watches closed or renewals late)' : ''}`,
+      });
+    }
+    return rows;
+  } finally {
+    await cp.stop();
+  }
+}
