@@ -36,7 +36,8 @@ export class LeaseWatcher {
   ) {}
 
   start(): void {
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases?watch=1&labelSelector=${encodeURIComponent(this.selector)}`;
+    const selector = encodeURIComponent(this.selector);
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases?watch=1&labelSelector=${selector}`;
     this.req = request(`${this.cp.server}${path}`, {
       agent: this.agent,
       rejectUnauthorized: false,

@@ -112,7 +112,9 @@ export async function scaleApiLoad(): Promise<Row[]> {
         value: describe(now),
         baseline: `kubelet-style floor (N renewers, 1 watcher): ${describe(floor)}`,
         ratio: (now.cpu / floor.cpu).toFixed(2),
-        target: `writes <= N/10 s, events delivered ~0, CPU ~ floor${failed ? ' — FAILED (watches closed or renewals late)' : ''}`,
+        target:
+          'writes <= N/10 s, events delivered ~0, CPU ~ floor' +
+          (failed ? ' — FAILED (watches closed or renewals late)' : ''),
       });
     }
     return rows;

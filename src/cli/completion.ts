@@ -94,7 +94,8 @@ compdef _lanlb lanlb kubectl-lanlb
 function fishScript(commands: readonly CompletionCommand[]): string {
   const names = commands.map((c) => c.name).join(' ');
   const lines = commands.flatMap((c) => [
-    `complete -c $cmd -n "not __fish_seen_subcommand_from ${names}" -a ${c.name} -d '${c.summary.replace(/'/g, "\\'")}'`,
+    `complete -c $cmd -n "not __fish_seen_subcommand_from ${names}" -a ${c.name} ` +
+      `-d '${c.summary.replace(/'/g, "\\'")}'`,
     ...flagsOf(c.help).map((f) => `complete -c $cmd -n "__fish_seen_subcommand_from ${c.name}" -l ${f.slice(2)}`),
   ]);
   return `# fish completion for lanlb (lanlb completion fish)

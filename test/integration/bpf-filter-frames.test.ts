@@ -10,24 +10,7 @@ import { CAPTURE_FILTER } from '../../src/l2/codec/bpf-filter.js';
 import { formatMac } from '../../src/l2/codec/mac.js';
 import { runProgram } from '../../src/devcluster/run-program.js';
 import { FRAMES, senderMac } from '../unit/l2/request-frames.js';
-
-/** A classic pcap file (LINKTYPE_ETHERNET) holding `frames`. */
-function pcapFile(frames: readonly Uint8Array[]): Buffer {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
-  const records = frames.map((f, i) => {
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(i + 1, 0);
-    r.writeUInt32LE(f.length, 8);
-    r.writeUInt32LE(f.length, 12);
-    return Buffer.concat([r, f]);
-  });
-  return Buffer.concat([header, ...records]);
-}
+import { pcapFile } from '../helpers/pcap-file.js';
 
 describe('the request filter on real frames (libpcap through tcpdump)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lanlb-bpf-'));

@@ -200,7 +200,7 @@ describe('installed on a one-node cluster', () => {
     assert.match(body, /^hello from echo-/);
   });
 
-  it('kubectl lanlb status on the installed cluster: the address, its pool, and the node answering for it', async () => {
+  it('kubectl lanlb status on the installed cluster: the address, its pool, the node answering', async () => {
     const state = process.env.LANLB_CLUSTER_DIR ?? '/var/lib/lanlb-cluster';
     const plugin = join(ROOT, 'bin', 'kubectl-lanlb.js');
     const args = ['status', '-n', 'e2e', '--kubeconfig', join(state, 'admin.kubeconfig')];

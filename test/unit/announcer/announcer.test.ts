@@ -479,7 +479,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
       await l.stopAll();
     });
 
-    it('trusted: a crashed holder is taken over once its node Lease expires (after 30 s, before 60 s), once', async () => {
+    it('trusted: a crashed holder is taken over once its node Lease expires (30-60 s), once', async () => {
       const { l, first, other } = await twoSegments();
       l.crash(first);
       await l.clock.advance(29_000);
@@ -512,7 +512,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
       await l.stopAll();
     });
 
-    it('writes fail for everyone while the watches stay open (etcd down 2 min), then work again: nothing moves', async () => {
+    it('writes fail for everyone, watches stay open (etcd down 2 min), then work: nothing moves', async () => {
       const { l, first } = await twoSegments();
       for (const n of ['node1', 'node2']) l.cutFromApiserver(n);
       await l.clock.advance(120_000);

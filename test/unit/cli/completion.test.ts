@@ -73,7 +73,7 @@ describe('lanlb completion', () => {
     assert.equal(bashOk.status, 0, `bash parses the script: ${bashOk.stderr}`);
   });
 
-  it('lanlb completion bash prints a script covering every real command; --help lists completion and --version', async () => {
+  it('completion bash covers every real command; --help lists completion and --version', async () => {
     const r = await captured(['completion', 'bash']);
     assert.equal(r.code, 0, 'exit 0');
     for (const name of ['controller', 'announcer', 'validate', 'migrate', 'status', 'lab', 'completion'])

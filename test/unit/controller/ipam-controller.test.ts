@@ -161,7 +161,7 @@ describe('IpamController (fake clock, in-memory cluster)', () => {
     }
   });
 
-  it('metrics: pending Services by reason and the longest wait; pool state; a deleted pool leaves no series', async () => {
+  it('metrics: pending by reason, the longest wait, pool state; a deleted pool leaves no series', async () => {
     const w = world();
     w.pool('p', [{ cidr: '192.0.2.0/30' }]);
     const leader = await w.lead();

@@ -15,6 +15,7 @@ import { encodeNdp, NEIGHBOR_SOLICITATION } from '../../../src/l2/codec/ndp.js';
 import { lanlbAddon, nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
 import { LANLB_PCAP_ABI, checkPcapPackage } from '../../../src/l2/responder/pcap-package.js';
 import { nativeWatchdog } from '../../helpers/native-watchdog.js';
+import { pcapFile } from '../../helpers/pcap-file.js';
 
 // C that loops would hold the event loop: fail in seconds, naming the test.
 nativeWatchdog();
@@ -69,23 +70,10 @@ const dir = mkdtempSync(join(tmpdir(), 'lanlb-native-poll-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
-/** A pcap savefile (LINKTYPE_ETHERNET) holding `frames`, in order. */
+/** A pcap savefile holding `frames`, in order. */
 function savefile(frames: readonly Uint8Array[]): string {
-  const global = Buffer.alloc(24);
-  global.writeUInt32LE(0xa1b2c3d4, 0);
-  global.writeUInt16LE(2, 4);
-  global.writeUInt16LE(4, 6);
-  global.writeUInt32LE(65535, 16);
-  global.writeUInt32LE(1, 20);
-  const records = frames.map((f, i) => {
-    const h = Buffer.alloc(16);
-    h.writeUInt32LE(1_700_000_000 + i, 0);
-    h.writeUInt32LE(f.length, 8);
-    h.writeUInt32LE(f.length, 12);
-    return Buffer.concat([h, Buffer.from(f)]);
-  });
   const path = join(dir, `frames-${files++}.pcap`);
-  writeFileSync(path, Buffer.concat([global, ...records]));
+  writeFileSync(path, pcapFile(frames));
   return path;
 }
 
@@ -152,7 +140,7 @@ describe('native answer: the poll callback on a frame table (offline capture)', 
     assert.deepEqual(r.counts, { requests4: 2, replies4: 2, requests6: 1, replies6: 1 }, 'counted per family');
   });
 
-  it('a frame C does not answer is kept and delivered first by the next dispatch; later ones are still answered', () => {
+  it('a frame C does not answer is kept and delivered first by the next dispatch; later ones answered', () => {
     const frames = [arp(VIP), heartbeat(), arp(VIP, 1, 100), arp(0xc0000201), arp(VIP, 2), arp(VIP)];
     const r = replay(frames);
     assert.equal(r.polls[0], false, 'the poll stopped at the heartbeat and asked for JavaScript');
