@@ -149,8 +149,12 @@ describe('lanlb status (read-only user, real apiserver)', () => {
         const r = await json('-n', 'shop');
         const pending = r.report.services.find((s) => s.name === 'c');
         const later = r.report.pools.find((p) => p.name === 'z-later');
-        if (pending?.reason === 'PoolExhausted' && later?.state === 'Conflicting') return r;
-        throw new Error(`seen: c ${pending?.state}/${pending?.reason}, z-later ${later?.state}`);
+        // Pool counts are written in a batch after the allocations: wait for them too.
+        const shopUsed = r.report.pools.find((p) => p.name === 'shop-pool')?.used;
+        if (pending?.reason === 'PoolExhausted' && later?.state === 'Conflicting' && shopUsed === '2') return r;
+        throw new Error(
+          `seen: c ${pending?.state}/${pending?.reason}, z-later ${later?.state}, shop-pool used ${shopUsed}`,
+        );
       },
       20_000,
       'the controller to report the conflict and the exhausted pool',
