@@ -45,6 +45,7 @@ export const CORE_FOLDERS = [
   'src/conversion',
   'src/reconcile',
   'src/status',
+  'src/preview',
   'src/runtime/ports',
 ];
 /** Adapters: the edge (Kubernetes, libpcap, HTTP, logs) and what wires them (cli, harness). */

@@ -177,6 +177,55 @@ export const customResourceDefinitions = [
                       },
                       "x-kubernetes-map-type": "atomic"
                     },
+                    "poolSelector": {
+                      "type": "object",
+                      "description": "Selects, by LoadBalancerIPPool labels, the pools whose addresses this policy announces: an address is announced only when it is held through a selected pool (the pool whose block contains it and through which the Service holds it). Absent announces addresses of any pool. Like MetalLB's L2Advertisement ipAddressPools and ipAddressPoolSelectors.",
+                      "properties": {
+                        "matchLabels": {
+                          "type": "object",
+                          "description": "Label key/value pairs that must all match.",
+                          "additionalProperties": {
+                            "type": "string"
+                          }
+                        },
+                        "matchExpressions": {
+                          "type": "array",
+                          "description": "Label requirements that must all match.",
+                          "items": {
+                            "type": "object",
+                            "description": "A label requirement.",
+                            "required": [
+                              "key",
+                              "operator"
+                            ],
+                            "properties": {
+                              "key": {
+                                "type": "string",
+                                "description": "The label key the requirement applies to."
+                              },
+                              "operator": {
+                                "type": "string",
+                                "description": "How the key relates to the values.",
+                                "enum": [
+                                  "In",
+                                  "NotIn",
+                                  "Exists",
+                                  "DoesNotExist"
+                                ]
+                              },
+                              "values": {
+                                "type": "array",
+                                "description": "Values for In and NotIn; empty for Exists and DoesNotExist.",
+                                "items": {
+                                  "type": "string"
+                                }
+                              }
+                            }
+                          }
+                        }
+                      },
+                      "x-kubernetes-map-type": "atomic"
+                    },
                     "interfaces": {
                       "type": "array",
                       "description": "Regular expressions naming the interfaces to answer on, such as ^eth[0-9]+; an interface is used when any expression matches its name. Absent answers on every interface of the node that is up with carrier and not a loopback.",
@@ -219,7 +268,7 @@ export const customResourceDefinitions = [
                     "selectedServices": {
                       "type": "integer",
                       "format": "int32",
-                      "description": "Services that the serviceSelector matches and that have addresses to announce."
+                      "description": "Services that the serviceSelector matches and that have addresses to announce (held through a pool the poolSelector selects, when it is set)."
                     },
                     "conditions": {
                       "type": "array",
@@ -632,6 +681,13 @@ export const customResourceDefinitions = [
               "priority": 1,
               "description": "Addresses the pool's blocks hold, less excluded first/last addresses (decimal).",
               "jsonPath": ".status.total"
+            },
+            {
+              "name": "Auto Assign",
+              "type": "boolean",
+              "priority": 1,
+              "description": "The pool hands out addresses to any Service it selects (false = only to Services that ask for them).",
+              "jsonPath": ".spec.autoAssign"
             }
           ],
           "schema": {
@@ -771,6 +827,11 @@ export const customResourceDefinitions = [
                       "type": "boolean",
                       "default": false,
                       "description": "Hand out the first and last address (network and broadcast) of `cidr` blocks too. Ignored for /31, /32, /127 and /128 blocks and for start/stop ranges, whose addresses are all handed out."
+                    },
+                    "autoAssign": {
+                      "type": "boolean",
+                      "default": true,
+                      "description": "Hand out addresses of this pool to any Service it selects. False hands them out only to Services that ask for them: by address (annotation lanlb.io/ips or spec.loadBalancerIP) or by naming this pool (annotation lanlb.io/pool). Like MetalLB's autoAssign."
                     }
                   }
                 },

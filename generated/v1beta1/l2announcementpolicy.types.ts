@@ -66,6 +66,36 @@ export interface L2AnnouncementPolicySpec {
     }[];
   };
   /**
+   * Selects, by LoadBalancerIPPool labels, the pools whose addresses this policy announces: an address is announced only when it is held through a selected pool (the pool whose block contains it and through which the Service holds it). Absent announces addresses of any pool. Like MetalLB's L2Advertisement ipAddressPools and ipAddressPoolSelectors.
+   */
+  poolSelector?: {
+    /**
+     * Label key/value pairs that must all match.
+     */
+    matchLabels?: {
+      [k: string]: string | undefined;
+    };
+    /**
+     * Label requirements that must all match.
+     *
+     * Items: A label requirement.
+     */
+    matchExpressions?: {
+      /**
+       * The label key the requirement applies to.
+       */
+      key: string;
+      /**
+       * How the key relates to the values.
+       */
+      operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+      /**
+       * Values for In and NotIn; empty for Exists and DoesNotExist.
+       */
+      values?: string[];
+    }[];
+  };
+  /**
    * Regular expressions naming the interfaces to answer on, such as ^eth[0-9]+; an interface is used when any expression matches its name. Absent answers on every interface of the node that is up with carrier and not a loopback.
    */
   interfaces?: string[];
@@ -96,7 +126,7 @@ export interface L2AnnouncementPolicyStatus {
    */
   selectedNodes?: number;
   /**
-   * Services that the serviceSelector matches and that have addresses to announce.
+   * Services that the serviceSelector matches and that have addresses to announce (held through a pool the poolSelector selects, when it is set).
    */
   selectedServices?: number;
   /**

@@ -64,6 +64,10 @@ export interface LoadBalancerIPPoolSpec {
    * Hand out the first and last address (network and broadcast) of `cidr` blocks too. Ignored for /31, /32, /127 and /128 blocks and for start/stop ranges, whose addresses are all handed out.
    */
   allowFirstLastIPs?: boolean;
+  /**
+   * Hand out addresses of this pool to any Service it selects. False hands them out only to Services that ask for them: by address (annotation lanlb.io/ips or spec.loadBalancerIP) or by naming this pool (annotation lanlb.io/pool). Like MetalLB's autoAssign.
+   */
+  autoAssign?: boolean;
 }
 
 /**

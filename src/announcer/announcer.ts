@@ -18,6 +18,7 @@ import type { Judgement } from '../l2/election/wire-liveness.js';
 import { leaseNamesService, serviceLeaseName, TAKEN_OVER_FROM_ANNOTATION } from '../l2/election/lease-names.js';
 import { DEFAULT_ADDRESS_CHECK } from '../l2/election/address-check.js';
 import { planAnnouncements, type ServicePlan } from './plan/desired.js';
+import { poolLookupWhenAsked } from '../reconcile/held-through.js';
 import { LeaseView } from '../l2/election/lease-view.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { WirePeers } from '../l2/election/wire-peers.js';
@@ -119,8 +120,8 @@ export class Announcer {
       this.planDirty = true;
       poke();
     };
-    const { policies, services, nodes, slices, leases } = this.o.sources;
-    for (const source of [policies, services, nodes, slices] as Array<ObjectSource<unknown>>) {
+    const { policies, services, nodes, slices, leases, pools } = this.o.sources;
+    for (const source of [policies, services, nodes, slices, pools ?? []].flat() as Array<ObjectSource<unknown>>) {
       source.addHandler({ add: replan, update: replan, delete: replan });
     }
     const observe = (l: LeaseObject, deleted = false): void => {
@@ -338,6 +339,7 @@ export class Announcer {
         nodes: nodes.list(),
         slices: slices.list(),
         links: this.dataPlane.readLinks(),
+        poolOf: poolLookupWhenAsked(policies.list(), this.o.sources.pools?.list(), services.list()),
       });
       this.plans = this.withAbleInterfaces(planned, now);
       this.checks.planned(this.plans);

@@ -5,7 +5,7 @@
 // Lease name of the previous version.
 import type { Clock } from '../runtime/clock.js';
 import type { ObjectSource } from '../runtime/object-source.js';
-import type { L2AnnouncementPolicy } from '../../generated/index.js';
+import type { L2AnnouncementPolicy, LoadBalancerIPPool } from '../../generated/index.js';
 import type { ElectionTimings } from '../l2/election/decide.js';
 import { DEFAULT_WIRE_TIMINGS, type Judgement, type WireTimings } from '../l2/election/wire-liveness.js';
 import type { Mac } from '../l2/codec/mac.js';
@@ -47,6 +47,8 @@ export interface AnnouncerSources {
   slices: ObjectSource<EndpointSlice>;
   /** the operator namespace's Leases labelled lanlb.io/lease */
   leases: ObjectSource<LeaseObject>;
+  /** pools, for policies with a poolSelector (absent: such policies announce nothing) */
+  pools?: ObjectSource<LoadBalancerIPPool>;
 }
 
 /** A network interface as the announcer needs it. */

@@ -1,4 +1,4 @@
-// `lanlb`: one executable, a subcommand per process (docs/reference.md, "The command"); also run
+// `lanlb`: one executable, a subcommand per process (docs/contract.md, "The command"); also run
 // as the kubectl plugin `kubectl lanlb` (bin/kubectl-lanlb.js).
 import { UsageError } from './process-flags.js';
 
@@ -34,6 +34,11 @@ const commands: Record<string, Command> = {
     summary: 'pools, Services, their holders and why anything waits (also: kubectl lanlb status)',
     run: async (argv) => (await import('./status-command.js')).statusCommand(argv),
     help: async () => (await import('./status-command.js')).statusHelp,
+  },
+  plan: {
+    summary: 'preview what applying or deleting pools and policies does to every address (also: kubectl lanlb plan)',
+    run: async (argv) => (await import('./plan-command.js')).planCommand(argv),
+    help: async () => (await import('./plan-command.js')).planHelp,
   },
   lab: {
     summary: 'a local demonstration: apiserver, controller, 3 simulated nodes, real ARP (root)',

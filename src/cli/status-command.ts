@@ -33,7 +33,7 @@ Leases in lanlb's namespace; without the last, holders are not shown).
 Flags:
   -n, --namespace NS       Services of this namespace (default: the kubeconfig context's, else default)
   -A, --all-namespaces     Services of every namespace
-  -o, --output FORMAT      text (default) or json (shape: docs/reference.md, "lanlb status")
+  -o, --output FORMAT      text (default) or json (shape: docs/contract.md, "lanlb status")
   --kubeconfig PATH        kubeconfig file (else KUBECONFIG, ~/.kube/config, in-cluster)
   --context NAME           kubeconfig context to use
   --lanlb-namespace NS     namespace of lanlb's Leases (env LANLB_NAMESPACE; default ${DEFAULT_NAMESPACE})
@@ -88,7 +88,7 @@ function readFlags(argv: string[], env: NodeJS.ProcessEnv): StatusFlags | 'help'
 }
 
 /** Every item of a list, page by page (a large cluster's Services in bounded responses). */
-async function listAll<T>(http: KubeHttp, path: string): Promise<T[]> {
+export async function listAll<T>(http: KubeHttp, path: string): Promise<T[]> {
   const items: T[] = [];
   let next: string | undefined;
   for (let page = 0; page < 10_000; page++) {
@@ -127,7 +127,7 @@ export async function readStatus(
   });
 }
 
-function explain(what: string): (err: unknown) => never {
+export function explain(what: string): (err: unknown) => never {
   return (err) => {
     const code = statusCodeOf(err);
     if (code === 404) throw new Error(`cannot list ${what}: lanlb's CRDs are not installed in this cluster`);

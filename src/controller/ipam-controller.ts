@@ -29,6 +29,8 @@ import {
   type PoolState,
 } from '../reconcile/pool-status.js';
 import { desiredPolicyStatus } from '../reconcile/policy-status.js';
+import { poolOfAddress } from '../reconcile/held-through.js';
+import { leavesWaiting, revisitOrder } from '../reconcile/pool-change.js';
 import { desiredServiceStatus } from '../reconcile/service-status.js';
 import { decodeWorkItem, encodeWorkItem, type WorkItem } from '../reconcile/work-item.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -57,16 +59,24 @@ export interface IpamControllerOptions {
   workers?: number;
   /** delay that batches pool/policy status writes after Service changes */
   statusBatchMs?: number;
+  /**
+   * delay from a pool change to its reconcile, so the pools of one `kubectl apply` are taken as
+   * one change (and `lanlb plan`, which previews them together, says what happens)
+   */
+  poolSettleMs?: number;
 }
 
 export const DEFAULT_WORKERS = 16;
 export const DEFAULT_STATUS_BATCH_MS = 500;
+export const DEFAULT_POOL_SETTLE_MS = 200;
 
 export class IpamController {
   private allocator = new Allocator();
   private queue: WorkQueue<string> | undefined;
   /** service key -> last failure message, so AllocationFailed is reported once per cause */
   private readonly lastFailure = new Map<string, string>();
+  /** Services whose last assignment failed or left a family unmet: revisited on every pool change */
+  private readonly waiting = new Set<string>();
   /** pool -> the state its Events last told */
   private readonly poolStates = new Map<string, PoolState>();
   /** Services without an address, for the pending metrics (leader only) */
@@ -86,13 +96,16 @@ export class IpamController {
     type WithGeneration = { metadata?: { generation?: number } };
     const specChanged = (obj: WithGeneration, old: WithGeneration): boolean =>
       obj.metadata?.generation === undefined || obj.metadata.generation !== old.metadata?.generation;
-    const poolsChanged = (): void => this.enqueue({ kind: 'pools' });
+    const poolsChanged = (): void => this.enqueue({ kind: 'pools' }, this.o.poolSettleMs ?? DEFAULT_POOL_SETTLE_MS);
+    const policiesChanged = (): void => this.enqueue({ kind: 'policies' });
+    // A pool's labels (no new generation) decide what a policy's poolSelector counts.
+    const labelsChanged = (p: LoadBalancerIPPool, old: LoadBalancerIPPool): boolean =>
+      JSON.stringify(p.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {});
     pools.addHandler({
       add: poolsChanged,
-      update: (p, old) => specChanged(p, old) && poolsChanged(),
+      update: (p, old) => (specChanged(p, old) ? poolsChanged() : labelsChanged(p, old) && policiesChanged()),
       delete: poolsChanged,
     });
-    const policiesChanged = (): void => this.enqueue({ kind: 'policies' });
     policies.addHandler({
       add: policiesChanged,
       update: (p, old) => specChanged(p, old) && policiesChanged(),
@@ -188,10 +201,12 @@ export class IpamController {
     for (const [key, ips] of released) {
       const svc = this.o.sources.services.get(key);
       if (svc) this.reportReleased(svc, ips, t.events);
-      this.enqueue({ kind: 'service', key });
     }
-    // A new or grown pool may satisfy Services that are still waiting.
-    for (const key of this.lastFailure.keys()) this.enqueue({ kind: 'service', key });
+    // What lost an address, and what a new or grown pool may now satisfy, in the order `lanlb
+    // plan` previews (reconcile/pool-change.ts): workers take keys in queue order.
+    for (const key of revisitOrder(released.keys(), this.waiting)) this.enqueue({ kind: 'service', key });
+    // A pool's labels decide what a policy with a poolSelector counts.
+    this.enqueue({ kind: 'policies' }, this.batchMs);
     await this.writePoolStatuses(t);
   }
 
@@ -249,9 +264,10 @@ export class IpamController {
     const now = this.nowText();
     const nodes = this.o.sources.nodes.list();
     const services = this.o.sources.services.list();
+    const poolOf = poolOfAddress(this.allocator, this.o.sources.pools.list());
     for (const p of this.o.sources.policies.list()) {
       const target = { path: `${PolicyGVK.path}/${p.metadata.name}`, cached: p };
-      const desired = (latest: L2AnnouncementPolicy) => desiredPolicyStatus(latest, nodes, services, now);
+      const desired = (latest: L2AnnouncementPolicy) => desiredPolicyStatus(latest, nodes, services, now, poolOf);
       await this.ignoreGone(writeStatus(t.status, target, desired));
     }
   }
@@ -264,20 +280,13 @@ export class IpamController {
     if (!svc || !claim || claim.kind !== 'ours')
       return this.releaseService(key, svc, claim?.kind === 'not-ours' ? claim.reason : undefined, t);
     const out = this.allocator.assign(claim.request);
+    if (leavesWaiting(out)) this.waiting.add(key);
+    else this.waiting.delete(key);
     this.report(svc, out, t.events);
     this.reportDeprecated(svc, claim.deprecated, t.events);
-    const ips = out.kind === 'assigned' ? out.ips : out.kept;
-    this.pending.note(
-      key,
-      ips.map((i) => i.ip),
-      out,
-    );
-    await this.writeServiceStatus(
-      svc,
-      ips.map((i) => i.ip),
-      out,
-      t,
-    );
+    const ips = (out.kind === 'assigned' ? out.ips : out.kept).map((i) => i.ip);
+    this.pending.note(key, ips, out);
+    await this.writeServiceStatus(svc, ips, out, t);
     if (out.kind === 'assigned' && out.changed) this.enqueue({ kind: 'pool-status' }, this.batchMs);
   }
 
@@ -290,6 +299,7 @@ export class IpamController {
   ): Promise<void> {
     const released = this.allocator.release(key);
     this.lastFailure.delete(key);
+    this.waiting.delete(key);
     this.pending.note(key, [], undefined);
     if (!released.length) return;
     const reason = svc ? 'not-load-balancer' : 'deleted';

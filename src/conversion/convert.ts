@@ -1,6 +1,7 @@
 // Conversion between lanlb.io v1alpha1 and v1beta1, for the CRD conversion webhook (pure).
 // v1alpha1 -> v1beta1: a pool's spec.cidrs became spec.blocks (adding start/stop ranges and
-// allowFirstLastIPs); a policy's spec.interface (one expression) became spec.interfaces.
+// allowFirstLastIPs, later autoAssign); a policy's spec.interface (one expression) became
+// spec.interfaces (later announceInterval and poolSelector).
 // Converting down keeps what v1alpha1 cannot say in the annotation lanlb.io/v1beta1-spec, and
 // converting up restores it, so a round trip loses nothing.
 
@@ -36,6 +37,8 @@ interface Preserved {
   allowFirstLastIPs?: boolean;
   interfaces?: string[];
   announceInterval?: string;
+  autoAssign?: boolean;
+  poolSelector?: Json;
 }
 
 /**
@@ -47,12 +50,14 @@ function preserved(o: KubeObject): Preserved {
   const text = o.metadata?.annotations?.[PRESERVED_ANNOTATION];
   const parsed = typeof text === 'string' ? parseBoundedJson(text) : undefined;
   if (!parsed?.ok || !isJsonObject(parsed.value)) return {};
-  const { ranges, allowFirstLastIPs, interfaces, announceInterval } = parsed.value;
+  const { ranges, allowFirstLastIPs, interfaces, announceInterval, autoAssign, poolSelector } = parsed.value;
   const out: Preserved = {};
   if (Array.isArray(ranges) && ranges.every(isKeptRange)) out.ranges = ranges;
   if (typeof allowFirstLastIPs === 'boolean') out.allowFirstLastIPs = allowFirstLastIPs;
   if (Array.isArray(interfaces) && interfaces.every((i) => typeof i === 'string')) out.interfaces = interfaces;
   if (typeof announceInterval === 'string') out.announceInterval = announceInterval;
+  if (typeof autoAssign === 'boolean') out.autoAssign = autoAssign;
+  if (isJsonObject(poolSelector)) out.poolSelector = poolSelector;
   return out;
 }
 
@@ -65,9 +70,10 @@ function isJsonObject(v: unknown): v is Json {
 }
 
 function poolDown(o: KubeObject): KubeObject {
-  const { blocks, allowFirstLastIPs, ...rest } = (o.spec ?? {}) as Json & {
+  const { blocks, allowFirstLastIPs, autoAssign, ...rest } = (o.spec ?? {}) as Json & {
     blocks?: Json[];
     allowFirstLastIPs?: boolean;
+    autoAssign?: boolean;
   };
   const cidrs = (blocks ?? []).filter((b) => typeof b.cidr === 'string').map((b) => ({ cidr: b.cidr }));
   // Ranges are kept with their positions so the block order (which decides allocation order)
@@ -76,6 +82,8 @@ function poolDown(o: KubeObject): KubeObject {
   const keep: Json = {};
   if (ranges.length) keep.ranges = ranges;
   if (allowFirstLastIPs !== undefined && allowFirstLastIPs !== false) keep.allowFirstLastIPs = allowFirstLastIPs;
+  // v1alpha1 has no autoAssign (the apiserver would prune it): kept for the way up.
+  if (typeof autoAssign === 'boolean') keep.autoAssign = autoAssign;
   // v1alpha1 requires at least one CIDR: a pool of ranges only keeps them all in the annotation.
   return { ...o, apiVersion: V1ALPHA1, metadata: withAnnotation(o, keep), spec: { ...rest, cidrs } };
 }
@@ -86,13 +94,15 @@ function poolUp(o: KubeObject): KubeObject {
   const blocks: Json[] = (cidrs ?? []).map((c) => ({ cidr: c.cidr }));
   for (const r of keep.ranges ?? []) blocks.splice(Math.min(r.at, blocks.length), 0, r.block);
   const spec: Json = { ...rest, blocks, allowFirstLastIPs: keep.allowFirstLastIPs ?? false };
+  if (keep.autoAssign !== undefined) spec.autoAssign = keep.autoAssign;
   return { ...o, apiVersion: V1BETA1, metadata: withAnnotation(o, undefined), spec };
 }
 
 function policyDown(o: KubeObject): KubeObject {
-  const { interfaces, announceInterval, ...rest } = (o.spec ?? {}) as Json & {
+  const { interfaces, announceInterval, poolSelector, ...rest } = (o.spec ?? {}) as Json & {
     interfaces?: string[];
     announceInterval?: string;
+    poolSelector?: unknown;
   };
   const spec: Json = { ...rest };
   const keep: Json = {};
@@ -104,6 +114,7 @@ function policyDown(o: KubeObject): KubeObject {
   } else if (interfaces && interfaces.length === 0) keep.interfaces = interfaces;
   // v1alpha1 has no announceInterval: kept for the way up.
   if (typeof announceInterval === 'string') keep.announceInterval = announceInterval;
+  if (isJsonObject(poolSelector)) keep.poolSelector = poolSelector;
   return { ...o, apiVersion: V1ALPHA1, metadata: withAnnotation(o, keep), spec };
 }
 
@@ -117,6 +128,7 @@ function policyUp(o: KubeObject): KubeObject {
     spec.interfaces = keep.interfaces;
   else if (single !== undefined) spec.interfaces = [single];
   if (keep.announceInterval !== undefined) spec.announceInterval = keep.announceInterval;
+  if (keep.poolSelector !== undefined) spec.poolSelector = keep.poolSelector;
   return { ...o, apiVersion: V1BETA1, metadata: withAnnotation(o, undefined), spec };
 }
 

@@ -14,15 +14,28 @@ export function ingressIPs(svc: Service): string[] {
 }
 
 export type PolicyProblem = {
-  reason: 'InvalidNodeSelector' | 'InvalidServiceSelector' | 'InvalidInterface' | 'InvalidAnnounceInterval';
+  reason:
+    | 'InvalidNodeSelector'
+    | 'InvalidServiceSelector'
+    | 'InvalidPoolSelector'
+    | 'InvalidInterface'
+    | 'InvalidAnnounceInterval';
   message: string;
 };
+
+/** The pool a Service ("namespace/name") holds an address through, with its labels; undefined: none. */
+export type PoolOfAddress = (
+  serviceKey: string,
+  ip: string,
+) => { name: string; labels: Readonly<Record<string, string>> } | undefined;
 
 export function policyProblem(p: L2AnnouncementPolicy): PolicyProblem | undefined {
   const nodes = parseLabelSelector(p.spec.nodeSelector);
   if (nodes.kind === 'invalid') return { reason: 'InvalidNodeSelector', message: `nodeSelector: ${nodes.message}` };
   const svcs = parseLabelSelector(p.spec.serviceSelector);
   if (svcs.kind === 'invalid') return { reason: 'InvalidServiceSelector', message: `serviceSelector: ${svcs.message}` };
+  const pools = parseLabelSelector(p.spec.poolSelector);
+  if (pools.kind === 'invalid') return { reason: 'InvalidPoolSelector', message: `poolSelector: ${pools.message}` };
   for (const expr of p.spec.interfaces ?? []) {
     try {
       new RegExp(expr);
@@ -52,10 +65,27 @@ export function announceIntervalMs(p: L2AnnouncementPolicy): number | undefined 
   return text === undefined || announceIntervalProblem(text) ? undefined : parseDurationMs(text);
 }
 
-/** Addresses a policy would announce for a Service. */
-export function announcedIPs(p: L2AnnouncementPolicy, svc: Service): string[] {
+/** The policy sets a poolSelector: it announces only addresses held through a pool that matches. */
+export function selectsByPool(p: L2AnnouncementPolicy): boolean {
+  return p.spec.poolSelector !== undefined && p.spec.poolSelector !== null;
+}
+
+/**
+ * Addresses a policy would announce for a Service. With a poolSelector, only those held through a
+ * selected pool (so an address in spec.externalIPs, held through no pool, is not announced by such
+ * a policy); without `poolOf` (pools unknown) such a policy announces nothing rather than guess.
+ */
+export function announcedIPs(p: L2AnnouncementPolicy, svc: Service, poolOf?: PoolOfAddress): string[] {
   const ips: string[] = [];
   if (p.spec.loadBalancerIPs !== false) ips.push(...ingressIPs(svc));
   if (p.spec.externalIPs === true) ips.push(...(svc.spec?.externalIPs ?? []));
-  return [...new Set(ips)];
+  const unique = [...new Set(ips)];
+  if (!selectsByPool(p)) return unique;
+  const sel = parseLabelSelector(p.spec.poolSelector);
+  if (sel.kind !== 'ok' || !poolOf) return [];
+  const key = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
+  return unique.filter((ip) => {
+    const pool = poolOf(key, ip);
+    return pool !== undefined && sel.selector.matches(pool.labels);
+  });
 }

@@ -4,6 +4,8 @@
 // 3. an address a Service with the same sharing key holds, when ports do not clash;
 // 4. the lowest free address of the first pool that may give one (pools with a serviceSelector
 //    first, then by name: docs/contract.md "Which pool").
+// Steps 3 and 4 use only pools that hand out addresses unasked (autoAssign, or the pool the
+// Service names); a pool with autoAssign: false gives its addresses only on request (step 1).
 import { formatAddress, type Family } from './address.js';
 import type { LivePool } from './pool.js';
 import type { ServiceRequest } from './service-request.js';
@@ -33,6 +35,7 @@ export function planFamily(ctx: PlanContext, req: ServiceRequest, family: Family
   const pinned = (p: LivePool): boolean => req.pool === undefined || req.pool === p.name;
   const keepable = ctx.pools.filter((p) => p.holds && pinned(p) && p.selects(req.labels));
   const fresh = keepable.filter((p) => p.allocates);
+  const unasked = fresh.filter((p) => p.autoAssignsTo(req.pool));
   if (requested !== undefined) return planRequested(ctx, req, family, requested, keepable, fresh);
 
   for (const text of req.current) {
@@ -46,13 +49,13 @@ export function planFamily(ctx: PlanContext, req: ServiceRequest, family: Family
   if (req.sharingKey !== undefined) {
     for (const other of ctx.sharers()) {
       for (const ip of other.ips) {
-        const pool = fresh.find((p) => p.name === ip.pool);
+        const pool = unasked.find((p) => p.name === ip.pool);
         if (ip.family === family && pool && placeable(ctx, req, family, ip.value) === undefined)
           return ok(pool, family, ip.value);
       }
     }
   }
-  const candidates = fresh.filter((p) => p.hasFamily(family));
+  const candidates = unasked.filter((p) => p.hasFamily(family));
   for (const pool of candidates) {
     const v = pool.allocate(family);
     if (v !== undefined) return ok(pool, family, v);
@@ -110,10 +113,15 @@ function noPoolMessage(pools: readonly LivePool[], req: ServiceRequest, family: 
     return req.pool
       ? `pool ${req.pool} does not select this Service or has no IPv${family} addresses`
       : `no pool with IPv${family} addresses selects this Service`;
-  const states = selecting.map(
-    (p) => `${p.name} is ${p.problem ? 'invalid' : p.conflict ? 'conflicting' : 'disabled'}`,
-  );
+  const states = selecting.map((p) => `${p.name} ${unusable(p)}`);
   return `every pool that selects this Service is unusable: ${states.join(', ')}`;
+}
+
+function unusable(p: LivePool): string {
+  if (p.problem) return 'is invalid';
+  if (p.conflict) return 'is conflicting';
+  if (p.def.disabled) return 'is disabled';
+  return 'gives addresses only on request (autoAssign: false; ask by lanlb.io/ips or lanlb.io/pool)';
 }
 
 function ok(pool: LivePool, family: Family, value: bigint): Plan {

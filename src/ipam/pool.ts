@@ -14,6 +14,8 @@ export interface PoolDefinition {
   serviceSelector?: LabelSelectorSpec;
   disabled?: boolean;
   allowFirstLastIPs?: boolean;
+  /** default true; false: addresses only for Services that ask for them (by address or by naming the pool) */
+  autoAssign?: boolean;
 }
 
 export type PoolProblem = { reason: 'InvalidBlocks' | 'InvalidSelector'; message: string };
@@ -55,6 +57,14 @@ export class LivePool {
   /** May hand out new addresses: valid, not conflicting, not disabled. */
   get allocates(): boolean {
     return this.holds && this.conflict === undefined && !this.def.disabled;
+  }
+
+  /**
+   * May give an address to a Service that did not ask for one of its addresses: autoAssign, or the
+   * Service names this pool (lanlb.io/pool). A requested address is given by any pool that allocates.
+   */
+  autoAssignsTo(pinnedPool: string | undefined): boolean {
+    return this.def.autoAssign !== false || pinnedPool === this.name;
   }
 
   selects(labels: Readonly<Record<string, string>>): boolean {

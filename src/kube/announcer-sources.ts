@@ -3,7 +3,12 @@ import type { KubeHttp } from './http.js';
 import { Informer } from '../runtime/informer.js';
 import { startInformers } from '../runtime/informer-group.js';
 import type { ObjectWithMeta } from '../runtime/object-key.js';
-import { L2AnnouncementPolicyV1beta1GVK as PolicyGVK, type L2AnnouncementPolicy } from '../../generated/index.js';
+import {
+  L2AnnouncementPolicyV1beta1GVK as PolicyGVK,
+  LoadBalancerIPPoolV1beta1GVK as PoolGVK,
+  type L2AnnouncementPolicy,
+  type LoadBalancerIPPool,
+} from '../../generated/index.js';
 import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
@@ -43,6 +48,8 @@ export function kubeAnnouncerSources(
       transform: endpointSliceForCache,
       onError: onError('endpointslices'),
     }),
+    // Pools are few and seldom change: what a policy's poolSelector needs (which pool holds an address).
+    pools: new Informer<LoadBalancerIPPool>(http, { path: PoolGVK.path, onError: onError('pools') }),
     leases: new Informer<LeaseObject>(http, {
       path: leasesPath,
       query: { labelSelector: ANNOUNCER_LEASE_SELECTOR },

@@ -2,12 +2,12 @@
 // ConfigMap `config` (address-pools, MetalLB < 0.13; seed article 001).
 import { parse } from 'yaml';
 import type { LanlbManifest, Migration, MigrationNote, Selector } from './types.js';
-import { MIGRATED_FROM } from './types.js';
+import { MIGRATED_FROM, POOL_NAME_LABEL } from './types.js';
 
 interface Obj {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string };
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
 }
@@ -39,6 +39,7 @@ function poolFromMetallb(
   spec: Record<string, unknown>,
   source: string,
   notes: MigrationNote[],
+  labels?: Record<string, string>,
 ): LanlbManifest {
   const out: Record<string, unknown> = { blocks: metallbBlocks(spec.addresses, source, notes) };
   // MetalLB hands out every address unless avoidBuggyIPs, which skips .0 and .255.
@@ -50,13 +51,7 @@ function poolFromMetallb(
         'avoidBuggyIPs: lanlb skips the first and last address of each CIDR block ' +
         '(allowFirstLastIPs: false); .0/.255 inside start/stop ranges are handed out',
     });
-  if (spec.autoAssign === false)
-    notes.push({
-      source,
-      message:
-        'autoAssign: false has no lanlb field: Services must pin this pool with ' +
-        'the lanlb.io/pool annotation, and others may still get its addresses',
-    });
+  if (spec.autoAssign === false) out.autoAssign = false;
   const selector = selectorFromServiceAllocation(
     spec.serviceAllocation as ServiceAllocation | undefined,
     source,
@@ -66,7 +61,12 @@ function poolFromMetallb(
   return {
     apiVersion: 'lanlb.io/v1beta1',
     kind: 'LoadBalancerIPPool',
-    metadata: { name, annotations: { [MIGRATED_FROM]: source } },
+    // Labels are kept: an L2Advertisement's ipAddressPoolSelectors (now a poolSelector) match them.
+    metadata: {
+      name,
+      ...(labels && Object.keys(labels).length ? { labels } : {}),
+      annotations: { [MIGRATED_FROM]: source },
+    },
     spec: out,
   };
 }
@@ -112,48 +112,61 @@ function selectorFromServiceAllocation(
   return sel.matchLabels || sel.matchExpressions ? sel : undefined;
 }
 
-function policyFromL2Advertisement(
+/**
+ * An L2Advertisement as lanlb policies. Its pools (ipAddressPools by name, ipAddressPoolSelectors
+ * by label; MetalLB ORs them) become poolSelectors: one policy per clause, since one selector
+ * cannot OR (their union announces exactly what MetalLB did). Pools named are labelled with
+ * lanlb.io/pool-name so a selector can name them. Neither set: every pool, as in MetalLB.
+ */
+function policiesFromL2Advertisement(
   o: Obj,
   pools: Map<string, LanlbManifest>,
   source: string,
   notes: MigrationNote[],
-): LanlbManifest {
+): LanlbManifest[] {
   const spec = o.spec ?? {};
-  const out: Record<string, unknown> = { loadBalancerIPs: true, externalIPs: false };
-  const names = (spec.ipAddressPools as string[] | undefined) ?? [];
-  const selected = names.map((n) => pools.get(n)).filter((p): p is LanlbManifest => Boolean(p));
-  const selectors = selected.map((p) => p.spec.serviceSelector as Selector | undefined);
-  // Naming every pool of the input announces every address they hand out: exactly what a policy
-  // without a selector does, so nothing is lost (MetalLB's own layer-2 example; issue 25).
-  const namesEveryPool = pools.size > 0 && [...pools.keys()].every((n) => names.includes(n));
-  if (names.length && selectors.length === 1 && selectors[0]) out.serviceSelector = selectors[0];
-  else if (names.length && !namesEveryPool)
-    notes.push({
-      source,
-      message:
-        `ipAddressPools ${names.join(', ')}: lanlb policies select Services, not pools; this ` +
-        `policy announces every Service with an address (add a serviceSelector to narrow it)`,
-    });
-  if (spec.ipAddressPoolSelectors)
-    notes.push({
-      source,
-      message: 'ipAddressPoolSelectors were not carried over (policies select Services, not pools)',
-    });
+  const base: Record<string, unknown> = { loadBalancerIPs: true, externalIPs: false };
   const nodeSelectors = (spec.nodeSelectors as Selector[] | undefined) ?? [];
-  if (nodeSelectors.length === 1) out.nodeSelector = nodeSelectors[0];
+  if (nodeSelectors.length === 1) base.nodeSelector = nodeSelectors[0];
   else if (nodeSelectors.length > 1)
     notes.push({
       source,
       message: 'several nodeSelectors (OR) cannot be one lanlb nodeSelector: make one policy per selector',
     });
   const ifaces = (spec.interfaces as string[] | undefined) ?? [];
-  if (ifaces.length) out.interfaces = ifaces.map((i) => `^${i.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  return {
+  if (ifaces.length) base.interfaces = ifaces.map((i) => `^${i.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const clauses = poolClauses(spec, pools, source, notes);
+  const name = o.metadata?.name ?? 'l2';
+  return (clauses.length ? clauses : [undefined]).map((poolSelector, i) => ({
     apiVersion: 'lanlb.io/v1beta1',
     kind: 'L2AnnouncementPolicy',
-    metadata: { name: o.metadata?.name ?? 'l2', annotations: { [MIGRATED_FROM]: source } },
-    spec: out,
-  };
+    metadata: { name: i === 0 ? name : `${name}-${i + 1}`, annotations: { [MIGRATED_FROM]: source } },
+    spec: poolSelector ? { ...base, poolSelector } : { ...base },
+  }));
+}
+
+/** The pool selectors an advertisement ORs: its names as one clause, then each label selector. */
+function poolClauses(
+  spec: Record<string, unknown>,
+  pools: Map<string, LanlbManifest>,
+  source: string,
+  notes: MigrationNote[],
+): Selector[] {
+  const names = (spec.ipAddressPools as string[] | undefined) ?? [];
+  const selectors = (spec.ipAddressPoolSelectors as Selector[] | undefined) ?? [];
+  for (const n of names) {
+    const pool = pools.get(n);
+    if (pool) pool.metadata.labels = { ...(pool.metadata.labels ?? {}), [POOL_NAME_LABEL]: n };
+    else
+      notes.push({
+        source,
+        message: `ipAddressPools names ${n}, which is not in the input: label that pool ${POOL_NAME_LABEL}=${n}`,
+      });
+  }
+  const byName: Selector[] = names.length
+    ? [{ matchExpressions: [{ key: POOL_NAME_LABEL, operator: 'In', values: [...names] }] }]
+    : [];
+  return [...byName, ...selectors];
 }
 
 function fromLegacyConfigMap(o: Obj, source: string, notes: MigrationNote[]): LanlbManifest[] {
@@ -209,14 +222,14 @@ export function migrateMetallb(objects: readonly Obj[]): Migration {
   for (const o of objects) {
     const source = `${o.kind}/${o.metadata?.name}`;
     if (o.kind === 'IPAddressPool') {
-      const p = poolFromMetallb(o.metadata?.name ?? 'pool', o.spec ?? {}, source, notes);
+      const p = poolFromMetallb(o.metadata?.name ?? 'pool', o.spec ?? {}, source, notes, o.metadata?.labels);
       pools.set(p.metadata.name, p);
       objectsOut.push(p);
     } else if (o.kind === 'ConfigMap') objectsOut.push(...fromLegacyConfigMap(o, source, notes));
   }
   for (const o of objects) {
     const source = `${o.kind}/${o.metadata?.name}`;
-    if (o.kind === 'L2Advertisement') objectsOut.push(policyFromL2Advertisement(o, pools, source, notes));
+    if (o.kind === 'L2Advertisement') objectsOut.push(...policiesFromL2Advertisement(o, pools, source, notes));
     else if (o.kind === 'BGPAdvertisement' || o.kind === 'BGPPeer')
       notes.push({ source, message: 'BGP is not supported by lanlb (layer 2 only)' });
   }

@@ -3,7 +3,7 @@
 export interface LanlbManifest {
   apiVersion: 'lanlb.io/v1beta1';
   kind: 'LoadBalancerIPPool' | 'L2AnnouncementPolicy';
-  metadata: { name: string; annotations?: Record<string, string> };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: Record<string, unknown>;
 }
 
@@ -23,3 +23,9 @@ export type Selector = {
 };
 
 export const MIGRATED_FROM = 'lanlb.io/migrated-from';
+
+/**
+ * The label `lanlb migrate` puts on a pool that an L2Advertisement names in ipAddressPools, so the
+ * migrated policy's poolSelector can select it by name (label selectors cannot see names).
+ */
+export const POOL_NAME_LABEL = 'lanlb.io/pool-name';

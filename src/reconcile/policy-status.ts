@@ -5,13 +5,14 @@ import type { L2AnnouncementPolicy, L2AnnouncementPolicyStatus } from '../../gen
 import { parseLabelSelector, serviceLabels } from '../ipam/label-selector.js';
 import { setCondition } from './conditions.js';
 import type { Condition, Node, Service } from '../core/kube-objects.js';
-import { announcedIPs, policyProblem } from '../core/policy-selection.js';
+import { announcedIPs, policyProblem, type PoolOfAddress } from '../core/policy-selection.js';
 
 export function desiredPolicyStatus(
   p: L2AnnouncementPolicy,
   nodes: readonly Node[],
   services: readonly Service[],
   now: string,
+  poolOf?: PoolOfAddress,
 ): L2AnnouncementPolicyStatus {
   const problem = policyProblem(p);
   const nodeSel = parseLabelSelector(p.spec.nodeSelector);
@@ -24,7 +25,7 @@ export function desiredPolicyStatus(
           (s) =>
             svcSel.selector.matches(
               serviceLabels(s.metadata.namespace ?? 'default', s.metadata.name, s.metadata.labels),
-            ) && announcedIPs(p, s).length > 0,
+            ) && announcedIPs(p, s, poolOf).length > 0,
         ).length
       : 0;
   const gen = p.metadata.generation;

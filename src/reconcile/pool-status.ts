@@ -14,6 +14,7 @@ export function poolDefinition(p: LoadBalancerIPPool): PoolDefinition {
     serviceSelector: p.spec.serviceSelector,
     disabled: p.spec.disabled ?? false,
     allowFirstLastIPs: p.spec.allowFirstLastIPs ?? false,
+    autoAssign: p.spec.autoAssign ?? true,
   };
 }
 

@@ -5,12 +5,12 @@
 // without an address is pending. The JSON shape is documented in docs/reference.md ("lanlb
 // status"): fields are only ever added.
 import type { L2AnnouncementPolicy, LoadBalancerIPPool } from '../../generated/index.js';
-import { Allocator } from '../ipam/allocator.js';
+import type { Allocator } from '../ipam/allocator.js';
 import { parseLabelSelector, serviceLabels } from '../ipam/label-selector.js';
-import { poolDefinition } from '../reconcile/pool-status.js';
+import { poolOfAddress, replayHoldings } from '../reconcile/held-through.js';
 import { claimService, serviceKey } from '../reconcile/service-request.js';
 import { CONDITION_IP_ALLOCATED } from '../reconcile/annotations.js';
-import { announcedIPs, ingressIPs, policyProblem } from '../core/policy-selection.js';
+import { announcedIPs, ingressIPs, policyProblem, type PoolOfAddress } from '../core/policy-selection.js';
 import type { Condition, LeaseObject, Service } from '../core/kube-objects.js';
 import {
   HARDWARE_ADDRESSES_ANNOTATION,
@@ -91,13 +91,13 @@ export interface StatusInput {
 
 export function statusReport(input: StatusInput): StatusReport {
   const pools = [...input.pools].sort(byName).map(poolReport);
-  const allocator = new Allocator();
-  allocator.setPools(input.pools.map(poolDefinition));
+  const allocator = replayHoldings(input.pools, input.services);
+  const poolOf = poolOfAddress(allocator, input.pools);
   const leases = new Map((input.leases ?? []).map((l) => [l.metadata.name, l]));
   const services = input.services
     .filter((s) => claimService(s, input.loadBalancerClass).kind === 'ours')
     .sort((a, b) => byName(a, b, serviceKey))
-    .map((s) => serviceReport(s, allocator, input, leases));
+    .map((s) => serviceReport(s, { allocator, poolOf }, input, leases));
   return {
     apiVersion: STATUS_REPORT_VERSION,
     namespace: input.namespace,
@@ -144,17 +144,15 @@ function poolReport(p: LoadBalancerIPPool): PoolReport {
 
 function serviceReport(
   svc: Service,
-  allocator: Allocator,
+  held: { allocator: Allocator; poolOf: PoolOfAddress },
   input: StatusInput,
   leases: ReadonlyMap<string, LeaseObject>,
 ): ServiceReport {
   const namespace = svc.metadata.namespace ?? 'default';
   const name = svc.metadata.name;
-  const claim = claimService(svc, input.loadBalancerClass);
-  const held = claim.kind === 'ours' && ingressIPs(svc).length > 0 ? allocator.restore(claim.request) : undefined;
-  const through = new Map((held?.kind === 'assigned' ? held.ips : []).map((i) => [i.ip, i.pool]));
+  const through = new Map(held.allocator.assigned(`${namespace}/${name}`).map((i) => [i.ip, i.pool]));
   const addresses = ingressIPs(svc).map((ip) => ({ ip, pool: through.get(ip) ?? null }));
-  const policies = selectingPolicies(input.policies, svc);
+  const policies = selectingPolicies(input.policies, svc, held.poolOf);
   const lease = leases.get(serviceLeaseName(namespace, name));
   const holder = lease && leaseNamesService(lease, `${namespace}/${name}`) ? holderReport(lease) : null;
   const base = { namespace, name, addresses, policies, holder };
@@ -164,13 +162,13 @@ function serviceReport(
 }
 
 /** Policies that announce (or, for a Service still without an address, will announce) it. */
-function selectingPolicies(policies: readonly L2AnnouncementPolicy[], svc: Service): string[] {
+function selectingPolicies(policies: readonly L2AnnouncementPolicy[], svc: Service, poolOf: PoolOfAddress): string[] {
   const labels = serviceLabels(svc.metadata.namespace ?? 'default', svc.metadata.name, svc.metadata.labels);
   const waiting = ingressIPs(svc).length === 0;
   return policies
     .filter((p) => {
       const sel = parseLabelSelector(p.spec.serviceSelector);
-      const announces = waiting ? p.spec.loadBalancerIPs !== false : announcedIPs(p, svc).length > 0;
+      const announces = waiting ? p.spec.loadBalancerIPs !== false : announcedIPs(p, svc, poolOf).length > 0;
       return !policyProblem(p) && sel.kind === 'ok' && sel.selector.matches(labels) && announces;
     })
     .map((p) => p.metadata.name ?? '')

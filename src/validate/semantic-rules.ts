@@ -19,6 +19,7 @@ interface PolicyLike {
   spec?: {
     serviceSelector?: LabelSelectorSpec;
     nodeSelector?: LabelSelectorSpec;
+    poolSelector?: LabelSelectorSpec;
     interfaces?: string[];
     interface?: string;
     announceInterval?: string;
@@ -44,7 +45,7 @@ export function poolProblems(pool: PoolLike): SchemaProblem[] {
 
 export function policyProblems(policy: PolicyLike): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  for (const field of ['serviceSelector', 'nodeSelector'] as const) {
+  for (const field of ['serviceSelector', 'nodeSelector', 'poolSelector'] as const) {
     const sel = parseLabelSelector(policy.spec?.[field]);
     if (sel.kind === 'invalid') problems.push({ path: `spec.${field}`, message: sel.message });
   }

@@ -115,7 +115,7 @@ describe('lanlb controller: IPAM', () => {
     assert.equal(await addressOf('seed003', 'nginx-service'), '203.0.113.100');
     await eventually(async () => (await poolRow('pool')) === 'pool false False 100' || undefined, 10_000, 'pool row');
     const wide = await c.kubectl('get', 'pools', 'pool', '-o', 'wide', '--no-headers');
-    assert.match(wide, /\s1\s+101\s*$/, 'USED 1, TOTAL 101');
+    assert.match(wide, /\s1\s+101\s+true\s*$/, 'USED 1, TOTAL 101, AUTO ASSIGN true');
   });
 
   it('overlap: the newer pool is CONFLICTING with a reason naming the older one, and heals when it goes', async () => {
@@ -209,6 +209,35 @@ describe('lanlb controller: IPAM', () => {
       'refusal',
     );
     assert.match(failed.message, /RequestedIPNotInPool: 192\.0\.2\.250 is not in any pool/);
+  });
+
+  it('autoAssign: false hands out addresses only on request, and -o wide shows it', async () => {
+    await createPool(c.http, 'manual', {
+      blocks: [{ cidr: '198.18.0.0/29' }],
+      serviceSelector: nsSelector('manual'),
+      autoAssign: false,
+    });
+    await createService(c.http, 'manual', 'unasked');
+    await createService(c.http, 'manual', 'by-pool', { annotations: { 'lanlb.io/pool': 'manual' } });
+    await createService(c.http, 'manual', 'by-ip', { annotations: { 'lanlb.io/ips': '198.18.0.6' } });
+    assert.equal(await addressOf('manual', 'by-pool'), '198.18.0.1', 'the first usable address');
+    assert.equal(await addressOf('manual', 'by-ip'), '198.18.0.6');
+    const refused = await eventually(
+      // The Service may be seen before the pool (then "no pool selects"); the pool's arrival
+      // revisits it with the reason that stands.
+      async () =>
+        (await eventsFor(c.http, 'manual', 'unasked')).find(
+          (e) => e.reason === 'AllocationFailed' && /only on request/.test(e.message),
+        ),
+      10_000,
+      'the unasked Service refused',
+    );
+    assert.match(refused.message, /gives addresses only on request \(autoAssign: false/);
+    assert.deepEqual(ips(await getService(c.http, 'manual', 'unasked')), []);
+    const header = (await c.kubectl('get', 'pools', '-o', 'wide')).split('\n')[0] ?? '';
+    assert.match(header, /REASON\s+USED\s+TOTAL\s+AUTO ASSIGN$/);
+    const row = (await c.kubectl('get', 'pools', 'manual', '-o', 'wide', '--no-headers')).trim().split(/\s+/);
+    assert.equal(row.at(-1), 'false', row.join(' '));
   });
 
   it('sharing: two Services with one key and different ports share an address', async () => {

@@ -20,6 +20,7 @@ import {
 } from '../helpers/k8s-objects.js';
 import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
 import { serviceLeaseName } from '../../src/l2/election/lease-names.js';
+import type { L2AnnouncementPolicy } from '../../generated/index.js';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { signalAndWait } from '../../src/devcluster/child-process.js';
@@ -278,6 +279,24 @@ describe('L2 announcement on real frames', () => {
     await c.http.delete('/apis/lanlb.io/v1beta1/l2announcementpolicies/del-policy');
     await eventually(async () => (await lab.arpAnswers(vip, 1, 1)).length === 0 || undefined, 10_000, 'silence');
     assert.deepEqual(await lab.arpAnswers(vip, 2, 1), []);
+  });
+
+  it('poolSelector: only addresses held through a selected pool are answered and counted', async () => {
+    const { vip } = await announcedService('by-pool');
+    assert.ok(await arpAnswer(vip), 'answered while the policy takes any pool');
+    const policy = '/apis/lanlb.io/v1beta1/l2announcementpolicies/by-pool';
+    const selected = async () => (await c.http.get<L2AnnouncementPolicy>(policy)).status?.selectedServices;
+    await c.http.patch(policy, { spec: { poolSelector: { matchLabels: { vlan: '20' } } } });
+    await eventually(async () => (await lab.arpAnswers(vip, 1, 1)).length === 0 || undefined, 10_000, 'silence');
+    await eventually(async () => ((await selected()) === 0 ? true : undefined), 10_000, 'selectedServices 0');
+    const pool = '/apis/lanlb.io/v1beta1/loadbalancerippools/lan';
+    await c.http.patch(pool, { metadata: { labels: { vlan: '20' } } });
+    try {
+      assert.ok(await arpAnswer(vip), 'answered once the pool carries the label');
+      await eventually(async () => ((await selected()) === 1 ? true : undefined), 10_000, 'selectedServices 1');
+    } finally {
+      await c.http.patch(pool, { metadata: { labels: { vlan: null } } });
+    }
   });
 
   it('a-b/c and a/b-c get one Lease each, annotated, with stable holders (the old names collided)', async () => {

@@ -43,6 +43,8 @@ describe('shipped RBAC (kubectl auth can-i)', () => {
     ['announcer', false, ['update', 'secrets/lanlb-memberlist', '-n', 'lanlb-system']],
     ['announcer', false, ['update', 'services', '--subresource=status', '-n', 'default']],
     ['announcer', true, ['watch', 'l2announcementpolicies.lanlb.io']],
+    ['announcer', true, ['watch', 'loadbalancerippools.lanlb.io']],
+    ['announcer', false, ['update', 'loadbalancerippools.lanlb.io']],
     ['controller', true, ['get', 'leases/lanlb-controller', '-n', LEADER_NAMESPACE]],
     ['controller', true, ['update', 'leases/lanlb-controller', '-n', LEADER_NAMESPACE]],
     ['controller', false, ['update', 'leases/another', '-n', LEADER_NAMESPACE]],

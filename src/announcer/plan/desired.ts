@@ -6,7 +6,7 @@ import { parseLabelSelector, serviceLabels } from '../../ipam/label-selector.js'
 import { parseAddress } from '../../ipam/address.js';
 import type { Announced } from '../../l2/codec/bpf-filter.js';
 import { rankCandidates } from '../../l2/election/candidates.js';
-import { announceIntervalMs, announcedIPs, policyProblem } from '../../core/policy-selection.js';
+import { announceIntervalMs, announcedIPs, policyProblem, type PoolOfAddress } from '../../core/policy-selection.js';
 import type { Node, Service } from '../../core/kube-objects.js';
 import type { EndpointSlice } from '../../core/kube-objects.js';
 
@@ -40,6 +40,8 @@ export interface PlanInput {
   nodes: readonly Node[];
   slices: readonly EndpointSlice[];
   links: readonly LinkView[];
+  /** the pool each address is held through, for policies with a poolSelector (absent: they announce nothing) */
+  poolOf?: PoolOfAddress;
 }
 
 export function readyEndpointNodes(slices: readonly EndpointSlice[], namespace: string, name: string): Set<string> {
@@ -92,7 +94,7 @@ function selections(svc: Service, valid: readonly ValidPolicy[], input: PlanInpu
   const meNode = input.nodes.find((n) => n.metadata.name === input.me);
   for (const v of valid) {
     if (v.services.kind !== 'ok' || v.nodes.kind !== 'ok' || !v.services.selector.matches(labels)) continue;
-    const ips = announcedIPs(v.policy, svc).flatMap((ip) => parseAddress(ip) ?? []);
+    const ips = announcedIPs(v.policy, svc, input.poolOf).flatMap((ip) => parseAddress(ip) ?? []);
     if (ips.length === 0) continue;
     for (const a of ips) s.addresses.set(`${a.family}/${a.value}`, { family: a.family, value: a.value });
     const every = announceIntervalMs(v.policy);

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planAnnouncements, type PlanInput } from '../../../src/announcer/plan/desired.js';
-import type { L2AnnouncementPolicy } from '../../../generated/index.js';
+import type { L2AnnouncementPolicy, LoadBalancerIPPool } from '../../../generated/index.js';
+import { poolLookupWhenAsked } from '../../../src/reconcile/held-through.js';
+import { policyProblem } from '../../../src/core/policy-selection.js';
 
 const policy = (name: string, spec: L2AnnouncementPolicy['spec']): L2AnnouncementPolicy => ({
   apiVersion: 'lanlb.io/v1beta1',
@@ -104,5 +106,65 @@ describe('planAnnouncements', () => {
       ),
       [],
     );
+  });
+});
+
+describe('planAnnouncements with a poolSelector (MetalLB ipAddressPools / ipAddressPoolSelectors)', () => {
+  const pool = (name: string, cidrs: string[], labels: Record<string, string>): LoadBalancerIPPool => ({
+    apiVersion: 'lanlb.io/v1beta1',
+    kind: 'LoadBalancerIPPool',
+    metadata: { name, labels, creationTimestamp: '2026-01-01T00:00:00Z' as never },
+    spec: { blocks: cidrs.map((cidr) => ({ cidr })) },
+  });
+  const pools = [
+    pool('vlan10', ['192.0.2.0/24'], { vlan: '10' }),
+    pool('vlan20', ['198.51.100.0/24', '2001:db8:20::/64'], { vlan: '20' }),
+  ];
+  // One address per family: a dual-stack Service may hold its two through different pools.
+  const dual = { loadBalancer: { ingress: [{ ip: '192.0.2.6' }, { ip: '2001:db8:20::6' }] } };
+  const services = [
+    svc('a', 'on10', '192.0.2.5'),
+    svc('a', 'on20', '198.51.100.5'),
+    svc('a', 'outside', '203.0.113.5'),
+    { ...svc('a', 'both', '192.0.2.6', { ipFamilyPolicy: 'PreferDualStack' }), status: dual },
+  ];
+  const plan = (p: L2AnnouncementPolicy['spec'], known = true) => {
+    const policies = [policy('p', p)];
+    const poolOf = poolLookupWhenAsked(policies, known ? pools : undefined, services);
+    const out = planAnnouncements(input({ policies, services, poolOf }));
+    return Object.fromEntries(out.map((s) => [s.name, s.addresses.map((a) => a.value.toString(16))]));
+  };
+
+  it('announces only the addresses held through a selected pool', () => {
+    assert.deepEqual(plan({ poolSelector: { matchLabels: { vlan: '10' } } }), {
+      on10: ['c0000205'],
+      both: ['c0000206'],
+    });
+  });
+
+  it('absent: any pool, and addresses of no pool too, as before', () => {
+    assert.deepEqual(Object.keys(plan({})).sort(), ['both', 'on10', 'on20', 'outside']);
+  });
+
+  it('{} selects every pool but not an address held through none', () => {
+    assert.deepEqual(Object.keys(plan({ poolSelector: {} })).sort(), ['both', 'on10', 'on20']);
+  });
+
+  it('ANDs with the serviceSelector', () => {
+    const spec = {
+      poolSelector: { matchLabels: { vlan: '20' } },
+      serviceSelector: { matchLabels: { 'io.kubernetes.service.name': 'both' } },
+    };
+    assert.deepEqual(plan(spec), { both: ['20010db8002000000000000000000006'] });
+  });
+
+  it('pools unknown (not readable yet): such a policy announces nothing rather than guess', () => {
+    assert.deepEqual(plan({ poolSelector: { matchLabels: { vlan: '10' } } }, false), {});
+  });
+
+  it('an invalid poolSelector makes the policy invalid', () => {
+    const bad = { poolSelector: { matchExpressions: [{ key: 'vlan', operator: 'In' as const, values: [] }] } };
+    assert.deepEqual(plan(bad), {});
+    assert.equal(policyProblem(policy('p', bad))?.reason, 'InvalidPoolSelector');
   });
 });

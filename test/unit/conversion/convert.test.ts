@@ -103,6 +103,22 @@ describe('conversion v1alpha1 <-> v1beta1', () => {
     assert.deepEqual(up(a).spec, beta.spec);
   });
 
+  it('autoAssign and poolSelector, which v1alpha1 cannot say, survive the way down and back', () => {
+    const p = pool({ blocks: [{ cidr: '192.0.2.0/30' }], autoAssign: false });
+    const a = down(p);
+    assert.equal(a.spec?.autoAssign, undefined, 'not in the v1alpha1 pool spec (the apiserver would prune it)');
+    assert.deepEqual(up(a).spec, { ...p.spec, allowFirstLastIPs: false });
+    const beta = {
+      apiVersion: V1BETA1,
+      kind: 'L2AnnouncementPolicy',
+      metadata: { name: 'x' },
+      spec: { poolSelector: { matchLabels: { vlan: '10' } } },
+    };
+    const b = down(beta);
+    assert.equal(b.spec?.poolSelector, undefined, 'not in the v1alpha1 policy spec');
+    assert.deepEqual(up(b).spec, beta.spec);
+  });
+
   it('keeps user annotations and rejects unknown kinds and versions', () => {
     const a = down(pool({ blocks: [{ cidr: '192.0.2.0/30' }] }, { team: 'net' }));
     assert.deepEqual(a.metadata?.annotations, { team: 'net' });
@@ -121,6 +137,7 @@ describe('conversion v1alpha1 <-> v1beta1', () => {
       blocks: fc.array(fc.oneof(cidr, range), { minLength: 1, maxLength: 4 }),
       allowFirstLastIPs: fc.boolean(),
       disabled: fc.boolean(),
+      autoAssign: fc.boolean(),
     });
     fc.assert(
       fc.property(poolSpec, (s) => {
@@ -133,6 +150,13 @@ describe('conversion v1alpha1 <-> v1beta1', () => {
         interfaces: fc.array(fc.constantFrom('^eth0$', 'bond[0-9]', '^en.*'), { maxLength: 3 }),
         externalIPs: fc.boolean(),
         announceInterval: fc.constantFrom('30s', '1m', '1500ms'),
+        poolSelector: fc.constantFrom(
+          {},
+          { matchLabels: { vlan: '10' } },
+          {
+            matchExpressions: [{ key: 'lanlb.io/pool-name', operator: 'In', values: ['a', 'b'] }],
+          },
+        ),
       },
       { requiredKeys: ['externalIPs'] },
     );

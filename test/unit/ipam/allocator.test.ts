@@ -213,6 +213,48 @@ describe('Allocator scenarios', () => {
       ['available 0 while disabled', { do: 'stats', pool: 'p', total: '6', used: '1', available: '0' }],
     ]));
 
+  it('autoAssign: false gives addresses only to Services that ask (address or pool name), MetalLB-style', () => {
+    const reserved = pool('a-reserved', [{ cidr: '192.0.2.0/29' }], { autoAssign: false });
+    const general = pool('b-general', [{ cidr: '198.51.100.0/30' }]);
+    run([
+      ['the request-only pool sorts first', { do: 'pools', pools: [reserved, general] }],
+      ['unasked: skipped for the general pool', { do: 'assign', svc: svc('s1'), want: ['198.51.100.1'] }],
+      ['asked by address', { do: 'assign', svc: svc('s2', { requestedIPs: ['192.0.2.5'] }), want: ['192.0.2.5'] }],
+      ['asked by pool name', { do: 'assign', svc: svc('s3', { pool: 'a-reserved' }), want: ['192.0.2.1'] }],
+      [
+        'a sharer does not carry a request-only address to an unasked Service',
+        {
+          do: 'assign',
+          svc: svc('s4', { sharingKey: 'k', requestedIPs: ['192.0.2.6'], ports: [{ port: 1, protocol: 'TCP' }] }),
+          want: ['192.0.2.6'],
+        },
+      ],
+      ['s5 shares nothing unasked', { do: 'assign', svc: svc('s5', { sharingKey: 'k' }), want: ['198.51.100.2'] }],
+      [
+        'the general pool is full',
+        { do: 'pools', pools: [reserved, pool('b-general', [{ cidr: '198.51.100.1/32' }])] },
+      ],
+      [
+        'unasked and only the request-only pool has room: refused with why',
+        { do: 'assign', svc: svc('s6'), want: { fail: 'PoolExhausted' } },
+      ],
+      ['the general pool goes', { do: 'pools', pools: [reserved] }],
+      [
+        'the message names autoAssign',
+        {
+          do: 'assign',
+          svc: svc('s7'),
+          want: { fail: 'NoPoolSelects', match: /a-reserved gives addresses only on request/ },
+        },
+      ],
+      [
+        'turning autoAssign off moves nothing already held',
+        { do: 'assign', svc: svc('s3', { pool: 'a-reserved', current: ['192.0.2.1'] }), want: ['192.0.2.1'] },
+      ],
+      ["counts are the pool's as usual", { do: 'stats', pool: 'a-reserved', total: '6', used: '3', available: '3' }],
+    ]);
+  });
+
   it('overlap: the newer pool conflicts and keeps what it holds (docs/contract.md); healed when the older goes', () =>
     run([
       ['new pool alone first', { do: 'pools', pools: [pool('new', [{ cidr: '192.0.2.8/29' }], { createdAt: 2 })] }],

@@ -73,9 +73,13 @@ spec:
     });
     assert.deepEqual(l?.spec.nodeSelector, { matchLabels: { 'kubernetes.io/hostname': 'node1' } });
     assert.deepEqual(l?.spec.interfaces, ['^eth0$', '^bond0\\.100$']);
-    assert.deepEqual(l?.spec.serviceSelector, p?.spec.serviceSelector, 'announces what the pool serves');
+    assert.deepEqual(l?.spec.poolSelector, {
+      matchExpressions: [{ key: 'lanlb.io/pool-name', operator: 'In', values: ['prod'] }],
+    });
+    assert.deepEqual(p?.metadata.labels, { 'lanlb.io/pool-name': 'prod' }, 'the named pool is labelled');
+    assert.equal(p?.spec.autoAssign, false, 'autoAssign is carried over');
     const notes = r.notes.map((n) => n.message).join('\n');
-    assert.match(notes, /autoAssign: false/);
+    assert.doesNotMatch(notes, /autoAssign/);
     assert.match(notes, /priority/);
   });
 
@@ -92,11 +96,15 @@ metadata: {name: example, namespace: metallb-system}
 spec:
   ipAddressPools: [first-pool]
 `);
-    assert.deepEqual(r.notes, [], 'an advertisement naming every pool announces what a selector-less policy does');
-    assert.deepEqual(r.objects[1]?.spec, { loadBalancerIPs: true, externalIPs: false });
+    assert.deepEqual(r.notes, []);
+    assert.deepEqual(r.objects[1]?.spec, {
+      loadBalancerIPs: true,
+      externalIPs: false,
+      poolSelector: { matchExpressions: [{ key: 'lanlb.io/pool-name', operator: 'In', values: ['first-pool'] }] },
+    });
   });
 
-  it('an L2Advertisement naming only some of the pools is reported as not carried over', () => {
+  it('one pool per VLAN, each announced on its own interface: migrated without loss (no note)', () => {
     const r = migrated(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: a}
@@ -111,8 +119,50 @@ apiVersion: metallb.io/v1beta1
 kind: L2Advertisement
 metadata: {name: only-a}
 spec: {ipAddressPools: [a], interfaces: [eth1]}
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: by-label}
+spec:
+  ipAddressPoolSelectors:
+  - matchLabels: {vlan: "20"}
+  - matchExpressions: [{key: zone, operator: In, values: [x]}]
+  ipAddressPools: [b]
+  interfaces: [eth2]
 `);
-    assert.match(r.notes.map((n) => n.message).join('\n'), /ipAddressPools a: lanlb policies select Services/);
+    assert.deepEqual(r.notes, []);
+    const policies = r.objects.filter((o) => o.kind === 'L2AnnouncementPolicy');
+    const named = (values: string[]) => ({ matchExpressions: [{ key: 'lanlb.io/pool-name', operator: 'In', values }] });
+    assert.deepEqual(
+      policies.map((o) => [o.metadata.name, o.spec.poolSelector, o.spec.interfaces]),
+      [
+        ['only-a', named(['a']), ['^eth1$']],
+        ['by-label', named(['b']), ['^eth2$']],
+        ['by-label-2', { matchLabels: { vlan: '20' } }, ['^eth2$']],
+        ['by-label-3', { matchExpressions: [{ key: 'zone', operator: 'In', values: ['x'] }] }, ['^eth2$']],
+      ],
+      'MetalLB ORs names and selectors: one policy per clause announces their union',
+    );
+    const pools = r.objects.filter((o) => o.kind === 'LoadBalancerIPPool');
+    assert.deepEqual(
+      pools.map((o) => o.metadata.labels),
+      [{ 'lanlb.io/pool-name': 'a' }, { 'lanlb.io/pool-name': 'b' }],
+    );
+  });
+
+  it('pool labels are kept (ipAddressPoolSelectors match them); a named pool not in the input is a note', () => {
+    const r = migrated(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: a, labels: {vlan: "20"}}
+spec: {addresses: [192.0.2.0/28]}
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: l}
+spec: {ipAddressPools: [elsewhere]}
+`);
+    assert.deepEqual(r.objects[0]?.metadata.labels, { vlan: '20' });
+    assert.match(r.notes.map((n) => n.message).join('\n'), /elsewhere, which is not in the input/);
   });
 
   it('seeds 000, 003, 004: Cilium pools (v2alpha1 cidrs and blocks, v2) and L2 announcement policies', () => {

@@ -61,6 +61,16 @@ describe('lanlb validate', () => {
       policy('  announceInterval: 10ms'),
       /spec.announceInterval: "10ms" is not a duration between 1s and 1h/,
     ],
+    [
+      'a poolSelector with In and no values',
+      policy('  poolSelector: {matchExpressions: [{key: vlan, operator: In}]}'),
+      /spec.poolSelector: .*values must not be empty/,
+    ],
+    [
+      'autoAssign as a string',
+      pool('  blocks: [{cidr: 192.0.2.0/28}]\n  autoAssign: "no"'),
+      /spec.autoAssign: must be boolean/,
+    ],
     ['a v1alpha1 pool without cidrs', pool('  disabled: false', 'v1alpha1'), /required property 'cidrs'/],
     [
       'a v1alpha1 bad expression',
@@ -90,12 +100,13 @@ describe('lanlb validate', () => {
   it('accepts good manifests of both versions and skips other kinds', () => {
     const text = [
       pool('  blocks: [{cidr: 192.0.2.0/28}, {start: "2001:db8::1", stop: "2001:db8::9"}]'),
-      policy('  interfaces: ["^eth0$"]'),
+      policy('  interfaces: ["^eth0$"]\n  poolSelector: {matchLabels: {vlan: "10"}}'),
+      pool('  blocks: [{cidr: 198.51.100.0/28}]\n  autoAssign: false'),
       pool('  cidrs: [{cidr: 192.0.2.0/28}]', 'v1alpha1'),
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}',
     ].join('\n---\n');
     const r = validateText(text, 'f');
-    assert.deepEqual({ lines: r.lines, checked: r.checked }, { lines: [], checked: 3 });
+    assert.deepEqual({ lines: r.lines, checked: r.checked }, { lines: [], checked: 4 });
   });
 
   it('reports a YAML syntax error instead of crashing', () => {
