@@ -21,13 +21,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ELIGIBLE = Number(process.env.LANLB_BENCH_ELIGIBLE ?? 10);
 const STEADY_MS = Number(process.env.LANLB_BENCH_STEADY_MS ?? 60_000);
 
-/** One node's Lease watch: counts events and the longest time each node's Lease stood still. */
+/**
+ * One node's Lease watch: counts events and the longest time each node's Lease stood still. Like
+ * an informer it watches again after a refusal or a close, backing off (client-go's reflector:
+ * 800 ms doubling to 30 s, jittered); `refused` counts answers other than 200 (by status),
+ * `closedEarly` established watches the server ended, `connected` whether one is open now.
+ */
 export class LeaseWatcher {
   events = 0;
   closedEarly = 0;
+  readonly refused = new Map<number, number>();
+  connected = false;
   readonly lastChange = new Map<string, number>();
   longestGapMs = 0;
   private req: ReturnType<typeof request> | undefined;
+  private backoffMs = 800;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly cp: ControlPlane,
@@ -44,6 +54,13 @@ export class LeaseWatcher {
       headers: { authorization: `Bearer ${this.cp.adminToken}` },
     });
     this.req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        this.refused.set(res.statusCode ?? 0, (this.refused.get(res.statusCode ?? 0) ?? 0) + 1);
+        res.resume();
+        return this.again();
+      }
+      this.connected = true;
+      this.backoffMs = 800;
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -53,10 +70,27 @@ export class LeaseWatcher {
           buf = buf.slice(i + 1);
         }
       });
-      res.on('end', () => this.closedEarly++);
+      res.on('end', () => {
+        this.connected = false;
+        if (!this.stopped) this.closedEarly++;
+        this.again();
+      });
     });
-    this.req.on('error', () => undefined);
+    this.req.on('error', () => {
+      this.connected = false;
+      this.again();
+    });
     this.req.end();
+  }
+
+  private again(): void {
+    if (this.stopped || this.retry) return;
+    const wait = this.backoffMs * (1 + Math.random());
+    this.backoffMs = Math.min(30_000, this.backoffMs * 2);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.stopped) this.start();
+    }, wait);
   }
 
   private event(line: string): void {
@@ -69,6 +103,8 @@ export class LeaseWatcher {
   }
 
   stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
     this.req?.destroy();
   }
 }

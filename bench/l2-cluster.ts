@@ -32,7 +32,7 @@ const VIP = '192.0.2.200';
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases';
 
 /** A control plane, three node namespaces with announcers, and a controller, for one run. */
-class BenchCluster {
+export class BenchCluster {
   readonly http: KubeHttp;
   readonly lab: NetnsLab;
   private readonly children: ChildProcess[] = [];
@@ -40,7 +40,11 @@ class BenchCluster {
   private controller: ChildProcess | undefined;
   private nodeKc = '';
 
-  constructor(private readonly cp: ControlPlane) {
+  /** `metricsAddr`: where each announcer's /metrics listens in its node's namespace (none: '0'). */
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly metricsAddr = '0',
+  ) {
     this.http = new KubeHttp(cp.kubeConfig());
     this.lab = new NetnsLab({ prefix: 'lanlbb-', nodes: 3, dir: cp.dataDir, apiserverPort: cp.apiserverPort });
   }
@@ -79,11 +83,15 @@ class BenchCluster {
     const n = this.lab.nodes.find((x) => x.name === node);
     if (!n) throw new Error(node);
     const args = ['announcer', '--node-name', node, '--kubeconfig', this.nodeKc];
-    const quiet = ['--health-addr', '0', '--metrics-addr', '0', '--log-level', 'warn'];
+    const quiet = ['--health-addr', '0', '--metrics-addr', this.metricsAddr, '--log-level', 'warn'];
     this.announcers.set(
       node,
       this.lab.spawnIn(n.netns, process.execPath, [...nodeEntry('src/cli/entry.ts'), ...args, ...quiet]),
     );
+  }
+
+  pidOf(node: string): number | undefined {
+    return this.announcers.get(node)?.pid;
   }
 
   kill(node: string, signal: NodeJS.Signals): void {
@@ -148,7 +156,7 @@ async function probeAround(lab: NetnsLab, ms: number, faultAfterMs: number, faul
  * How long the client sees the VIP dark around `fault` of the holder: from the later of the fault
  * and the holder's last answer to the first answer from another MAC, in probe periods.
  */
-async function darkTime(
+export async function darkTime(
   b: BenchCluster,
   fault: (holder: string) => Promise<void>,
   restore: (h: string) => Promise<void>,
@@ -169,7 +177,7 @@ async function darkTime(
   return (first.index - lastOld) * PROBE_MS;
 }
 
-const killHolder = (b: BenchCluster, signal: NodeJS.Signals) => ({
+export const killHolder = (b: BenchCluster, signal: NodeJS.Signals) => ({
   fault: async (h: string) => b.kill(h, signal),
   restore: async (h: string) => b.startAnnouncer(h),
 });
@@ -249,7 +257,7 @@ async function loadAt(b: BenchCluster, total: number): Promise<number> {
 const pct = (xs: number[], q: number) =>
   [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] ?? NaN;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const stats = (xs: number[]) =>
+export const stats = (xs: number[]) =>
   `p50 ${seconds(pct(xs, 0.5))}, p99 ${seconds(pct(xs, 0.99))}, worst ${seconds(Math.max(...xs))} of ${xs.length}`;
 
 /** Trials per fault (LANLB_BENCH_TRIALS overrides; the issue asks for 20). */

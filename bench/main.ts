@@ -11,6 +11,7 @@ import { answerLatencyUnderChurn } from './l2-churn.js';
 import { takeoverAndApiLoad } from './l2-cluster.js';
 import { announcerApiLoad } from './l2-api-load.js';
 import { scaleApiLoad } from './scale.js';
+import { scaleWire } from './scale-wire.js';
 import { memoryFootprint } from './memory.js';
 import { webhookAttack } from './webhook-attack.js';
 
@@ -23,7 +24,14 @@ const suites: Record<string, () => Row[] | Promise<Row[]>> = {
   'l2-churn': () => answerLatencyUnderChurn(),
   'l2-cluster': () => takeoverAndApiLoad(),
   'l2-api-load': () => announcerApiLoad(),
-  scale: () => scaleApiLoad(),
+  // LANLB_BENCH_SCALE_PARTS=api or wire runs one half (both by default).
+  scale: async () => {
+    const parts = (process.env.LANLB_BENCH_SCALE_PARTS ?? 'api,wire').split(',');
+    return [
+      ...(parts.includes('api') ? await scaleApiLoad() : []),
+      ...(parts.includes('wire') ? await scaleWire() : []),
+    ];
+  },
   memory: () => memoryFootprint(),
   'webhook-attack': () => webhookAttack(),
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "pcap_session.h"
@@ -125,15 +126,27 @@ void PcapSession::AnswerTiming(const Nan::FunctionCallbackInfo<Value> &info) {
     a.timings.clear();
 }
 
+/** A peer's heartbeat frame, checked and recorded here (lanlb_heartbeat.h); false for others. */
+bool PcapSession::TakeHeartbeat(PcapSession *session, const struct pcap_pkthdr *h, const u_char *p) {
+    lanlb::Heartbeats &b = session->heartbeats;
+    if (!b.enabled || !lanlb::Heartbeats::IsHeartbeat(p, h->caplen)) return false;
+    double now = lanlb::NowMicros();
+    double stamped = double(h->ts.tv_sec) * 1e6 + double(h->ts.tv_usec);
+    // A savefile's stamps are not this clock (the unit tests'): then when it was read.
+    b.Take(p, h->caplen, now, std::abs(now - stamped) < 10e6 ? std::min(now, stamped) : now);
+    return true;
+}
+
 /** Dispatch's packet callback: answer natively, else hand the frame to JavaScript. */
 void PcapSession::AnswerOrDeliver(u_char *s, const struct pcap_pkthdr *h, const u_char *p) {
-    if (!Answer(reinterpret_cast<PcapSession *>(s), h, p)) PacketReady(s, h, p);
+    PcapSession *session = reinterpret_cast<PcapSession *>(s);
+    if (!TakeHeartbeat(session, h, p) && !Answer(session, h, p)) PacketReady(s, h, p);
 }
 
 /** The poll callback's packet callback: answer natively, else keep the frame for Dispatch. */
 void PcapSession::AnswerOrKeep(u_char *s, const struct pcap_pkthdr *h, const u_char *p) {
     PcapSession *session = reinterpret_cast<PcapSession *>(s);
-    if (Answer(session, h, p)) return;
+    if (TakeHeartbeat(session, h, p) || Answer(session, h, p)) return;
     session->kept.assign(p, p + h->caplen);
     session->kept_header = *h;
     session->has_kept = true;
@@ -155,7 +168,83 @@ bool PcapSession::AnswerAll(PcapSession *session) {
 
 /** The poll callback's first step: true when every readable frame was answered in C. */
 bool PcapSession::PollAnswered(PcapSession *session) {
-    return session->answers.enabled && session->pcap_handle != NULL && AnswerAll(session);
+    bool native = session->answers.enabled || session->heartbeats.enabled;
+    return native && session->pcap_handle != NULL && AnswerAll(session);
+}
+
+// session.lanlb_heartbeats(enabled, node, key, perSourcePerSecond, strangersPerSecond): peers'
+// heartbeat frames are checked here and taken with lanlb_take_heard, not handed to JavaScript.
+void PcapSession::SetHeartbeats(const Nan::FunctionCallbackInfo<Value> &info) {
+    if (info.Length() != 5 || !info[0]->IsBoolean() || !info[1]->IsString() || !node::Buffer::HasInstance(info[2]) ||
+        !info[3]->IsNumber() || !info[4]->IsNumber()) {
+        Nan::ThrowTypeError("lanlb_heartbeats(enabled, node, key: Buffer, perSourcePerSecond, strangersPerSecond)");
+        return;
+    }
+    PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
+    lanlb::Heartbeats &b = session->heartbeats;
+    b.enabled = Nan::To<bool>(info[0]).FromJust();
+    b.node = *Nan::Utf8String(info[1]);
+    b.SetKey(reinterpret_cast<const uint8_t *>(node::Buffer::Data(info[2])), node::Buffer::Length(info[2]));
+    b.per_source_per_second = Nan::To<double>(info[3]).FromJust();
+    b.strangers_per_second = Nan::To<double>(info[4]).FromJust();
+}
+
+// session.lanlb_setfilter(filter): replaces the capture's kernel filter in place (pcap_setfilter);
+// unlike a reopen, no frame that passes both filters is lost meanwhile. Throws when it cannot.
+void PcapSession::SetFilter(const Nan::FunctionCallbackInfo<Value> &info) {
+    PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
+    if (info.Length() != 1 || !info[0]->IsString() || session->pcap_handle == NULL) {
+        Nan::ThrowTypeError("lanlb_setfilter(filter: string) on an open capture");
+        return;
+    }
+    struct bpf_program program;
+    Nan::Utf8String filter(info[0]);
+    if (pcap_compile(session->pcap_handle, &program, *filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+        Nan::ThrowError(pcap_geterr(session->pcap_handle));
+        return;
+    }
+    int set = pcap_setfilter(session->pcap_handle, &program);
+    pcap_freecode(&program);
+    if (set == -1) Nan::ThrowError(pcap_geterr(session->pcap_handle));
+}
+
+// session.lanlb_take_heard(): [nodes, numbers, counts] since the last call. Each peer's latest
+// authentic heartbeat: its node name in `nodes`, and in `numbers` (a Float64Array, 5 per peer)
+// incarnation, sequence, intervalMs, MAC (48 bits) and ageMs; counts: [accepted, replayed,
+// unauthenticated, malformed, throttled]. One typed array, not an object per peer: thousands of
+// peers a batch.
+void PcapSession::TakeHeard(const Nan::FunctionCallbackInfo<Value> &info) {
+    PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
+    lanlb::Heartbeats &b = session->heartbeats;
+    double now = lanlb::NowMicros();
+    size_t n = b.heard.size();
+    Local<Array> nodes = Nan::New<Array>(uint32_t(n));
+    Local<ArrayBuffer> buffer = ArrayBuffer::New(info.GetIsolate(), 5 * n * sizeof(double));
+    double *numbers = static_cast<double *>(buffer->GetBackingStore()->Data());
+    uint32_t i = 0;
+    for (auto &entry : b.heard) {
+        const lanlb::HeardPeer &h = entry.second;
+        double mac = 0;
+        for (int k = 0; k < 6; k++) mac = mac * 256 + h.mac[k];
+        Nan::Set(nodes, i, Nan::New(entry.first).ToLocalChecked());
+        double *row = numbers + 5 * i++;
+        row[0] = double(h.incarnation);
+        row[1] = double(h.sequence);
+        row[2] = h.interval_ms;
+        row[3] = mac;
+        row[4] = std::max(0.0, (now - h.at_us) / 1e3);
+    }
+    b.heard.clear();
+    Local<Array> counts = Nan::New<Array>(lanlb::OWN);
+    for (uint32_t k = 0; k < lanlb::OWN; k++) {
+        Nan::Set(counts, k, Nan::New<Number>(b.counts[k]));
+        b.counts[k] = 0;
+    }
+    Local<Array> out = Nan::New<Array>(3);
+    Nan::Set(out, 0, nodes);
+    Nan::Set(out, 1, Float64Array::New(buffer, 0, 5 * n));
+    Nan::Set(out, 2, counts);
+    info.GetReturnValue().Set(out);
 }
 
 // session.lanlb_poll(): what the poll callback does when the capture is readable, on whatever

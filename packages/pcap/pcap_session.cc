@@ -33,6 +33,9 @@ void PcapSession::Init(Local<Object> exports) {
     Nan::SetPrototypeMethod(tpl, "lanlb_answer_timing", AnswerTiming);
     Nan::SetPrototypeMethod(tpl, "lanlb_poll", Poll);
     Nan::SetPrototypeMethod(tpl, "lanlb_record", Record);
+    Nan::SetPrototypeMethod(tpl, "lanlb_heartbeats", SetHeartbeats);
+    Nan::SetPrototypeMethod(tpl, "lanlb_take_heard", TakeHeard);
+    Nan::SetPrototypeMethod(tpl, "lanlb_setfilter", SetFilter);
     Nan::SetMethod(exports, "lanlb_reply", Reply);
     Nan::SetMethod(exports, "lanlb_realtime", Realtime);
     Nan::Set(exports, Nan::New("lanlb_abi").ToLocalChecked(), Nan::New(LANLB_PCAP_ABI));

@@ -16,6 +16,7 @@ DISABLE_WCAST_FUNCTION_TYPE_END
 #include <uv.h>
 #include <pcap/pcap.h>
 #include "lanlb_answer.h"
+#include "lanlb_heartbeat.h"
 
 class PcapSession : public Nan::ObjectWrap {
 public:
@@ -50,6 +51,10 @@ private:
     static bool PollAnswered(PcapSession *session);
     static void Poll(const Nan::FunctionCallbackInfo<v8::Value> &info);
     static void Record(const Nan::FunctionCallbackInfo<v8::Value> &info);
+    static void SetHeartbeats(const Nan::FunctionCallbackInfo<v8::Value> &info);
+    static void TakeHeard(const Nan::FunctionCallbackInfo<v8::Value> &info);
+    static void SetFilter(const Nan::FunctionCallbackInfo<v8::Value> &info);
+    static bool TakeHeartbeat(PcapSession *session, const struct pcap_pkthdr *h, const u_char *p);
 
 public:
     static void Reply(const Nan::FunctionCallbackInfo<v8::Value> &info);
@@ -57,6 +62,7 @@ public:
 
 private:
     lanlb::Answers answers;
+    lanlb::Heartbeats heartbeats;
     /** a frame the poll callback read but could not answer, for the next dispatch */
     std::vector<u_char> kept;
     struct pcap_pkthdr kept_header;

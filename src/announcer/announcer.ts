@@ -2,8 +2,8 @@
 // Lease lanlb-l2-<ns>.<name>; the holder answers ARP/NDP for its addresses on the selected
 // interfaces. Per-Service Leases are written only on hand-over. Who is alive is judged on the
 // LAN: announcers of a policy exchange authenticated heartbeat frames on the selected interfaces
-// (wire-peers.ts), probe a silent holder's VIP before taking it over, and fall back to a slow
-// Kubernetes-side heartbeat (node-heartbeat.ts, once per 10 s) for peers they never hear. A
+// (wire-peers.ts; checked in the answer thread), probe a silent holder's VIP before taking it
+// over, and judge peers they never hear by a slow Kubernetes-side heartbeat (every 10 s). A
 // holder keeps answering through any apiserver outage; it stops only when it can no longer
 // answer itself or sees another node win its Lease (docs/l2-design.md has the safety argument).
 //
@@ -14,7 +14,7 @@
 // unit tests on fakes; src/kube and the command wire the real ones.
 import type { ObjectSource } from '../runtime/object-source.js';
 import { decide, type ElectionView } from '../l2/election/decide.js';
-import type { Judgement } from '../l2/election/wire-liveness.js';
+import { heartbeatInterval, type Judgement } from '../l2/election/wire-liveness.js';
 import { leaseNamesService, serviceLeaseName, TAKEN_OVER_FROM_ANNOTATION } from '../l2/election/lease-names.js';
 import { DEFAULT_ADDRESS_CHECK } from '../l2/election/address-check.js';
 import { planAnnouncements, type ServicePlan } from './plan/desired.js';
@@ -23,7 +23,7 @@ import { LeaseView } from '../l2/election/lease-view.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { WirePeers } from '../l2/election/wire-peers.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
-import type { HeartbeatPlan } from '../l2/codec/heartbeat.js';
+import { sameHeartbeatPlan, type HeartbeatPlan } from '../l2/codec/heartbeat.js';
 import type { LeaseObject } from '../core/kube-objects.js';
 import { DataPlane } from './data-plane.js';
 import { LeaseWrites, text } from './lease-writes.js';
@@ -53,8 +53,9 @@ export class Announcer {
   private readonly announcedAt = new Map<string, number>();
   private cancelTick: (() => void) | undefined;
   private cancelBeat: (() => void) | undefined;
-  /** what the HeartbeatSender was last told */
+  /** what the HeartbeatSender was last told; when this thread sent frames last (without one) */
   private sentPlan: HeartbeatPlan | undefined;
+  private beatAt = Number.NEGATIVE_INFINITY;
   /**
    * The last plan and when it was made. Ticks reuse it; Service/policy/Node/EndpointSlice changes
    * mark it dirty, and it is remade at least every 500 ms to notice interfaces and carrier.
@@ -79,7 +80,7 @@ export class Announcer {
       incarnation: Math.trunc(o.clock.now()),
       keys: o.keys,
       timings: this.t.wire,
-      count: (outcome) => o.metrics.heartbeats.inc({ outcome }),
+      count: (outcome, n = 1) => o.metrics.heartbeats.inc({ outcome }, n),
     });
     this.nodeHeartbeat = new NodeHeartbeat({
       store: o.leases,
@@ -111,6 +112,7 @@ export class Announcer {
     this.legacy = new LegacyLeases(context, this.writes, this.peerHeartbeats);
     this.checks = new SelfChecks(context);
     this.watchSources();
+    o.heartbeats?.onHeard?.((b) => this.wire.receive(b, o.clock.now()).forEach((p) => this.checks.heardPeer(p.mac)));
   }
 
   /** Every change of what is planned marks the plan dirty; every Lease change is observed. */
@@ -185,18 +187,22 @@ export class Announcer {
   }
 
   /**
-   * Sends a heartbeat frame on every open capture, every wire interval; with a HeartbeatSender,
-   * hands it the plan instead whenever the plan (the key) changes, and it sends.
+   * Heartbeat frames on every open capture: every wire interval while this node holds a Service,
+   * every IDLE_HEARTBEAT_MS otherwise. With a HeartbeatSender, hands it the plan whenever the
+   * plan (key, interval) changes, and it sends; else sends here when due.
    */
   private beat(): void {
     if (this.stopped) return;
     const sender = this.o.heartbeats;
+    const holding = this.announcing.size > 0;
+    const now = this.o.clock.now();
     if (sender) {
-      const plan = this.wire.plan();
-      if (!samePlan(plan, this.sentPlan)) sender.heartbeats(plan);
+      const plan = this.wire.plan(holding);
+      if (!sameHeartbeatPlan(plan, this.sentPlan)) sender.heartbeats(plan);
       this.sentPlan = plan;
-    } else {
-      const sent = this.dataPlane.sendOnEach((mac) => this.wire.heartbeat(mac));
+    } else if (now - this.beatAt >= heartbeatInterval(this.t.wire.intervalMs, holding) - 1) {
+      this.beatAt = now;
+      const sent = this.dataPlane.sendOnEach((mac) => this.wire.heartbeat(mac, holding));
       if (sent > 0) this.o.metrics.heartbeats.inc({ outcome: 'sent' }, sent);
     }
     this.cancelBeat = this.o.clock.schedule(() => this.beat(), this.t.wire.intervalMs);
@@ -390,10 +396,4 @@ export class Announcer {
       this.o.events.recordOn(subject, 'Warning', 'L2Unavailable', `lanlb cannot answer here: ${reason}`);
     }
   }
-}
-
-function samePlan(a: HeartbeatPlan | undefined, b: HeartbeatPlan | undefined): boolean {
-  if (!a || !b) return a === b;
-  const sameKey = a.key.length === b.key.length && a.key.every((x, i) => x === b.key[i]);
-  return sameKey && a.node === b.node && a.incarnation === b.incarnation && a.intervalMs === b.intervalMs;
 }

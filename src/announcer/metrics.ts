@@ -7,7 +7,7 @@ const HELP: Record<string, string> = {
   lanlb_l2_leases_held: 'Service Leases this node holds',
   lanlb_l2_transitions_total: 'Announcement transitions: acquired, released, stopped',
   lanlb_l2_heartbeat_frames_total:
-    'Heartbeat frames: sent, accepted, and dropped (replayed, unauthenticated, malformed, no-key)',
+    'Heartbeat frames: sent, accepted, and dropped (replayed, unauthenticated, malformed, no-key, throttled)',
   lanlb_l2_probes_total: "Probes of a silent holder's address: sent, answered by the holder",
   lanlb_l2_address_in_use_total:
     'Address checks before a first announcement that found another host answering (not announced)',

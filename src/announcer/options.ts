@@ -7,6 +7,7 @@ import type { Clock } from '../runtime/clock.js';
 import type { ObjectSource } from '../runtime/object-source.js';
 import type { L2AnnouncementPolicy, LoadBalancerIPPool } from '../../generated/index.js';
 import type { ElectionTimings } from '../l2/election/decide.js';
+import type { HeardBatch } from '../l2/election/heartbeat-inbox.js';
 import { DEFAULT_WIRE_TIMINGS, type Judgement, type WireTimings } from '../l2/election/wire-liveness.js';
 import type { Mac } from '../l2/codec/mac.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
@@ -80,6 +81,8 @@ export interface Responder {
 export interface HeartbeatSender {
   /** from now on send heartbeat frames as `plan` says; undefined: send none */
   heartbeats(plan: HeartbeatPlan | undefined): void;
+  /** peers' heartbeat frames checked where they were captured, in batches (the answer thread) */
+  onHeard?(listener: (batch: HeardBatch) => void): void;
 }
 
 /** Opens a capture on an interface; throws when it cannot (no NET_RAW, no such interface). */

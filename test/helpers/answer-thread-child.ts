@@ -6,6 +6,9 @@
 // LANLB_TEST_WEDGED_MS sets how long a blocked main thread takes to count as wedged; the
 // thread's fatal report (the answer thread died or went dark) exits with code 3.
 // LANLB_TEST_REALTIME asks for that SCHED_RR priority; the outcome is printed ("priority N ...").
+// LANLB_TEST_NODE and LANLB_TEST_KEY (one byte, repeated) name this node and its heartbeat key;
+// peers' heartbeats the thread passes on are printed ("heard NODE MAC"), with the outcomes
+// counted ("outcomes {...}"); "frames" prints how many heartbeat frames reached this thread as frames.
 import { createInterface } from 'node:readline';
 import type { Worker } from 'node:worker_threads';
 import { AnswerThread } from '../../src/l2/responder/answer-thread.js';
@@ -24,9 +27,22 @@ const thread = new AnswerThread({
     process.exit(3);
   },
 });
-const r = thread.open({ iface, mac: link.mac, announceSchedule: [] });
+let heartbeatFrames = 0;
+const r = thread.open({
+  iface,
+  mac: link.mac,
+  announceSchedule: [],
+  onFrame: (f) => (heartbeatFrames += f[12] === 0x88 && f[13] === 0xb5 ? 1 : 0),
+});
 await r.set(addrs.flatMap((a) => parseAddress(a) ?? []));
-thread.heartbeats({ node: 'child', incarnation: 1, intervalMs: 50, key: new Uint8Array(32).fill(7) });
+const heard = new Set<string>();
+thread.onHeard((b) => {
+  for (const p of b.peers) if (!heard.has(p.heartbeat.node)) heard.add(p.heartbeat.node);
+  for (const p of b.peers) console.log(`heard ${p.heartbeat.node} ${p.mac} ${Math.round(p.ageMs)}`);
+  if (b.counts.length) console.log(`outcomes ${JSON.stringify(Object.fromEntries(b.counts))}`);
+});
+const key = new Uint8Array(32).fill(Number(process.env.LANLB_TEST_KEY ?? 7));
+thread.heartbeats({ node: process.env.LANLB_TEST_NODE ?? 'child', incarnation: 1, intervalMs: 50, key });
 console.log('ready');
 for await (const line of createInterface({ input: process.stdin })) {
   const [cmd, arg] = line.split(' ');
@@ -37,6 +53,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (cmd === 'end-thread') {
     // The thread ends under the process (as a crash in it would): AnswerThread must notice.
     void (thread as unknown as { thread?: Worker }).thread?.terminate();
+  } else if (cmd === 'frames') {
+    console.log(`frames ${heartbeatFrames}`);
   } else if (cmd === 'exit') {
     process.exit(0);
   } else if (cmd === 'close') {

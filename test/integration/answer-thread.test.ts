@@ -43,8 +43,8 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-async function startChild(env: NodeJS.ProcessEnv = {}, script = child, addrs = [VIP]): Promise<Child> {
-  const proc = spawn('ip', ['netns', 'exec', NS_R, process.execPath, '--import', 'tsx', script, 'eth0', ...addrs], {
+async function startChild(env: NodeJS.ProcessEnv = {}, script = child, addrs = [VIP], ns = NS_R): Promise<Child> {
+  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, 'eth0', ...addrs], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
@@ -120,6 +120,35 @@ describe('the answer thread on real frames', { concurrency: false }, () => {
     } finally {
       c.proc.stdin?.write('close\n');
       await c.exited;
+    }
+  });
+
+  it("peers' heartbeats are checked in the thread and reach the main thread in batches, never as frames", async () => {
+    const c = await startChild({ LANLB_TEST_NODE: 'node-r' });
+    const peer = await startChild({ LANLB_TEST_NODE: 'node-c' }, child, ['192.0.2.201'], NS_C);
+    const forger = await startChild({ LANLB_TEST_NODE: 'node-f', LANLB_TEST_KEY: '9' }, child, ['192.0.2.202'], NS_C);
+    try {
+      await new Promise((r) => setTimeout(r, 1_500)); // 30 frames of each sender at 50 ms
+      const heard = c.lines.filter((l) => l.startsWith('heard '));
+      assert.ok(heard.length >= 10, `batches naming the peer: ${heard.length}`);
+      assert.ok(
+        heard.every((l) => /^heard node-c 02:00:00:00:00:c0 \d+$/.test(l)),
+        `only the authentic peer, with its MAC: ${heard.slice(0, 3).join(' | ')}`,
+      );
+      // Batches every 50 ms of 20 frames a second: most batches hold one frame, none more than a few.
+      assert.ok(heard.length <= 40, `${heard.length} batches in 1.5 s (one per frame would be 30 + more)`);
+      const ages = heard.map((l) => Number(l.split(' ')[3]));
+      assert.ok(Math.max(...ages) < 200, `ages ${Math.max(...ages)} ms: heard when captured, not when delivered`);
+      const outcomes = c.lines
+        .filter((l) => l.startsWith('outcomes '))
+        .map((l) => JSON.parse(l.slice(9)) as Record<string, number>);
+      const sum = (k: string) => outcomes.reduce((n, o) => n + (o[k] ?? 0), 0);
+      assert.ok(sum('accepted') >= 20 && sum('unauthenticated') >= 20, JSON.stringify({ a: sum('accepted') }));
+      c.proc.stdin?.write('frames\n');
+      assert.equal(await c.line(/^frames /), 'frames 0', 'no heartbeat frame crossed to the main thread');
+    } finally {
+      for (const x of [forger, peer, c]) x.proc.stdin?.write('close\n');
+      await Promise.all([forger.exited, peer.exited, c.exited]);
     }
   });
 

@@ -61,7 +61,7 @@ describe('CRDs on a real apiserver', () => {
     const wide = (await c.kubectl('get', 'lbpools', '-o', 'wide')).split('\n');
     assert.match(
       wide[0] ?? '',
-      /^NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE\s+READY\s+REASON\s+USED\s+TOTAL$/,
+      /^NAME\s+DISABLED\s+CONFLICTING\s+IPS AVAILABLE\s+AGE\s+READY\s+REASON\s+USED\s+TOTAL\s+AUTO ASSIGN$/,
     );
     const policies = new L2AnnouncementPolicyV1beta1Client(c.custom);
     const p = await policies.create({ metadata: { name: 'policy1' }, spec: { interfaces: ['^eth[0-9]+'] } });

@@ -19,3 +19,13 @@ export interface Announced {
  * and heartbeat frames (EtherType 0x88B5). All other traffic stays in the kernel.
  */
 export const CAPTURE_FILTER = 'arp or (icmp6 and (ip6[40] = 135 or ip6[40] = 136)) or ether proto 0x88b5';
+
+/**
+ * The same, split in two captures by urgency: ANSWER_FILTER's frames wake the answer thread at
+ * once (a request waits for its answer); HEARTBEAT_FILTER's are delivered in blocks
+ * (HEARTBEAT_BLOCK_MS), so that thousands of peers' heartbeats cost a wake-up per block, not
+ * per frame; the kernel's capture stamp still says when each peer was heard.
+ */
+export const ANSWER_FILTER = 'arp or (icmp6 and (ip6[40] = 135 or ip6[40] = 136))';
+export const HEARTBEAT_FILTER = 'ether proto 0x88b5';
+export const HEARTBEAT_BLOCK_MS = 20;

@@ -39,6 +39,15 @@ export interface HeartbeatPlan {
   incarnation: number;
   intervalMs: number;
   key: Uint8Array;
+  /** the fastest interval a peer sends at (--heartbeat-interval); intervalMs when absent */
+  peerIntervalMs?: number;
+}
+
+export function sameHeartbeatPlan(a: HeartbeatPlan | undefined, b: HeartbeatPlan | undefined): boolean {
+  if (!a || !b) return a === b;
+  const sameKey = a.key.length === b.key.length && a.key.every((x, i) => x === b.key[i]);
+  const same = a.node === b.node && a.incarnation === b.incarnation && a.intervalMs === b.intervalMs;
+  return sameKey && same && a.peerIntervalMs === b.peerIntervalMs;
 }
 
 export type HeartbeatError = 'not-heartbeat' | 'malformed' | 'unauthenticated';

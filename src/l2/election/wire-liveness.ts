@@ -20,6 +20,20 @@ export interface WireTimings {
   probeValidMs: number;
 }
 
+/**
+ * How often a node that holds no Service sends heartbeat frames. Its liveness decides only who
+ * is next in line, so it may be judged slower (silent after 3.5 s instead of 350 ms); holders,
+ * whose crash darkens a VIP, send at the configured interval. A segment of N selected nodes, H
+ * of them holding, carries 1000 / interval * H + (N - H) frames a second instead of 10 N: the
+ * cost of hearing peers grows with the Services, not with the nodes (docs/l2-design.md, "Load").
+ */
+export const IDLE_HEARTBEAT_MS = 1_000;
+
+/** The interval a node sends at: the configured one while it holds a Service, else the idle one. */
+export function heartbeatInterval(configuredMs: number, holding: boolean): number {
+  return holding ? configuredMs : Math.max(configuredMs, IDLE_HEARTBEAT_MS);
+}
+
 export const DEFAULT_WIRE_TIMINGS: WireTimings = {
   intervalMs: 100,
   missedIntervals: 3,

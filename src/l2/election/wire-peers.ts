@@ -1,19 +1,28 @@
-// This node's side of liveness on the wire: it signs and numbers its heartbeat frames, checks
-// the frames it captures (authenticated heartbeats feed WireLiveness; others are dropped and
-// counted), and reads ARP replies / Neighbor Advertisements as answers to its probes.
-import { decodeHeartbeat, encodeHeartbeat } from '../codec/heartbeat.js';
+// This node's side of liveness on the wire: it signs and numbers its heartbeat frames, takes the
+// heartbeats checked (heartbeat-inbox.ts: in the answer thread, or here for a frame captured on
+// this thread) into WireLiveness, and reads ARP replies / Neighbor Advertisements as answers to
+// its probes.
+import { encodeHeartbeat } from '../codec/heartbeat.js';
 import { decodeAnswer, type Answer } from '../codec/probe.js';
-import { ETHERTYPE_HEARTBEAT } from '../codec/heartbeat.js';
-import { WireLiveness, type WireTimings } from './wire-liveness.js';
-import { formatMac, type Mac } from '../codec/mac.js';
+import { heartbeatInterval, WireLiveness, type WireTimings } from './wire-liveness.js';
+import type { Mac } from '../codec/mac.js';
 import type { HeartbeatPlan } from '../codec/heartbeat.js';
+import { HeartbeatInbox, isHeartbeatFrame, type HeardBatch, type HeardPeer } from './heartbeat-inbox.js';
 
 /** The shared heartbeat key (Secret lanlb-memberlist, key `secretkey`), once known. */
 export interface KeySource {
   current(): Uint8Array | undefined;
 }
 
-export type HeartbeatOutcome = 'sent' | 'accepted' | 'replayed' | 'unauthenticated' | 'malformed' | 'no-key';
+export type HeartbeatOutcome =
+  | 'sent'
+  | 'accepted'
+  | 'replayed'
+  | 'unauthenticated'
+  | 'malformed'
+  | 'no-key'
+  /** dropped unverified: its source MAC, or MACs never authenticated, over their budget */
+  | 'throttled';
 
 export type CapturedFrame =
   | { kind: 'heartbeat'; node: string; mac: string }
@@ -23,6 +32,9 @@ export type CapturedFrame =
 export class WirePeers {
   readonly liveness: WireLiveness;
   private sequence = 0;
+  /** checks frames captured on this thread (a capture without an answer thread: tests, the lab) */
+  private readonly inbox = new HeartbeatInbox();
+  private inboxKey: Uint8Array | undefined;
 
   constructor(
     private readonly o: {
@@ -31,49 +43,60 @@ export class WirePeers {
       incarnation: number;
       keys: KeySource;
       timings: WireTimings;
-      count(outcome: HeartbeatOutcome): void;
+      count(outcome: HeartbeatOutcome, n?: number): void;
     },
   ) {
     this.liveness = new WireLiveness(o.timings);
   }
 
-  /** What a sender needs to make this node's heartbeat frames itself, or undefined while no key is known. */
-  plan(): HeartbeatPlan | undefined {
+  /**
+   * What a sender needs to make this node's heartbeat frames itself, or undefined while no key is
+   * known. A node that holds no Service sends every IDLE_HEARTBEAT_MS only (heartbeat-rate.ts).
+   */
+  plan(holding = true): HeartbeatPlan | undefined {
     const key = this.o.keys.current();
     if (!key) return undefined;
-    return { node: this.o.node, incarnation: this.o.incarnation, intervalMs: this.o.timings.intervalMs, key };
+    const { intervalMs } = this.o.timings;
+    return {
+      node: this.o.node,
+      incarnation: this.o.incarnation,
+      intervalMs: heartbeatInterval(intervalMs, holding),
+      key,
+      peerIntervalMs: intervalMs,
+    };
   }
 
   /** The next heartbeat frame from `src`, or undefined while no key is known. */
-  heartbeat(src: Mac): Uint8Array | undefined {
+  heartbeat(src: Mac, holding = true): Uint8Array | undefined {
     const key = this.o.keys.current();
     if (!key) return undefined;
     const h = { node: this.o.node, incarnation: this.o.incarnation, sequence: ++this.sequence };
-    return encodeHeartbeat({ ...h, intervalMs: this.o.timings.intervalMs }, src, key);
+    return encodeHeartbeat({ ...h, intervalMs: heartbeatInterval(this.o.timings.intervalMs, holding) }, src, key);
   }
 
   /** Classifies a captured frame; an authenticated heartbeat of another node is recorded. */
   captured(frame: Uint8Array, now: number): CapturedFrame {
-    if (frame.length >= 14 && ((frame[12] ?? 0) << 8) + (frame[13] ?? 0) === ETHERTYPE_HEARTBEAT)
-      return this.heartbeatFrame(frame, now);
+    if (isHeartbeatFrame(frame)) {
+      const key = this.o.keys.current();
+      if (key !== this.inboxKey) {
+        this.inboxKey = key;
+        this.inbox.configure(key && { node: this.o.node, key, intervalMs: this.o.timings.intervalMs });
+      }
+      this.inbox.take(frame, now);
+      const [peer] = this.receive(this.inbox.drain(now), now);
+      return peer ? { kind: 'heartbeat', node: peer.heartbeat.node, mac: peer.mac } : { kind: 'other' };
+    }
     const answer = decodeAnswer(frame);
     return answer ? { kind: 'answer', answer } : { kind: 'other' };
   }
 
-  private heartbeatFrame(frame: Uint8Array, now: number): CapturedFrame {
-    const key = this.o.keys.current();
-    if (!key) {
-      this.o.count('no-key');
-      return { kind: 'other' };
-    }
-    const d = decodeHeartbeat(frame, key);
-    if (!d.ok) {
-      this.o.count(d.error.kind === 'unauthenticated' ? 'unauthenticated' : 'malformed');
-      return { kind: 'other' };
-    }
-    const { node } = d.value.heartbeat;
-    if (node === this.o.node) return { kind: 'other' }; // our own frame, looped back by the capture
-    this.o.count(this.liveness.heard(d.value.heartbeat, now) ? 'accepted' : 'replayed');
-    return { kind: 'heartbeat', node, mac: formatMac(d.value.src) };
+  /** Heartbeats already checked (by the answer thread): the peers WireLiveness took as new. */
+  receive(batch: HeardBatch, now: number): HeardPeer[] {
+    for (const [outcome, n] of batch.counts) this.o.count(outcome, n);
+    return batch.peers.filter((p) => {
+      const fresh = this.liveness.heard(p.heartbeat, now - Math.max(0, p.ageMs));
+      if (!fresh) this.o.count('replayed');
+      return fresh;
+    });
   }
 }

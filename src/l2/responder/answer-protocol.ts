@@ -6,6 +6,7 @@ import type { Announced } from '../codec/bpf-filter.js';
 import type { Mac } from '../codec/mac.js';
 import type { ResponderCounters } from './pcap-responder.js';
 import type { HeartbeatPlan } from '../codec/heartbeat.js';
+import type { HeardBatch } from '../election/heartbeat-inbox.js';
 
 export type ToAnswerThread =
   | { op: 'open'; id: number; iface: string; mac: Mac; announceSchedule?: number[] }
@@ -23,6 +24,8 @@ export type FromAnswerThread =
   | { op: 'error'; id: number; message: string }
   | { op: 'counts'; counts: Array<[id: number, what: keyof ResponderCounters, family: 4 | 6, n: number]> }
   | { op: 'heartbeats'; sent: number }
+  /** peers' heartbeats checked in the thread since the last batch; sentAt: epoch ms (timeOrigin + now) */
+  | { op: 'heard'; sentAt: number; batch: HeardBatch }
   | { op: 'done'; req: number; error?: string }
   /** the main thread was silent too long: this thread answers and sends nothing any more */
   | { op: 'wedged'; silentMs: number }

@@ -12,6 +12,7 @@ import type { Mac } from '../codec/mac.js';
 import type { ResponderCounters, ResponderOptions } from './pcap-responder.js';
 import type { FromAnswerThread, OpenReply, ToAnswerThread } from './answer-protocol.js';
 import type { HeartbeatPlan } from '../codec/heartbeat.js';
+import type { HeardBatch } from '../election/heartbeat-inbox.js';
 
 /** Startup of the worker (module loading, libpcap) plus one open; far above either (~50 ms). */
 const OPEN_TIMEOUT_MS = 15_000;
@@ -51,6 +52,7 @@ export class AnswerThread {
   private readonly waiting = new Map<number, { ok(): void; fail(err: Error): void }>();
   private nextId = 1;
   private closing = false;
+  private heardListener: ((batch: HeardBatch) => void) | undefined;
 
   constructor(private readonly o: AnswerThreadOptions) {}
 
@@ -111,6 +113,11 @@ export class AnswerThread {
     if (this.thread) this.post({ op: 'heartbeat', plan });
   }
 
+  /** Peers' heartbeats as the thread checked them, in batches; ages include the message's transit. */
+  onHeard(listener: (batch: HeardBatch) => void): void {
+    this.heardListener = listener;
+  }
+
   post(m: ToAnswerThread): void {
     if (!this.closing) this.worker.postMessage(m);
   }
@@ -145,6 +152,7 @@ export class AnswerThread {
     if (m.op === 'frame') this.responders.get(m.id)?.o.onFrame?.(m.frame);
     else if (m.op === 'error') this.responders.get(m.id)?.o.onError?.(new Error(m.message));
     else if (m.op === 'heartbeats') this.o.onHeartbeatsSent?.(m.sent);
+    else if (m.op === 'heard') this.heard(m.sentAt, m.batch);
     else if (m.op === 'priority') this.o.onPriority?.(m.priority, m.refused);
     else if (m.op === 'wedged') this.fatal(new Error(`this thread was unresponsive for ${m.silentMs} ms`));
     else if (m.op === 'counts')
@@ -156,6 +164,12 @@ export class AnswerThread {
       if (m.error === undefined) w?.ok();
       else w?.fail(new Error(m.error));
     }
+  }
+
+  private heard(sentAt: number, batch: HeardBatch): void {
+    const transitMs = Math.max(0, performance.timeOrigin + performance.now() - sentAt);
+    for (const p of batch.peers) p.ageMs += transitMs;
+    this.heardListener?.(batch);
   }
 
   private fatal(err: Error): void {

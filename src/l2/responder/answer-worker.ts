@@ -2,11 +2,14 @@
 // answers ARP / Neighbor Solicitation, sends gratuitous ARP / unsolicited NA on their schedule
 // and heartbeat frames every interval, on an event loop that nothing else runs on. The main
 // thread's informers, relists and garbage collection therefore delay none of them. What the
-// main thread needs back (frames that are not requests, errors, counts) is posted to it.
+// main thread needs back (frames that are not requests, errors, counts) is posted to it; peers'
+// heartbeat frames are checked here (heartbeat-inbox.ts) and passed on in batches, so hearing
+// thousands of peers wakes the main thread HEARD_BATCH_MS apart, not once per frame.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PcapResponder, pcapAddon, type ResponderCounters } from './pcap-responder.js';
 import type { AnswerWorkerData, FromAnswerThread, OpenReply, ToAnswerThread } from './answer-protocol.js';
 import { encodeHeartbeat, type HeartbeatPlan } from '../codec/heartbeat.js';
+import { HeartbeatInbox, isHeartbeatFrame, mergeBatches, type InboxConfig } from '../election/heartbeat-inbox.js';
 
 const { signal, replies, wedgedAfterMs, realtimePriority } = workerData as AnswerWorkerData;
 const port = parentPort;
@@ -59,6 +62,29 @@ function flush(): void {
 }
 setInterval(flush, 1_000);
 
+/**
+ * Peers' heartbeats, checked as they are captured: by the addon (lanlb_heartbeat.h), or here for a
+ * frame that reached JavaScript (before a key was known to the addon). A batch every 100 ms delays
+ * what the main thread knows by at most that and the capture's 20 ms block (a peer is silent only
+ * after 3.5 intervals, 350 ms, judged by when it was captured),
+ * and each heard peer carries its age, so the main thread records when it was really heard.
+ */
+const HEARD_BATCH_MS = 100;
+const inbox = new HeartbeatInbox();
+let inboxConfig: InboxConfig | undefined;
+const epochNow = (): number => performance.timeOrigin + performance.now();
+
+setInterval(() => {
+  const batches = [inbox.drain(performance.now()), ...[...responders.values()].map((r) => r.takeHeard())];
+  const batch = mergeBatches(batches);
+  if (batch.peers.length || batch.counts.length) post({ op: 'heard', sentAt: epochNow(), batch });
+}, HEARD_BATCH_MS);
+
+function captured(id: number, frame: Uint8Array): void {
+  if (isHeartbeatFrame(frame)) inbox.take(frame, performance.now());
+  else post({ op: 'frame', id, frame: frame.slice() });
+}
+
 function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
   const reply: OpenReply = { id: m.id };
   try {
@@ -67,10 +93,11 @@ function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
       iface: m.iface,
       mac: m.mac,
       ...(m.announceSchedule ? { announceSchedule: m.announceSchedule } : {}),
-      onFrame: (frame) => post({ op: 'frame', id: m.id, frame: frame.slice() }),
+      onFrame: (frame) => captured(m.id, frame),
       onError: (err) => post({ op: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) }),
       onCount: (what, family, n) => count(m.id, what, family, n),
     });
+    r.heartbeats(inboxConfig);
     responders.set(m.id, r);
     tallies.set(m.id, Array<number>(KINDS.length * 2).fill(0));
   } catch (err) {
@@ -95,6 +122,9 @@ let heartbeatSequence = 0;
 let heartbeatTimer: NodeJS.Timeout | undefined;
 
 function setHeartbeats(plan: HeartbeatPlan | undefined): void {
+  inboxConfig = plan && { node: plan.node, key: plan.key, intervalMs: plan.peerIntervalMs ?? plan.intervalMs };
+  inbox.configure(inboxConfig);
+  for (const r of responders.values()) r.heartbeats(inboxConfig);
   const restart = plan?.intervalMs !== heartbeatPlan?.intervalMs;
   heartbeatPlan = plan;
   if (!restart) return;

@@ -1,19 +1,35 @@
 // Answers ARP requests and Neighbor Solicitations for the addresses it announces on one
-// interface, through libpcap (node `pcap`). One capture per selected interface, opened when the
-// responder is made (so a node that cannot capture, e.g. without NET_RAW, finds out at once) with
-// one constant filter (CAPTURE_FILTER) and kept while the responder lives: the address set changes
-// in memory, never by reopening (see bpf-filter.ts for the handle leak that avoids). Frames that
-// are not requests (heartbeats, ARP replies, advertisements) go to `onFrame`; `send` injects.
+// interface, through libpcap (node `pcap`). One answering capture per selected interface, opened
+// when the responder is made (so a node that cannot capture, e.g. without NET_RAW, finds out at
+// once) and kept while the responder lives: the address set changes in memory, never by reopening
+// (see bpf-filter.ts for the handle leak that avoids). Once the heartbeat key is known, peers'
+// heartbeats come through a second capture checked in the addon (heartbeats(), takeHeard()).
+// Other frames that are not requests (ARP replies, advertisements) go to `onFrame`; `send` injects.
 // Becoming the announcer of an address sends gratuitous ARP / unsolicited NA a few times over
 // the first seconds. The common requests, an untagged ARP request or Neighbor Solicitation for an
 // announced address, are answered inside the addon without entering JavaScript
 // (packages/pcap/lanlb_answer.h, lanlb's fork of node_pcap); this class tells the addon what to
 // answer and collects its counts.
+import {
+  batchOfNative,
+  DEFAULT_INBOX_LIMITS,
+  perSourcePerSecond,
+  type HeardBatch,
+  type InboxConfig,
+  type InboxLimits,
+  type NativeHeard,
+} from '../election/heartbeat-inbox.js';
 import pcap from 'pcap';
 import { createRequire } from 'node:module';
 import { LANLB_PCAP_ABI } from './pcap-package.js';
 import { encodeAnnouncements, replyFor } from '../codec/frames.js';
-import { CAPTURE_FILTER, type Announced } from '../codec/bpf-filter.js';
+import {
+  ANSWER_FILTER,
+  CAPTURE_FILTER,
+  HEARTBEAT_BLOCK_MS,
+  HEARTBEAT_FILTER,
+  type Announced,
+} from '../codec/bpf-filter.js';
 import { readLink, setAllMulticast } from './link.js';
 import type { Mac } from '../codec/mac.js';
 
@@ -48,6 +64,9 @@ export interface PcapSession {
     lanlb_answer_counts(): [number, number, number, number, number];
     /** true: record each answer's stages; false: stop, and the [kernel to read, build, inject] µs */
     lanlb_answer_timing(on: boolean): Float64Array | undefined;
+    lanlb_heartbeats(enabled: boolean, node: string, key: Buffer, perSource: number, strangers: number): void;
+    lanlb_take_heard(): NativeHeard;
+    lanlb_setfilter(filter: string): void;
   };
 }
 
@@ -123,6 +142,8 @@ export class PcapResponder {
   /** "family/value" -> address currently answered for */
   private readonly addresses = new Map<string, Announced>();
   private session: PcapSession | undefined;
+  /** peers' heartbeats, checked in the addon, while a key is known (heartbeats()) */
+  private heartbeatSession: PcapSession | undefined;
   private closed = false;
   private muted = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -168,7 +189,9 @@ export class PcapResponder {
   }
 
   private open(): PcapSession {
-    const options = { filter: CAPTURE_FILTER, promiscuous: this.promiscuous, buffer_timeout: 0, snap_length: 256 };
+    // Heartbeats come through a capture of their own once the addon checks them (heartbeats()).
+    const filter = this.heartbeatSession ? ANSWER_FILTER : CAPTURE_FILTER;
+    const options = { filter, promiscuous: this.promiscuous, buffer_timeout: 0, snap_length: 256 };
     const s = pcap.createSession(this.o.iface, options) as unknown as PcapSession;
     s.on('packet', (p) => this.onFrame(s, p.buf.subarray(0, p.header.readUInt32LE(8))));
     this.tellNative(s);
@@ -179,6 +202,42 @@ export class PcapResponder {
   private tellNative(s: PcapSession): void {
     const { v4, v6 } = nativeAddresses(this.announced);
     s.session.lanlb_answers(true, this.muted, Buffer.from(this.o.mac), v4, v6);
+  }
+
+  /**
+   * Peers' heartbeat frames checked in the addon from now on (lanlb_heartbeat.h), through a capture
+   * of their own delivered in blocks, and taken with takeHeard; undefined closes it, and they
+   * reach onFrame again. The answering capture's filter changes in place: no request is lost.
+   */
+  heartbeats(c: InboxConfig | undefined, limits: InboxLimits = DEFAULT_INBOX_LIMITS): void {
+    if (this.closed || !this.session) return;
+    if (c && !this.heartbeatSession) {
+      const options = { filter: HEARTBEAT_FILTER, promiscuous: false, buffer_timeout: HEARTBEAT_BLOCK_MS };
+      const h = pcap.createSession(this.o.iface, { ...options, snap_length: 512 }) as unknown as PcapSession;
+      h.on('packet', (p) => this.o.onFrame?.(p.buf.subarray(0, p.header.readUInt32LE(8))));
+      this.heartbeatSession = h;
+      this.session.session.lanlb_setfilter(ANSWER_FILTER);
+    } else if (!c && this.heartbeatSession) {
+      this.heartbeatSession.close();
+      this.heartbeatSession = undefined;
+      this.session.session.lanlb_setfilter(CAPTURE_FILTER);
+    }
+    const perSource = c ? perSourcePerSecond(limits, c.intervalMs) : 0;
+    const key = Buffer.from(c?.key ?? new Uint8Array());
+    const native = this.heartbeatSession?.session;
+    native?.lanlb_heartbeats(c !== undefined, c?.node ?? '', key, perSource, limits.strangersPerSecond);
+  }
+
+  /** The heartbeats the addon checked since the last call. */
+  takeHeard(): HeardBatch {
+    const native = this.heartbeatSession?.session;
+    return native ? batchOfNative(native.lanlb_take_heard()) : { peers: [], counts: [] };
+  }
+
+  /** The answering capture again (promiscuous mode is fixed when a capture opens). */
+  private reopen(): void {
+    this.session?.close();
+    this.session = this.open();
   }
 
   /** Moves the addon's counts of the requests it answered into these counters. */
@@ -270,8 +329,7 @@ export class PcapResponder {
     } catch {
       // The one reopen a responder ever makes: promiscuous mode is fixed when a capture opens.
       this.promiscuous = true;
-      this.session?.close();
-      this.session = this.open();
+      this.reopen();
     }
   }
 
@@ -284,6 +342,8 @@ export class PcapResponder {
     this.takeNativeCounts();
     this.session?.close();
     this.session = undefined;
+    this.heartbeatSession?.close();
+    this.heartbeatSession = undefined;
     if (this.enabledAllMulticast) {
       this.enabledAllMulticast = false;
       await setAllMulticast(this.o.iface, false).catch((err: unknown) => this.o.onError?.(err));
