@@ -77,6 +77,8 @@ export class IpamController {
   private readonly lastFailure = new Map<string, string>();
   /** Services whose last assignment failed or left a family unmet: revisited on every pool change */
   private readonly waiting = new Set<string>();
+  /** A pool change is settling: Services wait for it (revisited as waiting), so a pool applied with them counts. */
+  private poolsSettling = false;
   /** pool -> the state its Events last told */
   private readonly poolStates = new Map<string, PoolState>();
   /** Services without an address, for the pending metrics (leader only) */
@@ -96,7 +98,10 @@ export class IpamController {
     type WithGeneration = { metadata?: { generation?: number } };
     const specChanged = (obj: WithGeneration, old: WithGeneration): boolean =>
       obj.metadata?.generation === undefined || obj.metadata.generation !== old.metadata?.generation;
-    const poolsChanged = (): void => this.enqueue({ kind: 'pools' }, this.o.poolSettleMs ?? DEFAULT_POOL_SETTLE_MS);
+    const poolsChanged = (): void => {
+      this.poolsSettling = true;
+      this.enqueue({ kind: 'pools' }, this.o.poolSettleMs ?? DEFAULT_POOL_SETTLE_MS);
+    };
     const policiesChanged = (): void => this.enqueue({ kind: 'policies' });
     // A pool's labels (no new generation) decide what a policy's poolSelector counts.
     const labelsChanged = (p: LoadBalancerIPPool, old: LoadBalancerIPPool): boolean =>
@@ -197,6 +202,7 @@ export class IpamController {
   }
 
   private async reconcilePools(t: Term): Promise<void> {
+    this.poolsSettling = false;
     const { released } = this.allocator.setPools(this.o.sources.pools.list().map(poolDefinition));
     for (const [key, ips] of released) {
       const svc = this.o.sources.services.get(key);
@@ -279,6 +285,7 @@ export class IpamController {
       svc && !svc.metadata.deletionTimestamp ? claimService(svc, this.o.loadBalancerClass, current) : undefined;
     if (!svc || !claim || claim.kind !== 'ours')
       return this.releaseService(key, svc, claim?.kind === 'not-ours' ? claim.reason : undefined, t);
+    if (this.poolsSettling) return void this.waiting.add(key);
     const out = this.allocator.assign(claim.request);
     if (leavesWaiting(out)) this.waiting.add(key);
     else this.waiting.delete(key);

@@ -106,6 +106,20 @@ describe('IpamController (fake clock, in-memory cluster)', () => {
     await leader.stop();
   });
 
+  it('a pool and a Service applied together: the Service waits for the pool to settle, then takes it', async () => {
+    const w = world();
+    w.pool('catch-all', [{ cidr: '198.51.100.0/29' }]);
+    const leader = await w.lead();
+    w.pool('web-pool', [{ cidr: '192.0.2.0/29' }], {
+      serviceSelector: { matchLabels: { 'io.kubernetes.service.namespace': 'web' } },
+    });
+    await w.clock.advance(10); // one kubectl apply: the Service arrives within the pool's settle time
+    w.service('web', 'a');
+    await w.clock.advance(1_000);
+    assert.deepEqual(w.ips('web/a'), ['192.0.2.1'], 'from the pool that selects it, not the catch-all');
+    await leader.stop();
+  });
+
   describe('every move says why: IPReleased with the reason, before the new allocation', () => {
     const webOnly = { matchLabels: { 'io.kubernetes.service.namespace': 'web' } };
     const cases: Array<[string, (w: ReturnType<typeof world>) => void, string, RegExp, string?]> = [
