@@ -65,9 +65,9 @@ setInterval(flush, 1_000);
 /**
  * Peers' heartbeats, checked as they are captured: by the addon (lanlb_heartbeat.h), or here for a
  * frame that reached JavaScript (before a key was known to the addon). A batch every 100 ms delays
- * what the main thread knows by at most that and the capture's 20 ms block (a peer is silent only
- * after 3.5 intervals, 350 ms, judged by when it was captured),
- * and each heard peer carries its age, so the main thread records when it was really heard.
+ * what the main thread knows by at most that and the capture's 20 ms block, well inside the 350 ms
+ * a peer needs to look silent; each heard peer carries its age, so the main thread records when
+ * it was really captured.
  */
 const HEARD_BATCH_MS = 100;
 const inbox = new HeartbeatInbox();
