@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
+import { bindStatusReader } from '../helpers/status-reader.js';
 import { createService, ensureNamespace } from '../helpers/k8s-objects.js';
-import { LIMITED_USER } from '../../src/devcluster/control-plane.js';
 import type { PlanReport } from '../../src/preview/preview.js';
 import type { Service } from '../../src/core/kube-objects.js';
 import type { LoadBalancerIPPool } from '../../generated/index.js';
@@ -82,15 +82,7 @@ describe('lanlb plan (read-only user, real apiserver and controller)', () => {
     controller = startLanlb(['controller', '--webhook-addr', '0', ...controllerAccess(c), '--health-addr', '0']);
     await controller.waitForLog('leading', 30_000);
     reader = c.cp.writeKubeconfig('limited');
-    const role = parse(readFileSync(join(root, 'config/status-reader/cluster-role.yaml'), 'utf8')) as object;
-    await c.http.post('/apis/rbac.authorization.k8s.io/v1/clusterroles', role);
-    await c.kubectl(
-      'create',
-      'clusterrolebinding',
-      'plan-reader',
-      '--clusterrole=lanlb-status-reader',
-      `--user=${LIMITED_USER}`,
-    );
+    await bindStatusReader(c, 'plan-reader');
   });
   after(async () => {
     await controller?.stop();

@@ -5,13 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
 import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
+import { bindStatusReader } from '../helpers/status-reader.js';
 import { createPool, createService, ensureNamespace, getService, ips, nsSelector } from '../helpers/k8s-objects.js';
 import { LIMITED_USER } from '../../src/devcluster/control-plane.js';
 import type { StatusReport } from '../../src/status/report.js';
@@ -96,15 +96,7 @@ describe('lanlb status (read-only user, real apiserver)', () => {
   });
 
   it('the shipped read-only role suffices, and grants no write', async () => {
-    const role = parse(readFileSync(join(root, 'config/status-reader/cluster-role.yaml'), 'utf8')) as object;
-    await c.http.post('/apis/rbac.authorization.k8s.io/v1/clusterroles', role);
-    await c.kubectl(
-      'create',
-      'clusterrolebinding',
-      'status-reader',
-      '--clusterrole=lanlb-status-reader',
-      `--user=${LIMITED_USER}`,
-    );
+    await bindStatusReader(c, 'status-reader');
     for (const verb of ['create', 'update', 'patch', 'delete'])
       for (const what of ['loadbalancerippools.lanlb.io', 'services', 'leases', 'services/status']) {
         const r = await run('kubectl', ['--kubeconfig', readerKubeconfig, 'auth', 'can-i', verb, what, '-A']);

@@ -356,7 +356,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
-  it('heartbeats from the answer thread: the holder at 100 ms, the others at 1 s; a crash taken over within 1 s', async () => {
+  it('answer-thread heartbeats: holder at 100 ms, others at 1 s; a crash taken over within 1 s', async () => {
     const { l, first } = await threeNodes({ heartbeatThread: true });
     for (const [n, t] of l.heartbeatThreads) {
       const holds = n === first;
