@@ -43,11 +43,13 @@ export class LeaseWatcher {
     private readonly cp: ControlPlane,
     private readonly agent: Agent,
     private readonly selector: string = LEASE_TYPE_LABEL,
+    /** the collection watched: the Leases, or (announcers today) their copies */
+    private readonly collection = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases`,
   ) {}
 
   start(): void {
     const selector = encodeURIComponent(this.selector);
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases?watch=1&labelSelector=${selector}`;
+    const path = `${this.collection}?watch=1${selector ? `&labelSelector=${selector}` : ''}`;
     this.req = request(`${this.cp.server}${path}`, {
       agent: this.agent,
       rejectUnauthorized: false,

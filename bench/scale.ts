@@ -1,11 +1,11 @@
 // Scale, apiserver side (issue 28): N simulated nodes, every one selected (a policy without a
 // nodeSelector, the default), on a real kube-apiserver 1.20.2 + etcd, many clients in this one
 // process. Each node renews its heartbeat Lease with the announcer's own NodeHeartbeat (one PUT
-// per 10 s) and keeps the announcer's Lease watch open, with the selector announcers use now
-// (Service Leases only: ANNOUNCER_LEASE_SELECTOR). Measured in the same run:
+// per 10 s) and keeps the announcer's watch open: of the Service Leases' copies (L2Announcement,
+// l2/election/lease-copy.ts), not of Leases. Measured in the same run:
 //   floor     kubelet's pattern: N renewers, one watcher (the node lifecycle controller);
-//   lanlb     N renewers, N watchers of Service Leases (node heartbeats read on demand, which on
-//             one segment means never);
+//   lanlb     N renewers, N watchers of Lease copies, plus the controller's one watch of Service
+//             Leases (node heartbeats read on demand, which on one segment means never);
 //   previous  N renewers, N watchers of every lanlb Lease (the design before issue 28), at the
 //             smallest N only: at 1,000 it saturated the apiserver (issue 28's measurements).
 // Reported: writes/s, watch events/s delivered, apiserver CPU, renewal p99, watches closed.
@@ -17,7 +17,9 @@ import { systemClock } from '../src/runtime/clock.js';
 import { NodeHeartbeat } from '../src/announcer/node-heartbeat.js';
 import { KubeLeaseStore } from '../src/kube/lease-store.js';
 import { DEFAULT_ANNOUNCER_TIMINGS } from '../src/announcer/options.js';
-import { ANNOUNCER_LEASE_SELECTOR } from '../src/kube/announcer-sources.js';
+import { SERVICE_LEASE_SELECTOR } from '../src/kube/lease-copier.js';
+import { leaseCopiesPath } from '../src/kube/lease-copies.js';
+import { installCrds } from '../src/kube/crd-install.js';
 import { LEASE_TYPE_LABEL } from '../src/l2/election/lease-names.js';
 import { LeaseWatcher, p99, timed } from './l2-api-load.js';
 import { cpuSeconds } from './proc.js';
@@ -35,6 +37,8 @@ interface Load {
   eventsPerS: number;
   cpu: number;
   renewP99Ms: number;
+  /** this process's CPU: the simulated nodes' own clients (renewals, TLS watch connections) */
+  simulatorCpu: number;
   closed: number;
   /** watch requests answered other than 200 (status: count), retried with backoff */
   refused: Record<number, number>;
@@ -45,9 +49,15 @@ interface Load {
 async function measure(cp: ControlPlane, nodes: number, design: Design): Promise<Load> {
   const http = new KubeHttp(cp.kubeConfig());
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-  const selector =
-    design === 'previous' ? LEASE_TYPE_LABEL : design === 'lanlb' ? ANNOUNCER_LEASE_SELECTOR : 'lanlb.io/lease=node';
-  const watchers = Array.from({ length: design === 'floor' ? 1 : nodes }, () => new LeaseWatcher(cp, agent, selector));
+  const watchers =
+    design === 'floor'
+      ? [new LeaseWatcher(cp, agent, 'lanlb.io/lease=node')]
+      : design === 'previous'
+        ? Array.from({ length: nodes }, () => new LeaseWatcher(cp, agent, LEASE_TYPE_LABEL))
+        : [
+            new LeaseWatcher(cp, agent, SERVICE_LEASE_SELECTOR), // the controller's copier
+            ...Array.from({ length: nodes }, () => new LeaseWatcher(cp, agent, '', leaseCopiesPath(NS))),
+          ];
   for (const w of watchers) w.start();
   const latencies: number[] = [];
   const store = timed(new KubeLeaseStore(http), latencies);
@@ -70,12 +80,14 @@ async function measure(cp: ControlPlane, nodes: number, design: Design): Promise
   const pid = cp.apiserverPid ?? 0;
   const events = () => watchers.reduce((a, w) => a + w.events, 0);
   const [cpu0, ev0, w0, at0] = [cpuSeconds(pid), events(), latencies.length, performance.now()];
+  const sim0 = cpuSeconds(process.pid);
   await sleep(STEADY_MS);
   const secs = (performance.now() - at0) / 1000;
   const load = {
     writesPerS: (latencies.length - w0) / secs,
     eventsPerS: (events() - ev0) / secs,
     cpu: (cpuSeconds(pid) - cpu0) / secs,
+    simulatorCpu: (cpuSeconds(process.pid) - sim0) / secs,
     renewP99Ms: p99(latencies.slice(w0)),
     closed: watchers.reduce((a, w) => a + w.closedEarly, 0),
     refused: refusals(watchers),
@@ -97,7 +109,7 @@ function refusals(watchers: readonly LeaseWatcher[]): Record<number, number> {
 
 const describe = (l: Load) =>
   `${l.writesPerS.toFixed(1)} writes/s, ${l.eventsPerS.toFixed(0)} watch events/s, apiserver CPU ` +
-  `${(l.cpu * 100).toFixed(0)} %, renewal p99 ${l.renewP99Ms.toFixed(0)} ms, ${l.closed} watches closed` +
+  `${(l.cpu * 100).toFixed(0)} % (simulator ${(l.simulatorCpu * 100).toFixed(0)} %), renewal p99 ${l.renewP99Ms.toFixed(0)} ms, ${l.closed} watches closed` +
   (Object.keys(l.refused).length ? `, watch requests refused ${JSON.stringify(l.refused)} (retried)` : '') +
   `, ${l.unconnected[0]}/${l.unconnected[1]} watchers not connected after warm-up/at the end`;
 
@@ -107,6 +119,7 @@ export async function scaleApiLoad(): Promise<Row[]> {
   try {
     const http = new KubeHttp(cp.kubeConfig());
     await http.post('/api/v1/namespaces', { metadata: { name: NS } });
+    await installCrds(http);
     http.close();
     const rows: Row[] = [];
     const smallest = Math.min(...SIZES);

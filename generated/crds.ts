@@ -602,6 +602,141 @@ export const customResourceDefinitions = [
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
     "metadata": {
+      "name": "l2announcements.lanlb.io"
+    },
+    "spec": {
+      "group": "lanlb.io",
+      "scope": "Namespaced",
+      "names": {
+        "kind": "L2Announcement",
+        "listKind": "L2AnnouncementList",
+        "plural": "l2announcements",
+        "singular": "l2announcement",
+        "shortNames": [
+          "l2ann",
+          "l2anns"
+        ],
+        "categories": [
+          "lanlb"
+        ]
+      },
+      "versions": [
+        {
+          "name": "v1beta1",
+          "served": true,
+          "storage": true,
+          "additionalPrinterColumns": [
+            {
+              "name": "Service",
+              "type": "string",
+              "description": "The Service whose addresses are announced.",
+              "jsonPath": ".spec.service"
+            },
+            {
+              "name": "Holder",
+              "type": "string",
+              "description": "The node that answers for them (empty while nobody holds the Lease).",
+              "jsonPath": ".spec.holder"
+            },
+            {
+              "name": "Interfaces",
+              "type": "string",
+              "description": "The holder's interfaces it answers on.",
+              "jsonPath": ".spec.interfaces"
+            },
+            {
+              "name": "Age",
+              "type": "date",
+              "jsonPath": ".metadata.creationTimestamp"
+            }
+          ],
+          "schema": {
+            "openAPIV3Schema": {
+              "type": "object",
+              "description": "A copy of a Service Lease's ownership record (lanlb-l2-<namespace>.<name>), kept by the announcer that wrote the Lease and repaired by the controller. Read-only for users.",
+              "required": [
+                "spec"
+              ],
+              "properties": {
+                "apiVersion": {
+                  "type": "string"
+                },
+                "kind": {
+                  "type": "string"
+                },
+                "metadata": {
+                  "type": "object"
+                },
+                "spec": {
+                  "type": "object",
+                  "required": [
+                    "leaseResourceVersion"
+                  ],
+                  "properties": {
+                    "service": {
+                      "type": "string",
+                      "maxLength": 253,
+                      "description": "The Service the Lease names (annotation lanlb.io/service), namespace/name."
+                    },
+                    "holder": {
+                      "type": "string",
+                      "maxLength": 253,
+                      "description": "The Lease's spec.holderIdentity."
+                    },
+                    "interfaces": {
+                      "type": "string",
+                      "maxLength": 4096,
+                      "description": "The Lease's annotation lanlb.io/interfaces, comma-separated."
+                    },
+                    "hardwareAddresses": {
+                      "type": "string",
+                      "maxLength": 4096,
+                      "description": "The Lease's annotation lanlb.io/hardware-addresses, comma-separated."
+                    },
+                    "takenOverFrom": {
+                      "type": "string",
+                      "maxLength": 253,
+                      "description": "The Lease's annotation lanlb.io/taken-over-from."
+                    },
+                    "leaseResourceVersion": {
+                      "type": "string",
+                      "maxLength": 64,
+                      "description": "The resourceVersion of the Lease this copies. A copy is replaced only by one of a later Lease version, and a Lease write fenced by it fails when it is stale."
+                    },
+                    "leaseLabel": {
+                      "type": "string",
+                      "maxLength": 63,
+                      "description": "The Lease's label lanlb.io/lease."
+                    },
+                    "acquireTime": {
+                      "type": "string",
+                      "maxLength": 64
+                    },
+                    "renewTime": {
+                      "type": "string",
+                      "maxLength": 64
+                    },
+                    "leaseDurationSeconds": {
+                      "type": "integer",
+                      "format": "int32"
+                    },
+                    "leaseTransitions": {
+                      "type": "integer",
+                      "format": "int32"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  },
+  {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {
       "name": "loadbalancerippools.lanlb.io"
     },
     "spec": {

@@ -3,6 +3,7 @@
 
 import { L2AnnouncementPolicyV1beta1GVK } from './v1beta1/l2announcementpolicy.js';
 import { L2AnnouncementPolicyV1alpha1GVK } from './v1alpha1/l2announcementpolicy.js';
+import { L2AnnouncementV1beta1GVK } from './v1beta1/l2announcement.js';
 import { LoadBalancerIPPoolV1beta1GVK } from './v1beta1/loadbalancerippool.js';
 import { LoadBalancerIPPoolV1alpha1GVK } from './v1alpha1/loadbalancerippool.js';
 
@@ -10,10 +11,12 @@ export * from './v1beta1/l2announcementpolicy.js';
 export type * from './v1beta1/l2announcementpolicy.types.js';
 export * from './v1alpha1/l2announcementpolicy.js';
 export type * from './v1alpha1/l2announcementpolicy.types.js';
+export * from './v1beta1/l2announcement.js';
+export type * from './v1beta1/l2announcement.types.js';
 export * from './v1beta1/loadbalancerippool.js';
 export type * from './v1beta1/loadbalancerippool.types.js';
 export * from './v1alpha1/loadbalancerippool.js';
 export type * from './v1alpha1/loadbalancerippool.types.js';
 export * from './crds.js';
 /** Every kind and version the CRDs define: one registry instead of strings scattered around. */
-export const allKinds = [L2AnnouncementPolicyV1beta1GVK, L2AnnouncementPolicyV1alpha1GVK, LoadBalancerIPPoolV1beta1GVK, LoadBalancerIPPoolV1alpha1GVK] as const;
+export const allKinds = [L2AnnouncementPolicyV1beta1GVK, L2AnnouncementPolicyV1alpha1GVK, L2AnnouncementV1beta1GVK, LoadBalancerIPPoolV1beta1GVK, LoadBalancerIPPoolV1alpha1GVK] as const;

@@ -12,18 +12,21 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
   const apiVersion = `${c.group}/${v.name}`;
   const hasStatus = Boolean((v.schema.properties as Record<string, unknown> | undefined)?.status);
   // By module path: the package root loads every generated API and model (src/kube/client-node.ts).
-  file.addImportDeclaration({
-    moduleSpecifier: '@kubernetes/client-node/dist/patch.js',
-    namedImports: ['PatchStrategy'],
-  });
-  file.addImportDeclaration({
-    moduleSpecifier: '@kubernetes/client-node/dist/middleware.js',
-    namedImports: ['setHeaderOptions'],
-  });
+  const client = c.scope === 'Cluster';
+  if (client) {
+    file.addImportDeclaration({
+      moduleSpecifier: '@kubernetes/client-node/dist/patch.js',
+      namedImports: ['PatchStrategy'],
+    });
+    file.addImportDeclaration({
+      moduleSpecifier: '@kubernetes/client-node/dist/middleware.js',
+      namedImports: ['setHeaderOptions'],
+    });
+  }
   file.addImportDeclaration({
     moduleSpecifier: '@kubernetes/client-node',
     isTypeOnly: true,
-    namedImports: ['CustomObjectsApi', 'V1ListMeta', 'V1ObjectMeta'],
+    namedImports: [...(client ? ['CustomObjectsApi'] : []), 'V1ListMeta', 'V1ObjectMeta'],
   });
   file.addImportDeclaration({
     moduleSpecifier: `./${c.singular}.types.js`,
@@ -93,7 +96,8 @@ export function emitKindModule(p: Project, c: CrdKind, v: CrdVersion): SourceFil
       `  typeof r.spec === 'object' && r.spec !== null;`,
     ],
   });
-  emitClient(file, c, v, gvk, hasStatus, K, listName);
+  // Namespaced kinds (L2Announcement) are written by lanlb alone, through KubeHttp: no typed client.
+  if (client) emitClient(file, c, v, gvk, hasStatus, K, listName);
   return file;
 }
 

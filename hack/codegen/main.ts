@@ -102,7 +102,6 @@ async function main(): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   const p = project();
   for (const c of crds) {
-    if (c.scope !== 'Cluster') throw new Error(`${c.kind}: only cluster-scoped kinds are generated`);
     for (const v of c.versions) {
       write(join(outDir, v.name, `${c.singular}.types.ts`), await typesFor(c, v));
       write(join(outDir, v.name, `${c.singular}.ts`), finish(emitKindModule(p, c, v)));

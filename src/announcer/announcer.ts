@@ -25,7 +25,7 @@ import { WirePeers } from '../l2/election/wire-peers.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
 import { sameHeartbeatPlan, type HeartbeatPlan } from '../l2/codec/heartbeat.js';
 import type { LeaseObject } from '../core/kube-objects.js';
-import { DataPlane } from './data-plane.js';
+import { DataPlane, type Refresh } from './data-plane.js';
 import { LeaseWrites, text } from './lease-writes.js';
 import { LegacyLeases } from './legacy-leases.js';
 import { SelfChecks } from './self-checks.js';
@@ -49,19 +49,16 @@ export class Announcer {
   private readonly peerHeartbeats: PeerHeartbeats;
   /** service key -> what this node announces for it now */
   private readonly announcing = new Map<string, ServicePlan>();
-  /** service key -> when this node last (re-)announced it, for spec.announceInterval */
-  private readonly announcedAt = new Map<string, number>();
   private cancelTick: (() => void) | undefined;
   private cancelBeat: (() => void) | undefined;
   /** what the HeartbeatSender was last told; when this thread sent frames last (without one) */
   private sentPlan: HeartbeatPlan | undefined;
   private beatAt = Number.NEGATIVE_INFINITY;
   /**
-   * The last plan and when it was made. Ticks reuse it; Service/policy/Node/EndpointSlice changes
-   * mark it dirty, and it is remade at least every 500 ms to notice interfaces and carrier.
+   * The last plan. Ticks reuse it; Service/policy/Node/EndpointSlice/pool changes mark it dirty,
+   * and so does the data plane when links or captures change (read every 500 ms).
    */
   private plans: ServicePlan[] = [];
-  private plannedAt = Number.NEGATIVE_INFINITY;
   private planDirty = true;
   private tickQueued = false;
   private stopped = false;
@@ -69,8 +66,6 @@ export class Announcer {
   private unavailable: string | undefined;
   /** when this announcer started (its clock): peers are not judged unheard before they could be heard */
   private startedAt = Number.POSITIVE_INFINITY;
-  /** answer-table updates run one after another, in tick order */
-  private responderUpdate: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: AnnouncerOptions) {
     this.t = o.timings ?? DEFAULT_ANNOUNCER_TIMINGS;
@@ -96,6 +91,10 @@ export class Announcer {
       responders: o.responders,
       log: o.log,
       onFrame: (frame) => this.onFrame(frame),
+      onChange: () => {
+        this.planDirty = true;
+        this.schedule(0);
+      },
     });
     const context: AnnouncerContext = {
       o,
@@ -165,7 +164,6 @@ export class Announcer {
     await Promise.all([...this.announcing.values()].map((p) => this.writes.release(p)));
     this.announcing.clear();
     await this.nodeHeartbeat.stop();
-    await this.responderUpdate;
     await this.dataPlane.close();
     this.o.metrics.leasesHeld.set(0);
     this.o.log.info('released all announcements');
@@ -223,10 +221,9 @@ export class Announcer {
     }
     this.legacy.removeUnheld(now);
     this.withdrawOthers(plans, keep);
-    this.reannounceDue(now);
     this.checks.runAudit(plans, now);
     this.o.metrics.leasesHeld.set(this.announcing.size);
-    this.publishAnswerTable();
+    this.publishAnswerTable(now);
     this.schedule(Math.max(10, recheck));
   }
 
@@ -299,19 +296,6 @@ export class Announcer {
     if (c.kind === 'heartbeat') this.checks.heardPeer(c.mac);
   }
 
-  /** Re-sends gratuitous ARP / unsolicited NA for held Services whose announceInterval is due. */
-  private reannounceDue(now: number): void {
-    for (const [key, plan] of this.announcing) {
-      const last = this.announcedAt.get(key);
-      if (last === undefined) this.announcedAt.set(key, now); // just taken: the responder announces
-      if (plan.announceIntervalMs === undefined || last === undefined || now - last < plan.announceIntervalMs) continue;
-      this.announcedAt.set(key, now);
-      for (const iface of plan.interfaces) this.dataPlane.reannounce(iface, plan.addresses);
-      this.o.metrics.transitions.inc({ kind: 'reannounced' });
-    }
-    for (const key of this.announcedAt.keys()) if (!this.announcing.has(key)) this.announcedAt.delete(key);
-  }
-
   /** Stops announcing what was announced and is no longer kept. */
   private withdrawOthers(plans: readonly ServicePlan[], keep: Map<string, ServicePlan>): void {
     const planned = new Set(plans.map((p) => p.key));
@@ -326,17 +310,28 @@ export class Announcer {
     for (const [k, p] of keep) this.announcing.set(k, p);
   }
 
-  /** The answer table (interface -> addresses announced there), handed to the data plane in tick order. */
-  private publishAnswerTable(): void {
-    const table = new Map<string, Announced[]>();
+  /**
+   * The answer table (interface -> addresses announced there, and which of them are re-announced
+   * on a schedule), handed to the data plane in tick order.
+   */
+  private publishAnswerTable(now: number): void {
+    const table = new Map<string, { addresses: Announced[]; refresh: Refresh[] }>();
     for (const p of this.announcing.values()) {
-      for (const i of p.interfaces) table.set(i, [...(table.get(i) ?? []), ...p.addresses]);
+      for (const i of p.interfaces) {
+        const entry = table.get(i) ?? { addresses: [], refresh: [] };
+        entry.addresses.push(...p.addresses);
+        if (p.announceIntervalMs !== undefined)
+          entry.refresh.push({ key: p.key, everyMs: p.announceIntervalMs, addresses: p.addresses });
+        table.set(i, entry);
+      }
     }
-    this.responderUpdate = this.responderUpdate.then(() => (this.stopped ? undefined : this.dataPlane.apply(table)));
+    const refreshed = this.dataPlane.publish(table, now);
+    if (refreshed > 0) this.o.metrics.transitions.inc({ kind: 'reannounced' }, refreshed);
   }
 
   private currentPlans(now: number): ServicePlan[] {
-    if (this.planDirty || now - this.plannedAt >= 500) {
+    this.dataPlane.tick(now); // links read every 500 ms: a change marks the plan dirty (onChange)
+    if (this.planDirty) {
       const { policies, services, nodes, slices } = this.o.sources;
       const planned = planAnnouncements({
         me: this.o.node,
@@ -344,12 +339,11 @@ export class Announcer {
         services: services.list(),
         nodes: nodes.list(),
         slices: slices.list(),
-        links: this.dataPlane.readLinks(),
+        links: [...this.dataPlane.currentLinks()],
         poolOf: poolLookupWhenAsked(policies.list(), this.o.sources.pools?.list(), services.list()),
       });
       this.plans = this.withAbleInterfaces(planned, now);
       this.checks.planned(this.plans);
-      this.plannedAt = now;
       this.planDirty = false;
     }
     return this.plans;

@@ -1,8 +1,9 @@
 // The data plane as the announcer drives it: a capture on every interface a policy selects, kept
-// in line with the answer table the announcer publishes (interface -> the addresses answered
-// there). It owns the captures (the Responder port: libpcap in the answer thread in production,
-// fakes in tests) and the links last read; frames that are not requests come back through
-// onFrame. It decides nothing about Services or Leases.
+// in line with the answer table the announcer publishes (interface -> the addresses answered there
+// and the Services among them re-announced on a schedule). It owns the captures (the Responder
+// port: libpcap in the answer thread in production, fakes in tests), the links (read every 500 ms)
+// and the refresh schedule; frames that are not requests come back through onFrame, and a change
+// of links or captures through onChange. It decides nothing about Services or Leases.
 import { formatMac, type Mac } from '../l2/codec/mac.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
 import type { Link, LinkSource, Responder, ResponderFactory } from './options.js';
@@ -10,27 +11,72 @@ import type { Logger } from '../runtime/ports/logger.js';
 
 /** A selected interface that cannot be opened is tried again this often. */
 const REOPEN_AFTER_MS = 5_000;
+/** Interfaces, their state and carrier are read this often (/sys, no events to wait for). */
+export const LINK_POLL_MS = 500;
 
 export interface DataPlaneOptions {
   links: LinkSource;
   responders: ResponderFactory;
   log: Logger;
   onFrame(frame: Uint8Array): void;
+  /** the links changed (up, carrier, MAC, added, removed) or a capture opened: plan again */
+  onChange?(): void;
 }
+
+/** A Service re-announced on a schedule (spec.announceInterval) on the interfaces listing it. */
+export interface Refresh {
+  key: string;
+  everyMs: number;
+  addresses: readonly Announced[];
+}
+
+/** What the announcer wants on one interface. */
+export interface InterfaceAnswers {
+  /** every address answered there */
+  addresses: readonly Announced[];
+  /** the Services among them re-sent as gratuitous ARP / unsolicited NA on a schedule */
+  refresh: readonly Refresh[];
+}
+
+/** interface -> what is answered there: the one thing the announcer tells the data plane. */
+export type AnswerTable = ReadonlyMap<string, InterfaceAnswers>;
 
 export class DataPlane {
   /** interface -> its open capture */
   private readonly responders = new Map<string, Responder>();
   /** interface -> when and why opening it failed last */
   private readonly openFailures = new Map<string, { at: number; error: string }>();
-  /** the node's links as last read */
+  /** the node's links as last read, and when */
   private links: Link[] = [];
+  private linksReadAt = Number.NEGATIVE_INFINITY;
+  /** the interfaces a capture is wanted on */
+  private wanted: ReadonlySet<string> = new Set();
+  /** service key -> when it was last (re-)announced, for its refresh */
+  private readonly refreshedAt = new Map<string, number>();
+  /** the table's updates of the captures, in publishing order */
+  private applying: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly o: DataPlaneOptions) {}
 
-  /** Reads the node's links afresh (up, carrier, MACs). */
-  readLinks(): Link[] {
-    this.links = this.o.links.list();
+  /**
+   * Reads the links when 500 ms have passed and retries captures that failed to open; reports a
+   * change through onChange. Called on every decision tick.
+   */
+  tick(now: number): void {
+    let changed = false;
+    if (now - this.linksReadAt >= LINK_POLL_MS) {
+      const fresh = this.o.links.list().map((l) => ({ ...l })); // a copy: a source may reuse its objects
+      changed = !sameLinks(this.links, fresh);
+      this.links = fresh;
+      this.linksReadAt = now;
+    }
+    for (const iface of this.wanted) if (!this.responders.has(iface)) changed = this.open(iface, now) || changed;
+    if (changed) this.o.onChange?.();
+  }
+
+  /** The node's links as last read (up, carrier, MACs). */
+  currentLinks(): readonly Link[] {
     return this.links;
   }
 
@@ -54,6 +100,7 @@ export class DataPlane {
 
   /** Opens a capture on every wanted interface (a failed one again after 5 s); closes the rest. */
   keepOpen(wanted: ReadonlySet<string>, now: number): void {
+    this.wanted = wanted;
     for (const iface of wanted) if (!this.responders.has(iface)) this.open(iface, now);
     for (const [iface, r] of this.responders) {
       if (wanted.has(iface)) continue;
@@ -84,32 +131,67 @@ export class DataPlane {
     return sent;
   }
 
-  /** Puts each open capture on exactly the addresses the table gives its interface. */
-  async apply(table: ReadonlyMap<string, readonly Announced[]>): Promise<void> {
-    for (const [iface, r] of this.responders) {
-      await r
-        .set(table.get(iface) ?? [])
-        .catch((err: unknown) => this.o.log.warn('responder update failed', { interface: iface, error: err }));
+  /**
+   * Takes the announcer's table: captures are put on exactly the addresses it gives their
+   * interface (in publishing order, off this call), and Services whose refresh is due are re-sent
+   * now. A Service new to the table counts from now: the capture announces it when set. Returns
+   * how many Services were re-announced.
+   */
+  publish(table: AnswerTable, now: number): number {
+    if (this.closed) return 0;
+    this.applying = this.applying.then(() => (this.closed ? undefined : this.apply(table)));
+    const due = new Map<string, Refresh>();
+    for (const answers of table.values()) for (const r of answers.refresh) due.set(r.key, r);
+    for (const key of this.refreshedAt.keys()) if (!due.has(key)) this.refreshedAt.delete(key);
+    let refreshed = 0;
+    for (const [key, r] of due) {
+      const last = this.refreshedAt.get(key);
+      if (last !== undefined && now - last < r.everyMs) continue;
+      this.refreshedAt.set(key, now);
+      if (last === undefined) continue;
+      for (const [iface, answers] of table)
+        if (answers.refresh.some((x) => x.key === key)) this.reannounce(iface, r.addresses);
+      refreshed++;
     }
+    return refreshed;
   }
 
+  /** Stops answering: waits for table updates under way, then closes every capture. */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.applying;
     for (const r of this.responders.values()) await r.close();
     this.responders.clear();
   }
 
-  private open(iface: string, now: number): void {
+  private async apply(table: AnswerTable): Promise<void> {
+    for (const [iface, r] of this.responders) {
+      await r
+        .set(table.get(iface)?.addresses ?? [])
+        .catch((err: unknown) => this.o.log.warn('responder update failed', { interface: iface, error: err }));
+    }
+  }
+
+  /** Opens a capture on `iface` unless it failed within 5 s; true when it opened. */
+  private open(iface: string, now: number): boolean {
     const failed = this.openFailures.get(iface);
-    if (failed && now - failed.at < REOPEN_AFTER_MS) return;
+    if (failed && now - failed.at < REOPEN_AFTER_MS) return false;
     const link = this.links.find((l) => l.name === iface);
     try {
       if (!link) throw new Error(`interface ${iface} not found`);
       this.responders.set(iface, this.o.responders(link, this.o.onFrame));
       this.openFailures.delete(iface);
+      return true;
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       if (!failed) this.o.log.warn('interface unusable', { interface: iface, error });
       this.openFailures.set(iface, { at: now, error });
+      return false;
     }
   }
+}
+
+function sameLinks(a: readonly Link[], b: readonly Link[]): boolean {
+  const text = (l: Link) => `${l.name} ${l.up} ${l.carrier} ${l.loopback} ${formatMac(l.mac)}`;
+  return a.length === b.length && a.every((l, i) => text(l) === text(b[i] as Link));
 }

@@ -24,6 +24,7 @@ import { KubeEventRecorder } from '../kube/event-recorder.js';
 import type { KubeHttp } from '../kube/http.js';
 import { ensureNamespace } from '../kube/namespace.js';
 import { KubeLeaseStore } from '../kube/lease-store.js';
+import { CopyingLeaseStore, LeaseCopies } from '../kube/lease-copies.js';
 import { DEFAULT_ANNOUNCER_TIMINGS, type AnnouncerTimings, type ResponderFactory } from '../announcer/options.js';
 
 export const ANNOUNCER_DEFAULTS = { healthAddr: ':7473', metricsAddr: ':7472' };
@@ -221,7 +222,7 @@ async function announcerWorkload(
   const responders = threadedResponders(answers, log, metrics);
   const announcer = new Announcer({
     sources,
-    leases: new KubeLeaseStore(http),
+    leases: new CopyingLeaseStore(new KubeLeaseStore(http), new LeaseCopies(http, log)),
     log,
     node: flags.node,
     namespace,

@@ -1,5 +1,6 @@
 // `lanlb controller`: IPAM for LoadBalancer Services, pool and policy status, metrics and health.
 // Every replica keeps warm caches; the replica holding the Lease `lanlb-controller` writes.
+import { keepLeaseCopies } from '../kube/lease-copier.js';
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { processFlagHelp, processFlagSpec, readProcessFlags, UsageError } from './process-flags.js';
@@ -193,7 +194,10 @@ function controllerWorkload(flags: ControllerFlags, ctx: WorkloadContext): Workl
   };
 }
 
-/** What a leader does besides IPAM: the heartbeat key, and after a CRD upgrade the storage migration. */
+/**
+ * What a leader does besides IPAM: the heartbeat key, Service Leases' copies, and after a CRD
+ * upgrade the storage migration.
+ */
 function startLeaderChores(
   flags: ControllerFlags,
   http: WorkloadContext['http'],
@@ -204,6 +208,10 @@ function startLeaderChores(
 ): void {
   ensureMemberlistSecret(http, flags.process.namespace, log).catch((err: unknown) =>
     log.warn('heartbeat key not ensured; will retry on next leadership', { error: err }),
+  );
+  // Service Leases' copies that their writer did not bring up to date (kube/lease-copier.ts).
+  keepLeaseCopies({ http, log, namespace: flags.process.namespace }, signal).catch((err: unknown) =>
+    log.error('lease copies stopped', { error: err }),
   );
   // After a CRD version upgrade: rewrite objects still stored in an old version.
   const warn = (crd: string, message: string) =>

@@ -9,7 +9,8 @@ import {
   type L2AnnouncementPolicy,
   type LoadBalancerIPPool,
 } from '../../generated/index.js';
-import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
+import { leaseOfCopy } from '../l2/election/lease-copy.js';
+import { leaseCopiesPath } from './lease-copies.js';
 import type { Node, Service } from '../core/kube-objects.js';
 import type { EndpointSlice, LeaseObject } from '../core/kube-objects.js';
 import { endpointSliceForCache, nodeForCache, serviceForCache } from '../core/cache-shapes.js';
@@ -21,12 +22,6 @@ export interface KubeAnnouncerSources extends AnnouncerSources {
   start(signal: AbortSignal): Promise<{ done: Promise<void> }>;
 }
 
-/**
- * The Leases every announcer watches: Service Leases only. Node heartbeat Leases are read when a
- * judgement needs one (announcer/peer-heartbeats.ts), never watched by every node (issue 28).
- */
-export const ANNOUNCER_LEASE_SELECTOR = `${LEASE_TYPE_LABEL},${LEASE_TYPE_LABEL}!=node`;
-
 export function kubeAnnouncerSources(
   http: KubeHttp,
   namespace: string,
@@ -34,7 +29,6 @@ export function kubeAnnouncerSources(
   log: Logger,
 ): KubeAnnouncerSources {
   const onError = (what: string) => (err: unknown) => log.warn('informer', { resource: what, error: err });
-  const leasesPath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
   const informers = {
     policies: new Informer<L2AnnouncementPolicy>(http, { path: PolicyGVK.path, onError: onError('policies') }),
     services: new Informer<Service>(http, {
@@ -50,10 +44,12 @@ export function kubeAnnouncerSources(
     }),
     // Pools are few and seldom change: what a policy's poolSelector needs (which pool holds an address).
     pools: new Informer<LoadBalancerIPPool>(http, { path: PoolGVK.path, onError: onError('pools') }),
+    // Not the Leases: their copies (l2/election/lease-copy.ts), written only on hand-over. A watch
+    // of Leases is handed every node's (and kubelet's) renewal inside the apiserver: N x N/10 a second.
     leases: new Informer<LeaseObject>(http, {
-      path: leasesPath,
-      query: { labelSelector: ANNOUNCER_LEASE_SELECTOR },
-      onError: onError('leases'),
+      path: leaseCopiesPath(namespace),
+      transform: leaseOfCopy,
+      onError: onError('l2announcements'),
     }),
   };
   return {

@@ -18,7 +18,7 @@ const plural: Record<string, string> = {
   ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
   ...Object.fromEntries(allKinds.map((k) => [k.kind, k.plural])),
 };
-const namespaced = new Set(['Service']);
+const namespaced = new Set(['Service', ...allKinds.filter((k) => k.scope === 'Namespaced').map((k) => k.kind)]);
 
 export function collectionPath(m: Manifest): string {
   const kind = m.kind ?? '';

@@ -26,7 +26,9 @@ export interface MigrationOutcome {
 /** Migrates each CRD on its own: one that fails (say, a 403) does not stop the other. */
 export async function migrateStorage(http: KubeHttp, log: Logger): Promise<MigrationOutcome> {
   const out: MigrationOutcome = { rewritten: 0, crds: [], failed: [] };
-  for (const kind of allKinds.filter((k) => k.storage)) {
+  // A kind served in one version only has nothing stored in another (L2Announcement).
+  const versions = (k: (typeof allKinds)[number]) => allKinds.filter((o) => o.kind === k.kind).length;
+  for (const kind of allKinds.filter((k) => k.storage && versions(k) > 1)) {
     const crdName = `${kind.plural}.${kind.group}`;
     try {
       const n = await migrateKind(http, log, crdName, kind.path);

@@ -11,12 +11,14 @@ import {
   msUntilExpiry,
   type CertificateBundle,
 } from './certificates.js';
-import { allKinds } from '../../generated/index.js';
+import { customResourceDefinitions } from '../../generated/index.js';
 import type { Logger } from '../runtime/ports/logger.js';
 
 export const WEBHOOK_SECRET = 'lanlb-webhook-cert';
 export const WEBHOOK_CONFIGURATION = 'lanlb-validating-webhook';
-export const CRD_NAMES = [...new Set(allKinds.map((k) => `${k.plural}.${k.group}`))];
+export const CRD_NAMES = customResourceDefinitions
+  .filter((c) => 'conversion' in c.spec && c.spec.conversion.strategy === 'Webhook')
+  .map((c) => c.metadata.name);
 /** Renew the serving certificate when less than this is left (it lasts a year). */
 export const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 

@@ -3,7 +3,9 @@
 import { customResourceDefinitions } from '../../generated/crds.js';
 
 export function firstPublishedCrds(): object[] {
-  return customResourceDefinitions.map((c) => {
+  // Kinds added later (L2Announcement) have no v1alpha1: they were not published then.
+  const first = customResourceDefinitions.filter((c) => c.spec.versions.some((v) => v.name === 'v1alpha1'));
+  return first.map((c) => {
     const crd = JSON.parse(JSON.stringify(c)) as {
       spec: { versions: Array<Record<string, unknown>>; conversion?: unknown };
     };

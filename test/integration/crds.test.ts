@@ -164,8 +164,12 @@ describe('CRDs on a real apiserver', () => {
 
   it('updates an installed CRD in place (re-install is idempotent)', async () => {
     const { installCrds } = await import('../../src/kube/crd-install.js');
-    assert.deepEqual(await installCrds(c.http), ['l2announcementpolicies.lanlb.io', 'loadbalancerippools.lanlb.io']);
+    assert.deepEqual(await installCrds(c.http), [
+      'l2announcementpolicies.lanlb.io',
+      'l2announcements.lanlb.io',
+      'loadbalancerippools.lanlb.io',
+    ]);
     const { stdout } = await execFileP('kubectl', ['--kubeconfig', c.kubeconfigPath, 'get', 'crd', '-o', 'name']);
-    assert.equal(stdout.trim().split('\n').length, 2);
+    assert.equal(stdout.trim().split('\n').length, 3);
   });
 });

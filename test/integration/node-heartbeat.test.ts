@@ -8,8 +8,6 @@ import { ensureNamespace } from '../helpers/k8s-objects.js';
 import { KubeHttp, type RequestInit } from '../../src/kube/http.js';
 import { NodeHeartbeat } from '../../src/announcer/node-heartbeat.js';
 import { systemClock } from '../../src/runtime/clock.js';
-import { LEASE_TYPE_LABEL } from '../../src/l2/election/lease-names.js';
-import { ANNOUNCER_LEASE_SELECTOR } from '../../src/kube/announcer-sources.js';
 import { KubeLeaseStore } from '../../src/kube/lease-store.js';
 
 /** KubeHttp that records every request's method and path. */
@@ -62,26 +60,5 @@ describe('node heartbeat on the real apiserver: requests counted', () => {
       await h.stop();
       http.close();
     }
-  });
-
-  it("the announcer's Lease watch selects Service Leases only: node heartbeats reach no watcher", async () => {
-    const leases = '/apis/coordination.k8s.io/v1/namespaces/lanlb-system/leases';
-    await c.http.post(leases, {
-      metadata: { name: 'lanlb-l2-web.svc', labels: { [LEASE_TYPE_LABEL]: 'service' } },
-      spec: { holderIdentity: 'node1' },
-    });
-    const all = await c.http.get<{ items: Array<{ metadata: { name: string } }> }>(leases);
-    assert.ok(
-      all.items.some((l) => l.metadata.name === 'lanlb-node-node1'),
-      'the node heartbeat Lease exists',
-    );
-    const watched = await c.http.get<{ items: Array<{ metadata: { name: string } }> }>(leases, {
-      labelSelector: ANNOUNCER_LEASE_SELECTOR,
-    });
-    assert.deepEqual(
-      watched.items.map((l) => l.metadata.name),
-      ['lanlb-l2-web.svc'],
-      'the selector the announcer watches with lists Service Leases, never node heartbeats',
-    );
   });
 });

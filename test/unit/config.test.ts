@@ -26,6 +26,7 @@ describe('config/ (kustomize)', () => {
     for (const [kind, name] of [
       ['CustomResourceDefinition', 'loadbalancerippools.lanlb.io'],
       ['CustomResourceDefinition', 'l2announcementpolicies.lanlb.io'],
+      ['CustomResourceDefinition', 'l2announcements.lanlb.io'],
       ['Deployment', 'lanlb-controller'],
       ['DaemonSet', 'lanlb-announcer'],
       ['ValidatingWebhookConfiguration', 'lanlb-validating-webhook'],

@@ -1,0 +1,122 @@
+// Service Lease copies (L2Announcement, l2/election/lease-copy.ts says why) on the apiserver. The
+// announcer that writes a Service Lease writes its copy right after (CopyingLeaseStore); the
+// controller repairs what that misses (a writer that died between the two writes, a Lease written
+// by an announcer of a previous release or by hand: kube/lease-copier.ts). Every copy write is
+// fenced twice: by the copy's own resourceVersion, and by the rule that a copy only moves to a
+// later Lease version, so two writers racing leave the later Lease's copy, whichever lands last.
+import type { KubeHttp } from './http.js';
+import { L2AnnouncementV1beta1GVK as CopyGVK, type L2Announcement } from '../../generated/index.js';
+import { copyAction } from '../l2/election/lease-copy.js';
+import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
+import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
+import type { Lease, LeaseStore } from '../runtime/ports/lease-store.js';
+import type { LeaseObject } from '../core/kube-objects.js';
+import type { Logger } from '../runtime/ports/logger.js';
+
+/** Conflicting writers of one copy are few (the Lease let one win); a few retries settle it. */
+const ATTEMPTS = 4;
+
+export function leaseCopiesPath(namespace: string, name?: string): string {
+  const base = `/apis/${CopyGVK.apiVersion}/namespaces/${encodeURIComponent(namespace)}/${CopyGVK.plural}`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+}
+
+export class LeaseCopies {
+  /** lease name -> the copy write in flight, so one name's writes land in order */
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly http: KubeHttp,
+    private readonly log: Logger,
+  ) {}
+
+  /** Brings the copy of `lease` up to it (undefined `lease`: the Lease `name` is gone). */
+  follow(namespace: string, name: string, lease: LeaseObject | undefined): Promise<void> {
+    const prev = this.chains.get(name) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.settle(namespace, name, lease))
+      .catch((err: unknown) => this.log.warn('lease copy not written', { lease: name, error: err }));
+    this.chains.set(name, next);
+    void next.finally(() => {
+      if (this.chains.get(name) === next) this.chains.delete(name);
+    });
+    return next;
+  }
+
+  private async settle(namespace: string, name: string, lease: LeaseObject | undefined): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const copy = await this.http
+        .get<L2Announcement>(leaseCopiesPath(namespace, name))
+        .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      try {
+        await this.apply(namespace, name, lease, copy);
+        return;
+      } catch (err) {
+        // Another writer moved the copy meanwhile: read it again and decide again.
+        if (!(isConflict(err) || isNotFound(err)) || attempt >= ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async apply(
+    namespace: string,
+    name: string,
+    lease: LeaseObject | undefined,
+    copy: L2Announcement | undefined,
+  ): Promise<void> {
+    const action = copyAction(lease, copy);
+    if (action.kind === 'none') return;
+    if (action.kind === 'delete') {
+      const preconditions = { resourceVersion: copy?.metadata.resourceVersion };
+      await this.http.delete(leaseCopiesPath(namespace, name), {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        preconditions,
+      });
+      return;
+    }
+    const body = { ...action.copy, metadata: { ...action.copy.metadata, namespace, name } };
+    if (!copy) await this.http.post(leaseCopiesPath(namespace), body);
+    else
+      await this.http.put(leaseCopiesPath(namespace, name), {
+        ...body,
+        metadata: { ...body.metadata, resourceVersion: copy.metadata.resourceVersion },
+      });
+  }
+}
+
+/**
+ * The Lease port that keeps Service Leases' copies: each Service Lease written or deleted is
+ * followed by its copy, without waiting for it (the writer's own view comes from the Lease it
+ * wrote; others see the copy one write later). Node heartbeat Leases are not copied: their
+ * renewals are what no announcer must see.
+ */
+export class CopyingLeaseStore implements LeaseStore {
+  constructor(
+    private readonly inner: LeaseStore,
+    private readonly copies: LeaseCopies,
+  ) {}
+
+  get(namespace: string, name: string): Promise<Lease | undefined> {
+    return this.inner.get(namespace, name);
+  }
+
+  async create(lease: Lease): Promise<Lease> {
+    return this.copied(await this.inner.create(lease));
+  }
+
+  async update(lease: Lease): Promise<Lease> {
+    return this.copied(await this.inner.update(lease));
+  }
+
+  async delete(namespace: string, name: string, resourceVersion: string | undefined): Promise<void> {
+    await this.inner.delete(namespace, name, resourceVersion);
+    void this.copies.follow(namespace, name, undefined);
+  }
+
+  private copied(written: Lease): Lease {
+    if (written.metadata.labels?.[LEASE_TYPE_LABEL] !== 'node')
+      void this.copies.follow(written.metadata.namespace, written.metadata.name, written as LeaseObject);
+    return written;
+  }
+}

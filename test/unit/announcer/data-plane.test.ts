@@ -1,0 +1,85 @@
+// The data plane on fakes: the answer table it is given (addresses and refresh schedule per
+// interface) and the link changes it reports back. Pure timing, no clock but the `now` passed in.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPlane, LINK_POLL_MS, type AnswerTable } from '../../../src/announcer/data-plane.js';
+import type { Link, Responder } from '../../../src/announcer/options.js';
+import type { Announced } from '../../../src/l2/codec/bpf-filter.js';
+import type { Logger } from '../../../src/runtime/ports/logger.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+const vip = (last: number): Announced => ({ family: 4, value: BigInt(0xc0000200 + last) });
+
+function plane(links: Link[]) {
+  const sent: string[] = [];
+  const set: string[] = [];
+  let changes = 0;
+  const dp = new DataPlane({
+    links: { list: () => links.map((l) => ({ ...l })) },
+    responders: (link): Responder => ({
+      set: async (a) => void set.push(`${link.name}:${a.length}`),
+      reannounce: (a) => sent.push(`${link.name}:${a.map((x) => x.value - 0xc0000200n).join(',')}`),
+      send: () => undefined,
+      close: async () => undefined,
+    }),
+    log: quiet,
+    onFrame: () => undefined,
+    onChange: () => changes++,
+  });
+  return { dp, sent, set, changes: () => changes };
+}
+
+const link = (name: string, carrier = true): Link => ({
+  name,
+  mac: new Uint8Array([2, 0, 0, 0, 0, name.length]),
+  up: true,
+  loopback: false,
+  carrier,
+});
+
+describe('data plane: the answer table and link events', () => {
+  it('re-announces each Service on its interfaces at its interval, counting from when it was first published', () => {
+    const { dp, sent } = plane([link('eth0'), link('eth1')]);
+    dp.tick(0);
+    dp.keepOpen(new Set(['eth0', 'eth1']), 0);
+    const table = (): AnswerTable =>
+      new Map([
+        ['eth0', { addresses: [vip(1), vip(2)], refresh: [{ key: 'a/web', everyMs: 1_000, addresses: [vip(1)] }] }],
+        ['eth1', { addresses: [vip(1)], refresh: [{ key: 'a/web', everyMs: 1_000, addresses: [vip(1)] }] }],
+      ]);
+    const counts = [0, 500, 999, 1_000, 1_500, 2_000, 2_100].map((t) => dp.publish(table(), t));
+    assert.deepEqual(counts, [0, 0, 0, 1, 0, 1, 0], 'first publish announces through the capture, then every 1 s');
+    assert.deepEqual(sent, ['eth0:1', 'eth1:1', 'eth0:1', 'eth1:1'], 'on every interface listing it, once each');
+    dp.publish(new Map([['eth0', { addresses: [vip(2)], refresh: [] }]]), 2_200);
+    assert.equal(dp.publish(table(), 2_300), 0, 'a Service that left the table counts afresh when it is back');
+    assert.equal(dp.publish(table(), 3_300), 1);
+  });
+
+  it('puts each capture on the addresses the table gives its interface, in publishing order', async () => {
+    const { dp, set } = plane([link('eth0')]);
+    dp.tick(0);
+    dp.keepOpen(new Set(['eth0']), 0);
+    dp.publish(new Map([['eth0', { addresses: [vip(1), vip(2)], refresh: [] }]]), 0);
+    dp.publish(new Map(), 100);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(set, ['eth0:2', 'eth0:0']);
+    dp.publish(new Map([['eth0', { addresses: [vip(3)], refresh: [] }]]), 150);
+    await dp.close();
+    assert.deepEqual(set, ['eth0:2', 'eth0:0'], 'an update still queued when it closes is not applied');
+    assert.equal(dp.publish(new Map([['eth0', { addresses: [vip(1)], refresh: [] }]]), 200), 0);
+  });
+
+  it('reports a carrier change once, within one link poll, and nothing while links stay as they are', () => {
+    const links = [link('eth0')];
+    const { dp, changes } = plane(links);
+    dp.tick(0);
+    assert.equal(changes(), 1, 'the first read is a change');
+    for (let t = 100; t < 2_000; t += 100) dp.tick(t);
+    assert.equal(changes(), 1, 'unchanged links: no event');
+    links[0] = link('eth0', false);
+    for (let t = 2_000; t < 2_000 + LINK_POLL_MS; t += 100) dp.tick(t);
+    dp.tick(2_000 + LINK_POLL_MS);
+    assert.equal(changes(), 2, 'carrier lost: one event');
+    assert.equal(dp.currentLinks()[0]?.carrier, false);
+  });
+});
