@@ -49,6 +49,8 @@ export class Announcer {
   private readonly peerHeartbeats: PeerHeartbeats;
   /** service key -> what this node announces for it now */
   private readonly announcing = new Map<string, ServicePlan>();
+  /** interface -> addresses to probe, sent with the next answer table (this tick's) */
+  private readonly probes = new Map<string, Announced[]>();
   private cancelTick: (() => void) | undefined;
   private cancelBeat: (() => void) | undefined;
   /** what the HeartbeatSender was last told; when this thread sent frames last (without one) */
@@ -91,10 +93,7 @@ export class Announcer {
       responders: o.responders,
       log: o.log,
       onFrame: (frame) => this.onFrame(frame),
-      onChange: () => {
-        this.planDirty = true;
-        this.schedule(0);
-      },
+      onChange: () => this.replan(),
     });
     const context: AnnouncerContext = {
       o,
@@ -104,6 +103,7 @@ export class Announcer {
       dataPlane: this.dataPlane,
       announcing: this.announcing,
       schedule: (ms) => this.schedule(ms),
+      probe: (iface, address) => this.probes.set(iface, [...(this.probes.get(iface) ?? []), address]),
       judge: (node, now, wire) => this.judge(node, now, wire),
     };
     this.writes = new LeaseWrites(context);
@@ -114,13 +114,16 @@ export class Announcer {
     o.heartbeats?.onHeard?.((b) => this.wire.receive(b, o.clock.now()).forEach((p) => this.checks.heardPeer(p.mac)));
   }
 
+  /** Plans again at once: what is planned changed (a source, or links and captures). */
+  private replan(): void {
+    this.planDirty = true;
+    this.schedule(0);
+  }
+
   /** Every change of what is planned marks the plan dirty; every Lease change is observed. */
   private watchSources(): void {
     const poke = (): void => this.schedule(0);
-    const replan = (): void => {
-      this.planDirty = true;
-      poke();
-    };
+    const replan = (): void => this.replan();
     const { policies, services, nodes, slices, leases, pools } = this.o.sources;
     for (const source of [policies, services, nodes, slices, pools ?? []].flat() as Array<ObjectSource<unknown>>) {
       source.addHandler({ add: replan, update: replan, delete: replan });
@@ -311,11 +314,13 @@ export class Announcer {
   }
 
   /**
-   * The answer table (interface -> addresses announced there, and which of them are re-announced
-   * on a schedule), handed to the data plane in tick order.
+   * The answer table (interface -> addresses announced there, which of them are re-announced on a
+   * schedule, and the probes this tick asks for), handed to the data plane in tick order.
    */
   private publishAnswerTable(now: number): void {
-    const table = new Map<string, { addresses: Announced[]; refresh: Refresh[] }>();
+    const table = new Map<string, { addresses: Announced[]; refresh: Refresh[]; probes?: Announced[] }>();
+    for (const [i, probes] of this.probes) table.set(i, { addresses: [], refresh: [], probes });
+    this.probes.clear();
     for (const p of this.announcing.values()) {
       for (const i of p.interfaces) {
         const entry = table.get(i) ?? { addresses: [], refresh: [] };

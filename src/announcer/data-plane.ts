@@ -6,6 +6,7 @@
 // of links or captures through onChange. It decides nothing about Services or Leases.
 import { formatMac, type Mac } from '../l2/codec/mac.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
+import { encodeProbe } from '../l2/codec/probe.js';
 import type { Link, LinkSource, Responder, ResponderFactory } from './options.js';
 import type { Logger } from '../runtime/ports/logger.js';
 
@@ -36,6 +37,8 @@ export interface InterfaceAnswers {
   addresses: readonly Announced[];
   /** the Services among them re-sent as gratuitous ARP / unsolicited NA on a schedule */
   refresh: readonly Refresh[];
+  /** addresses to probe once, now (RFC 5227 / RFC 4862 probes, from the interface's MAC) */
+  probes?: readonly Announced[];
 }
 
 /** interface -> what is answered there: the one thing the announcer tells the data plane. */
@@ -109,7 +112,7 @@ export class DataPlane {
     }
   }
 
-  send(iface: string, frame: Uint8Array): void {
+  private send(iface: string, frame: Uint8Array): void {
     this.responders.get(iface)?.send(frame);
   }
 
@@ -133,8 +136,8 @@ export class DataPlane {
 
   /**
    * Takes the announcer's table: captures are put on exactly the addresses it gives their
-   * interface (in publishing order, off this call), and Services whose refresh is due are re-sent
-   * now. A Service new to the table counts from now: the capture announces it when set. Returns
+   * interface (in publishing order, off this call), its probes are sent and Services whose
+   * refresh is due are re-sent now. A Service new to the table counts from now: the capture announces it when set. Returns
    * how many Services were re-announced.
    */
   publish(table: AnswerTable, now: number): number {
@@ -143,6 +146,7 @@ export class DataPlane {
     const due = new Map<string, Refresh>();
     for (const answers of table.values()) for (const r of answers.refresh) due.set(r.key, r);
     for (const key of this.refreshedAt.keys()) if (!due.has(key)) this.refreshedAt.delete(key);
+    for (const [iface, answers] of table) for (const a of answers.probes ?? []) this.probe(iface, a);
     let refreshed = 0;
     for (const [key, r] of due) {
       const last = this.refreshedAt.get(key);
@@ -162,6 +166,11 @@ export class DataPlane {
     await this.applying;
     for (const r of this.responders.values()) await r.close();
     this.responders.clear();
+  }
+
+  private probe(iface: string, address: Announced): void {
+    const mac = this.macOf(iface);
+    if (mac) this.send(iface, encodeProbe(address.family, address.value, mac));
   }
 
   private async apply(table: AnswerTable): Promise<void> {

@@ -121,6 +121,8 @@ export interface AnnouncerContext {
   announcing: ReadonlyMap<string, ServicePlan>;
   /** re-evaluate in `ms` (0: at once) */
   schedule(ms: number): void;
+  /** probes `address` on `iface`: sent with this tick's answer table, by the data plane */
+  probe(iface: string, address: Announced): void;
   /** how this node judges another now (announcer.ts says how) */
   judge(node: string, now: number, wire?: boolean): Judgement;
 }

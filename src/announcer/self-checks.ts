@@ -8,7 +8,7 @@ import { AnswerAudit, DEFAULT_AUDIT, type AuditTarget } from '../l2/election/ans
 import { answerSource } from '../l2/election/answer-source.js';
 import { HARDWARE_ADDRESSES_ANNOTATION, serviceLeaseName } from '../l2/election/lease-names.js';
 import { formatMac } from '../l2/codec/mac.js';
-import { encodeProbe, type Answer } from '../l2/codec/probe.js';
+import type { Answer } from '../l2/codec/probe.js';
 import { formatAddress } from '../ipam/address.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
 import type { decide } from '../l2/election/decide.js';
@@ -79,12 +79,9 @@ export class SelfChecks {
     return { kind: 'wait', reason: 'probing', recheckInMs: s.recheckInMs };
   }
 
-  /** Sends a probe for `address` on each of the plan's interfaces. */
+  /** Probes `address` on each of the plan's interfaces (sent with this tick's answer table). */
   sendProbe(plan: ServicePlan, address: Announced): void {
-    for (const iface of plan.interfaces) {
-      const mac = this.c.dataPlane.macOf(iface);
-      if (mac) this.c.dataPlane.send(iface, encodeProbe(address.family, address.value, mac));
-    }
+    for (const iface of plan.interfaces) this.c.probe(iface, address);
   }
 
   /**

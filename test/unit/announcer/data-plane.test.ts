@@ -13,20 +13,21 @@ const vip = (last: number): Announced => ({ family: 4, value: BigInt(0xc0000200 
 function plane(links: Link[]) {
   const sent: string[] = [];
   const set: string[] = [];
+  const probes: string[] = [];
   let changes = 0;
   const dp = new DataPlane({
     links: { list: () => links.map((l) => ({ ...l })) },
     responders: (link): Responder => ({
       set: async (a) => void set.push(`${link.name}:${a.length}`),
       reannounce: (a) => sent.push(`${link.name}:${a.map((x) => x.value - 0xc0000200n).join(',')}`),
-      send: () => undefined,
+      send: (frame) => void probes.push(`${link.name}:${frame.length}:${frame[6]}`),
       close: async () => undefined,
     }),
     log: quiet,
     onFrame: () => undefined,
     onChange: () => changes++,
   });
-  return { dp, sent, set, changes: () => changes };
+  return { dp, sent, set, probes, changes: () => changes };
 }
 
 const link = (name: string, carrier = true): Link => ({
@@ -67,6 +68,16 @@ describe('data plane: the answer table and link events', () => {
     await dp.close();
     assert.deepEqual(set, ['eth0:2', 'eth0:0'], 'an update still queued when it closes is not applied');
     assert.equal(dp.publish(new Map([['eth0', { addresses: [vip(1)], refresh: [] }]]), 200), 0);
+  });
+
+  it("sends the table's probes once, on their interface, from that interface's MAC", () => {
+    const { dp, probes } = plane([link('eth0'), link('eth10')]);
+    dp.tick(0);
+    dp.keepOpen(new Set(['eth0', 'eth10']), 0);
+    dp.publish(new Map([['eth10', { addresses: [], refresh: [], probes: [vip(7)] }]]), 0);
+    dp.publish(new Map([['eth10', { addresses: [], refresh: [] }]]), 100);
+    // An ARP probe is a 42-byte frame whose source MAC (byte 6 on) is the interface's: 02:00:...
+    assert.deepEqual(probes, ['eth10:42:2']);
   });
 
   it('reports a carrier change once, within one link poll, and nothing while links stay as they are', () => {
