@@ -109,7 +109,8 @@ function refusals(watchers: readonly LeaseWatcher[]): Record<number, number> {
 
 const describe = (l: Load) =>
   `${l.writesPerS.toFixed(1)} writes/s, ${l.eventsPerS.toFixed(0)} watch events/s, apiserver CPU ` +
-  `${(l.cpu * 100).toFixed(0)} % (simulator ${(l.simulatorCpu * 100).toFixed(0)} %), renewal p99 ${l.renewP99Ms.toFixed(0)} ms, ${l.closed} watches closed` +
+  `${(l.cpu * 100).toFixed(0)} % (simulator ${(l.simulatorCpu * 100).toFixed(0)} %), ` +
+  `renewal p99 ${l.renewP99Ms.toFixed(0)} ms, ${l.closed} watches closed` +
   (Object.keys(l.refused).length ? `, watch requests refused ${JSON.stringify(l.refused)} (retried)` : '') +
   `, ${l.unconnected[0]}/${l.unconnected[1]} watchers not connected after warm-up/at the end`;
 

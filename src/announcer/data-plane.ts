@@ -137,8 +137,8 @@ export class DataPlane {
   /**
    * Takes the announcer's table: captures are put on exactly the addresses it gives their
    * interface (in publishing order, off this call), its probes are sent and Services whose
-   * refresh is due are re-sent now. A Service new to the table counts from now: the capture announces it when set. Returns
-   * how many Services were re-announced.
+   * refresh is due are re-sent now. A Service new to the table counts from now: the capture
+   * announces it when set. Returns how many Services were re-announced.
    */
   publish(table: AnswerTable, now: number): number {
     if (this.closed) return 0;
