@@ -1,15 +1,17 @@
 // Scale, apiserver side (issue 28): N simulated nodes, every one selected (a policy without a
 // nodeSelector, the default), on a real kube-apiserver 1.20.2 + etcd, many clients in this one
-// process. Each node renews its heartbeat Lease with the announcer's own NodeHeartbeat (one PUT
-// per 10 s) and keeps the announcer's watch open: of the Service Leases' copies (L2Announcement,
-// l2/election/lease-copy.ts), not of Leases. Measured in the same run:
-//   floor     kubelet's pattern: N renewers, one watcher (the node lifecycle controller);
-//   lanlb     N renewers, N watchers of Lease copies, plus the controller's one watch of Service
-//             Leases (node heartbeats read on demand, which on one segment means never);
-//   previous  N renewers, N watchers of every lanlb Lease (the design before issue 28), at the
-//             smallest N only: at 1,000 it saturated the apiserver (issue 28's measurements).
-// Reported: writes/s, watch events/s delivered, apiserver CPU, renewal p99, watches closed.
-// A watcher whose watch was closed received nothing: closed watches count as failures.
+// process. Each simulated node is a client of its own (one connection, as each node's process):
+// it renews its heartbeat Lease with the announcer's own NodeHeartbeat (one PUT per 10 s) and, for
+// lanlb, runs the announcer's own six informers (kube/announcer-sources.ts) on the same client:
+// Lease copies (L2Announcement, l2/election/lease-copy.ts), not Leases. Measured in the same run:
+//   floor        kubelet's pattern: N clients renewing, one watcher (the node lifecycle controller);
+//   lanlb        N clients renewing and watching over one HTTP/2 connection each, plus the
+//                controller's one watch of Service Leases;
+//   lanlb-http1  the same over HTTP/1.1 (a connection per watch), at the smallest N only;
+//   previous     N renewers, N watchers of every lanlb Lease (the design before issue 28), at the
+//                smallest N only: at 1,000 it saturated the apiserver (issue 28's measurements).
+// Reported: writes/s, watch events/s delivered, apiserver CPU, renewal p99, watches closed or
+// failed, TCP connections. A watcher whose watch was closed received nothing: counted as failures.
 import { Agent } from 'node:https';
 import { ControlPlane } from '../src/devcluster/control-plane.js';
 import { KubeHttp } from '../src/kube/http.js';
@@ -18,7 +20,9 @@ import { NodeHeartbeat } from '../src/announcer/node-heartbeat.js';
 import { KubeLeaseStore } from '../src/kube/lease-store.js';
 import { DEFAULT_ANNOUNCER_TIMINGS } from '../src/announcer/options.js';
 import { SERVICE_LEASE_SELECTOR } from '../src/kube/lease-copier.js';
-import { leaseCopiesPath } from '../src/kube/lease-copies.js';
+import { kubeAnnouncerSources, type KubeAnnouncerSources } from '../src/kube/announcer-sources.js';
+import type { Logger } from '../src/runtime/ports/logger.js';
+import { execFileSync } from 'node:child_process';
 import { installCrds } from '../src/kube/crd-install.js';
 import { LEASE_TYPE_LABEL } from '../src/l2/election/lease-names.js';
 import { LeaseWatcher, p99, timed } from './l2-api-load.js';
@@ -30,7 +34,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SIZES = (process.env.LANLB_BENCH_SCALE_NODES ?? '300,1000,3000').split(',').map(Number);
 const STEADY_MS = Number(process.env.LANLB_BENCH_STEADY_MS ?? 30_000);
 
-type Design = 'floor' | 'lanlb' | 'previous';
+type Design = 'floor' | 'lanlb' | 'lanlb-http1' | 'previous';
 
 interface Load {
   writesPerS: number;
@@ -44,42 +48,96 @@ interface Load {
   refused: Record<number, number>;
   /** watchers with no open watch at the end of the warm-up, and at the end */
   unconnected: [number, number];
+  /** the simulator's TCP connections to the apiserver at the end of the warm-up */
+  connections: number;
+}
+
+/**
+ * One simulated node: its own client (one HTTP/2 connection, as each announcer process has), its
+ * NodeHeartbeat, and for lanlb the announcer's six informers (Policies, Services, Nodes,
+ * EndpointSlices, pools, Lease copies) on that same client. The floor's node (a kubelet) renews only.
+ */
+class SimNode {
+  readonly http: KubeHttp;
+  readonly beat: NodeHeartbeat;
+  private readonly sources: KubeAnnouncerSources | undefined;
+  private readonly stopped = new AbortController();
+  /** informer list or watch failures (a closed or refused watch), and events delivered */
+  failures = 0;
+  events = 0;
+  synced = false;
+
+  constructor(cp: ControlPlane, node: string, design: Design, latencies: number[]) {
+    this.http = new KubeHttp(cp.kubeConfig(), { http2: design !== 'lanlb-http1' });
+    const t = DEFAULT_ANNOUNCER_TIMINGS;
+    this.beat = new NodeHeartbeat({
+      store: timed(new KubeLeaseStore(this.http), latencies),
+      clock: systemClock,
+      namespace: NS,
+      node,
+      durationMs: t.nodeLeaseDurationMs,
+      renewEveryMs: t.nodeLeaseRenewMs,
+      onError: () => undefined,
+    });
+    if (design !== 'lanlb' && design !== 'lanlb-http1') return;
+    const log = quietLogger(() => this.failures++);
+    this.sources = kubeAnnouncerSources(this.http, NS, '/apis/discovery.k8s.io/v1beta1/endpointslices', log);
+    const count = { add: () => this.events++, update: () => this.events++, delete: () => this.events++ };
+    for (const s of [this.sources.policies, this.sources.services, this.sources.nodes, this.sources.leases]) {
+      s.addHandler(count);
+    }
+  }
+
+  start(): void {
+    this.beat.start();
+    this.sources?.start(this.stopped.signal).then(
+      () => (this.synced = true),
+      () => this.failures++,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped.abort();
+    await this.beat.stop();
+    this.http.close();
+  }
+}
+
+function quietLogger(onWarn: () => void): Logger {
+  const log: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: onWarn,
+    error: onWarn,
+    child: () => log,
+  };
+  return log;
 }
 
 async function measure(cp: ControlPlane, nodes: number, design: Design): Promise<Load> {
-  const http = new KubeHttp(cp.kubeConfig());
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   const watchers =
     design === 'floor'
       ? [new LeaseWatcher(cp, agent, 'lanlb.io/lease=node')]
       : design === 'previous'
         ? Array.from({ length: nodes }, () => new LeaseWatcher(cp, agent, LEASE_TYPE_LABEL))
-        : [
-            new LeaseWatcher(cp, agent, SERVICE_LEASE_SELECTOR), // the controller's copier
-            ...Array.from({ length: nodes }, () => new LeaseWatcher(cp, agent, '', leaseCopiesPath(NS))),
-          ];
+        : [new LeaseWatcher(cp, agent, SERVICE_LEASE_SELECTOR)]; // the controller's copier
   for (const w of watchers) w.start();
   const latencies: number[] = [];
-  const store = timed(new KubeLeaseStore(http), latencies);
   const t = DEFAULT_ANNOUNCER_TIMINGS;
-  const beats = Array.from({ length: nodes }, (_, i) => {
-    const hb = new NodeHeartbeat({
-      store,
-      clock: systemClock,
-      namespace: NS,
-      node: `${design}-${nodes}-${i}`,
-      durationMs: t.nodeLeaseDurationMs,
-      renewEveryMs: t.nodeLeaseRenewMs,
-      onError: () => undefined,
-    });
-    setTimeout(() => hb.start(), (i * t.nodeLeaseRenewMs) / nodes); // nodes start at different times
-    return hb;
-  });
-  await sleep(t.nodeLeaseRenewMs + 2_000);
-  const unconnectedAtStart = watchers.filter((w) => !w.connected).length;
+  const sims = Array.from({ length: nodes }, (_, i) => new SimNode(cp, `${design}-${nodes}-${i}`, design, latencies));
+  // Nodes start at different times: spread over one renewal period.
+  sims.forEach((sim, i) => setTimeout(() => sim.start(), (i * t.nodeLeaseRenewMs) / nodes));
+  await sleep(t.nodeLeaseRenewMs + 5_000);
+  const simulated = design === 'lanlb' || design === 'lanlb-http1';
+  const unconnected = () =>
+    watchers.filter((w) => !w.connected).length + (simulated ? sims.filter((n) => !n.synced).length : 0);
+  const unconnectedAtStart = unconnected();
+  const connections = connectionsTo(cp.server);
   const pid = cp.apiserverPid ?? 0;
-  const events = () => watchers.reduce((a, w) => a + w.events, 0);
-  const [cpu0, ev0, w0, at0] = [cpuSeconds(pid), events(), latencies.length, performance.now()];
+  const events = () => watchers.reduce((a, w) => a + w.events, 0) + sims.reduce((a, n) => a + n.events, 0);
+  const failures = () => sims.reduce((a, n) => a + n.failures, 0);
+  const [cpu0, ev0, w0, f0, at0] = [cpuSeconds(pid), events(), latencies.length, failures(), performance.now()];
   const sim0 = cpuSeconds(process.pid);
   await sleep(STEADY_MS);
   const secs = (performance.now() - at0) / 1000;
@@ -89,16 +147,28 @@ async function measure(cp: ControlPlane, nodes: number, design: Design): Promise
     cpu: (cpuSeconds(pid) - cpu0) / secs,
     simulatorCpu: (cpuSeconds(process.pid) - sim0) / secs,
     renewP99Ms: p99(latencies.slice(w0)),
-    closed: watchers.reduce((a, w) => a + w.closedEarly, 0),
+    closed: watchers.reduce((a, w) => a + w.closedEarly, 0) + failures() - f0,
     refused: refusals(watchers),
-    unconnected: [unconnectedAtStart, watchers.filter((w) => !w.connected).length] as [number, number],
+    unconnected: [unconnectedAtStart, unconnected()] as [number, number],
+    connections,
   };
-  await Promise.all(beats.map((b) => b.stop()));
+  await Promise.all(sims.map((n) => n.stop()));
   for (const w of watchers) w.stop();
   agent.destroy();
+  const http = new KubeHttp(cp.kubeConfig());
   await http.delete(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases`).catch(() => undefined);
   http.close();
   return load;
+}
+
+/** This process's established TCP connections to the apiserver (from the kernel's table). */
+function connectionsTo(server: string): number {
+  const port = new URL(server).port;
+  const out = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return out.split('\n').filter((l) => l.includes(`pid=${process.pid},`)).length;
 }
 
 function refusals(watchers: readonly LeaseWatcher[]): Record<number, number> {
@@ -112,7 +182,8 @@ const describe = (l: Load) =>
   `${(l.cpu * 100).toFixed(0)} % (simulator ${(l.simulatorCpu * 100).toFixed(0)} %), ` +
   `renewal p99 ${l.renewP99Ms.toFixed(0)} ms, ${l.closed} watches closed` +
   (Object.keys(l.refused).length ? `, watch requests refused ${JSON.stringify(l.refused)} (retried)` : '') +
-  `, ${l.unconnected[0]}/${l.unconnected[1]} watchers not connected after warm-up/at the end`;
+  `, ${l.unconnected[0]}/${l.unconnected[1]} watchers not connected after warm-up/at the end` +
+  `, ${l.connections} TCP connections`;
 
 export async function scaleApiLoad(): Promise<Row[]> {
   const cp = new ControlPlane();
@@ -125,7 +196,10 @@ export async function scaleApiLoad(): Promise<Row[]> {
     const rows: Row[] = [];
     const smallest = Math.min(...SIZES);
     // The previous design is measured at the smallest N only (LANLB_BENCH_SCALE_PREVIOUS=0 skips it).
-    if (process.env.LANLB_BENCH_SCALE_PREVIOUS !== '0') rows.push(await previousRow(cp, smallest));
+    if (process.env.LANLB_BENCH_SCALE_PREVIOUS !== '0') {
+      rows.push(await previousRow(cp, smallest, 'previous'));
+      rows.push(await previousRow(cp, smallest, 'lanlb-http1'));
+    }
     for (const n of SIZES) {
       const floor = await measure(cp, n, 'floor');
       const now = await measure(cp, n, 'lanlb');
@@ -146,10 +220,13 @@ export async function scaleApiLoad(): Promise<Row[]> {
   }
 }
 
-async function previousRow(cp: ControlPlane, n: number): Promise<Row> {
-  const previous = await measure(cp, n, 'previous');
+async function previousRow(cp: ControlPlane, n: number, design: 'previous' | 'lanlb-http1'): Promise<Row> {
+  const previous = await measure(cp, n, design);
   return {
-    name: `scale: previous design (every announcer watches every node Lease), ${n} nodes all selected`,
+    name:
+      design === 'previous'
+        ? `scale: previous design (every announcer watches every node Lease), ${n} nodes all selected`
+        : `scale: lanlb over HTTP/1.1 (a connection per watch), ${n} nodes all selected`,
     value: describe(previous),
     baseline: '-',
     ratio: '-',
