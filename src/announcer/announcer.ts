@@ -249,7 +249,7 @@ export class Announcer {
       leaseObservedAt: at,
       judge: (node) => {
         // Found dark by the answer audit while it held this Lease: dead for it, whatever its heartbeats say.
-        const dark = node === holder ? this.checks.darkSince(node, now) : undefined;
+        const dark = node === holder && !deaf ? this.checks.darkSince(node, now) : undefined;
         if (dark !== undefined && at !== undefined && at <= dark) return { kind: 'dead', since: dark, by: 'wire' };
         return this.judge(node, now, !(deaf && node === holder));
       },

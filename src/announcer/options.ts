@@ -106,6 +106,8 @@ export interface AnnouncerOptions {
   node: string;
   namespace: string;
   timings?: AnnouncerTimings;
+  /** jitter source in [0, 1) (audit times); default Math.random, seeded in tests */
+  random?: () => number;
 }
 
 /** What the announcer's parts share: its options and the state they read (one owner each). */

@@ -6,7 +6,11 @@
 import { DEFAULT_ADDRESS_CHECK, AddressCheck } from '../l2/election/address-check.js';
 import { AnswerAudit, DEFAULT_AUDIT, type AuditTarget } from '../l2/election/answer-audit.js';
 import { answerSource } from '../l2/election/answer-source.js';
-import { HARDWARE_ADDRESSES_ANNOTATION, serviceLeaseName } from '../l2/election/lease-names.js';
+import {
+  HARDWARE_ADDRESSES_ANNOTATION,
+  serviceLeaseName,
+  TAKEN_OVER_FROM_ANNOTATION,
+} from '../l2/election/lease-names.js';
 import { formatMac } from '../l2/codec/mac.js';
 import type { Answer } from '../l2/codec/probe.js';
 import { formatAddress } from '../ipam/address.js';
@@ -21,7 +25,7 @@ const MISMATCH_REPORT_EVERY_MS = 300_000;
 
 export class SelfChecks {
   private readonly addressCheck = new AddressCheck();
-  private readonly audit = new AnswerAudit();
+  private readonly audit: AnswerAudit;
   /** the audit probe out now: what it asked and which MACs answered */
   private auditOut: { target: AuditTarget; address: Announced; at: number; answered: Set<string> } | undefined;
   /** "service/mac" -> when a mismatch was last reported, so a persisting one is not an Event flood */
@@ -31,7 +35,9 @@ export class SelfChecks {
   /** "family/value" -> the plan announcing that address, for reading probe answers */
   private byAddress = new Map<string, ServicePlan>();
 
-  constructor(private readonly c: AnnouncerContext) {}
+  constructor(private readonly c: AnnouncerContext) {
+    this.audit = new AnswerAudit(DEFAULT_AUDIT, c.o.random ?? Math.random);
+  }
 
   /** The Services planned now: checks of others are forgotten, answers read against these. */
   planned(plans: readonly ServicePlan[]): void {
@@ -158,6 +164,10 @@ export class SelfChecks {
       const holder = lease?.spec?.holderIdentity;
       const macs = lease?.metadata.annotations?.[HARDWARE_ADDRESSES_ANNOTATION]?.split(',').filter(Boolean);
       if (!holder || holder === o.node || !macs?.length || peers.has(holder)) continue;
+      // A holder that took the Service from this node cannot hear it, nor it that holder (a
+      // partition): an unanswered audit says nothing, and finding it dark would take the Service
+      // back (docs/l2-design.md, "partition heals / persists"). Nodes on its side audit it.
+      if (lease?.metadata.annotations?.[TAKEN_OVER_FROM_ANNOTATION] === o.node) continue;
       if (this.c.judge(holder, now).kind !== 'alive') continue;
       peers.add(holder);
       targets.push({ service: p.key, holder, holderMacs: macs, self: false });

@@ -12,17 +12,8 @@ import { parseLabelSelector, serviceLabels } from '../../src/ipam/label-selector
 import type { LanlbProcess } from './lanlb-process.js';
 import { ips } from './k8s-objects.js';
 
-/** mulberry32: a small seeded PRNG, so a failing run can be repeated exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../src/devcluster/prng.js';
+import { prng } from '../../src/devcluster/prng.js';
 
 export interface ChaosOptions {
   http: KubeHttp;
