@@ -94,6 +94,7 @@ export class Announcer {
       log: o.log,
       onFrame: (frame) => this.onFrame(frame),
       onChange: () => this.replan(),
+      onDeaf: (now) => this.wire.liveness.deaf(now),
     });
     const context: AnnouncerContext = {
       o,

@@ -22,7 +22,16 @@ export interface DataPlaneOptions {
   onFrame(frame: Uint8Array): void;
   /** the links changed (up, carrier, MAC, added, removed) or a capture opened: plan again */
   onChange?(): void;
+  /**
+   * This node could not hear the LAN until `now`: a link in use without carrier or whose carrier
+   * changed since the last tick (a flap the 500 ms poll may miss), or ticks far apart (the process
+   * was paused, or its main thread stalled). Read on every decision tick.
+   */
+  onDeaf?(now: number): void;
 }
+
+/** Ticks further apart than this mean the process did not run (SIGSTOP, a stalled main thread). */
+export const DEAF_AFTER_GAP_MS = 300;
 
 /** A Service re-announced on a schedule (spec.announceInterval) on the interfaces listing it. */
 export interface Refresh {
@@ -59,6 +68,9 @@ export class DataPlane {
   /** the table's updates of the captures, in publishing order */
   private applying: Promise<void> = Promise.resolve();
   private closed = false;
+  private tickedAt = Number.POSITIVE_INFINITY;
+  /** interface -> its carrier_changes at the last tick */
+  private readonly carrierChanges = new Map<string, number>();
 
   constructor(private readonly o: DataPlaneOptions) {}
 
@@ -67,6 +79,7 @@ export class DataPlane {
    * change through onChange. Called on every decision tick.
    */
   tick(now: number): void {
+    if (this.deafSince(now)) this.o.onDeaf?.(now);
     let changed = false;
     if (now - this.linksReadAt >= LINK_POLL_MS) {
       const fresh = this.o.links.list().map((l) => ({ ...l })); // a copy: a source may reuse its objects
@@ -76,6 +89,22 @@ export class DataPlane {
     }
     for (const iface of this.wanted) if (!this.responders.has(iface)) changed = this.open(iface, now) || changed;
     if (changed) this.o.onChange?.();
+  }
+
+  /** Whether this node was deaf since the last tick: paused, or a link in use down or flapping. */
+  private deafSince(now: number): boolean {
+    const gap = now - this.tickedAt > DEAF_AFTER_GAP_MS;
+    this.tickedAt = now;
+    let deaf = gap;
+    for (const iface of this.wanted) {
+      const link = this.o.links.read?.(iface);
+      if (!link) continue;
+      const changes = link.carrierChanges;
+      if (!link.up || link.carrier === false) deaf = true;
+      if (changes !== undefined && changes !== (this.carrierChanges.get(iface) ?? changes)) deaf = true;
+      if (changes !== undefined) this.carrierChanges.set(iface, changes);
+    }
+    return deaf;
   }
 
   /** The node's links as last read (up, carrier, MACs). */

@@ -60,10 +60,17 @@ export interface Link {
   loopback: boolean;
   /** false without carrier; absent = unknown, taken as true */
   carrier?: boolean;
+  /**
+   * How often the carrier came and went since the interface appeared (/sys carrier_changes): a
+   * change between two reads is a flap the 500 ms poll of `carrier` may not have seen.
+   */
+  carrierChanges?: number;
 }
 
 export interface LinkSource {
   list(): Link[];
+  /** one interface read now (cheaper than list(): read on every tick for the interfaces in use) */
+  read?(name: string): Link | undefined;
 }
 
 /**

@@ -13,8 +13,8 @@ import type { Judgement } from '../l2/election/wire-liveness.js';
 export class PeerHeartbeats {
   /** node -> when its heartbeat Lease was last asked for */
   private readonly askedAt = new Map<string, number>();
-  /** nodes whose Lease has been read at least once */
-  private readonly read = new Set<string>();
+  /** node -> when its Lease was last read (this node's clock) */
+  private readonly readAt = new Map<string, number>();
   private readonly inFlight = new Set<string>();
 
   constructor(
@@ -37,8 +37,9 @@ export class PeerHeartbeats {
     if (wire && unheard && now - startedAt < t.wire.intervalMs * 10) return { kind: 'alive' };
     const byKubernetes = !wire || unheard;
     if (byKubernetes) this.want(node, now);
-    // Not read yet: its silence is unknown, not evidence (the read is on its way).
-    if (byKubernetes && !this.known(node)) return { kind: 'alive' };
+    // Not read lately: its silence is unknown, not evidence (a read is on its way). A read from
+    // long ago (made at this node's start, say, before that node's Lease existed) is not either.
+    if (byKubernetes && !this.current(node, now)) return { kind: 'alive' };
     const seen = view.heartbeat(node);
     const trusted = this.ownHealthyFor(2 * t.nodeLeaseRenewMs);
     const until = seen === undefined ? undefined : seen + t.nodeLeaseDurationMs;
@@ -57,15 +58,19 @@ export class PeerHeartbeats {
       .get(o.namespace, nodeLeaseName(node))
       .then((lease) => {
         this.c.view.observeHeartbeat(node, lease as LeaseObject | undefined);
-        this.read.add(node);
+        this.readAt.set(node, this.c.o.clock.now());
         this.c.schedule(0);
       })
       .catch((err: unknown) => o.log.debug('node heartbeat read failed', { node, error: err }))
       .finally(() => this.inFlight.delete(node));
   }
 
-  /** Whether `node`'s heartbeat has been read (before that, its silence says nothing). */
-  known(node: string): boolean {
-    return this.read.has(node);
+  /**
+   * Whether `node`'s heartbeat was read within two renewal periods (reads come every period while
+   * it is judged this way): before that, or after a gap, its silence says nothing.
+   */
+  current(node: string, now: number): boolean {
+    const at = this.readAt.get(node);
+    return at !== undefined && now - at <= 2 * this.c.t.nodeLeaseRenewMs;
   }
 }

@@ -65,6 +65,8 @@ export function judgeByKubernetes(now: number, kubeAliveUntil: number | undefine
 export class WireLiveness {
   private readonly peers = new Map<string, Peer>();
   private readonly probes = new Map<string, { sentAt: number; answeredAt?: number }>();
+  /** until when this node could not hear the LAN itself */
+  private deafUntil = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly t: WireTimings = DEFAULT_WIRE_TIMINGS) {}
 
@@ -77,6 +79,16 @@ export class WireLiveness {
     const intervalMs = Math.min(Math.max(h.intervalMs, 10), 1_000);
     this.peers.set(h.node, { incarnation: h.incarnation, sequence: h.sequence, heardAt: now, intervalMs });
     return true;
+  }
+
+  /**
+   * This node could not hear the LAN until `now` (its own link without carrier or flapping, or the
+   * process paused): peers' silence up to then says nothing about them, and a probe sent before it
+   * is void. Found by the L2 chaos run (issue 29): a node whose own link flapped, or that resumed
+   * after SIGSTOP, judged every holder dead and took every Service.
+   */
+  deaf(now: number): void {
+    this.deafUntil = Math.max(this.deafUntil, now);
   }
 
   heardOnWire(node: string): boolean {
@@ -102,7 +114,8 @@ export class WireLiveness {
   judge(node: string, now: number, kubeAliveUntil: number | undefined, wire = true): Judgement {
     const p = this.peers.get(node);
     if (!p || !wire) return judgeByKubernetes(now, kubeAliveUntil);
-    const silentAt = p.heardAt + p.intervalMs * this.t.missedIntervals + p.intervalMs / 2;
+    const heardAt = Math.max(p.heardAt, this.deafUntil);
+    const silentAt = heardAt + p.intervalMs * this.t.missedIntervals + p.intervalMs / 2;
     if (now < silentAt) return { kind: 'alive' };
     const probe = this.probes.get(node);
     if (!probe || probe.sentAt < silentAt) return { kind: 'probe' };

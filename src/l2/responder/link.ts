@@ -19,6 +19,8 @@ export interface LinkInfo {
   allMulticast: boolean;
   /** the link has carrier (/sys/class/net/X/carrier; unreadable while the link is down) */
   carrier: boolean;
+  /** carrier ups and downs so far (/sys/class/net/X/carrier_changes): a flap between two reads */
+  carrierChanges?: number;
 }
 
 export function readLink(name: string): LinkInfo | undefined {
@@ -34,6 +36,7 @@ export function readLink(name: string): LinkInfo | undefined {
       loopback: (flags & IFF_LOOPBACK) !== 0,
       allMulticast: (flags & IFF_ALLMULTI) !== 0,
       carrier: readCarrier(dir),
+      carrierChanges: readCount(`${dir}/carrier_changes`),
     };
   } catch {
     return undefined;
@@ -45,6 +48,14 @@ function readCarrier(dir: string): boolean {
     return readFileSync(`${dir}/carrier`, 'utf8').trim() === '1';
   } catch {
     return false; // EINVAL while the link is administratively down
+  }
+}
+
+function readCount(path: string): number | undefined {
+  try {
+    return Number(readFileSync(path, 'utf8').trim());
+  } catch {
+    return undefined;
   }
 }
 
@@ -63,4 +74,4 @@ export async function setAllMulticast(name: string, on: boolean): Promise<void> 
 }
 
 /** The host's interfaces, read from /sys on every call (the announcer's LinkSource). */
-export const sysfsLinks = { list: listLinks };
+export const sysfsLinks = { list: listLinks, read: readLink };

@@ -22,6 +22,7 @@ import { MemoryLeaseStore } from '../../helpers/memory-lease-store.js';
 import { MemorySource, RecordingEvents } from '../../helpers/memory-cluster.js';
 import type { Lease, LeaseStore } from '../../../src/runtime/ports/lease-store.js';
 import type { HeartbeatSender, Link, Responder } from '../../../src/announcer/options.js';
+import type { Clock } from '../../../src/runtime/clock.js';
 
 const NS = 'lanlb-system';
 const VIP = '192.0.2.200';
@@ -158,6 +159,31 @@ class FakeHeartbeatThread implements HeartbeatSender {
   }
 }
 
+/**
+ * One node's view of the shared fake clock that can be paused, as SIGSTOP pauses a process: the
+ * time moves on, and every timer that came due meanwhile runs at once on resume.
+ */
+class PausableClock implements Clock {
+  paused = false;
+  private held: Array<() => void> = [];
+  constructor(private readonly c: FakeClock) {}
+  now(): number {
+    return this.c.now();
+  }
+  schedule(fn: () => void, ms: number): () => void {
+    let cancelled = false;
+    const cancel = this.c.schedule(() => (this.paused ? this.held.push(() => cancelled || fn()) : fn()), ms);
+    return () => {
+      cancelled = true;
+      cancel();
+    };
+  }
+  resume(): void {
+    this.paused = false;
+    for (const fn of this.held.splice(0)) fn();
+  }
+}
+
 /** `seed`: each announcer's jitter (audit times) from a seeded PRNG, so a schedule can be replayed. */
 function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
   const clock = new FakeClock();
@@ -189,12 +215,12 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
     string,
     { stop: AbortController; done: Promise<void>; responders: Map<string, FakeResponder>; store: NodeLeaseStore }
   >();
+  const clocks = new Map<string, PausableClock>();
   const start = (
     node: string,
     links: Link[] = [{ name: 'eth0', mac: mac(Number(node.slice(-1))), up: true, loopback: false }],
   ) => {
     const leases = new MemorySource<LeaseObject>();
-    for (const l of store.all()) leases.observe(l as LeaseObject);
     const responders = new Map<string, FakeResponder>();
     const nodeStore = new NodeLeaseStore(store);
     leaseSources.push({ source: leases, store: nodeStore });
@@ -206,12 +232,12 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
       sources: { policies, services, nodes, slices, leases },
       leases: nodeStore,
       events,
-      clock,
+      clock: clocks.set(node, new PausableClock(clock)).get(node) ?? clock,
       node,
       namespace: NS,
       metrics: new AnnouncerMetrics(new Registry()),
       log: createLogger('error'),
-      links: { list: () => links },
+      links: { list: () => links, read: (name) => links.find((x) => x.name === name) },
       keys: { current: () => KEY },
       responders: (link, onFrame) => {
         if (unable.has(node)) throw new Error('socket: Operation not permitted');
@@ -222,6 +248,8 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
       },
     });
     announcers.set(node, announcer);
+    // The watch lists after the announcer has subscribed (as announcer-command starts its informers).
+    for (const l of store.all()) leases.observe(l as LeaseObject);
     const stop = new AbortController();
     running.set(node, { stop, done: announcer.run(stop.signal), responders, store: nodeStore });
   };
@@ -250,6 +278,23 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
     const r = running.get(n);
     if (r) r.store.cut = true;
   };
+  /** SIGSTOP: no frames either way, no timers, no watch events (the kernel holds them). */
+  const pause = (n: string) => {
+    wire.crashed.add(n);
+    const r = running.get(n);
+    if (r) r.store.cut = true;
+    const c = clocks.get(n);
+    if (c) c.paused = true;
+  };
+  /** SIGCONT: the overdue timers run first (Node runs timers before I/O), then the watch catches up. */
+  const resume = (n: string) => {
+    wire.crashed.delete(n);
+    const r = running.get(n);
+    if (r) r.store.cut = false;
+    clocks.get(n)?.resume();
+    const source = leaseSources.find((x) => x.store === r?.store)?.source;
+    for (const lease of store.all()) source?.observe(lease as LeaseObject);
+  };
   const stopAll = async () => {
     for (const r of running.values()) r.stop.abort();
     await clock.advance(100);
@@ -273,6 +318,8 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
     wire,
     unable,
     crash,
+    pause,
+    resume,
     heartbeatThreads,
     reason: (n: string) => announcers.get(n)?.unavailableReason,
     /** The node reaches the apiserver again: its watch lists every Lease afresh. */
@@ -463,6 +510,63 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
       await l.stopAll();
     });
   }
+
+  // Found by the L2 chaos run (issue 29): a holder paused longer than the silence threshold is
+  // taken over; resumed, it judged the new holder (which took the Service from it, so by its
+  // Kubernetes-side heartbeat) on a read of that node's Lease made a minute before, when it did
+  // not exist yet: "dead", and took the Service back. A second move, and two MACs meanwhile.
+  it('holder paused 3 s (SIGSTOP) and resumed: taken over once, it does not take the Service back', async () => {
+    const l = lan({ seed: 3 });
+    const names = ['node1', 'node2', 'node3'];
+    for (const n of names) l.node(n);
+    l.policy({});
+    l.start('node1'); // alone for 2 s: it reads its peers' node Leases, which do not exist yet
+    await l.clock.advance(2_000);
+    l.service();
+    await l.clock.advance(2_000);
+    assert.equal(l.holder(), 'node1', 'the only node running holds');
+    for (const n of ['node2', 'node3']) l.start(n);
+    await l.clock.advance(60_000);
+    l.pause('node1');
+    await l.clock.advance(3_000);
+    const moved = l.holder();
+    assert.notEqual(moved, 'node1', 'taken over during the pause');
+    l.resume('node1');
+    const r = await timeline(l, 10_000, 10);
+    assert.deepEqual(r.holders, [moved], `no move after the resume: ${r.holders.join(' -> ')}`);
+    assert.ok(r.overlap <= 50, `two answering for ${r.overlap} ms after the resume`);
+    await l.stopAll();
+  });
+
+  // Found by the L2 chaos run: a node whose own link flapped (shorter than the link poll) heard
+  // no heartbeats, probed while its link was down, judged every holder dead and took every Service.
+  it("a candidate's own link flapping: it takes nothing over (carrier changes between polls)", async () => {
+    const l = lan({ seed: 5 });
+    const names = ['node1', 'node2', 'node3'];
+    for (const n of names) l.node(n);
+    l.policy({});
+    l.service();
+    const links = new Map(
+      names.map((n, i) => [n, [{ name: 'eth0', mac: mac(i + 1), up: true, loopback: false, carrierChanges: 1 }]]),
+    );
+    for (const n of names) l.start(n, links.get(n));
+    await l.clock.advance(3_000);
+    const first = l.holder() ?? '';
+    const flapping = names.find((n) => n !== first) ?? '';
+    const link = links.get(flapping)?.[0];
+    const from = l.holderLog.length;
+    for (let i = 0; i < 12 && link; i++) {
+      l.wire.crashed.add(flapping); // link down: nothing heard, nothing sent
+      link.carrierChanges++;
+      await l.clock.advance(300 + (i % 3) * 100);
+      l.wire.crashed.delete(flapping);
+      link.carrierChanges++;
+      await l.clock.advance(100 + (i % 2) * 100);
+    }
+    await l.clock.advance(2_000);
+    assert.deepEqual(l.holderLog.slice(from), [], `the Lease stayed with ${first}`);
+    await l.stopAll();
+  });
 
   /**
    * Two segments from the start (a policy spanning them): the nodes never hear each other on the
