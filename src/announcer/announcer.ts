@@ -232,8 +232,8 @@ export class Announcer {
   }
 
   /** How this node judges `node` now (peer-heartbeats.ts says how). */
-  private judge(node: string, now: number, wire = true): Judgement {
-    return this.peerHeartbeats.judge(node, now, wire, this.startedAt);
+  private judge(node: string, now: number, wire = true, signOfLife?: number): Judgement {
+    return this.peerHeartbeats.judge(node, now, wire, this.startedAt, signOfLife);
   }
 
   private electionView(plan: ServicePlan, now: number, lease: LeaseObject | undefined, at?: number): ElectionView {
@@ -252,7 +252,8 @@ export class Announcer {
         // Found dark by the answer audit while it held this Lease: dead for it, whatever its heartbeats say.
         const dark = node === holder && !deaf ? this.checks.darkSince(node, now) : undefined;
         if (dark !== undefined && at !== undefined && at <= dark) return { kind: 'dead', since: dark, by: 'wire' };
-        return this.judge(node, now, !(deaf && node === holder));
+        // The holder wrote this Lease when we saw it change: alive then, whatever we judged before.
+        return this.judge(node, now, !(deaf && node === holder), node === holder ? at : undefined);
       },
     };
   }

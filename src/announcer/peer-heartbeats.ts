@@ -27,9 +27,10 @@ export class PeerHeartbeats {
    * How this node judges `node` now: on the wire, or by its Kubernetes-side heartbeat (`wire`
    * false: by that alone). That heartbeat's silence counts only while this node's own renewals
    * have gone through for two periods: during and just after an apiserver outage every heartbeat
-   * looks silent. `startedAt`: when this announcer started.
+   * looks silent. `startedAt`: when this announcer started. `signOfLife`: when `node` wrote the
+   * Lease being judged (a wire verdict from before then is stale).
    */
-  judge(node: string, now: number, wire: boolean, startedAt: number): Judgement {
+  judge(node: string, now: number, wire: boolean, startedAt: number, signOfLife?: number): Judgement {
     const { t, view } = this.c;
     const unheard = !this.c.wire.liveness.heardOnWire(node);
     // Just started, every peer is unheard: give its heartbeat frames a second to arrive before
@@ -43,7 +44,7 @@ export class PeerHeartbeats {
     const seen = view.heartbeat(node);
     const trusted = this.ownHealthyFor(2 * t.nodeLeaseRenewMs);
     const until = seen === undefined ? undefined : seen + t.nodeLeaseDurationMs;
-    const j = this.c.wire.liveness.judge(node, now, until, wire);
+    const j = this.c.wire.liveness.judge(node, now, until, wire, signOfLife);
     return j.kind === 'dead' && j.by === 'kubernetes' && !trusted ? { kind: 'alive' } : j;
   }
 

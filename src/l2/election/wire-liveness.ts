@@ -110,11 +110,13 @@ export class WireLiveness {
    * `kubeAliveUntil`: when the peer's Kubernetes-side heartbeat stops counting (undefined: never
    * seen). `wire: false` judges by that heartbeat alone: for a peer that took a Service over from
    * this node while this node was alive, so it cannot hear us and we must not trust our silence.
+   * `signOfLife`: when the peer was last known alive off the wire (it wrote the Lease judged): a
+   * verdict from before then is stale, and its silence counts from then.
    */
-  judge(node: string, now: number, kubeAliveUntil: number | undefined, wire = true): Judgement {
+  judge(node: string, now: number, kubeAliveUntil: number | undefined, wire = true, signOfLife = -Infinity): Judgement {
     const p = this.peers.get(node);
     if (!p || !wire) return judgeByKubernetes(now, kubeAliveUntil);
-    const heardAt = Math.max(p.heardAt, this.deafUntil);
+    const heardAt = Math.max(p.heardAt, this.deafUntil, signOfLife);
     const silentAt = heardAt + p.intervalMs * this.t.missedIntervals + p.intervalMs / 2;
     if (now < silentAt) return { kind: 'alive' };
     const probe = this.probes.get(node);

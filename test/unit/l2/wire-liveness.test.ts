@@ -32,6 +32,27 @@ describe('WireLiveness', () => {
     assert.equal(w.judge('n2', 10_410, undefined).kind, 'probe');
   });
 
+  // Found by the L2 chaos run (issue 29): heartbeats filtered on one node's port, it judged a peer
+  // dead (the peer's old VIP unanswered: it had been killed); the peer, restarted, took a Service
+  // over, and this node took it from it at once, on the 12 s old verdict. Two MACs, two moves.
+  it('a holder judged dead before it wrote the Lease: judged again from the write, not dead at once', () => {
+    const w = new WireLiveness(t);
+    w.heard(beat(1), 0);
+    w.probeSent('n2', 400);
+    assert.equal(w.judge('n2', 600, undefined).kind, 'dead');
+    assert.equal(w.judge('n2', 12_010, undefined, true, 12_000).kind, 'alive', 'the write is a sign of life');
+    assert.equal(w.judge('n2', 12_400, undefined, true, 12_000).kind, 'probe', 'silent since: probe its VIP now');
+  });
+
+  it("own deafness: peers' silence while this node could not hear is no evidence, an earlier probe is void", () => {
+    const w = new WireLiveness(t);
+    w.heard(beat(1), 0);
+    w.probeSent('n2', 400);
+    w.deaf(500); // e.g. its own link flapped while the probe was out
+    assert.equal(w.judge('n2', 600, undefined).kind, 'alive', 'silence counted from the end of the deafness');
+    assert.equal(w.judge('n2', 850, undefined).kind, 'probe', 'the probe sent while deaf does not count');
+  });
+
   it('an answer from before the silence does not count', () => {
     const w = new WireLiveness(t);
     w.answered('n2', 0);
