@@ -166,10 +166,10 @@ export class NetnsLab {
     });
   }
 
-  /** Starts a process inside a namespace; it is stopped by pid on destroy(). */
-  spawnIn(netns: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  /** Starts a process inside a namespace (`stdin`: a pipe to it); it is stopped by pid on destroy(). */
+  spawnIn(netns: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin = false): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', netns, cmd, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
     trackChild(child);

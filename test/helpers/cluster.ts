@@ -3,9 +3,6 @@
 import { after, before } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { parseAllDocuments, stringify } from 'yaml';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { ControlPlane, type ControlPlaneOptions } from '../../src/devcluster/control-plane.js';
 import { KubeHttp } from '../../src/kube/http.js';
@@ -36,23 +33,8 @@ export const controllerAccess = (c: TestCluster): string[] => [
   LEADER_NAMESPACE,
 ];
 
-/**
- * The RBAC objects `kubectl apply -k config/default` creates (namespaces, ServiceAccounts, roles
- * and bindings), applied as they ship, so processes under test hold exactly those rights.
- */
-export async function installShippedRbac(kubeconfig: string, dir: string): Promise<void> {
-  const kinds = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
-  const rendered = (await execFileP('kubectl', ['kustomize', 'config/default'], { maxBuffer: 64 * 1024 * 1024 }))
-    .stdout;
-  const docs = parseAllDocuments(rendered)
-    .map((d) => d.toJS() as { kind?: string })
-    .filter((d) => kinds.has(d.kind ?? ''));
-  const file = join(dir, 'shipped-rbac.yaml');
-  writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
-  await execFileP('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', file]).catch((e: { stderr?: string }) => {
-    throw new Error(`kubectl apply of the shipped RBAC failed: ${e.stderr ?? String(e)}`);
-  });
-}
+export { installShippedRbac } from '../../src/devcluster/shipped-rbac.js';
+import { installShippedRbac } from '../../src/devcluster/shipped-rbac.js';
 
 export function useCluster(options: ControlPlaneOptions & { crds?: boolean; rbac?: boolean } = {}): TestCluster {
   const ctx = {} as TestCluster;
