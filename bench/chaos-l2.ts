@@ -1,9 +1,8 @@
 // `npm run chaos:l2 [-- --seed N --minutes M --nodes K --services S --mean-gap-ms G]`: the L2
-// chaos run (issue 29) on a fresh
-// bed (real kube-apiserver, controller and K announcers under the shipped RBAC, in network
-// namespaces on one bridge): seeded faults overlapping in time, every VIP probed every 50 ms,
-// then the invariants. Prints the table for docs/benchmarks.md; exits 1 on a violation, with
-// the seed, the faults around it and the recording to replay it.
+// chaos run (issue 29) on a fresh bed (real kube-apiserver, controller and K announcers under the
+// shipped RBAC, in network namespaces on one bridge): seeded faults overlapping in time, every
+// VIP probed every 50 ms, then the invariants. Prints the table for docs/benchmarks.md; exits 1
+// on a violation, with the seed, the faults around it and the recording to replay it.
 import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

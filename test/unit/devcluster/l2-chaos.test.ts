@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planFaults, endOf, KIND_SPECS, FAULT_KINDS } from '../../../src/devcluster/l2-chaos/plan.js';
+import { processViolations } from '../../../src/devcluster/l2-chaos/run.js';
 import {
   checkRecording,
   rowsByKind,
@@ -152,5 +153,22 @@ describe('L2 chaos: the invariants', () => {
     const who = (t: number) => (t < 4_600 ? [MAC.node1] : t < 12_000 ? [] : [MAC.node2]);
     const r = checkRecording(recording(who, [drop, kill], 11_900));
     assert.deepEqual(r.violations, []);
+  });
+});
+
+describe('L2 chaos: the processes at the end', () => {
+  const p = (who: string, pid: number, fds: number, rssMiB = 100, alive = true) => ({ who, pid, fds, rssMiB, alive });
+  it('a process gone, an fd leak, or memory over the limit are violations; a restart is not', () => {
+    const before = [p('controller', 1, 30), p('node1', 2, 40), p('node2', 3, 38)];
+    assert.deepEqual(processViolations(before, [p('controller', 9, 31), p('node1', 2, 45), p('node2', 8, 41)]), []);
+    const bad = processViolations(before, [
+      p('controller', 1, 30, 100, false),
+      p('node1', 2, 90),
+      p('node2', 3, 38, 500),
+    ]);
+    assert.deepEqual(
+      bad.map((v) => v.detail),
+      ['controller is not running at the end', 'node1: 90 open fds (40 at the start)', 'node2: 500 MiB resident'],
+    );
   });
 });
