@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChaosBed } from '../src/devcluster/l2-chaos/bed.js';
 import { runChaos } from '../src/devcluster/l2-chaos/run.js';
-import { describeViolation, kindTable, summary } from '../src/devcluster/l2-chaos/report.js';
+import { describeViolation, framesAround, kindTable, summary } from '../src/devcluster/l2-chaos/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +46,11 @@ try {
   console.log(`\nL2 chaos, ${minutes} min, ${bed.nodes.length} announcers, ${wall} min wall`);
   console.log(summary(result));
   console.log(`\n${kindTable(result)}\n`);
-  for (const v of result.violations) console.log(describeViolation(result, v));
+  for (const [i, v] of result.violations.entries()) {
+    console.log(describeViolation(result, v));
+    // The first few with the frames the bridge carried around them, for replay.
+    if (i < 5) for (const line of await framesAround(result, v)) console.log(`  frame ${line}`);
+  }
   code = result.violations.length ? 1 : 0;
 } catch (err) {
   console.error(`chaos:l2 (seed ${seed}) could not run: ${String((err as Error)?.stack ?? err)}`);

@@ -1,8 +1,12 @@
 // The chaos run's report (issue 29): a table per fault kind (count, worst and p99 dark time,
 // two-MAC time) with the seed, and for each violation what is needed to replay it: the seed, the
 // faults around it, and where the recording and the bridge capture are.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChaosResult } from './run.js';
 import type { FaultWindow, Violation } from './invariants.js';
+import { runProgram } from '../run-program.js';
+import { parseAddress } from '../../ipam/address.js';
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -46,4 +50,37 @@ function timeline(f: FaultWindow, t: number): string {
     `${((f.start - t) / 1000).toFixed(2)} s .. ${((f.end - t) / 1000).toFixed(2)} s` +
     (f.detail ? ` (${f.detail})` : '')
   );
+}
+
+/**
+ * The bridge capture's frames within a second of the violation that name its VIP (ARP and NDP,
+ * with MACs), from the ring of pcap files the run kept.
+ */
+export async function framesAround(r: ChaosResult, v: Violation): Promise<string[]> {
+  if (!v.vip) return [];
+  const files = readdirSync(r.dir).filter((f) => f.startsWith('bridge.pcap'));
+  const lines: string[] = [];
+  for (const f of files.sort()) {
+    const out: { stdout: string } = await runProgram(
+      'tcpdump',
+      ['-r', join(r.dir, f), '-nn', '-e', '-tt', aboutAddress(v.vip)],
+      {
+        timeoutMs: 60_000,
+      },
+    ).catch(() => ({ stdout: '' }));
+    for (const line of out.stdout.split('\n')) {
+      const t = Number(line.slice(0, line.indexOf(' '))) * 1000;
+      if (Math.abs(t - v.t) <= 1_000 && line.includes(v.vip)) lines.push(line);
+    }
+  }
+  return lines.slice(0, 40);
+}
+
+/** A capture filter for ARP about an IPv4 address, or NS/NA whose target is an IPv6 one. */
+export function aboutAddress(vip: string): string {
+  const a = parseAddress(vip);
+  if (!a || a.family === 4) return `arp host ${vip}`;
+  const words = [96n, 64n, 32n, 0n].map((shift) => (a.value >> shift) & 0xffffffffn);
+  const target = words.map((w, i) => `ip6[${48 + 4 * i}:4] = 0x${w.toString(16)}`).join(' and ');
+  return `icmp6 and (ip6[40] = 135 or ip6[40] = 136) and ${target}`;
 }
