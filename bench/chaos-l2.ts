@@ -27,7 +27,9 @@ const dir = mkdtempSync(join(tmpdir(), `lanlb-chaos-l2-${seed}-`));
 const bed = new ChaosBed({
   nodes: Number(values.nodes ?? 5),
   onLog: (who, line) => {
-    if (values.verbose || who === 'prober' || /"level":"(error|fatal)"/.test(line)) console.error(`${who}: ${line}`);
+    // Errors, and anything not a JSON log line (a crash's stack, an exit).
+    if (values.verbose || !line.startsWith('{') || /"level":"(error|fatal)"/.test(line))
+      console.error(`${who}: ${line}`);
   },
 });
 let code = 0;

@@ -155,6 +155,9 @@ export class ChaosBed {
   }
 
   private follow(who: string, child: ChildProcess): void {
+    child.once('exit', (code, signal) =>
+      this.o.onLog?.(who, `exited (code ${code}, signal ${signal}) pid ${child.pid}`),
+    );
     let rest = '';
     child.stderr?.on('data', (b: Buffer) => {
       const lines = (rest + b.toString()).split('\n');

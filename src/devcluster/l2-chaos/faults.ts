@@ -11,7 +11,7 @@ import { KIND_SPECS, type FaultKind, type PlannedFault } from './plan.js';
 import type { FaultWindow } from './invariants.js';
 import { LANLB_NAMESPACE, type ChaosBed } from './bed.js';
 import type { Recorder } from './recorder.js';
-import { DUAL_NS, V4_NS, serviceKey, type Workload } from './workload.js';
+import { DUAL_NS, V4_NS, persist, serviceKey, type Workload } from './workload.js';
 
 export interface FaultContext {
   bed: ChaosBed;
@@ -36,7 +36,11 @@ export async function runFault(ctx: FaultContext, f: PlannedFault): Promise<Faul
   if (node) ctx.busy.add(node);
   const start = now();
   try {
-    const done = await EXECUTORS[f.kind](ctx, f, node);
+    // A fault that failed half-way (its undo refused, say) still happened: its window stays.
+    const done = await EXECUTORS[f.kind](ctx, f, node).catch((err: unknown) => {
+      ctx.log(`fault #${f.id} ${f.kind} failed: ${String(err)}`);
+      return { node, end: now(), detail: `failed: ${String(err)}` };
+    });
     if (!done) return undefined;
     const window: FaultWindow = { id: f.id, kind: f.kind, start, ...done };
     ctx.log(`fault #${f.id} ${f.kind} ${window.node ?? window.service ?? ''} ${window.end - start} ms`);
@@ -134,9 +138,10 @@ async function withoutNetRaw(ctx: FaultContext, node: string, ms: number): Promi
 const secretPath = `/api/v1/namespaces/${LANLB_NAMESPACE}/secrets/${MEMBERLIST_SECRET}`;
 
 async function rotateKey(ctx: FaultContext): Promise<Done> {
-  const s = await ctx.bed.http.get<{ data?: Record<string, string> }>(secretPath);
+  const s = await persist(() => ctx.bed.http.get<{ data?: Record<string, string> }>(secretPath));
+  if (!s) return undefined;
   const data = { ...s.data, [MEMBERLIST_KEY]: randomBytes(32).toString('base64') };
-  await ctx.bed.http.put(secretPath, { ...s, data });
+  await persist(() => ctx.bed.http.put(secretPath, { ...s, data }));
   return { end: now() };
 }
 
@@ -144,7 +149,7 @@ async function rotateKey(ctx: FaultContext): Promise<Done> {
 async function keyGone(ctx: FaultContext, node: string, ms: number): Promise<Done> {
   await ctx.bed.stopController();
   try {
-    await ctx.bed.http.delete(secretPath).catch(() => undefined);
+    await persist(() => ctx.bed.http.delete(secretPath)).catch(() => undefined);
     await ctx.bed.stopAnnouncer(node);
     ctx.bed.startAnnouncer(node);
     await sleep(ms);

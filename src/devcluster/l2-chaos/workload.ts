@@ -3,6 +3,7 @@
 // Local and EndpointSlices on a few nodes, and the edits faults make to them. Addresses only from
 // 192.0.2.0/24, 198.51.100.0/24 and 2001:db8::/32.
 import type { KubeHttp } from '../../kube/http.js';
+import { statusCodeOf } from '../../runtime/ports/api-error.js';
 
 export const V4_NS = 'chaos-v4';
 export const DUAL_NS = 'chaos-dual';
@@ -21,6 +22,25 @@ export interface ChaosService {
   endpointNodes: string[];
 }
 
+/**
+ * The harness's own API calls outlast an apiserver frozen for up to 60 s (its connection is closed
+ * after 45 s without an answer): transport errors, 5xx and 429 are retried for 150 s. A retry that
+ * finds its create done (409) or its delete done (404) took effect the first time.
+ */
+export async function persist<T>(call: () => Promise<T>): Promise<T | undefined> {
+  const until = Date.now() + 150_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const code = statusCodeOf(err);
+      if (attempt > 0 && (code === 409 || code === 404)) return undefined;
+      if ((code !== undefined && code < 500 && code !== 429) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
 export const serviceKey = (s: { ns: string; name: string }): string => `${s.ns}/${s.name}`;
 
 export class Workload {
@@ -34,7 +54,8 @@ export class Workload {
   ) {}
 
   async create(count: number): Promise<void> {
-    for (const ns of [V4_NS, DUAL_NS]) await this.http.post('/api/v1/namespaces', { metadata: { name: ns } });
+    for (const ns of [V4_NS, DUAL_NS])
+      await persist(() => this.http.post('/api/v1/namespaces', { metadata: { name: ns } }));
     await this.pool('chaos-v4', [{ cidr: '192.0.2.32/27' }], V4_NS);
     await this.pool('chaos-dual', [{ cidr: '198.51.100.0/26' }, { cidr: '2001:db8::a:0/120' }], DUAL_NS);
     await this.policy('chaos-v4', { serviceSelector: nsSelector(V4_NS), interfaces: ['^eth0$'] });
@@ -48,26 +69,25 @@ export class Workload {
 
   private pool(name: string, blocks: object[], ns: string): Promise<unknown> {
     const body = { apiVersion: 'lanlb.io/v1beta1', kind: 'LoadBalancerIPPool', metadata: { name } };
-    return this.http.post(POOLS, { ...body, spec: { blocks, serviceSelector: nsSelector(ns) } });
+    return persist(() => this.http.post(POOLS, { ...body, spec: { blocks, serviceSelector: nsSelector(ns) } }));
   }
 
   private policy(name: string, spec: object): Promise<unknown> {
     const body = { apiVersion: 'lanlb.io/v1beta1', kind: 'L2AnnouncementPolicy', metadata: { name } };
-    return this.http.post(POLICIES, { ...body, spec });
+    return persist(() => this.http.post(POLICIES, { ...body, spec }));
   }
 
   /** A new Service; `local`: externalTrafficPolicy Local with endpoints on three nodes. */
   async addService(ns: string, local: boolean): Promise<ChaosService> {
     const svc: ChaosService = { ns, name: `s${this.next++}`, local, endpointNodes: [] };
     if (ns === DUAL_NS) svc.slot = this.freeSlot();
-    await this.http.post(`/api/v1/namespaces/${ns}/services`, {
-      metadata: { name: svc.name, annotations: addressAnnotation(svc) },
-      spec: {
-        type: 'LoadBalancer',
-        ports: [{ port: 80, targetPort: 80 }],
-        ...(local ? { externalTrafficPolicy: 'Local' } : {}),
-      },
-    });
+    const spec = {
+      type: 'LoadBalancer',
+      ports: [{ port: 80, targetPort: 80 }],
+      ...(local ? { externalTrafficPolicy: 'Local' } : {}),
+    };
+    const metadata = { name: svc.name, annotations: addressAnnotation(svc) };
+    await persist(() => this.http.post(`/api/v1/namespaces/${ns}/services`, { metadata, spec }));
     if (local) {
       svc.endpointNodes = this.nodes.slice(0, 3).map((n) => n);
       await this.writeEndpoints(svc, true);
@@ -87,8 +107,8 @@ export class Workload {
   }
 
   async deleteService(svc: ChaosService): Promise<void> {
-    await this.http.delete(`/api/v1/namespaces/${svc.ns}/services/${svc.name}`);
-    if (svc.local) await this.http.delete(`${SLICES(svc.ns)}/${svc.name}-chaos`).catch(() => undefined);
+    await persist(() => this.http.delete(`/api/v1/namespaces/${svc.ns}/services/${svc.name}`));
+    if (svc.local) await persist(() => this.http.delete(`${SLICES(svc.ns)}/${svc.name}-chaos`)).catch(() => undefined);
     this.services.splice(this.services.indexOf(svc), 1);
     if (svc.slot !== undefined) this.usedSlots.delete(svc.slot);
   }
@@ -98,7 +118,7 @@ export class Workload {
     const old = svc.slot;
     svc.slot = this.freeSlot();
     const path = `/api/v1/namespaces/${svc.ns}/services/${svc.name}`;
-    await this.http.patch(path, { metadata: { annotations: addressAnnotation(svc) } });
+    await persist(() => this.http.patch(path, { metadata: { annotations: addressAnnotation(svc) } }));
     if (old !== undefined) this.usedSlots.delete(old);
   }
 
@@ -125,13 +145,13 @@ export class Workload {
         topology: { 'kubernetes.io/hostname': node },
       })),
     };
-    if (create) await this.http.post(SLICES(svc.ns), body);
-    else await this.http.patch(`${SLICES(svc.ns)}/${name}`, { endpoints: body.endpoints });
+    if (create) await persist(() => this.http.post(SLICES(svc.ns), body));
+    else await persist(() => this.http.patch(`${SLICES(svc.ns)}/${name}`, { endpoints: body.endpoints }));
   }
 
   /** The IPv4-only pool disabled (keeps its allocations, makes no new ones), or enabled again. */
   setPoolDisabled(disabled: boolean): Promise<unknown> {
-    return this.http.patch(`${POOLS}/chaos-v4`, { spec: { disabled } });
+    return persist(() => this.http.patch(`${POOLS}/chaos-v4`, { spec: { disabled } }));
   }
 
   /** The IPv4-only policy without `node`, or (undefined) every node again. */
@@ -139,7 +159,7 @@ export class Workload {
     const nodeSelector = node
       ? { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: [node] }] }
       : null;
-    return this.http.patch(`${POLICIES}/chaos-v4`, { spec: { nodeSelector } });
+    return persist(() => this.http.patch(`${POLICIES}/chaos-v4`, { spec: { nodeSelector } }));
   }
 }
 
