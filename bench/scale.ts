@@ -11,6 +11,7 @@
 //                (LANLB_BENCH_SCALE_HTTP1=0 skips it);
 //   previous     N renewers, N watchers of every lanlb Lease (the design before issue 28), at the
 //                smallest N only: at 1,000 it saturated the apiserver (issue 28's measurements).
+// Simulated nodes start at 50 a second at most, and the window is measured once all have synced.
 // Reported: writes/s, watch events/s delivered, apiserver CPU, renewal p99, watches closed or
 // failed, TCP connections. A watcher whose watch was closed received nothing: counted as failures.
 import { Agent } from 'node:https';
@@ -34,6 +35,7 @@ const NS = 'lanlb-system';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SIZES = (process.env.LANLB_BENCH_SCALE_NODES ?? '300,1000,3000').split(',').map(Number);
 const STEADY_MS = Number(process.env.LANLB_BENCH_STEADY_MS ?? 30_000);
+const STARTS_PER_S = 50;
 
 type Design = 'floor' | 'lanlb' | 'lanlb-http1' | 'previous';
 
@@ -128,9 +130,15 @@ async function measure(cp: ControlPlane, nodes: number, design: Design): Promise
   const t = DEFAULT_ANNOUNCER_TIMINGS;
   const sims = Array.from({ length: nodes }, (_, i) => new SimNode(cp, `${design}-${nodes}-${i}`, design, latencies));
   // Nodes start at different times: spread over one renewal period.
-  sims.forEach((sim, i) => setTimeout(() => sim.start(), (i * t.nodeLeaseRenewMs) / nodes));
-  await sleep(t.nodeLeaseRenewMs + 5_000);
+  // Nodes start at different times: 50 a second at most (a DaemonSet rolls out one node at a
+  // time; a cold start of thousands at once is a burst of lists, not the steady state measured).
+  const spreadMs = Math.max(t.nodeLeaseRenewMs, (nodes / STARTS_PER_S) * 1_000);
+  sims.forEach((sim, i) => setTimeout(() => sim.start(), (i * spreadMs) / nodes));
+  await sleep(spreadMs + 5_000);
   const simulated = design === 'lanlb' || design === 'lanlb-http1';
+  // Steady state: every simulated announcer's informers have listed (bounded wait).
+  for (let waited = 0; simulated && waited < 180_000 && sims.some((n) => !n.synced); waited += 1_000)
+    await sleep(1_000);
   const unconnected = () =>
     watchers.filter((w) => !w.connected).length + (simulated ? sims.filter((n) => !n.synced).length : 0);
   const unconnectedAtStart = unconnected();
