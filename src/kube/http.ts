@@ -55,11 +55,6 @@ export class KubeHttp {
         : undefined;
   }
 
-  /** whether requests and watches share one HTTP/2 connection */
-  get http2(): boolean {
-    return this.h2 !== undefined;
-  }
-
   get kubeConfig(): KubeConfig {
     return this.kc;
   }
