@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { onEarlyExit, stopProcess, trackChild } from './child-process.js';
 import { spliceSockets } from './splice-sockets.js';
 import { runInNetns } from './run-program.js';
+import type { ClusterUser } from './control-plane.js';
 import { KubeConfig } from '../kube/client-node.js';
 
 const execFileP = promisify(execFile);
@@ -17,17 +18,21 @@ export const NODE_API_PORT = 6443;
 
 /**
  * Writes the kubeconfig a process inside a node namespace uses: the apiserver at the forwarded
- * 127.0.0.1:NODE_API_PORT, as admin. Returns its path (in the control plane's data directory).
+ * 127.0.0.1:NODE_API_PORT, as admin or (`user`) one of the shipped ServiceAccounts. Returns its
+ * path (in the control plane's data directory).
  */
-export function nodeKubeconfig(cp: { dataDir: string; adminToken: string }): string {
+export function nodeKubeconfig(
+  cp: { dataDir: string; tokenOf(user: ClusterUser): string },
+  user: ClusterUser = 'admin',
+): string {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'lab', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
-    users: [{ name: 'admin', token: cp.adminToken }],
-    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }],
+    users: [{ name: user, token: cp.tokenOf(user) }],
+    contexts: [{ name: 'lab', cluster: 'lab', user }],
     currentContext: 'lab',
   });
-  const path = join(cp.dataDir, 'kubeconfig-node');
+  const path = join(cp.dataDir, user === 'admin' ? 'kubeconfig-node' : `kubeconfig-node-${user}`);
   writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
   return path;
 }

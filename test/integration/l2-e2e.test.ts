@@ -4,9 +4,6 @@
 // removes; processes are stopped by pid.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { controllerAccess, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb, type LanlbProcess } from '../helpers/lanlb-process.js';
 import {
@@ -18,7 +15,7 @@ import {
   ips,
   nsSelector,
 } from '../helpers/k8s-objects.js';
-import { NetnsLab, NODE_API_PORT, nodeEntry } from '../../src/devcluster/netns-lab.js';
+import { NetnsLab, nodeEntry, nodeKubeconfig } from '../../src/devcluster/netns-lab.js';
 import { serviceLeaseName } from '../../src/l2/election/lease-names.js';
 import type { L2AnnouncementPolicy } from '../../generated/index.js';
 import type { ChildProcess } from 'node:child_process';
@@ -60,19 +57,6 @@ describe('L2 announcement on real frames', () => {
   const announcers = new Map<string, ChildProcess>();
   const logs = new Map<string, string[]>();
 
-  const nodeKubeconfig = (): string => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'lab', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
-      users: [{ name: 'announcer', token: c.cp.tokenOf('announcer') }],
-      contexts: [{ name: 'lab', cluster: 'lab', user: 'announcer' }],
-      currentContext: 'lab',
-    });
-    const path = join(c.cp.dataDir, 'kubeconfig-node');
-    writeFileSync(path, kc.exportConfig());
-    return path;
-  };
-
   /** Starts `lanlb announcer` in the node's namespace; `withoutNetRaw` drops CAP_NET_RAW first (capsh). */
   const startAnnouncer = (node: string, withoutNetRaw = false): void => {
     const n = lab.nodes.find((x) => x.name === node);
@@ -80,7 +64,7 @@ describe('L2 announcement on real frames', () => {
     const args = [
       ...nodeEntry('src/cli/entry.ts'),
       'announcer',
-      ...['--node-name', node, '--kubeconfig', nodeKubeconfig()],
+      ...['--node-name', node, '--kubeconfig', nodeKubeconfig(c.cp, 'announcer')],
       ...['--health-addr', `127.0.0.1:${HEALTH_PORT}`, '--metrics-addr', '0'],
     ];
     const child = withoutNetRaw

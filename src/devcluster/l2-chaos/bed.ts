@@ -5,11 +5,9 @@
 // namespaces removed on stop (also when the run fails).
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { KubeConfig } from '../../kube/client-node.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ControlPlane } from '../control-plane.js';
-import { NetnsLab, NODE_API_PORT, nodeEntry, type LabNode } from '../netns-lab.js';
+import { NetnsLab, nodeEntry, nodeKubeconfig, type LabNode } from '../netns-lab.js';
 import { trackChild, stopProcess } from '../child-process.js';
 import { KubeHttp } from '../../kube/http.js';
 import { installCrds } from '../../kube/crd-install.js';
@@ -58,23 +56,9 @@ export class ChaosBed {
       const labels = { 'kubernetes.io/hostname': n.name };
       await this.http.post('/api/v1/nodes', { metadata: { name: n.name, labels } });
     }
-    this.nodeKc = this.announcerKubeconfig();
+    this.nodeKc = nodeKubeconfig(this.cp, 'announcer');
     this.startController();
     for (const n of this.lab.nodes) this.startAnnouncer(n.name);
-  }
-
-  /** The announcer ServiceAccount's token, the apiserver at the node namespace's forwarder. */
-  private announcerKubeconfig(): string {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'lab', server: `https://127.0.0.1:${NODE_API_PORT}`, skipTLSVerify: true }],
-      users: [{ name: 'announcer', token: this.cp.tokenOf('announcer') }],
-      contexts: [{ name: 'lab', cluster: 'lab', user: 'announcer' }],
-      currentContext: 'lab',
-    });
-    const path = join(this.cp.dataDir, 'kubeconfig-chaos-announcer');
-    writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
-    return path;
   }
 
   controllerRunning(): boolean {
