@@ -8,13 +8,25 @@ import type { KubeHttp } from './http.js';
 import { L2AnnouncementV1beta1GVK as CopyGVK, type L2Announcement } from '../../generated/index.js';
 import { copyAction } from '../l2/election/lease-copy.js';
 import { LEASE_TYPE_LABEL } from '../l2/election/lease-names.js';
-import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
+import { isConflict, isNotFound, statusCodeOf } from '../runtime/ports/api-error.js';
 import type { Lease, LeaseStore } from '../runtime/ports/lease-store.js';
 import type { LeaseObject } from '../core/kube-objects.js';
 import type { Logger } from '../runtime/ports/logger.js';
 
 /** Conflicting writers of one copy are few (the Lease let one win); a few retries settle it. */
 const ATTEMPTS = 4;
+/**
+ * A copy write that failed on the way (the connection closed, the apiserver overloaded after an
+ * outage: 5xx, 429) is tried again, backing off, for this long: until then the others see the
+ * previous holder, and only the controller would repair it, which may be down too (found by the
+ * L2 chaos run: a restarted announcer answered, for seconds, VIPs whose copies still named it).
+ */
+export const COPY_RETRY_FOR_MS = 60_000;
+
+const transient = (err: unknown): boolean => {
+  const code = statusCodeOf(err);
+  return code === undefined || code >= 500 || code === 429;
+};
 
 export function leaseCopiesPath(namespace: string, name?: string): string {
   const base = `/apis/${CopyGVK.apiVersion}/namespaces/${encodeURIComponent(namespace)}/${CopyGVK.plural}`;
@@ -24,36 +36,51 @@ export function leaseCopiesPath(namespace: string, name?: string): string {
 export class LeaseCopies {
   /** lease name -> the copy write in flight, so one name's writes land in order */
   private readonly chains = new Map<string, Promise<void>>();
+  /** lease name -> how many follows it has had: a retry stops once a later one is queued */
+  private readonly generation = new Map<string, number>();
 
   constructor(
     private readonly http: KubeHttp,
     private readonly log: Logger,
+    private readonly wait: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
   /** Brings the copy of `lease` up to it (undefined `lease`: the Lease `name` is gone). */
   follow(namespace: string, name: string, lease: LeaseObject | undefined): Promise<void> {
     const prev = this.chains.get(name) ?? Promise.resolve();
+    const generation = (this.generation.get(name) ?? 0) + 1;
+    this.generation.set(name, generation);
     const next = prev
-      .then(() => this.settle(namespace, name, lease))
+      .then(() => this.settle(namespace, name, lease, generation))
       .catch((err: unknown) => this.log.warn('lease copy not written', { lease: name, error: err }));
     this.chains.set(name, next);
     void next.finally(() => {
-      if (this.chains.get(name) === next) this.chains.delete(name);
+      if (this.chains.get(name) !== next) return;
+      this.chains.delete(name);
+      this.generation.delete(name);
     });
     return next;
   }
 
-  private async settle(namespace: string, name: string, lease: LeaseObject | undefined): Promise<void> {
+  private async settle(namespace: string, name: string, lease: LeaseObject | undefined, generation: number) {
+    let backoffMs = 500;
+    let waitedMs = 0;
     for (let attempt = 1; ; attempt++) {
-      const copy = await this.http
-        .get<L2Announcement>(leaseCopiesPath(namespace, name))
-        .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
       try {
+        const copy = await this.http
+          .get<L2Announcement>(leaseCopiesPath(namespace, name))
+          .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
         await this.apply(namespace, name, lease, copy);
         return;
       } catch (err) {
         // Another writer moved the copy meanwhile: read it again and decide again.
-        if (!(isConflict(err) || isNotFound(err)) || attempt >= ATTEMPTS) throw err;
+        if ((isConflict(err) || isNotFound(err)) && attempt < ATTEMPTS) continue;
+        if (!transient(err) || waitedMs >= COPY_RETRY_FOR_MS) throw err;
+        await this.wait(backoffMs);
+        waitedMs += backoffMs;
+        backoffMs = Math.min(backoffMs * 2, 10_000);
+        // A later Lease of this name is queued: its copy supersedes this one.
+        if (this.generation.get(name) !== generation) return;
       }
     }
   }
