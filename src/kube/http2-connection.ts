@@ -29,7 +29,10 @@ export interface Http2Timings {
 export const HTTP2_TIMINGS: Http2Timings = {
   idleBeforePingMs: 30_000,
   pingTimeoutMs: 15_000,
-  connectTimeoutMs: 10_000,
+  // As long as a request may take: a connection opened while the apiserver is frozen waits for it
+  // as an HTTP/1.1 request would (with 10 s, announcers started during a freeze gave up and exited:
+  // L2 chaos run).
+  connectTimeoutMs: 60_000,
   requestTimeoutMs: 60_000,
 };
 
