@@ -279,8 +279,7 @@ export class Announcer {
       if (d.takeOverFrom) this.checks.reportDarkTakeOver(plan, d.takeOverFrom, seen.at, now);
     }
     if (d.kind === 'probe') this.probe(plan, d.holder, now);
-    if (d.kind === 'announce' && lease) this.writes.completeHandOver(plan, lease);
-    return d;
+    return d.kind === 'announce' && lease ? this.writes.holding(plan, lease, this.announcing.has(plan.key)) : d;
   }
 
   /** Asks the LAN who answers for the Service's first address, on each of its interfaces. */

@@ -18,13 +18,17 @@ import { formatAddress } from '../ipam/address.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
 import type { LeaseObject } from '../core/kube-objects.js';
 import type { ServicePlan } from './plan/desired.js';
+import type { Decision } from '../l2/election/decide.js';
+import type { Lease } from '../runtime/ports/lease-store.js';
 import type { AnnouncerContext } from './options.js';
 
 export class LeaseWrites {
   /** lease names with a write in flight */
   private readonly writing = new Set<string>();
-  /** lease name -> when this node last tried to acquire it */
+  /** lease name -> when this node last tried to acquire or confirm it */
   private readonly attempted = new Map<string, number>();
+  /** lease name -> the version this node's own write of it produced, until it starts answering on it */
+  private readonly ownVersion = new Map<string, string>();
 
   constructor(private readonly c: AnnouncerContext) {}
 
@@ -65,7 +69,7 @@ export class LeaseWrites {
       const written = current
         ? await o.leases.update({ metadata: { ...metadata, resourceVersion: current.metadata.resourceVersion }, spec })
         : await o.leases.create({ metadata, spec });
-      this.c.view.observe(written as LeaseObject);
+      this.observeOwn(written);
       this.announced(plan, takeOverFrom);
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err)) o.log.warn('lease acquire failed', { lease: leaseName, error: err });
@@ -75,33 +79,55 @@ export class LeaseWrites {
     }
   }
 
-  /** Named holder by a hand-over: writes this node's interfaces and MACs into the Lease. */
-  completeHandOver(plan: ServicePlan, lease: LeaseObject): void {
+  /**
+   * The Lease names this node. It starts answering only on a version its own write produced: a
+   * write preconditioned on the version it saw (filling in its interfaces and MACs after a
+   * hand-over, or changing nothing) proves that version is still the apiserver's. Found by the L2
+   * chaos run: a holder whose link was down (and its watch with it) saw itself named by a version
+   * the watch delivered late, after another node had taken the Service over, and answered beside
+   * it. On a conflict the Lease is read, so the view catches up without waiting for the watch.
+   * While the apiserver cannot be reached nothing starts: whether another node won meanwhile is
+   * unknown (docs/l2-design.md). Once answering, a holder keeps answering whatever the apiserver does.
+   */
+  holding(plan: ServicePlan, lease: LeaseObject, answering: boolean): Decision {
     const want = this.holderAnnotations(plan);
     const have = lease.metadata.annotations ?? {};
-    const name = lease.metadata.name;
-    if (Object.entries(want).every(([k, v]) => have[k] === v)) return;
-    const { o } = this.c;
-    this.exclusive(name, () =>
-      o.leases
-        .update({
-          metadata: {
-            name,
-            namespace: o.namespace,
-            resourceVersion: lease.metadata.resourceVersion,
-            labels: lease.metadata.labels,
-            annotations: { ...have, ...want },
-          },
-          spec: lease.spec ?? {},
-        })
-        .then((written) => {
-          this.c.view.observe(written as LeaseObject);
-          this.announced(plan);
-        })
-        .catch((err: unknown) => {
-          if (!isConflict(err) && !isNotFound(err)) o.log.warn('hand-over annotations', { lease: name, error: err });
-        }),
-    );
+    const complete = Object.entries(want).every(([k, v]) => have[k] === v);
+    const current = this.ownVersion.get(lease.metadata.name) === lease.metadata.resourceVersion;
+    if (!complete || (!answering && !current)) this.confirm(plan, lease, { ...have, ...want }, !complete);
+    if (answering) return { kind: 'announce' };
+    // The write proves the version current when it is made, not after a time away: used once.
+    if (current) this.ownVersion.delete(lease.metadata.name);
+    return current ? { kind: 'announce' } : { kind: 'wait', reason: 'confirming' };
+  }
+
+  private confirm(plan: ServicePlan, lease: LeaseObject, annotations: Record<string, string>, handOver: boolean) {
+    const { o, t } = this.c;
+    const { name, resourceVersion, labels } = lease.metadata;
+    const now = o.clock.now();
+    if (now - (this.attempted.get(name) ?? -Infinity) < t.staggerMs) return;
+    this.attempted.set(name, now);
+    this.exclusive(name, async () => {
+      try {
+        const metadata = { name, namespace: o.namespace, resourceVersion, labels, annotations };
+        this.observeOwn(await o.leases.update({ metadata, spec: lease.spec ?? {} }));
+        if (handOver) this.announced(plan);
+      } catch (err) {
+        if (!isConflict(err) && !isNotFound(err)) return o.log.warn('lease confirm', { lease: name, error: err });
+        const now = await o.leases.get(o.namespace, name).catch(() => null);
+        if (now !== null) this.c.view.observe((now ?? lease) as LeaseObject, now === undefined);
+      } finally {
+        this.c.schedule(0);
+      }
+    });
+  }
+
+  /** A Lease this node wrote: its view of it is current. */
+  private observeOwn(written: Lease): void {
+    const lease = written as LeaseObject;
+    this.c.view.observe(lease);
+    const version = lease.metadata.resourceVersion;
+    if (version) this.ownVersion.set(lease.metadata.name, version);
   }
 
   /**

@@ -123,8 +123,8 @@ async function runPlan(ctx: FaultContext, plan: readonly PlannedFault[], t0: num
 
 /**
  * The planted fault: the holder of an IPv4 Service gets the VIP as a kernel address (so its kernel
- * answers ARP for it with the node's MAC), then its announcer is killed and restarted. Someone
- * else takes the Lease; the old holder's MAC keeps answering: what a holder that does not withdraw
+ * answers ARP for it with the node's MAC), then its announcer is killed. Someone else takes the
+ * Lease; the old holder's MAC keeps answering for 3 s more: what a holder that does not withdraw
  * after its Lease is taken looks like on the wire. The run must report it.
  */
 async function plantStaleHolder(ctx: FaultContext): Promise<FaultWindow | undefined> {
@@ -137,11 +137,14 @@ async function plantStaleHolder(ctx: FaultContext): Promise<FaultWindow | undefi
   const netns = ctx.bed.node(holder).netns;
   await ip('-n', netns, 'addr', 'add', `${vip}/32`, 'dev', 'eth0');
   ctx.bed.signal(holder, 'SIGKILL');
-  await sleep(2_000);
   await ctx.bed.stopAnnouncer(holder);
-  ctx.bed.startAnnouncer(holder);
-  await sleep(8_000);
+  // Down until another node holds the Lease (a restart before that could take its own Lease back
+  // and the stale answer would be the holder's), then both answer for a while.
+  const taken = async () => (ctx.recorder.holderNow(serviceKey(svc)) ?? holder) !== holder || undefined;
+  await pollFor(taken, 60_000, `another node holds ${vip}`, 100).catch(() => undefined);
+  await sleep(3_000);
   await ip('-n', netns, 'addr', 'del', `${vip}/32`, 'dev', 'eth0');
+  ctx.bed.startAnnouncer(holder);
   ctx.busy.delete(holder);
   ctx.log(`planted: ${holder}'s kernel answered for ${vip} after its announcer was killed`);
   return { id: 0, kind: 'kill', node: holder, start, end: now(), detail: `planted stale holder of ${vip}` };

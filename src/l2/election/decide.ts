@@ -32,7 +32,12 @@ export type Decision =
   | { kind: 'acquire'; takeOverFrom?: string }
   /** the holder is silent on the wire: probe its VIP before judging it */
   | { kind: 'probe'; holder: string }
-  | { kind: 'wait'; recheckInMs?: number; reason: 'held' | 'not-my-turn' | 'not-eligible' | 'probing' };
+  | {
+      kind: 'wait';
+      recheckInMs?: number;
+      /** confirming: named holder, it proves the Lease is current before it answers (lease-writes.ts) */
+      reason: 'held' | 'not-my-turn' | 'not-eligible' | 'probing' | 'confirming';
+    };
 
 export function alive(view: ElectionView, node: string): boolean {
   return node === view.me || view.judge(node).kind === 'alive';

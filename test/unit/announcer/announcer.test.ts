@@ -568,6 +568,39 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
+  // Found by the L2 chaos run: a holder's link went down (its way to the apiserver with it), so it
+  // stopped answering and another node took the Service over. Back up, its watch had not yet
+  // delivered that write (TCP was still retransmitting): its view still named it holder, and it
+  // answered again beside the new holder until the watch caught up.
+  it("holder's link down and up, its watch behind: it answers again only when the Lease is still its", async () => {
+    const l = lan({ seed: 7 });
+    const names = ['node1', 'node2', 'node3'];
+    for (const n of names) l.node(n);
+    l.policy({});
+    l.service();
+    const links = new Map(
+      names.map((n, i) => [n, [{ name: 'eth0', mac: mac(i + 1), up: true, loopback: false, carrier: true }]]),
+    );
+    for (const n of names) l.start(n, links.get(n));
+    await l.clock.advance(3_000);
+    const first = l.holder() ?? '';
+    const link = links.get(first)?.[0];
+    assert.ok(link, 'the holder has a link');
+    link.carrier = false;
+    l.wire.crashed.add(first); // nothing heard, nothing sent
+    l.cutFromApiserver(first);
+    await l.clock.advance(3_000);
+    const moved = l.holder();
+    assert.notEqual(moved, first, 'taken over while its link was down');
+    link.carrier = true;
+    l.wire.crashed.delete(first);
+    l.restoreWrites(first); // reachable again, but its watch has not delivered the takeover yet
+    const r = await timeline(l, 10_000, 10);
+    assert.equal(r.overlap, 0, `${first} answered beside ${moved ?? ''} for ${r.overlap} ms`);
+    assert.deepEqual(r.holders, [moved], `no move after the link came back: ${r.holders.join(' -> ')}`);
+    await l.stopAll();
+  });
+
   /**
    * Two segments from the start (a policy spanning them): the nodes never hear each other on the
    * wire, so each judges the other by its Kubernetes-side heartbeat (node Lease, renewed every
