@@ -20,6 +20,7 @@ import { pollFor } from '../src/devcluster/poll.js';
 import { BenchCluster, darkTime, killHolder, stats } from './l2-cluster.js';
 import { percentile } from './l2.js';
 import type { Row } from './ipam-micro.js';
+import { WatchedPeers } from './watched-peers.js';
 
 const execFileP = promisify(execFile);
 const here = new URL('.', import.meta.url).pathname;
@@ -27,6 +28,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PEERS = (process.env.LANLB_BENCH_WIRE_PEERS ?? '1000,3000,5000').split(',').map(Number);
 const WINDOW_S = Number(process.env.LANLB_BENCH_WIRE_SECONDS ?? 20);
 const TAKEOVERS = Number(process.env.LANLB_BENCH_WIRE_TAKEOVERS ?? 10);
+/** peers the measured node watches (holders of Services it would take over first): 3 x S / N at S Services */
+const WATCHED = Number(process.env.LANLB_BENCH_WIRE_WATCHED ?? 30);
 const METRICS = '127.0.0.1:7472';
 const VIP = '192.0.2.200';
 const TICKS = 100; // USER_HZ
@@ -56,7 +59,7 @@ async function scrape(netns: string): Promise<Record<string, number>> {
   });
   const out: Record<string, number> = {};
   for (const line of stdout.split('\n')) {
-    const m = /^(nodejs_eventloop_lag_(?:p99|max)_seconds) ([0-9.e+-]+)$/.exec(line);
+    const m = /^(nodejs_eventloop_lag_(?:p99|max)_seconds|lanlb_l2_peers_watched) ([0-9.e+-]+)$/.exec(line);
     if (m?.[1]) out[m[1]] = Number(m[2]);
   }
   return out;
@@ -75,20 +78,35 @@ interface Heard {
   lagMax: number;
   answered: number;
   probes: number;
+  /** peers the node checked every frame of (lanlb_l2_peers_watched) */
+  watched: number;
 }
 
-/** One window of `peers` peers (`holders` of them at 10 Hz, the rest at 1 Hz) heard by `node`'s announcer. */
-async function hear(b: BenchCluster, bin: string, key: string, node: string, shape: Omit<Heard, Measures>) {
+/**
+ * One window of `peers` peers (`holders` of them at 10 Hz, the rest at 1 Hz) heard by `node`'s
+ * announcer; with `watched`, the first of them hold Services it watches.
+ */
+async function hear(
+  b: BenchCluster,
+  bin: string,
+  key: string,
+  node: string,
+  shape: Omit<Heard, Measures>,
+  watched?: WatchedPeers,
+) {
   const netns = b.lab.nodes.find((n) => n.name === node)?.netns ?? '';
   const pid = b.pidOf(node) ?? 0;
   const { peers, holders, mode } = shape;
   const args = ['eth0', key, String(peers), '10', String(WINDOW_S), mode, String(holders)];
+  if (watched) args.push(watched.answer);
   const gen = spawn('ip', ['netns', 'exec', b.lab.client, bin, ...args]);
   trackChild(gen);
   let sent = '';
   gen.stdout.on('data', (d: Buffer) => (sent += d.toString()));
   const ended = new Promise((ok) => gen.once('exit', ok));
   await sleep(2_000); // the generator is up to rate; the announcer's tables are warm
+  if (watched) await watched.assign();
+  if (watched) await sleep(1_000);
   await scrape(netns); // resets the lag histogram
   const before = threadCpu(pid);
   const t0 = performance.now();
@@ -111,6 +129,7 @@ async function hear(b: BenchCluster, bin: string, key: string, node: string, sha
     lagMax: (lag.nodejs_eventloop_lag_max_seconds ?? 0) * 1000,
     answered: answers.filter(Boolean).length,
     probes,
+    watched: lag.lanlb_l2_peers_watched ?? 0,
   } satisfies Heard;
 }
 
@@ -129,8 +148,15 @@ export async function scaleWire(): Promise<Row[]> {
     const key = Buffer.from(secret.data?.secretkey ?? '', 'base64').toString('hex');
     const holder = await b.holder();
     const heard: Heard[] = [await hear(b, bin, key, holder, { peers: 0, holders: 0, mode: 'auth' })];
-    for (const k of PEERS) heard.push(await hear(b, bin, key, holder, { peers: k, holders: k, mode: 'auth' }));
-    for (const k of PEERS) heard.push(await hear(b, bin, key, holder, { peers: k, holders: 100, mode: 'auth' }));
+    const watched = new WatchedPeers(b.http, WATCHED);
+    await watched.create(
+      holder,
+      b.lab.nodes.map((n) => n.name),
+    );
+    for (const k of PEERS) heard.push(await hear(b, bin, key, holder, { peers: k, holders: k, mode: 'auth' }, watched));
+    for (const k of PEERS)
+      heard.push(await hear(b, bin, key, holder, { peers: k, holders: 100, mode: 'auth' }, watched));
+    await watched.remove(); // the flood and the takeovers as before: no Node but the three real ones
     const flood = Math.max(3_000, ...PEERS);
     heard.push(await hear(b, bin, key, holder, { peers: flood, holders: flood, mode: 'forged' }));
     const kills = await takeovers(b, bin, key);
@@ -158,7 +184,7 @@ async function takeovers(b: BenchCluster, bin: string, key: string): Promise<num
   }
 }
 
-type Measures = 'frames' | 'main' | 'answer' | 'total' | 'lagP99' | 'lagMax' | 'answered' | 'probes';
+type Measures = 'frames' | 'main' | 'answer' | 'total' | 'lagP99' | 'lagMax' | 'answered' | 'probes' | 'watched';
 
 function rows(heard: Heard[], kills: number[]): Row[] {
   const base = heard[0] as Heard;
@@ -177,8 +203,8 @@ function rows(heard: Heard[], kills: number[]): Row[] {
     h.mode === 'forged'
       ? `${h.peers} forged senders at 10 Hz, random MACs`
       : h.holders >= h.peers
-        ? `${h.peers} peers all holding (10 Hz each)`
-        : `${h.peers} peers, ${h.holders} holding (10 Hz), the rest idle (1 Hz)`;
+        ? `${h.peers} peers all holding (10 Hz each), ${h.watched} of them watched`
+        : `${h.peers} peers, ${h.holders} holding (10 Hz), the rest idle (1 Hz), ${h.watched} watched`;
   const out: Row[] = heard.slice(1).map((h) => ({
     name: `scale wire: ${shape(h)}`,
     value: one(h),

@@ -5,6 +5,10 @@
 // frames under a wrong key from a different random MAC each, as any host on a LAN could.
 // HOLDERS (optional, default PEERS): only that many peers send at RATE, as nodes holding a
 // Service do; the others send once a second, as idle nodes do (wire-liveness.ts IDLE_HEARTBEAT_MS).
+// ANSWER (optional, "IPv4/COUNT"): peer i answers ARP requests for the i-th address from IPv4
+// (i < COUNT) with its MAC, as the holder of that Service's VIP does: the benchmark names those
+// peers holders of Services (so that the measured node watches them), and the holders' audits
+// and probes must find them answering.
 // Prints one line: the frames sent. Standard library only (AF_PACKET socket).
 package main
 
@@ -18,6 +22,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -44,8 +49,8 @@ func frame(key []byte, src net.HardwareAddr, node string, incarnation, seq uint6
 }
 
 func main() {
-	if len(os.Args) != 7 && len(os.Args) != 8 {
-		fail(fmt.Errorf("usage: heartbeat-peers IFACE KEY_HEX PEERS RATE SECONDS auth|forged [HOLDERS]"))
+	if len(os.Args) < 7 || len(os.Args) > 9 {
+		fail(fmt.Errorf("usage: heartbeat-peers IFACE KEY_HEX PEERS RATE SECONDS auth|forged [HOLDERS [IPv4/COUNT]]"))
 	}
 	ifi, err := net.InterfaceByName(os.Args[1])
 	check(err)
@@ -56,8 +61,11 @@ func main() {
 	seconds, _ := strconv.ParseFloat(os.Args[5], 64)
 	forged := os.Args[6] == "forged"
 	holders := peers
-	if len(os.Args) == 8 {
+	if len(os.Args) >= 8 {
 		holders, _ = strconv.Atoi(os.Args[7])
+	}
+	if len(os.Args) == 9 {
+		go answerArp(ifi, os.Args[8])
 	}
 	idleEvery := int(rate) // rounds between an idle peer's frames: once a second
 	if idleEvery < 1 {
@@ -87,7 +95,7 @@ func main() {
 					}
 					interval = 1000
 				}
-				mac := net.HardwareAddr{0x02, 0x42, 0, byte(p >> 16), byte(p >> 8), byte(p)}
+				mac := peerMac(p)
 				if forged {
 					mac = make(net.HardwareAddr, 6)
 					_, _ = rand.Read(mac)
@@ -105,6 +113,46 @@ func main() {
 		}
 	}
 	fmt.Println(sent)
+}
+
+func peerMac(p int) net.HardwareAddr {
+	return net.HardwareAddr{0x02, 0x42, 0, byte(p >> 16), byte(p >> 8), byte(p)}
+}
+
+// answerArp answers ARP requests (and RFC 5227 probes) for the COUNT addresses from FIRST, the
+// i-th with peer i's MAC, until the process exits.
+func answerArp(ifi *net.Interface, spec string) {
+	ip, n, _ := strings.Cut(spec, "/")
+	first := net.ParseIP(ip).To4()
+	count, err := strconv.Atoi(n)
+	if first == nil || err != nil {
+		fail(fmt.Errorf("ANSWER %q: want IPv4/COUNT", spec))
+	}
+	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(syscall.ETH_P_ARP)))
+	check(err)
+	check(syscall.Bind(fd, &syscall.SockaddrLinklayer{Protocol: htons(syscall.ETH_P_ARP), Ifindex: ifi.Index}))
+	to := &syscall.SockaddrLinklayer{Ifindex: ifi.Index, Protocol: htons(syscall.ETH_P_ARP), Halen: 6}
+	buf := make([]byte, 1600)
+	for {
+		n, _, err := syscall.Recvfrom(fd, buf, 0)
+		if err != nil || n < 42 || binary.BigEndian.Uint16(buf[20:22]) != 1 {
+			continue
+		}
+		target := binary.BigEndian.Uint32(buf[38:42])
+		p := int(target - binary.BigEndian.Uint32(first))
+		if p < 0 || p >= count {
+			continue
+		}
+		mac := peerMac(p)
+		reply := make([]byte, 42)
+		copy(reply[0:6], buf[22:28]) // to the requester's MAC
+		copy(reply[6:12], mac)
+		copy(reply[12:22], []byte{0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2})
+		copy(reply[22:28], mac)
+		copy(reply[28:32], buf[38:42])
+		copy(reply[32:42], buf[22:32]) // the requester's MAC and IP (0.0.0.0 for a probe)
+		_ = syscall.Sendto(fd, reply, 0, to)
+	}
 }
 
 func check(err error) {

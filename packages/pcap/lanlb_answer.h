@@ -28,7 +28,7 @@
  * `lanlbAbi` in package.json, checked when the announcer starts
  * (src/l2/responder/pcap-responder.ts LANLB_PCAP_ABI). Raise all three together on any change.
  */
-#define LANLB_PCAP_ABI 3
+#define LANLB_PCAP_ABI 4
 
 namespace lanlb {
 

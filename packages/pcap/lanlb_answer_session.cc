@@ -172,12 +172,17 @@ bool PcapSession::PollAnswered(PcapSession *session) {
     return native && session->pcap_handle != NULL && AnswerAll(session);
 }
 
-// session.lanlb_heartbeats(enabled, node, key, perSourcePerSecond, strangersPerSecond): peers'
-// heartbeat frames are checked here and taken with lanlb_take_heard, not handed to JavaScript.
+// session.lanlb_heartbeats(enabled, node, key, perSourcePerSecond, strangersPerSecond, watched, sampleMs):
+// peers' heartbeat frames are checked here and taken with lanlb_take_heard, not handed to
+// JavaScript. watched: the node names whose every frame is checked (null: every peer's); the
+// others' are checked once per sampleMs.
 void PcapSession::SetHeartbeats(const Nan::FunctionCallbackInfo<Value> &info) {
-    if (info.Length() != 5 || !info[0]->IsBoolean() || !info[1]->IsString() || !node::Buffer::HasInstance(info[2]) ||
-        !info[3]->IsNumber() || !info[4]->IsNumber()) {
-        Nan::ThrowTypeError("lanlb_heartbeats(enabled, node, key: Buffer, perSourcePerSecond, strangersPerSecond)");
+    if (info.Length() != 7 || !info[0]->IsBoolean() || !info[1]->IsString() || !node::Buffer::HasInstance(info[2]) ||
+        !info[3]->IsNumber() || !info[4]->IsNumber() || !(info[5]->IsArray() || info[5]->IsNull()) ||
+        !info[6]->IsNumber()) {
+        Nan::ThrowTypeError(
+            "lanlb_heartbeats(enabled, node, key: Buffer, perSourcePerSecond, strangersPerSecond, "
+            "watched: string[] | null, sampleMs)");
         return;
     }
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
@@ -187,6 +192,14 @@ void PcapSession::SetHeartbeats(const Nan::FunctionCallbackInfo<Value> &info) {
     b.SetKey(reinterpret_cast<const uint8_t *>(node::Buffer::Data(info[2])), node::Buffer::Length(info[2]));
     b.per_source_per_second = Nan::To<double>(info[3]).FromJust();
     b.strangers_per_second = Nan::To<double>(info[4]).FromJust();
+    b.watch_all = info[5]->IsNull();
+    b.watched.clear();
+    if (!b.watch_all) {
+        Local<Array> watched = info[5].As<Array>();
+        for (uint32_t i = 0; i < watched->Length(); i++)
+            b.watched.insert(*Nan::Utf8String(Nan::Get(watched, i).ToLocalChecked()));
+    }
+    b.sample_us = Nan::To<double>(info[6]).FromJust() * 1e3;
 }
 
 // session.lanlb_setfilter(filter): replaces the capture's kernel filter in place (pcap_setfilter);
@@ -211,7 +224,7 @@ void PcapSession::SetFilter(const Nan::FunctionCallbackInfo<Value> &info) {
 // session.lanlb_take_heard(): [nodes, numbers, counts] since the last call. Each peer's latest
 // authentic heartbeat: its node name in `nodes`, and in `numbers` (a Float64Array, 5 per peer)
 // incarnation, sequence, intervalMs, MAC (48 bits) and ageMs; counts: [accepted, replayed,
-// unauthenticated, malformed, throttled]. One typed array, not an object per peer: thousands of
+// unauthenticated, malformed, throttled, sampled]. One typed array, not an object per peer: thousands of
 // peers a batch.
 void PcapSession::TakeHeard(const Nan::FunctionCallbackInfo<Value> &info) {
     PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());

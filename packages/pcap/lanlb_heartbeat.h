@@ -6,8 +6,9 @@
 // and a few table lookups, and JavaScript takes each peer's latest heartbeat in a
 // batch (lanlb_take_heard, every 100 ms). The rules are those of src/l2/election/heartbeat-inbox.ts
 // (the budget per source MAC and for MACs never authenticated, the replay order, the latest per
-// node), which serves captures without this addon; a test feeds both the same frames and
-// compares every outcome (test/unit/l2/native-heartbeat.test.ts).
+// node, a peer not watched checked once per sample window), which serves captures without this
+// addon; a test feeds both the same frames and compares every outcome
+// (test/unit/l2/native-heartbeat.test.ts).
 #ifndef LANLB_HEARTBEAT_H
 #define LANLB_HEARTBEAT_H
 
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace lanlb {
@@ -31,7 +33,7 @@ const uint16_t ETHERTYPE_HEARTBEAT = 0x88b5;
 const size_t HMAC_LENGTH = 32;
 
 /** The outcomes counted, in the order lanlb_take_heard returns them (HEARTBEAT_OUTCOMES in JS). */
-enum Outcome { ACCEPTED, REPLAYED, UNAUTHENTICATED, MALFORMED, THROTTLED, OWN, OUTCOMES };
+enum Outcome { ACCEPTED, REPLAYED, UNAUTHENTICATED, MALFORMED, THROTTLED, SAMPLED, OWN, OUTCOMES };
 
 struct HeardPeer {
     uint64_t incarnation = 0, sequence = 0;
@@ -45,13 +47,21 @@ struct Heartbeats {
     std::string node;
     double per_source_per_second = 30, strangers_per_second = 1000;
     size_t max_sources = 20000;
+    /** every peer's frames are checked, or only the watched ones' and the others' once per sample_us */
+    bool watch_all = true;
+    std::unordered_set<std::string> watched;
+    double sample_us = 900e3;
 
     struct Source {
         double tokens, refilled_us;
         bool trusted;
     };
     std::unordered_map<uint64_t, Source> sources;
-    std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> order;
+    struct Order {
+        uint64_t incarnation, sequence;
+        double accepted_us;
+    };
+    std::unordered_map<std::string, Order> order;
     std::unordered_map<std::string, HeardPeer> heard;
     double strangers_since_us = -1e300, strangers_used = 0;
     double counts[OUTCOMES] = {0};
@@ -99,16 +109,17 @@ private:
         if (memcmp(payload, "LNLB", 4) != 0 || payload[4] != 1) return MALFORMED;
         size_t name = payload[5], signed_length = 6 + name + 20;
         if (name == 0 || length < signed_length + HMAC_LENGTH) return MALFORMED;
-        if (!Authentic(p + 6, payload, signed_length)) return UNAUTHENTICATED;
         std::string node(reinterpret_cast<const char *>(payload + 6), name);
+        if (Sampled(node, now_us)) return SAMPLED;
+        if (!Authentic(p + 6, payload, signed_length)) return UNAUTHENTICATED;
         if (node == this->node) return OWN;
         s.trusted = true;
         uint64_t incarnation = Big(payload + 6 + name, 8), sequence = Big(payload + 14 + name, 8);
         auto last = order.find(node);
-        if (last != order.end() && (incarnation < last->second.first ||
-                                    (incarnation == last->second.first && sequence <= last->second.second)))
+        if (last != order.end() && (incarnation < last->second.incarnation ||
+                                    (incarnation == last->second.incarnation && sequence <= last->second.sequence)))
             return REPLAYED;
-        order[node] = {incarnation, sequence};
+        order[node] = {incarnation, sequence, now_us};
         HeardPeer &h = heard[node];
         h.incarnation = incarnation;
         h.sequence = sequence;
@@ -120,6 +131,13 @@ private:
 
     HMAC_CTX *hmac = NULL;
     bool keyed = false;
+
+    /** A peer not watched whose last accepted frame is younger than the window: skipped unchecked. */
+    bool Sampled(const std::string &node, double now_us) const {
+        if (watch_all || watched.count(node)) return false;
+        auto last = order.find(node);
+        return last != order.end() && now_us - last->second.accepted_us < sample_us;
+    }
 
     /** HMAC-SHA256 under the key of the sender MAC and the signed bytes, compared in constant time. */
     bool Authentic(const uint8_t *src, const uint8_t *payload, size_t signed_length) {

@@ -1,19 +1,17 @@
-// The per-node announcer: for every Service a policy selects, eligible nodes compete for the
-// Lease lanlb-l2-<ns>.<name>; the holder answers ARP/NDP for its addresses on the selected
-// interfaces. Per-Service Leases are written only on hand-over. Who is alive is judged on the
-// LAN: announcers of a policy exchange authenticated heartbeat frames on the selected interfaces
-// (wire-peers.ts; checked in the answer thread), probe a silent holder's VIP before taking it
-// over, and judge peers they never hear by a slow Kubernetes-side heartbeat (every 10 s). A
-// holder keeps answering through any apiserver outage; it stops only when it can no longer
-// answer itself or sees another node win its Lease (docs/l2-design.md has the safety argument).
+// The per-node announcer: for every Service a policy selects, eligible nodes compete for the Lease
+// lanlb-l2-<ns>.<name>; the holder answers ARP/NDP for its addresses on the selected interfaces. Per-Service Leases
+// are written only on hand-over. Who is alive is judged on the LAN: announcers of a policy exchange authenticated
+// heartbeat frames on the selected interfaces (wire-peers.ts; checked in the answer thread), probe a silent
+// holder's VIP before taking it over, and judge peers they never hear by a slow Kubernetes-side heartbeat (every
+// 10 s). A holder keeps answering through any apiserver outage; it stops only when it can no longer answer itself or
+// sees another node win its Lease (docs/l2-design.md has the safety argument).
 //
-// This file decides: what to announce (plans), who holds each Service (elections), and the
-// answer table it publishes to the data plane (data-plane.ts: interface -> addresses). Lease
-// writes, self-checks and the previous version's Lease name are parts of their own (options.ts
-// lists them). It takes ports, not a Kubernetes client, libpcap or /sys, so its decisions run in
-// unit tests on fakes; src/kube and the command wire the real ones.
+// This file decides: what to announce (plans), who holds each Service (elections), and the answer table it
+// publishes to the data plane (data-plane.ts: interface -> addresses). Lease writes, self-checks and the previous
+// version's Lease name are parts of their own (options.ts lists them). It takes ports, not a Kubernetes client,
+// libpcap or /sys, so its decisions run in unit tests on fakes; src/kube and the command wire the real ones.
 import type { ObjectSource } from '../runtime/object-source.js';
-import { decide, type ElectionView } from '../l2/election/decide.js';
+import { decide, watchesHolder, type ElectionView } from '../l2/election/decide.js';
 import { heartbeatInterval, type Judgement } from '../l2/election/wire-liveness.js';
 import { leaseNamesService, serviceLeaseName, TAKEN_OVER_FROM_ANNOTATION } from '../l2/election/lease-names.js';
 import { DEFAULT_ADDRESS_CHECK } from '../l2/election/address-check.js';
@@ -217,12 +215,14 @@ export class Announcer {
     const plans = this.currentPlans(now);
     let recheck = this.t.tickMs;
     const keep = new Map<string, ServicePlan>();
+    const watching = new Set<string>();
     for (const plan of plans) {
-      const d = this.decideFor(plan, now);
+      const d = this.decideFor(plan, now, watching);
       if (d.kind === 'announce') keep.set(plan.key, plan);
       else if (d.kind === 'release') void this.writes.release(plan);
       if (d.kind === 'wait' && d.recheckInMs !== undefined) recheck = Math.min(recheck, d.recheckInMs);
     }
+    this.o.metrics.peersWatched.set(this.wire.watch(watching, now));
     this.legacy.removeUnheld(now);
     this.withdrawOthers(plans, keep);
     this.checks.runAudit(plans, now);
@@ -258,13 +258,14 @@ export class Announcer {
     };
   }
 
-  /** The decision for one Service, acting on 'acquire' and 'probe' at once. */
-  private decideFor(plan: ServicePlan, now: number): ReturnType<typeof decide> {
+  /** The decision for one Service, acting on 'acquire' and 'probe' at once; `watching` gets its holder if watched. */
+  private decideFor(plan: ServicePlan, now: number, watching: Set<string>): ReturnType<typeof decide> {
     const leaseName = serviceLeaseName(plan.namespace, plan.name);
     const seen = this.view.service(leaseName);
     // Only a Lease that names this Service counts; any other under the name is overwritten.
     const lease = seen.lease && leaseNamesService(seen.lease, plan.key) ? seen.lease : undefined;
     const view = this.electionView(plan, now, lease, seen.at);
+    if (watchesHolder(view, (n) => this.wire.aliveOnWire(n, now))) watching.add(view.holder ?? '');
     // Never announced (no Lease): the first candidate checks the addresses before it announces,
     // so the next ones wait that much longer before they step in.
     const stagger = seen.lease ? this.t : { staggerMs: this.t.staggerMs + 2 * DEFAULT_ADDRESS_CHECK.probeMs };

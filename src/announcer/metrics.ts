@@ -7,7 +7,7 @@ const HELP: Record<string, string> = {
   lanlb_l2_leases_held: 'Service Leases this node holds',
   lanlb_l2_transitions_total: 'Announcement transitions: acquired, released, stopped',
   lanlb_l2_heartbeat_frames_total:
-    'Heartbeat frames: sent, accepted, and dropped (replayed, unauthenticated, malformed, no-key, throttled)',
+    'Heartbeat frames: sent, accepted, dropped (replayed, unauthenticated, malformed, no-key, throttled), sampled',
   lanlb_l2_probes_total: "Probes of a silent holder's address: sent, answered by the holder",
   lanlb_l2_address_in_use_total:
     'Address checks before a first announcement that found another host answering (not announced)',
@@ -18,6 +18,8 @@ const HELP: Record<string, string> = {
   lanlb_l2_announcement_mismatches_total:
     'AnnouncementMismatch found: another MAC answers for a VIP held here (foreign), or its holder is dark',
   lanlb_l2_available: '1 when a policy selects this node and it can capture and send on a selected interface, else 0',
+  lanlb_l2_peers_watched:
+    "Peers whose every heartbeat frame is checked (holders this node would take over from first); others' are sampled",
   lanlb_l2_node_lease_reads_total:
     "Reads of a peer's heartbeat Lease, for peers judged by it (never heard on the wire); none on one segment",
 };
@@ -35,6 +37,7 @@ export class AnnouncerMetrics {
   readonly addressInUse: Counter;
   readonly audits: Counter<'outcome'>;
   readonly nodeLeaseReads: Counter;
+  readonly peersWatched: Gauge;
 
   constructor(registry: Registry) {
     this.registers = [registry];
@@ -51,6 +54,7 @@ export class AnnouncerMetrics {
     for (const kind of ['foreign', 'dark']) this.mismatches.inc({ kind }, 0);
     this.available = this.gauge('lanlb_l2_available');
     this.nodeLeaseReads = this.counter('lanlb_l2_node_lease_reads_total', []);
+    this.peersWatched = this.gauge('lanlb_l2_peers_watched');
   }
 
   private counter<L extends string>(name: string, labelNames: L[]): Counter<L> {

@@ -120,7 +120,7 @@ export class SelfChecks {
     if (out && now - out.at < DEFAULT_AUDIT.answerWithinMs) return;
     if (out) {
       this.auditOut = undefined;
-      this.judgeAudit(out.target, out.address, out.answered, now);
+      if (this.holderNow(out.target) === out.target.holder) this.judgeAudit(out.target, out.address, out.answered, now);
     }
     if (!this.audit.ready(now)) return;
     const target = this.audit.next(this.auditTargets(plans, now), now);
@@ -131,6 +131,17 @@ export class SelfChecks {
     this.sendProbe(plan, address);
     this.c.o.metrics.audits.inc({ outcome: 'sent' });
     this.c.schedule(DEFAULT_AUDIT.answerWithinMs);
+  }
+
+  /**
+   * Who holds the audited Service now. An audit judged after its Service moved says nothing (found
+   * by the L2 e2e: the dark holder's self-audit, out when another node took over, was answered by
+   * that node and reported it as "also answering").
+   */
+  private holderNow(target: AuditTarget): string | undefined {
+    if (target.self) return this.c.announcing.has(target.service) ? target.holder : undefined;
+    const [namespace = '', name = ''] = target.service.split('/');
+    return this.c.view.peek(serviceLeaseName(namespace, name))?.spec?.holderIdentity;
   }
 
   /** Each Service taken from a holder the audit found dark gets the Event, not only the one audited. */

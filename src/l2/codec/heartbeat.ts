@@ -41,13 +41,19 @@ export interface HeartbeatPlan {
   key: Uint8Array;
   /** the fastest interval a peer sends at (--heartbeat-interval); intervalMs when absent */
   peerIntervalMs?: number;
+  /**
+   * The peers whose every frame is checked (the holders this node's decisions must judge fast);
+   * the others' are checked once per SAMPLE_WINDOW_MS (heartbeat-inbox.ts). Absent: every peer.
+   */
+  watched?: readonly string[];
 }
 
 export function sameHeartbeatPlan(a: HeartbeatPlan | undefined, b: HeartbeatPlan | undefined): boolean {
   if (!a || !b) return a === b;
   const sameKey = a.key.length === b.key.length && a.key.every((x, i) => x === b.key[i]);
   const same = a.node === b.node && a.incarnation === b.incarnation && a.intervalMs === b.intervalMs;
-  return sameKey && same && a.peerIntervalMs === b.peerIntervalMs;
+  const sameWatched = a.watched?.join('\n') === b.watched?.join('\n');
+  return sameKey && same && a.peerIntervalMs === b.peerIntervalMs && sameWatched;
 }
 
 export type HeartbeatError = 'not-heartbeat' | 'malformed' | 'unauthenticated';
@@ -72,6 +78,18 @@ export function encodeHeartbeat(h: Heartbeat, src: Mac, key: Uint8Array): Uint8A
   payload.set(signed, 0);
   payload.set(mac(key, src, signed), signed.length);
   return encodeEthernet({ dst: BROADCAST, src, etherType: ETHERTYPE_HEARTBEAT, payload });
+}
+
+/**
+ * The node a well-formed heartbeat frame says it is from, read before its HMAC is checked (so it
+ * proves nothing: used only to skip a check); undefined when the frame is malformed.
+ */
+export function claimedNode(frame: Uint8Array): string | undefined {
+  const p = frame.subarray(14);
+  if (frame.length < 14 || p.length < 6 || MAGIC.some((b, i) => p[i] !== b) || p[4] !== VERSION) return undefined;
+  const n = p[5] ?? 0;
+  if (n === 0 || p.length < 6 + n + 20 + HMAC_LENGTH) return undefined;
+  return Buffer.from(p.subarray(6, 6 + n)).toString('utf8');
 }
 
 /** The heartbeat in `frame` and the MAC that sent it, when it is one and `key` signed it. */

@@ -64,3 +64,30 @@ export function decide(view: ElectionView, t: ElectionTimings): Decision {
   if (turn <= 0 || view.now >= myTime) return holder ? { kind: 'acquire', takeOverFrom: holder } : { kind: 'acquire' };
   return { kind: 'wait', reason: 'not-my-turn', recheckInMs: myTime - view.now };
 }
+
+/**
+ * How many live candidates after a holder hear it at every frame: the first to take over, and the
+ * next two for when that one is down too. The others sample its heartbeats once a second
+ * (heartbeat-inbox.ts), so that a node hears at full rate a few holders, not every node.
+ */
+export const WATCHERS = 3;
+
+/**
+ * Whether this node is among the first `watchers` live candidates after the Service's holder.
+ * `live`: judged alive on the wire alone (a peer never heard counts as not, so that this question
+ * never costs a read of a node Lease).
+ */
+export function watchesHolder(
+  view: Pick<ElectionView, 'me' | 'candidates' | 'holder'>,
+  live: (node: string) => boolean,
+  watchers = WATCHERS,
+): boolean {
+  const holder = view.holder || undefined;
+  if (!holder || holder === view.me) return false;
+  let ahead = 0;
+  for (const n of view.candidates) {
+    if (n === view.me) return true;
+    if (n !== holder && live(n) && ++ahead >= watchers) return false;
+  }
+  return false;
+}

@@ -62,8 +62,17 @@ export function judgeByKubernetes(now: number, kubeAliveUntil: number | undefine
   return { kind: 'dead', since: kubeAliveUntil ?? now, by: 'kubernetes' };
 }
 
+/**
+ * A peer this node does not watch is heard one frame per SAMPLE_WINDOW_MS (heartbeat-inbox.ts),
+ * so its silence is judged as if it sent at this interval (3.5 s), whatever it sends at.
+ */
+export const SAMPLED_INTERVAL_MS = IDLE_HEARTBEAT_MS;
+
 export class WireLiveness {
   private readonly peers = new Map<string, Peer>();
+  /** the peers heard at every frame (undefined: every peer), and since when each newly watched one is */
+  private watched: ReadonlySet<string> | undefined;
+  private readonly watchedSince = new Map<string, number>();
   private readonly probes = new Map<string, { sentAt: number; answeredAt?: number }>();
   /** until when this node could not hear the LAN itself */
   private deafUntil = Number.NEGATIVE_INFINITY;
@@ -91,6 +100,17 @@ export class WireLiveness {
     this.deafUntil = Math.max(this.deafUntil, now);
   }
 
+  /**
+   * From `now` on, only `nodes` are heard at every frame (undefined: every peer); the others are
+   * sampled and judged at SAMPLED_INTERVAL_MS. A peer just watched was heard at the sampled rate
+   * until now: it is silent at the earlier of that rate's bound and the full rate's counted from now.
+   */
+  watch(nodes: ReadonlySet<string> | undefined, now: number): void {
+    for (const n of nodes ?? []) if (this.watched && !this.watched.has(n)) this.watchedSince.set(n, now);
+    for (const n of this.watchedSince.keys()) if (!nodes || !nodes.has(n)) this.watchedSince.delete(n);
+    this.watched = nodes;
+  }
+
   heardOnWire(node: string): boolean {
     return this.peers.has(node);
   }
@@ -116,8 +136,7 @@ export class WireLiveness {
   judge(node: string, now: number, kubeAliveUntil: number | undefined, wire = true, signOfLife = -Infinity): Judgement {
     const p = this.peers.get(node);
     if (!p || !wire) return judgeByKubernetes(now, kubeAliveUntil);
-    const heardAt = Math.max(p.heardAt, this.deafUntil, signOfLife);
-    const silentAt = heardAt + p.intervalMs * this.t.missedIntervals + p.intervalMs / 2;
+    const silentAt = this.silentAt(node, p, Math.max(p.heardAt, this.deafUntil, signOfLife));
     if (now < silentAt) return { kind: 'alive' };
     const probe = this.probes.get(node);
     if (!probe || probe.sentAt < silentAt) return { kind: 'probe' };
@@ -127,6 +146,16 @@ export class WireLiveness {
     const until = probe.sentAt + this.t.probeTimeoutMs;
     if (now < until) return { kind: 'probing', until };
     return { kind: 'dead', since: until, by: 'wire' };
+  }
+
+  /** When a peer last heard at `heardAt` becomes silent: after 3.5 of the intervals it is heard at. */
+  private silentAt(node: string, p: Peer, heardAt: number): number {
+    const window = (intervalMs: number) => intervalMs * this.t.missedIntervals + intervalMs / 2;
+    const sampled = heardAt + window(Math.max(p.intervalMs, SAMPLED_INTERVAL_MS));
+    if (this.watched && !this.watched.has(node)) return sampled;
+    const since = this.watchedSince.get(node);
+    const full = heardAt + window(p.intervalMs);
+    return since === undefined ? full : Math.min(sampled, Math.max(full, since + window(p.intervalMs)));
   }
 
   /** Forgets a peer whose node is gone, so its name starts afresh. */

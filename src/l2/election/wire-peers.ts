@@ -22,7 +22,9 @@ export type HeartbeatOutcome =
   | 'malformed'
   | 'no-key'
   /** dropped unverified: its source MAC, or MACs never authenticated, over their budget */
-  | 'throttled';
+  | 'throttled'
+  /** skipped unverified: a peer not watched, one of whose frames was checked less than 900 ms before */
+  | 'sampled';
 
 export type CapturedFrame =
   | { kind: 'heartbeat'; node: string; mac: string }
@@ -49,6 +51,23 @@ export class WirePeers {
     this.liveness = new WireLiveness(o.timings);
   }
 
+  /** the peers heard at every frame (decide.ts watchesHolder), sorted; undefined: every peer */
+  private watched: string[] | undefined;
+
+  /** From `now` on, only `nodes` are heard at every frame, the other peers sampled (WireLiveness.watch). */
+  watch(nodes: ReadonlySet<string>, now: number): number {
+    const sorted = [...nodes].sort();
+    if (this.watched && sorted.join('\n') === this.watched.join('\n')) return sorted.length;
+    this.watched = sorted;
+    this.liveness.watch(new Set(sorted), now);
+    return sorted.length;
+  }
+
+  /** Alive judged on the wire alone: a peer never heard is not (nothing is read to know). */
+  aliveOnWire(node: string, now: number): boolean {
+    return this.liveness.judge(node, now, undefined).kind === 'alive';
+  }
+
   /**
    * What a sender needs to make this node's heartbeat frames itself, or undefined while no key is
    * known. A node that holds no Service sends every IDLE_HEARTBEAT_MS only (heartbeat-rate.ts).
@@ -63,6 +82,7 @@ export class WirePeers {
       intervalMs: heartbeatInterval(intervalMs, holding),
       key,
       peerIntervalMs: intervalMs,
+      ...(this.watched ? { watched: this.watched } : {}),
     };
   }
 

@@ -122,7 +122,12 @@ let heartbeatSequence = 0;
 let heartbeatTimer: NodeJS.Timeout | undefined;
 
 function setHeartbeats(plan: HeartbeatPlan | undefined): void {
-  inboxConfig = plan && { node: plan.node, key: plan.key, intervalMs: plan.peerIntervalMs ?? plan.intervalMs };
+  inboxConfig = plan && {
+    node: plan.node,
+    key: plan.key,
+    intervalMs: plan.peerIntervalMs ?? plan.intervalMs,
+    ...(plan.watched ? { watched: new Set(plan.watched) } : {}),
+  };
   inbox.configure(inboxConfig);
   for (const r of responders.values()) r.heartbeats(inboxConfig);
   const restart = plan?.intervalMs !== heartbeatPlan?.intervalMs;

@@ -14,6 +14,7 @@ import {
   batchOfNative,
   DEFAULT_INBOX_LIMITS,
   perSourcePerSecond,
+  SAMPLE_WINDOW_MS,
   type HeardBatch,
   type InboxConfig,
   type InboxLimits,
@@ -64,7 +65,15 @@ export interface PcapSession {
     lanlb_answer_counts(): [number, number, number, number, number];
     /** true: record each answer's stages; false: stop, and the [kernel to read, build, inject] µs */
     lanlb_answer_timing(on: boolean): Float64Array | undefined;
-    lanlb_heartbeats(enabled: boolean, node: string, key: Buffer, perSource: number, strangers: number): void;
+    lanlb_heartbeats(
+      enabled: boolean,
+      node: string,
+      key: Buffer,
+      perSource: number,
+      strangers: number,
+      watched: string[] | null,
+      sampleMs: number,
+    ): void;
     lanlb_take_heard(): NativeHeard;
     lanlb_setfilter(filter: string): void;
   };
@@ -225,7 +234,9 @@ export class PcapResponder {
     const perSource = c ? perSourcePerSecond(limits, c.intervalMs) : 0;
     const key = Buffer.from(c?.key ?? new Uint8Array());
     const native = this.heartbeatSession?.session;
-    native?.lanlb_heartbeats(c !== undefined, c?.node ?? '', key, perSource, limits.strangersPerSecond);
+    const watched = c?.watched ? [...c.watched] : null;
+    const strangers = limits.strangersPerSecond;
+    native?.lanlb_heartbeats(c !== undefined, c?.node ?? '', key, perSource, strangers, watched, SAMPLE_WINDOW_MS);
   }
 
   /** The heartbeats the addon checked since the last call. */

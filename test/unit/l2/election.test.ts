@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decide, type ElectionTimings, type ElectionView } from '../../../src/l2/election/decide.js';
+import { decide, watchesHolder, type ElectionTimings, type ElectionView } from '../../../src/l2/election/decide.js';
 import { rankCandidates } from '../../../src/l2/election/candidates.js';
 import type { Judgement } from '../../../src/l2/election/wire-liveness.js';
 import {
@@ -76,6 +76,41 @@ describe('decide', () => {
         }
       }),
     );
+  });
+});
+
+describe('watchesHolder: the first 3 live candidates after the holder hear it at every frame', () => {
+  const watches = (v: ElectionView) => watchesHolder(v, (n) => v.judge(n).kind === 'alive');
+  const candidates = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+  const watchers = (over: Partial<ElectionView> & { states?: Record<string, J> }) =>
+    candidates.filter((me) => over.states?.[me] !== 'dead' && watches(view({ candidates, ...over, me })));
+  it('the three after the holder, skipping it', () => {
+    assert.deepEqual(watchers({ holder: 'n2' }), ['n1', 'n3', 'n4']);
+  });
+  it('a dead candidate ahead makes room for the next', () => {
+    assert.deepEqual(watchers({ holder: 'n1', states: { n3: 'dead' } }), ['n2', 'n4', 'n5']);
+  });
+  it('nobody watches a free Service, and a holder does not watch itself', () => {
+    assert.deepEqual(watchers({}), []);
+    assert.equal(watches(view({ candidates, holder: 'n1', me: 'n1' })), false);
+  });
+  it('a node that is no candidate watches nothing', () => {
+    assert.equal(watches(view({ candidates, holder: 'n1', me: 'n9' })), false);
+  });
+  it('over 3,000 Services on 1,000 nodes each node watches about 9 holders (3 per Service), never 1,000', () => {
+    const nodes = Array.from({ length: 1_000 }, (_, i) => `node-${i}`);
+    const watchedBy = new Map<string, Set<string>>();
+    for (let s = 0; s < 3_000; s++) {
+      const ranked = rankCandidates(`ns/svc-${s}`, nodes);
+      const holder = ranked[0] ?? '';
+      for (const me of ranked.slice(1, 5)) {
+        if (!watches(view({ candidates: ranked, holder, me }))) continue;
+        watchedBy.set(me, (watchedBy.get(me) ?? new Set()).add(holder));
+      }
+    }
+    const sizes = [...watchedBy.values()].map((x) => x.size);
+    assert.equal(sizes.reduce((a, b) => a + b, 0) <= 9_000, true, 'at most 3 per Service');
+    assert.ok(Math.max(...sizes) <= 30, `the most any node watches: ${Math.max(...sizes)}`);
   });
 });
 

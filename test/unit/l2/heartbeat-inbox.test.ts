@@ -82,4 +82,33 @@ describe('HeartbeatInbox', () => {
     const sources = (i as unknown as { sources: Map<number, unknown> }).sources;
     assert.ok(sources.size <= 100, `${sources.size} sources kept`);
   });
+
+  it('a peer not watched: one frame checked per 900 ms, the rest skipped unchecked; a watched one, every frame', () => {
+    const i = new HeartbeatInbox();
+    i.configure({ node: 'me', key, intervalMs: 100, watched: new Set(['node1']) });
+    const outcomes = (node: string, mac: ReturnType<typeof macOf>) =>
+      Array.from({ length: 30 }, (_, n) => i.take(frame(node, n + 1, mac), n * 100));
+    const count = (xs: string[], o: string) => xs.filter((x) => x === o).length;
+    const watched = outcomes('node1', macOf(1));
+    assert.equal(count(watched, 'accepted'), 30, 'a watched peer: every frame');
+    const sampled = outcomes('node2', macOf(2));
+    // Accepted at 0, 900, 1800, 2700 ms: one a second at a 100 ms rate.
+    assert.deepEqual(
+      sampled.flatMap((o, n) => (o === 'accepted' ? [n * 100] : [])),
+      [0, 900, 1_800, 2_700],
+    );
+    assert.equal(count(sampled, 'sampled'), 26);
+    const idle = Array.from({ length: 5 }, (_, n) => i.take(frame('node3', n + 1, macOf(3)), n * 1_000));
+    assert.deepEqual(idle, Array(5).fill('accepted'), 'a peer at the idle rate (1 s): every frame');
+  });
+
+  it('a forged frame naming a sampled peer neither is accepted nor delays its next authentic one', () => {
+    const i = new HeartbeatInbox();
+    i.configure({ node: 'me', key, intervalMs: 100, watched: new Set() });
+    assert.equal(i.take(frame('node2', 1, macOf(2)), 0), 'accepted');
+    assert.equal(i.take(frame('node2', 50, macOf(2), forged), 100), 'sampled', 'skipped, never accepted');
+    assert.equal(i.take(frame('node2', 60, macOf(2), forged), 950), 'unauthenticated');
+    assert.equal(i.take(frame('node2', 2, macOf(2)), 960), 'accepted', 'the forgery took no slot');
+    assert.equal(i.take(frame('node2', 70, macOf(3), forged), 1_000), 'sampled');
+  });
 });

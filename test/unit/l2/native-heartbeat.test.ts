@@ -14,6 +14,7 @@ import {
   batchOfNative,
   HeartbeatInbox,
   perSourcePerSecond,
+  SAMPLE_WINDOW_MS,
   type HeardBatch,
   type InboxLimits,
 } from '../../../src/l2/election/heartbeat-inbox.js';
@@ -67,7 +68,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /** The addon's poll callback over the frames (offline capture); what it took, and what reached JavaScript. */
-function native(frames: readonly Uint8Array[]): { batch: HeardBatch; toJavaScript: number } {
+function native(frames: readonly Uint8Array[], watched?: string[]): { batch: HeardBatch; toJavaScript: number } {
   const path = join(dir, `frames-${files++}.pcap`);
   writeFileSync(path, pcapFile(frames));
   const session = new (pcapAddon().PcapSession)() as HeartbeatSession;
@@ -86,7 +87,8 @@ function native(frames: readonly Uint8Array[]): { batch: HeardBatch; toJavaScrip
     () => undefined,
     false,
   );
-  session.lanlb_heartbeats(true, 'me', KEY, perSourcePerSecond(LIMITS, 100), LIMITS.strangersPerSecond);
+  const perSource = perSourcePerSecond(LIMITS, 100);
+  session.lanlb_heartbeats(true, 'me', KEY, perSource, LIMITS.strangersPerSecond, watched ?? null, SAMPLE_WINDOW_MS);
   try {
     for (let i = 0; i < frames.length + 5; i++) if (!session.lanlb_poll()) session.dispatch(buf, header);
     return { batch: batchOfNative(session.lanlb_take_heard()), toJavaScript };
@@ -97,13 +99,21 @@ function native(frames: readonly Uint8Array[]): { batch: HeardBatch; toJavaScrip
 
 /** The offline session with the heartbeat methods (the harness's type lists the answer's). */
 type HeartbeatSession = InstanceType<ReturnType<typeof pcapAddon>['PcapSession']> & {
-  lanlb_heartbeats(enabled: boolean, node: string, key: Buffer, perSource: number, strangers: number): void;
+  lanlb_heartbeats(
+    enabled: boolean,
+    node: string,
+    key: Buffer,
+    perSource: number,
+    strangers: number,
+    watched: string[] | null,
+    sampleMs: number,
+  ): void;
   lanlb_take_heard(): Parameters<typeof batchOfNative>[0];
 };
 
-function javascript(frames: readonly Uint8Array[]): HeardBatch {
+function javascript(frames: readonly Uint8Array[], watched?: string[]): HeardBatch {
   const inbox = new HeartbeatInbox(LIMITS);
-  inbox.configure(CONFIG);
+  inbox.configure({ ...CONFIG, ...(watched ? { watched: new Set(watched) } : {}) });
   for (const f of frames) inbox.take(f, 0); // the offline replay takes well under a refill's 200 ms
   return inbox.drain(0);
 }
@@ -158,5 +168,23 @@ describe('native heartbeat inbox (the addon) against heartbeat-inbox.ts', () => 
       }),
       { numRuns: 200, seed: 20261206 },
     );
+  });
+
+  it('node1 watched, the others sampled: the same counts and peers in C and in TypeScript (200 runs)', () => {
+    // The replay takes well under the 900 ms window: each peer not watched has its first
+    // well-formed frame checked and the rest skipped, in both.
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 150, size: 'max' }), (steps) => {
+        const frames = steps.map(frameOf);
+        const n = native(frames, ['node1']);
+        assert.deepEqual(canonical(n.batch), canonical(javascript(frames, ['node1'])));
+      }),
+      { numRuns: 200, seed: 20261207 },
+    );
+    const frames = [1, 2, 3].flatMap((sequence) => [1, 2].map((peer) => frameOf({ kind: 'auth', peer, sequence })));
+    assert.deepEqual(canonical(native(frames, ['node1']).batch), {
+      peers: ['node1 02:00:00:00:01:01 7/3 100', 'node2 02:00:00:00:01:02 7/1 100'],
+      counts: { accepted: 4, sampled: 2 },
+    });
   });
 });

@@ -90,4 +90,37 @@ describe('WireLiveness', () => {
     w.heard({ ...beat(1), intervalMs: 3_600_000 }, 0);
     assert.equal(w.judge('n2', 3_500, undefined).kind, 'probe');
   });
+
+  it('a peer not watched is judged at the sampled rate (silent 3.5 s after its last checked frame)', () => {
+    const w = new WireLiveness(t);
+    w.watch(new Set(['n3']), 0);
+    w.heard(beat(1), 0);
+    assert.equal(w.judge('n2', 3_499, undefined).kind, 'alive');
+    assert.equal(w.judge('n2', 3_500, undefined).kind, 'probe');
+  });
+
+  it('newly watched: silent at the earlier of the sampled bound and 350 ms after the watch began', () => {
+    const w = new WireLiveness(t);
+    w.watch(new Set(), 0);
+    w.heard(beat(1), 1_000); // the last frame checked while sampled
+    w.watch(new Set(['n2']), 1_500);
+    assert.equal(w.judge('n2', 1_849, undefined).kind, 'alive', 'not silent before its frames could be heard');
+    assert.equal(w.judge('n2', 1_850, undefined).kind, 'probe', 'dead since before the watch: found 350 ms after');
+    w.heard(beat(2), 1_860);
+    assert.equal(w.judge('n2', 2_209, undefined).kind, 'alive');
+    assert.equal(w.judge('n2', 2_210, undefined).kind, 'probe', 'then at the full rate');
+    const v = new WireLiveness(t);
+    v.watch(new Set(), 0);
+    v.heard(beat(1), 0);
+    v.watch(new Set(['n2']), 3_400);
+    assert.equal(v.judge('n2', 3_500, undefined).kind, 'probe', 'the sampled bound still holds');
+  });
+
+  it('unwatched again: judged at the sampled rate at once, not at the full rate it was heard at', () => {
+    const w = new WireLiveness(t);
+    w.watch(new Set(['n2']), 0);
+    w.heard(beat(1), 0);
+    w.watch(new Set(), 100);
+    assert.equal(w.judge('n2', 900, undefined).kind, 'alive', 'its next checked frame may be 900 ms away');
+  });
 });
