@@ -21,8 +21,8 @@ import { checkPcapPackage } from '../l2/responder/pcap-package.js';
 import { AnnouncerMetrics } from '../announcer/metrics.js';
 import { SecretKeySource } from '../kube/secret-key-source.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
-import type { KubeHttp } from '../kube/http.js';
 import { ensureNamespace } from '../kube/namespace.js';
+import { endpointSlicePath } from '../kube/startup.js';
 import { KubeLeaseStore } from '../kube/lease-store.js';
 import { CopyingLeaseStore, LeaseCopies } from '../kube/lease-copies.js';
 import { DEFAULT_ANNOUNCER_TIMINGS, type AnnouncerTimings, type ResponderFactory } from '../announcer/options.js';
@@ -73,15 +73,6 @@ Answers:
                              its addresses then runs at that priority too (the kernel's RT
                              throttling bounds it), as the kernel's own ARP answers would
 `;
-
-async function endpointSlicePath(http: KubeHttp): Promise<string> {
-  try {
-    await http.get('/apis/discovery.k8s.io/v1');
-    return '/apis/discovery.k8s.io/v1/endpointslices';
-  } catch {
-    return '/apis/discovery.k8s.io/v1beta1/endpointslices'; // Kubernetes < 1.21
-  }
-}
 
 const announcerFlagSpec = {
   ...processFlagSpec,
@@ -212,7 +203,7 @@ async function announcerWorkload(
   const { namespace } = flags.process;
   log.info('node', { node: flags.node });
   await ensureNamespace(kc, http, namespace, log);
-  const sources = kubeAnnouncerSources(http, namespace, await endpointSlicePath(http), log);
+  const sources = kubeAnnouncerSources(http, namespace, await endpointSlicePath(http, log), log);
   const metrics = new AnnouncerMetrics(registry);
   const keys = new SecretKeySource(http, namespace, log);
   // Fail at start, saying why, when node_modules/pcap is not lanlb's package (packages/pcap); the

@@ -4,6 +4,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { KubeConfig } from '../kube/client-node.js';
 import { KubeHttp } from '../kube/http.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { whenAnswered } from '../kube/startup.js';
 import { HealthServer } from '../observability/health-server.js';
 import { createLogger } from '../observability/logger.js';
 import type { ProcessFlags } from './process-flags.js';
@@ -113,7 +114,7 @@ export async function runLongRunning(
   const kc = loadKubeConfig(flags.kubeconfig);
   const http = new KubeHttp(kc);
   const registry = processRegistry();
-  const version = await http.get<{ gitVersion?: string }>('/version');
+  const version = await whenAnswered('version', () => http.get<{ gitVersion?: string }>('/version'), log);
   log.info('connected', { server: kc.getCurrentCluster()?.server, version: version.gitVersion });
 
   const workload = await build({ kc, http, log, registry, flags });

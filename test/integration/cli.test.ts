@@ -2,6 +2,9 @@
 // serve health and metrics on the flagged addresses, log JSON lines, and stop cleanly on SIGTERM.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { spliceSockets } from '../../src/devcluster/splice-sockets.js';
 import { freePort } from '../../src/devcluster/free-port.js';
 import { controllerAccess, LEADER_NAMESPACE, useCluster, eventually } from '../helpers/cluster.js';
 import { startLanlb } from '../helpers/lanlb-process.js';
@@ -178,6 +181,34 @@ describe('lanlb processes', () => {
       }
     },
   );
+
+  // Found by the L2 chaos run: announcers started while the apiserver could not answer exited (a
+  // DaemonSet's Pod then waits in CrashLoopBackOff); they now wait for it and start.
+  it('announcer: an apiserver that does not answer at start is waited for, then it starts', async () => {
+    const server = /https:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(c.announcerKubeconfig, 'utf8'));
+    const apiserverPort = Number(server?.[1]);
+    assert.ok(apiserverPort > 0, 'the apiserver port is in the kubeconfig');
+    const [gate, health] = await Promise.all([freePort(), freePort()]);
+    const kubeconfig = `${c.announcerKubeconfig}.gated`;
+    const text = readFileSync(c.announcerKubeconfig, 'utf8');
+    writeFileSync(kubeconfig, text.replace(`127.0.0.1:${apiserverPort}`, `127.0.0.1:${gate}`));
+    const args = ['--kubeconfig', kubeconfig, '--health-addr', `127.0.0.1:${health}`, '--metrics-addr', '0'];
+    const a = startLanlb(['announcer', ...args], { NODE_NAME: 'node1' });
+    // Nothing listens on the gate yet: every connection is refused.
+    const forwarder = createServer((s) => spliceSockets(s, connect(apiserverPort, '127.0.0.1')));
+    try {
+      await a.waitForLog(/did not answer \(version\); retrying/, 10_000);
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.equal(a.child.exitCode, null, 'still running while the apiserver does not answer');
+      await new Promise<void>((ok) => forwarder.listen(gate, '127.0.0.1', ok));
+      await a.waitForLog('serving', 30_000);
+      await eventually(async () => (await get(`http://127.0.0.1:${health}/readyz`)).status === 200 || undefined);
+      assert.equal(await a.stop('SIGTERM'), 0);
+    } finally {
+      await a.stop();
+      forwarder.close();
+    }
+  });
 
   it('a wrong kubeconfig is a clear error, not a crash', async () => {
     const p = startLanlb([
