@@ -35,6 +35,7 @@ function PcapSession(
   this.promiscuous = typeof promiscuous === 'undefined' ? true : promiscuous;
   this.link_type = null;
   this.empty_reads = 0;
+  this.poll_errors = 0;
   this.session = new binding.PcapSession();
 
   const packetReady = this.on_packet_ready.bind(this);
@@ -57,9 +58,14 @@ function PcapSession(
   this.header = Buffer.alloc(16);
 
   if (isLive) {
-    // Called when the capture is readable (the poll callback found a frame C did not answer).
-    this.session.read_callback = () => {
+    // Called when the capture is readable (the poll callback found a frame C did not answer), or
+    // failed: libuv then stopped polling it (POLLERR: the interface went down), so it is polled
+    // again 50 ms later, and again while the error lasts; else a link that comes back stays deaf.
+    this.session.read_callback = (failed) => {
       if (this.session.dispatch(this.buf, this.header) < 1) this.empty_reads += 1;
+      if (!failed) return;
+      this.poll_errors += 1;
+      setTimeout(() => this.opened && this.session.lanlb_repoll(), 50);
     };
     this.session.start_polling();
     process.nextTick(this.session.read_callback); // kickstart to prevent races

@@ -36,6 +36,7 @@ void PcapSession::Init(Local<Object> exports) {
     Nan::SetPrototypeMethod(tpl, "lanlb_heartbeats", SetHeartbeats);
     Nan::SetPrototypeMethod(tpl, "lanlb_take_heard", TakeHeard);
     Nan::SetPrototypeMethod(tpl, "lanlb_setfilter", SetFilter);
+    Nan::SetPrototypeMethod(tpl, "lanlb_repoll", Repoll);
     Nan::SetMethod(exports, "lanlb_reply", Reply);
     Nan::SetMethod(exports, "lanlb_realtime", Realtime);
     Nan::Set(exports, Nan::New("lanlb_abi").ToLocalChecked(), Nan::New(LANLB_PCAP_ABI));
@@ -403,10 +404,16 @@ void PcapSession::FinalizeClose(PcapSession *session) {
     session->packet_ready_cb.Reset();
 }
 
+/**
+ * The capture is readable, or failed. libuv stops a poll that reports an error (POLLERR: the
+ * interface went down, ENETDOWN on the socket) and never polls it again, so JavaScript is told
+ * (read_callback(true)): it reads what is left and polls again a little later (lanlb_repoll).
+ * Found by lanlb's L2 chaos run: after a link flap the capture heard and answered nothing more.
+ */
 void PcapSession::poll_handler(uv_poll_t *handle, int status, int events) {
     Nan::HandleScope scope;
     PcapSession *session = reinterpret_cast<PcapSession *>(handle->data);
-    if (PollAnswered(session)) return;
+    if (status == 0 && PollAnswered(session)) return;
 
     Local<String> callback_symbol = Nan::New("read_callback").ToLocalChecked();
     Local<Value> callback_v = Nan::Get(session->handle(), callback_symbol).ToLocalChecked();
@@ -415,9 +422,18 @@ void PcapSession::poll_handler(uv_poll_t *handle, int status, int events) {
 
     Nan::TryCatch try_catch;
 
-    session->poll_resource->runInAsyncScope(Nan::GetCurrentContext()->Global(), callback, 0, NULL);
+    Local<Value> argv[1] = {Nan::New<Boolean>(status < 0)};
+    session->poll_resource->runInAsyncScope(Nan::GetCurrentContext()->Global(), callback, 1, argv);
 
     if (try_catch.HasCaught()) Nan::FatalException(try_catch);
+}
+
+// session.lanlb_repoll(): polls the capture again after libuv stopped the poll on an error.
+void PcapSession::Repoll(const Nan::FunctionCallbackInfo<Value> &info) {
+    PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
+    if (!session->poll_init || session->pcap_handle == NULL) return;
+    if (uv_poll_start(&session->poll_handle, UV_READABLE, poll_handler) < 0)
+        Nan::ThrowError("Couldn't restart UV poll");
 }
 
 void PcapSession::StartPolling(const Nan::FunctionCallbackInfo<Value> &info) {

@@ -12,7 +12,7 @@
 // libpcap or /sys, so its decisions run in unit tests on fakes; src/kube and the command wire the real ones.
 import type { ObjectSource } from '../runtime/object-source.js';
 import { decide, watchesHolder, type ElectionView } from '../l2/election/decide.js';
-import { heartbeatInterval, type Judgement } from '../l2/election/wire-liveness.js';
+import { heartbeatInterval, silenceBeforeTakeover, type Judgement } from '../l2/election/wire-liveness.js';
 import { leaseNamesService, serviceLeaseName, TAKEN_OVER_FROM_ANNOTATION } from '../l2/election/lease-names.js';
 import { DEFAULT_ADDRESS_CHECK } from '../l2/election/address-check.js';
 import { planAnnouncements, type ServicePlan } from './plan/desired.js';
@@ -54,10 +54,7 @@ export class Announcer {
   /** what the HeartbeatSender was last told; when this thread sent frames last (without one) */
   private sentPlan: HeartbeatPlan | undefined;
   private beatAt = Number.NEGATIVE_INFINITY;
-  /**
-   * The last plan. Ticks reuse it; Service/policy/Node/EndpointSlice/pool changes mark it dirty,
-   * and so does the data plane when links or captures change (read every 500 ms).
-   */
+  /** The last plan: Service/policy/Node/EndpointSlice/pool changes and link or capture changes mark it dirty. */
   private plans: ServicePlan[] = [];
   private planDirty = true;
   private tickQueued = false;
@@ -93,6 +90,8 @@ export class Announcer {
       onFrame: (frame) => this.onFrame(frame),
       onChange: () => this.replan(),
       onDeaf: (now) => this.wire.liveness.deaf(now),
+      // Deaf long enough to have been replaced: it answers again only on Leases confirmed by a write.
+      onHearing: (deafMs) => deafMs >= silenceBeforeTakeover(this.t.wire) && this.announcing.clear(),
     });
     const context: AnnouncerContext = {
       o,
@@ -187,9 +186,8 @@ export class Announcer {
   }
 
   /**
-   * Heartbeat frames on every open capture: every wire interval while this node holds a Service,
-   * every IDLE_HEARTBEAT_MS otherwise. With a HeartbeatSender, hands it the plan whenever the
-   * plan (key, interval) changes, and it sends; else sends here when due.
+   * Heartbeat frames on every capture: every wire interval while holding a Service, else every IDLE_HEARTBEAT_MS.
+   * With a HeartbeatSender, hands it the plan whenever the plan changes, and it sends; else sends here when due.
    */
   private beat(): void {
     if (this.stopped) return;

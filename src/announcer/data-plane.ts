@@ -28,6 +28,8 @@ export interface DataPlaneOptions {
    * was paused, or its main thread stalled). Read on every decision tick.
    */
   onDeaf?(now: number): void;
+  /** This node hears the LAN again after being deaf for about `deafMs` (from the tick before it began). */
+  onHearing?(deafMs: number): void;
 }
 
 /** Ticks further apart than this mean the process did not run (SIGSTOP, a stalled main thread). */
@@ -71,6 +73,8 @@ export class DataPlane {
   private tickedAt = Number.POSITIVE_INFINITY;
   /** interface -> its carrier_changes at the last tick */
   private readonly carrierChanges = new Map<string, number>();
+  /** when the deaf stretch under way began (the tick before it was seen); undefined: hearing */
+  private deafFrom: number | undefined;
 
   constructor(private readonly o: DataPlaneOptions) {}
 
@@ -79,7 +83,15 @@ export class DataPlane {
    * change through onChange. Called on every decision tick.
    */
   tick(now: number): void {
-    if (this.deafSince(now)) this.o.onDeaf?.(now);
+    const deaf = this.deafness(now);
+    if (deaf) {
+      this.deafFrom ??= deaf.from;
+      this.o.onDeaf?.(now);
+    }
+    if (!deaf?.ongoing && this.deafFrom !== undefined) {
+      this.o.onHearing?.(now - this.deafFrom);
+      this.deafFrom = undefined;
+    }
     let changed = false;
     if (now - this.linksReadAt >= LINK_POLL_MS) {
       const fresh = this.o.links.list().map((l) => ({ ...l })); // a copy: a source may reuse its objects
@@ -91,20 +103,24 @@ export class DataPlane {
     if (changed) this.o.onChange?.();
   }
 
-  /** Whether this node was deaf since the last tick: paused, or a link in use down or flapping. */
-  private deafSince(now: number): boolean {
-    const gap = now - this.tickedAt > DEAF_AFTER_GAP_MS;
+  /**
+   * Whether this node was deaf since the last tick (paused, or a link in use down or flapping):
+   * since when at the latest (that tick), and whether it still is (a link down or without carrier).
+   */
+  private deafness(now: number): { from: number; ongoing: boolean } | undefined {
+    const from = Math.min(this.tickedAt, now);
+    let deaf = now - this.tickedAt > DEAF_AFTER_GAP_MS;
+    let ongoing = false;
     this.tickedAt = now;
-    let deaf = gap;
     for (const iface of this.wanted) {
       const link = this.o.links.read?.(iface);
       if (!link) continue;
       const changes = link.carrierChanges;
-      if (!link.up || link.carrier === false) deaf = true;
+      if (!link.up || link.carrier === false) ongoing = true;
       if (changes !== undefined && changes !== (this.carrierChanges.get(iface) ?? changes)) deaf = true;
       if (changes !== undefined) this.carrierChanges.set(iface, changes);
     }
-    return deaf;
+    return deaf || ongoing ? { from, ongoing } : undefined;
   }
 
   /** The node's links as last read (up, carrier, MACs). */

@@ -152,6 +152,32 @@ describe('the answer thread on real frames', { concurrency: false }, () => {
     }
   });
 
+  // Found by the L2 chaos run: after fast carrier flaps a node's capture sent heartbeats but heard
+  // and answered nothing for 85 s.
+  it('after its link flaps 20 times in 4 s, the capture answers ARP and hears peers again', async () => {
+    const c = await startChild({ LANLB_TEST_NODE: 'node-r' });
+    const peer = await startChild({ LANLB_TEST_NODE: 'node-c' }, child, ['192.0.2.201'], NS_C);
+    try {
+      for (let i = 0; i < 20; i++) {
+        await ip('-n', NS_R, 'link', 'set', 'eth0', 'down');
+        await new Promise((r) => setTimeout(r, 50 + (i % 4) * 30));
+        await ip('-n', NS_R, 'link', 'set', 'eth0', 'up');
+        await new Promise((r) => setTimeout(r, 50 + (i % 3) * 40));
+      }
+      await new Promise((r) => setTimeout(r, 1_000)); // the link is up, its carrier back
+      const heardBefore = c.lines.filter((l) => l.startsWith('heard ')).length;
+      const args = ['-c', '10', '-W', '0.1', '-I', 'eth0', VIP];
+      const { stdout } = await runInNetns(NS_C, 'arping', args, { timeoutMs: 10_000, noAnswerCodes: [1] });
+      const answers = [...stdout.matchAll(/bytes from ([0-9a-f:]{17}) \(/g)].map((m) => m[1]);
+      assert.ok(answers.length >= 9, `answered ${answers.length} of 10 requests after the flaps`);
+      const heardAfter = c.lines.filter((l) => l.startsWith('heard ')).length - heardBefore;
+      assert.ok(heardAfter >= 5, `the peer heard ${heardAfter} times in the second after the flaps`);
+    } finally {
+      for (const x of [peer, c]) x.proc.stdin?.write('close\n');
+      await Promise.all([peer.exited, c.exited]);
+    }
+  });
+
   it('a main thread blocked past wedgedAfterMs: the thread goes dark, and the process exits after', async () => {
     const c = await startChild({ LANLB_TEST_WEDGED_MS: '1000' });
     const dump = await capture();

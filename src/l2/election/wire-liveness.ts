@@ -41,6 +41,14 @@ export const DEFAULT_WIRE_TIMINGS: WireTimings = {
   probeValidMs: 10_000,
 };
 
+/**
+ * The shortest silence of a holder after which a peer may take its Services over: silent after
+ * 3.5 intervals, then a probe unanswered. A node deaf for longer may have been replaced meanwhile.
+ */
+export function silenceBeforeTakeover(t: WireTimings): number {
+  return t.intervalMs * t.missedIntervals + t.intervalMs / 2 + t.probeTimeoutMs;
+}
+
 export type Judgement =
   | { kind: 'alive' }
   | { kind: 'dead'; since: number; by: 'wire' | 'kubernetes' }

@@ -286,6 +286,11 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
     const c = clocks.get(n);
     if (c) c.paused = true;
   };
+  /** SIGCONT with the watch (and writes) still stalled: the overdue timers run, nothing from the apiserver. */
+  const resumeWatchBehind = (n: string) => {
+    wire.crashed.delete(n);
+    clocks.get(n)?.resume();
+  };
   /** SIGCONT: the overdue timers run first (Node runs timers before I/O), then the watch catches up. */
   const resume = (n: string) => {
     wire.crashed.delete(n);
@@ -320,6 +325,7 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
     crash,
     pause,
     resume,
+    resumeWatchBehind,
     heartbeatThreads,
     reason: (n: string) => announcers.get(n)?.unavailableReason,
     /** The node reaches the apiserver again: its watch lists every Lease afresh. */
@@ -597,6 +603,38 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     const r = await timeline(l, 10_000, 10);
     assert.equal(r.overlap, 0, `${first} answered beside ${moved ?? ''} for ${r.overlap} ms`);
     assert.deepEqual(r.holders, [moved], `no move after the link came back: ${r.holders.join(' -> ')}`);
+    await l.stopAll();
+  });
+
+  // Found by the L2 chaos run: a holder paused past the silence threshold (SIGSTOP) was replaced;
+  // resumed, it answered from its old table until its watch delivered the takeover (4 VIPs, 150 ms
+  // and more). Deaf that long, it now stops at its first tick and answers again only on a Lease
+  // its own write confirms.
+  it('a holder paused 2 s, its watch behind after the resume: it stops answering at its first tick', async () => {
+    const { l, first } = await threeNodes({ seed: 11 });
+    l.pause(first);
+    await l.clock.advance(2_000);
+    const moved = l.holder();
+    assert.notEqual(moved, first, 'taken over during the pause');
+    l.resumeWatchBehind(first); // its timers run; the watch and its writes are still stalled
+    const r = await timeline(l, 1_000, 10);
+    assert.ok(r.overlap <= 10, `${first} answered beside ${moved ?? ''} for ${r.overlap} ms`);
+    l.reconnect(first);
+    const after = await timeline(l, 3_000, 10);
+    assert.deepEqual(after.holders, [moved], `no move after the watch caught up: ${after.holders.join(' -> ')}`);
+    assert.equal(after.overlap, 0);
+    await l.stopAll();
+  });
+
+  it('a holder deaf shorter than a takeover needs (one 150 ms flap) keeps answering, writes nothing', async () => {
+    const { l, first } = await threeNodes({ seed: 12 });
+    const writes = l.running.get(first)?.store.writes ?? 0;
+    l.wire.crashed.add(first);
+    await l.clock.advance(150);
+    l.wire.crashed.delete(first);
+    const r = await timeline(l, 3_000, 10);
+    assert.deepEqual([r.dark, r.holders], [0, [first]]);
+    assert.equal(l.running.get(first)?.store.writes, writes, 'no confirming write');
     await l.stopAll();
   });
 

@@ -93,4 +93,31 @@ describe('data plane: the answer table and link events', () => {
     assert.equal(changes(), 2, 'carrier lost: one event');
     assert.equal(dp.currentLinks()[0]?.carrier, false);
   });
+
+  it('deafness: how long, from the tick before it was seen; a link down lasts until it is up again', () => {
+    const l = link('eth0');
+    const heard: number[] = [];
+    const dp = new DataPlane({
+      links: { list: () => [{ ...l }], read: () => ({ ...l }) },
+      responders: (): Responder => ({ set: async () => undefined, reannounce() {}, send() {}, close: async () => {} }),
+      log: quiet,
+      onFrame: () => undefined,
+      onHearing: (ms) => heard.push(ms),
+    });
+    dp.keepOpen(new Set(['eth0']), 0);
+    for (const t of [0, 100, 200]) dp.tick(t);
+    dp.tick(1_400); // paused 1.2 s: heard again at once
+    assert.deepEqual(heard, [1_200]);
+    l.carrier = false;
+    for (const t of [1_500, 1_600, 1_700, 1_800]) dp.tick(t);
+    assert.deepEqual(heard, [1_200], 'still deaf while the carrier is gone');
+    l.carrier = true;
+    dp.tick(1_900);
+    assert.deepEqual(heard, [1_200, 500], 'from the last tick that heard (1,400) to the first that hears again');
+    l.carrierChanges = 7; // the counter's first reading
+    dp.tick(2_000);
+    l.carrierChanges = 9; // a flap between two ticks: seen as a change of the counter
+    dp.tick(2_100);
+    assert.deepEqual(heard, [1_200, 500, 100], 'a flap between ticks: at most a tick');
+  });
 });
