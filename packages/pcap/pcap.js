@@ -65,7 +65,7 @@ function PcapSession(
       if (this.session.dispatch(this.buf, this.header) < 1) this.empty_reads += 1;
       if (!failed) return;
       this.poll_errors += 1;
-      setTimeout(() => this.opened && this.session.lanlb_repoll(), 50);
+      timers.setTimeout(() => this.opened && this.session.lanlb_repoll(), 50);
     };
     this.session.start_polling();
     process.nextTick(this.session.read_callback); // kickstart to prevent races
