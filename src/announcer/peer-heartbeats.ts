@@ -30,8 +30,10 @@ export class PeerHeartbeats {
    * looks silent. `startedAt`: when this announcer started. `signOfLife`: when `node` wrote the
    * Lease being judged (a wire verdict from before then is stale).
    */
-  judge(node: string, now: number, wire: boolean, startedAt: number, signOfLife?: number): Judgement {
+  judge(node: string, now: number, onWire: boolean, startedAt: number, signOfLife?: number): Judgement {
     const { t, view } = this.c;
+    // Cut off from the LAN, by the look of it: silence on the wire says nothing, the Kubernetes side does.
+    const wire = onWire && !this.c.wire.liveness.isolated(now);
     const unheard = !this.c.wire.liveness.heardOnWire(node);
     // Just started, every peer is unheard: give its heartbeat frames a second to arrive before
     // reading its Lease (a restart of N nodes would otherwise read N Leases each).

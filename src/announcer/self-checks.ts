@@ -118,10 +118,14 @@ export class SelfChecks {
   runAudit(plans: readonly ServicePlan[], now: number): void {
     const out = this.auditOut;
     if (out && now - out.at < DEFAULT_AUDIT.answerWithinMs) return;
+    // Cut off from the LAN (WireLiveness.isolated), an unanswered audit says nothing about the holder.
+    const isolated = this.c.wire.liveness.isolated(now);
     if (out) {
       this.auditOut = undefined;
-      if (this.holderNow(out.target) === out.target.holder) this.judgeAudit(out.target, out.address, out.answered, now);
+      const current = this.holderNow(out.target) === out.target.holder;
+      if (current && !isolated) this.judgeAudit(out.target, out.address, out.answered, now);
     }
+    if (isolated) return;
     if (!this.audit.ready(now)) return;
     const target = this.audit.next(this.auditTargets(plans, now), now);
     const plan = target && plans.find((p) => p.key === target.service);

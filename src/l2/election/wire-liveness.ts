@@ -156,6 +156,27 @@ export class WireLiveness {
     return { kind: 'dead', since: until, by: 'wire' };
   }
 
+  /**
+   * Whether this node looks cut off from the LAN rather than its peers dead: every peer it watches
+   * (two at least) is silent, and no peer was heard since the last of them was. Found by the L2
+   * chaos run: a node alone on its side of a partition (the apiserver still reachable) took over
+   * every Service it was first in line for from live holders, and the LAN was dark until the
+   * others took them back. Several watched holders silent at once, and nobody else heard since,
+   * is the node's own silence far more often than their deaths (the peer-heartbeats.ts fallback
+   * still finds those, by the Kubernetes side).
+   */
+  isolated(now: number): boolean {
+    let newest = -Infinity;
+    let watched = 0;
+    for (const [node, p] of this.peers) {
+      if (this.watched && !this.watched.has(node)) continue;
+      if (now < this.silentAt(node, p, Math.max(p.heardAt, this.deafUntil))) return false;
+      newest = Math.max(newest, p.heardAt);
+      watched++;
+    }
+    return watched >= 2 && [...this.peers.values()].every((p) => p.heardAt <= newest);
+  }
+
   /** When a peer last heard at `heardAt` becomes silent: after 3.5 of the intervals it is heard at. */
   private silentAt(node: string, p: Peer, heardAt: number): number {
     const window = (intervalMs: number) => intervalMs * this.t.missedIntervals + intervalMs / 2;

@@ -606,6 +606,42 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
+  // Found by the L2 chaos run: a node alone on its side of a LAN partition (the apiserver still
+  // reachable) judged every holder dead and took over what it was first in line for; the LAN was
+  // dark until the others took it back.
+  for (const seed of [13, 14, 15, 16, 17, 18])
+    it(`a node cut off from the LAN alone takes nothing over from the holders it no longer hears (seed ${seed})`, async () => {
+      const l = lan({ seed });
+      const names = ['node1', 'node2', 'node3', 'node4'];
+      for (const n of names) l.node(n);
+      l.policy({});
+      for (let i = 0; i < 8; i++)
+        l.services.put({
+          metadata: { namespace: 'many', name: `s${i}` },
+          spec: { type: 'LoadBalancer' },
+          status: { loadBalancer: { ingress: [{ ip: `192.0.2.${20 + i}` }] } },
+        } as Service);
+      for (const n of names) l.start(n);
+      await l.clock.advance(5_000);
+      const holders = () =>
+        new Map(
+          l.store
+            .all()
+            .filter((x) => x.metadata.name.startsWith('lanlb-l2-many.'))
+            .map((x) => [x.metadata.name, x.spec.holderIdentity ?? '']),
+        );
+      const before = holders();
+      assert.equal(before.size, 8, 'every Service held');
+      const alone = 'node1';
+      for (const n of names) l.wire.side.set(n, n === alone ? 'b' : 'a');
+      await l.clock.advance(10_000);
+      // Only its own Services move (the LAN cannot hear it); without this it took all the others,
+      // and the LAN took them back from it.
+      const moved = [...holders()].filter(([name, h]) => before.get(name) !== alone && h !== before.get(name));
+      assert.deepEqual(moved, [], `Services of live holders moved while ${alone} was cut off`);
+      await l.stopAll();
+    });
+
   // Found by the L2 chaos run: a holder paused past the silence threshold (SIGSTOP) was replaced;
   // resumed, it answered from its old table until its watch delivered the takeover (4 VIPs, 150 ms
   // and more). Deaf that long, it now stops at its first tick and answers again only on a Lease

@@ -123,4 +123,21 @@ describe('WireLiveness', () => {
     w.watch(new Set(), 100);
     assert.equal(w.judge('n2', 900, undefined).kind, 'alive', 'its next checked frame may be 900 ms away');
   });
+
+  it('isolated: every watched peer (two or more) silent and nobody heard since; one heard again ends it', () => {
+    const w = new WireLiveness(t);
+    const from = (node: string, sequence: number) => ({ node, incarnation: 1, sequence, intervalMs: 100 });
+    w.watch(new Set(['a', 'b']), 0);
+    w.heard(from('a', 1), 0);
+    w.heard(from('b', 1), 20);
+    w.heard({ ...from('idle', 1), intervalMs: 1_000 }, 10);
+    assert.equal(w.isolated(300), false, 'the watched peers are not silent yet');
+    assert.equal(w.isolated(400), true, 'both silent, nobody heard since');
+    w.heard({ ...from('idle', 2), intervalMs: 1_000 }, 900);
+    assert.equal(w.isolated(950), false, 'a peer heard since: they are dead, not this node cut off');
+    const one = new WireLiveness(t);
+    one.watch(new Set(['a']), 0);
+    one.heard(from('a', 1), 0);
+    assert.equal(one.isolated(5_000), false, 'one watched peer silent says nothing about this node');
+  });
 });
