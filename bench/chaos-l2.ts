@@ -2,9 +2,10 @@
 // chaos run (issue 29) on a fresh bed (real kube-apiserver, controller and K announcers under the
 // shipped RBAC, in network namespaces on one bridge): seeded faults overlapping in time, every
 // VIP probed every 50 ms, then the invariants. Prints the table for docs/benchmarks.md; exits 1
-// on a violation, with the seed, the faults around it and the recording to replay it.
+// on a violation, with the seed, the faults around it and the recording to replay it (the run's
+// directory also keeps every process's log, processes.log).
 import { parseArgs } from 'node:util';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChaosBed } from '../src/devcluster/l2-chaos/bed.js';
@@ -27,7 +28,9 @@ const dir = mkdtempSync(join(tmpdir(), `lanlb-chaos-l2-${seed}-`));
 const bed = new ChaosBed({
   nodes: Number(values.nodes ?? 5),
   onLog: (who, line) => {
-    // Errors, and anything not a JSON log line (a crash's stack, an exit).
+    // Every process's log goes to processes.log in the run's directory, for replay; errors, and
+    // anything not a JSON log line (a crash's stack, an exit), to the terminal too.
+    appendFileSync(join(dir, 'processes.log'), `${new Date().toISOString()} ${who}: ${line}\n`);
     if (values.verbose || !line.startsWith('{') || /"level":"(error|fatal)"/.test(line))
       console.error(`${who}: ${line}`);
   },
