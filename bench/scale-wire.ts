@@ -82,6 +82,22 @@ interface Heard {
   watched: number;
 }
 
+/** bench/heartbeat-peers in the client namespace; end() waits for it (10 s at most) and says what it sent. */
+function generator(b: BenchCluster, bin: string, args: string[]) {
+  const gen = spawn('ip', ['netns', 'exec', b.lab.client, bin, ...args]);
+  trackChild(gen);
+  let sent = '';
+  gen.stdout.on('data', (d: Buffer) => (sent += d.toString()));
+  const ended = new Promise((ok) => gen.once('exit', ok));
+  return {
+    async end(): Promise<number> {
+      await Promise.race([ended, sleep(10_000)]);
+      await stopProcess(gen, 5_000);
+      return Number(sent.trim()) || 0;
+    },
+  };
+}
+
 /**
  * One window of `peers` peers (`holders` of them at 10 Hz, the rest at 1 Hz) heard by `node`'s
  * announcer; with `watched`, the first of them hold Services it watches.
@@ -98,15 +114,9 @@ async function hear(
   const pid = b.pidOf(node) ?? 0;
   const { peers, holders, mode } = shape;
   const args = ['eth0', key, String(peers), '10', String(WINDOW_S), mode, String(holders)];
-  if (watched) args.push(watched.answer);
-  const gen = spawn('ip', ['netns', 'exec', b.lab.client, bin, ...args]);
-  trackChild(gen);
-  let sent = '';
-  gen.stdout.on('data', (d: Buffer) => (sent += d.toString()));
-  const ended = new Promise((ok) => gen.once('exit', ok));
+  const gen = generator(b, bin, watched ? [...args, watched.answer] : args);
   await sleep(2_000); // the generator is up to rate; the announcer's tables are warm
-  if (watched) await watched.assign();
-  if (watched) await sleep(1_000);
+  if (watched) await watched.assign().then(() => sleep(1_000));
   await scrape(netns); // resets the lag histogram
   const before = threadCpu(pid);
   const t0 = performance.now();
@@ -115,13 +125,12 @@ async function hear(
   const seconds = (performance.now() - t0) / 1000;
   const after = threadCpu(pid);
   const lag = await scrape(netns);
-  await Promise.race([ended, sleep(10_000)]);
-  await stopProcess(gen, 5_000);
+  const sent = await gen.end();
   const used = [...after].map(([tid, s]) => [tid, (s - (before.get(tid) ?? 0)) / seconds] as const);
   const others = used.filter(([tid]) => tid !== pid).map(([, s]) => s);
   return {
     ...shape,
-    frames: Number(sent.trim()) || 0,
+    frames: sent,
     main: used.find(([tid]) => tid === pid)?.[1] ?? 0,
     answer: Math.max(0, ...others),
     total: used.reduce((n, [, s]) => n + s, 0),

@@ -18,7 +18,7 @@ import { DEFAULT_ADDRESS_CHECK } from '../l2/election/address-check.js';
 import { planAnnouncements, type ServicePlan } from './plan/desired.js';
 import { poolLookupWhenAsked } from '../reconcile/held-through.js';
 import { LeaseView } from '../l2/election/lease-view.js';
-import { NodeHeartbeat } from './node-heartbeat.js';
+import { announcerHeartbeat, type NodeHeartbeat } from './node-heartbeat.js';
 import { WirePeers } from '../l2/election/wire-peers.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
 import { sameHeartbeatPlan, type HeartbeatPlan } from '../l2/codec/heartbeat.js';
@@ -74,15 +74,7 @@ export class Announcer {
       timings: this.t.wire,
       count: (outcome, n = 1) => o.metrics.heartbeats.inc({ outcome }, n),
     });
-    this.nodeHeartbeat = new NodeHeartbeat({
-      store: o.leases,
-      clock: o.clock,
-      namespace: o.namespace,
-      node: o.node,
-      durationMs: this.t.nodeLeaseDurationMs,
-      renewEveryMs: this.t.nodeLeaseRenewMs,
-      onError: (err) => o.log.warn('node heartbeat', { error: err }),
-    });
+    this.nodeHeartbeat = announcerHeartbeat(o, this.t);
     this.dataPlane = new DataPlane({
       links: o.links,
       responders: o.responders,

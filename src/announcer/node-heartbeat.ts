@@ -8,6 +8,7 @@ import { claimRecord } from '../runtime/lease-record.js';
 import { isConflict, isNotFound } from '../runtime/ports/api-error.js';
 import { LEASE_TYPE_LABEL, nodeLeaseName } from '../l2/election/lease-names.js';
 import type { Lease, LeaseStore } from '../runtime/ports/lease-store.js';
+import type { AnnouncerOptions, AnnouncerTimings } from './options.js';
 
 export interface NodeHeartbeatOptions {
   store: LeaseStore;
@@ -104,4 +105,17 @@ export class NodeHeartbeat {
     }
     return this.o.store.update({ metadata: { ...base.metadata }, spec });
   }
+}
+
+/** An announcer's own heartbeat Lease, on its options and timings. */
+export function announcerHeartbeat(o: AnnouncerOptions, t: AnnouncerTimings): NodeHeartbeat {
+  return new NodeHeartbeat({
+    store: o.leases,
+    clock: o.clock,
+    namespace: o.namespace,
+    node: o.node,
+    durationMs: t.nodeLeaseDurationMs,
+    renewEveryMs: t.nodeLeaseRenewMs,
+    onError: (err) => o.log.warn('node heartbeat', { error: err }),
+  });
 }

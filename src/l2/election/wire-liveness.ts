@@ -76,6 +76,9 @@ export function judgeByKubernetes(now: number, kubeAliveUntil: number | undefine
  */
 export const SAMPLED_INTERVAL_MS = IDLE_HEARTBEAT_MS;
 
+/** How close together the last frames of the watched peers must be for a silence "at once". */
+export const ISOLATION_SPREAD_MS = 200;
+
 export class WireLiveness {
   private readonly peers = new Map<string, Peer>();
   /** the peers heard at every frame (undefined: every peer), and since when each newly watched one is */
@@ -158,23 +161,25 @@ export class WireLiveness {
 
   /**
    * Whether this node looks cut off from the LAN rather than its peers dead: every peer it watches
-   * (two at least) is silent, and no peer was heard since the last of them was. Found by the L2
-   * chaos run: a node alone on its side of a partition (the apiserver still reachable) took over
-   * every Service it was first in line for from live holders, and the LAN was dark until the
-   * others took them back. Several watched holders silent at once, and nobody else heard since,
-   * is the node's own silence far more often than their deaths (the peer-heartbeats.ts fallback
-   * still finds those, by the Kubernetes side).
+   * (three at least) went silent at once (their last frames within ISOLATION_SPREAD_MS) and no
+   * peer at all was heard after that. Found by the L2 chaos run: a node alone on its side of a
+   * partition (the apiserver still reachable) took over every Service it was first in line for from
+   * live holders, and the LAN was dark until the others took them back. Three holders silent in the
+   * same instant and nothing else heard is this node's own silence far more often than three
+   * deaths (which the Kubernetes side still finds: peer-heartbeats.ts). Two, or a peer heard after
+   * (a crash beside a flapping link, found by the next run), is judged on the wire as before.
    */
   isolated(now: number): boolean {
-    let newest = -Infinity;
+    let first = Infinity;
     let watched = 0;
     for (const [node, p] of this.peers) {
       if (this.watched && !this.watched.has(node)) continue;
       if (now < this.silentAt(node, p, Math.max(p.heardAt, this.deafUntil))) return false;
-      newest = Math.max(newest, p.heardAt);
+      first = Math.min(first, p.heardAt);
       watched++;
     }
-    return watched >= 2 && [...this.peers.values()].every((p) => p.heardAt <= newest);
+    if (watched < 3) return false;
+    return [...this.peers.values()].every((p) => p.heardAt <= first + ISOLATION_SPREAD_MS);
   }
 
   /** When a peer last heard at `heardAt` becomes silent: after 3.5 of the intervals it is heard at. */

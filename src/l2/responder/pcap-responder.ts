@@ -65,18 +65,22 @@ export interface PcapSession {
     lanlb_answer_counts(): [number, number, number, number, number];
     /** true: record each answer's stages; false: stop, and the [kernel to read, build, inject] µs */
     lanlb_answer_timing(on: boolean): Float64Array | undefined;
-    lanlb_heartbeats(
-      enabled: boolean,
-      node: string,
-      key: Buffer,
-      perSource: number,
-      strangers: number,
-      watched: string[] | null,
-      sampleMs: number,
-    ): void;
-    lanlb_take_heard(): NativeHeard;
     lanlb_setfilter(filter: string): void;
-  };
+  } & NativeHeartbeats;
+}
+
+/** The addon's heartbeat inbox (packages/pcap/lanlb_heartbeat.h), on a session. */
+export interface NativeHeartbeats {
+  lanlb_heartbeats(
+    enabled: boolean,
+    node: string,
+    key: Buffer,
+    perSource: number,
+    strangers: number,
+    watched: string[] | null,
+    sampleMs: number,
+  ): void;
+  lanlb_take_heard(): NativeHeard;
 }
 
 /**

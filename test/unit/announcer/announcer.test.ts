@@ -642,6 +642,40 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
       await l.stopAll();
     });
 
+  // The 30-minute chaos run found a holder killed while another holder's link flapped taken for the
+  // watchers' own isolation (nothing taken over for 3.4 s); wire-liveness.test.ts reproduces that
+  // rule's fault. Here the whole announcer, with the flap on the fake LAN's timing.
+  it("a holder's crash while another holder's link flaps: its Services are taken over within 1.5 s", async () => {
+    const l = lan({ seed: 21 });
+    const names = ['node1', 'node2', 'node3', 'node4'];
+    for (const n of names) l.node(n);
+    l.policy({});
+    for (let i = 0; i < 8; i++)
+      l.services.put({
+        metadata: { namespace: 'many', name: `s${i}` },
+        spec: { type: 'LoadBalancer' },
+        status: { loadBalancer: { ingress: [{ ip: `192.0.2.${20 + i}` }] } },
+      } as Service);
+    for (const n of names) l.start(n);
+    await l.clock.advance(5_000);
+    const held = () => l.store.all().filter((x) => x.metadata.name.startsWith('lanlb-l2-many.'));
+    const [dead = '', flapping = ''] = [...new Set(held().map((x) => x.spec.holderIdentity ?? ''))];
+    l.crash(dead);
+    for (let t = 0; t < 1_500; t += 100) {
+      if (t % 200 === 0) l.wire.crashed.add(flapping);
+      else l.wire.crashed.delete(flapping);
+      await l.clock.advance(100);
+    }
+    l.wire.crashed.delete(flapping);
+    const left = held().filter((x) => x.spec.holderIdentity === dead);
+    assert.deepEqual(
+      left.map((x) => x.metadata.name),
+      [],
+      `${dead}'s Services still its own 1.5 s after its crash`,
+    );
+    await l.stopAll();
+  });
+
   // Found by the L2 chaos run: a holder paused past the silence threshold (SIGSTOP) was replaced;
   // resumed, it answered from its old table until its watch delivered the takeover (4 VIPs, 150 ms
   // and more). Deaf that long, it now stops at its first tick and answers again only on a Lease

@@ -18,7 +18,7 @@ import {
   type HeardBatch,
   type InboxLimits,
 } from '../../../src/l2/election/heartbeat-inbox.js';
-import { pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
+import { pcapAddon, type NativeHeartbeats } from '../../../src/l2/responder/pcap-responder.js';
 import { nativeWatchdog } from '../../helpers/native-watchdog.js';
 import { pcapFile } from '../../helpers/pcap-file.js';
 
@@ -98,18 +98,7 @@ function native(frames: readonly Uint8Array[], watched?: string[]): { batch: Hea
 }
 
 /** The offline session with the heartbeat methods (the harness's type lists the answer's). */
-type HeartbeatSession = InstanceType<ReturnType<typeof pcapAddon>['PcapSession']> & {
-  lanlb_heartbeats(
-    enabled: boolean,
-    node: string,
-    key: Buffer,
-    perSource: number,
-    strangers: number,
-    watched: string[] | null,
-    sampleMs: number,
-  ): void;
-  lanlb_take_heard(): Parameters<typeof batchOfNative>[0];
-};
+type HeartbeatSession = InstanceType<ReturnType<typeof pcapAddon>['PcapSession']> & NativeHeartbeats;
 
 function javascript(frames: readonly Uint8Array[], watched?: string[]): HeardBatch {
   const inbox = new HeartbeatInbox(LIMITS);

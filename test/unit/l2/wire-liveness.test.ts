@@ -124,20 +124,36 @@ describe('WireLiveness', () => {
     assert.equal(w.judge('n2', 900, undefined).kind, 'alive', 'its next checked frame may be 900 ms away');
   });
 
-  it('isolated: every watched peer (two or more) silent and nobody heard since; one heard again ends it', () => {
+  it('isolated: three watched peers silent at once, nobody heard after; fewer, or one heard later, is not', () => {
+    const from = (node: string, sequence: number, intervalMs = 100) => ({ node, incarnation: 1, sequence, intervalMs });
     const w = new WireLiveness(t);
-    const from = (node: string, sequence: number) => ({ node, incarnation: 1, sequence, intervalMs: 100 });
-    w.watch(new Set(['a', 'b']), 0);
-    w.heard(from('a', 1), 0);
-    w.heard(from('b', 1), 20);
-    w.heard({ ...from('idle', 1), intervalMs: 1_000 }, 10);
+    w.watch(new Set(['a', 'b', 'c']), 0);
+    for (const [node, at] of [
+      ['a', 0],
+      ['b', 30],
+      ['c', 60],
+    ] as const)
+      w.heard(from(node, 1), at);
+    w.heard(from('idle', 1, 1_000), 10);
     assert.equal(w.isolated(300), false, 'the watched peers are not silent yet');
-    assert.equal(w.isolated(400), true, 'both silent, nobody heard since');
-    w.heard({ ...from('idle', 2), intervalMs: 1_000 }, 900);
+    assert.equal(w.isolated(450), true, 'all three silent at once, nobody heard since');
+    w.heard(from('idle', 2, 1_000), 900);
     assert.equal(w.isolated(950), false, 'a peer heard since: they are dead, not this node cut off');
-    const one = new WireLiveness(t);
-    one.watch(new Set(['a']), 0);
-    one.heard(from('a', 1), 0);
-    assert.equal(one.isolated(5_000), false, 'one watched peer silent says nothing about this node');
+    // Found by the 30-minute run: a holder killed while another watched one's link flapped.
+    const flap = new WireLiveness(t);
+    flap.watch(new Set(['a', 'b', 'c']), 0);
+    for (const [node, at] of [
+      ['a', 0],
+      ['b', 30],
+      ['c', 60],
+    ] as const)
+      flap.heard(from(node, 1), at);
+    flap.heard(from('b', 2), 600); // its link came up for a moment
+    assert.equal(flap.isolated(1_000), false, 'silent, but not at once');
+    const two = new WireLiveness(t);
+    two.watch(new Set(['a', 'b']), 0);
+    two.heard(from('a', 1), 0);
+    two.heard(from('b', 1), 20);
+    assert.equal(two.isolated(5_000), false, 'two watched peers silent say nothing about this node');
   });
 });
