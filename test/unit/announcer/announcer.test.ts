@@ -610,7 +610,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
   // reachable) judged every holder dead and took over what it was first in line for; the LAN was
   // dark until the others took it back.
   for (const seed of [13, 14, 15, 16, 17, 18])
-    it(`a node cut off from the LAN alone takes nothing over from the holders it no longer hears (seed ${seed})`, async () => {
+    it(`alone on its side of a partition, a node takes nothing from live holders (seed ${seed})`, async () => {
       const l = lan({ seed });
       const names = ['node1', 'node2', 'node3', 'node4'];
       for (const n of names) l.node(n);
