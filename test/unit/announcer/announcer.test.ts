@@ -606,30 +606,31 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     await l.stopAll();
   });
 
+  /** Four nodes and eight Services (namespace many), every one held after 5 s; `held`: their Leases. */
+  async function fourNodesEightServices(seed: number) {
+    const l = lan({ seed });
+    const names = ['node1', 'node2', 'node3', 'node4'];
+    for (const n of names) l.node(n);
+    l.policy({});
+    for (let i = 0; i < 8; i++)
+      l.services.put({
+        metadata: { namespace: 'many', name: `s${i}` },
+        spec: { type: 'LoadBalancer' },
+        status: { loadBalancer: { ingress: [{ ip: `192.0.2.${20 + i}` }] } },
+      } as Service);
+    for (const n of names) l.start(n);
+    await l.clock.advance(5_000);
+    const held = () => l.store.all().filter((x) => x.metadata.name.startsWith('lanlb-l2-many.'));
+    return { l, names, held };
+  }
+
   // Found by the L2 chaos run: a node alone on its side of a LAN partition (the apiserver still
   // reachable) judged every holder dead and took over what it was first in line for; the LAN was
   // dark until the others took it back.
   for (const seed of [13, 14, 15, 16, 17, 18])
     it(`alone on its side of a partition, a node takes nothing from live holders (seed ${seed})`, async () => {
-      const l = lan({ seed });
-      const names = ['node1', 'node2', 'node3', 'node4'];
-      for (const n of names) l.node(n);
-      l.policy({});
-      for (let i = 0; i < 8; i++)
-        l.services.put({
-          metadata: { namespace: 'many', name: `s${i}` },
-          spec: { type: 'LoadBalancer' },
-          status: { loadBalancer: { ingress: [{ ip: `192.0.2.${20 + i}` }] } },
-        } as Service);
-      for (const n of names) l.start(n);
-      await l.clock.advance(5_000);
-      const holders = () =>
-        new Map(
-          l.store
-            .all()
-            .filter((x) => x.metadata.name.startsWith('lanlb-l2-many.'))
-            .map((x) => [x.metadata.name, x.spec.holderIdentity ?? '']),
-        );
+      const { l, names, held } = await fourNodesEightServices(seed);
+      const holders = () => new Map(held().map((x) => [x.metadata.name, x.spec.holderIdentity ?? '']));
       const before = holders();
       assert.equal(before.size, 8, 'every Service held');
       const alone = 'node1';
@@ -646,19 +647,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
   // watchers' own isolation (nothing taken over for 3.4 s); wire-liveness.test.ts reproduces that
   // rule's fault. Here the whole announcer, with the flap on the fake LAN's timing.
   it("a holder's crash while another holder's link flaps: its Services are taken over within 1.5 s", async () => {
-    const l = lan({ seed: 21 });
-    const names = ['node1', 'node2', 'node3', 'node4'];
-    for (const n of names) l.node(n);
-    l.policy({});
-    for (let i = 0; i < 8; i++)
-      l.services.put({
-        metadata: { namespace: 'many', name: `s${i}` },
-        spec: { type: 'LoadBalancer' },
-        status: { loadBalancer: { ingress: [{ ip: `192.0.2.${20 + i}` }] } },
-      } as Service);
-    for (const n of names) l.start(n);
-    await l.clock.advance(5_000);
-    const held = () => l.store.all().filter((x) => x.metadata.name.startsWith('lanlb-l2-many.'));
+    const { l, held } = await fourNodesEightServices(21);
     const [dead = '', flapping = ''] = [...new Set(held().map((x) => x.spec.holderIdentity ?? ''))];
     l.crash(dead);
     for (let t = 0; t < 1_500; t += 100) {
