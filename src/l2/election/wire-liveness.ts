@@ -84,6 +84,9 @@ export class WireLiveness {
   /** the peers heard at every frame (undefined: every peer), and since when each newly watched one is */
   private watched: ReadonlySet<string> | undefined;
   private readonly watchedSince = new Map<string, number>();
+  /** bumped by every change of what isolated() reads; its last answer, for the same time and state */
+  private version = 0;
+  private isolation: { now: number; version: number; value: boolean } | undefined;
   private readonly probes = new Map<string, { sentAt: number; answeredAt?: number }>();
   /** until when this node could not hear the LAN itself */
   private deafUntil = Number.NEGATIVE_INFINITY;
@@ -92,6 +95,7 @@ export class WireLiveness {
 
   /** Records an authenticated heartbeat; false for a replay of an older one (dropped). */
   heard(h: Heartbeat, now: number): boolean {
+    this.version++;
     const p = this.peers.get(h.node);
     if (p && (h.incarnation < p.incarnation || (h.incarnation === p.incarnation && h.sequence <= p.sequence)))
       return false;
@@ -108,6 +112,7 @@ export class WireLiveness {
    * after SIGSTOP, judged every holder dead and took every Service.
    */
   deaf(now: number): void {
+    this.version++;
     this.deafUntil = Math.max(this.deafUntil, now);
   }
 
@@ -117,6 +122,7 @@ export class WireLiveness {
    * until now: it is silent at the earlier of that rate's bound and the full rate's counted from now.
    */
   watch(nodes: ReadonlySet<string> | undefined, now: number): void {
+    this.version++;
     for (const n of nodes ?? []) if (this.watched && !this.watched.has(n)) this.watchedSince.set(n, now);
     for (const n of this.watchedSince.keys()) if (!nodes || !nodes.has(n)) this.watchedSince.delete(n);
     this.watched = nodes;
@@ -170,6 +176,15 @@ export class WireLiveness {
    * (a crash beside a flapping link, found by the next run), is judged on the wire as before.
    */
   isolated(now: number): boolean {
+    // Asked by every judgement of a tick (at thousands of peers, thousands a tick): once per state and time.
+    const c = this.isolation;
+    if (c && c.now === now && c.version === this.version) return c.value;
+    const value = this.isolatedNow(now);
+    this.isolation = { now, version: this.version, value };
+    return value;
+  }
+
+  private isolatedNow(now: number): boolean {
     let first = Infinity;
     let watched = 0;
     for (const [node, p] of this.peers) {
@@ -194,6 +209,7 @@ export class WireLiveness {
 
   /** Forgets a peer whose node is gone, so its name starts afresh. */
   forget(node: string): void {
+    this.version++;
     this.peers.delete(node);
     this.probes.delete(node);
   }
