@@ -28,7 +28,7 @@
  * `lanlbAbi` in package.json, checked when the announcer starts
  * (src/l2/responder/pcap-responder.ts LANLB_PCAP_ABI). Raise all three together on any change.
  */
-#define LANLB_PCAP_ABI 4
+#define LANLB_PCAP_ABI 5
 
 namespace lanlb {
 
@@ -58,7 +58,30 @@ struct Answers {
     /** for the unit tests' harness (an offline capture cannot inject): replies kept, not sent */
     bool recording = false;
     std::vector<std::vector<uint8_t>> recorded;
+    /**
+     * The pause guard (lanlb_answer_alive): when the answer thread last said it runs, monotonic µs
+     * (0: not guarded), and the gap that means it did not (the process was stopped or frozen).
+     * After such a gap another node may hold these addresses: answering the requests that waited
+     * in the capture's buffer would put a second MAC in the switch's table before the announcer
+     * has read a single Lease. Held until lanlb_answer_release, which the announcer sends only
+     * after it has planned again on what it knows after the gap.
+     */
+    double alive_at = 0, pause_us = 0;
+    bool held = false;
 };
+
+/** CLOCK_MONOTONIC in µs: the pause guard's clock (a stopped process's gap shows in it). */
+inline double MonotonicMicros() {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return double(t.tv_sec) * 1e6 + double(t.tv_nsec) / 1e3;
+}
+
+/** Whether answers are held: the guard saw a gap longer than pause_us (sticky until released). */
+inline bool Held(Answers &a, double now) {
+    if (!a.held && a.alive_at > 0 && now - a.alive_at > a.pause_us) a.held = true;
+    return a.held;
+}
 
 /** CLOCK_REALTIME in µs, the clock of libpcap's capture stamps. */
 inline double NowMicros() {

@@ -67,6 +67,30 @@ void PcapSession::TakeAnswerCounts(const Nan::FunctionCallbackInfo<Value> &info)
     info.GetReturnValue().Set(out);
 }
 
+// session.lanlb_answer_alive(pauseMs): the answer thread runs (called every few tens of ms). Returns
+// whether answers are held: the previous call was more than pauseMs ago (the guard in Answers).
+void PcapSession::AnswerAlive(const Nan::FunctionCallbackInfo<Value> &info) {
+    if (info.Length() != 1 || !info[0]->IsNumber()) {
+        Nan::ThrowTypeError("lanlb_answer_alive(pauseMs)");
+        return;
+    }
+    PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
+    lanlb::Answers &a = session->answers;
+    double now = lanlb::MonotonicMicros();
+    bool held = lanlb::Held(a, now);
+    if (!held) a.alive_at = now;
+    a.pause_us = Nan::To<double>(info[0]).FromJust() * 1e3;
+    info.GetReturnValue().Set(held);
+}
+
+// session.lanlb_answer_release(): answers again after a hold (the announcer has planned anew).
+void PcapSession::AnswerRelease(const Nan::FunctionCallbackInfo<Value> &info) {
+    PcapSession *session = Nan::ObjectWrap::Unwrap<PcapSession>(info.Holder());
+    lanlb::Answers &a = session->answers;
+    a.held = false;
+    a.alive_at = lanlb::MonotonicMicros();
+}
+
 // binding.lanlb_reply(frame, mac, v4, v6): the answer the poll callback would send, or undefined.
 // No capture involved: for the property test against the JavaScript codec.
 void PcapSession::Reply(const Nan::FunctionCallbackInfo<Value> &info) {
@@ -96,7 +120,7 @@ bool PcapSession::Answer(PcapSession *session, const struct pcap_pkthdr *h, cons
     if (!n) return false;
     int f = family == 4 ? 0 : 1;
     a.requests[f]++;
-    if (a.mute) return true;
+    if (a.mute || lanlb::Held(a, lanlb::MonotonicMicros())) return true;
     double built = a.timed ? lanlb::NowMicros() : 0;
     if (a.recording) {
         a.recorded.emplace_back(reply, reply + n);

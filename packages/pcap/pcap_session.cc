@@ -30,6 +30,8 @@ void PcapSession::Init(Local<Object> exports) {
     Nan::SetPrototypeMethod(tpl, "inject", Inject);
     Nan::SetPrototypeMethod(tpl, "lanlb_answers", SetAnswers);
     Nan::SetPrototypeMethod(tpl, "lanlb_answer_counts", TakeAnswerCounts);
+    Nan::SetPrototypeMethod(tpl, "lanlb_answer_alive", AnswerAlive);
+    Nan::SetPrototypeMethod(tpl, "lanlb_answer_release", AnswerRelease);
     Nan::SetPrototypeMethod(tpl, "lanlb_answer_timing", AnswerTiming);
     Nan::SetPrototypeMethod(tpl, "lanlb_poll", Poll);
     Nan::SetPrototypeMethod(tpl, "lanlb_record", Record);

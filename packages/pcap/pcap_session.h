@@ -44,6 +44,8 @@ private:
     static void poll_handler(uv_poll_t *handle, int status, int events);
     static void SetAnswers(const Nan::FunctionCallbackInfo<v8::Value> &info);
     static void TakeAnswerCounts(const Nan::FunctionCallbackInfo<v8::Value> &info);
+    static void AnswerAlive(const Nan::FunctionCallbackInfo<v8::Value> &info);
+    static void AnswerRelease(const Nan::FunctionCallbackInfo<v8::Value> &info);
     static void AnswerTiming(const Nan::FunctionCallbackInfo<v8::Value> &info);
     static void AnswerOrDeliver(u_char *s, const struct pcap_pkthdr *h, const u_char *p);
     static void AnswerOrKeep(u_char *s, const struct pcap_pkthdr *h, const u_char *p);

@@ -230,8 +230,11 @@ export class Announcer {
     const holder = lease?.spec?.holderIdentity;
     // A holder that took this Service from us while we were alive cannot hear us: judging it by
     // our silence would take it back, and the VIP would flap between nodes that cannot hear each
-    // other (docs/contract.md). Judge it by its Kubernetes-side heartbeat instead.
-    const deaf = lease?.metadata.annotations?.[TAKEN_OVER_FROM_ANNOTATION] === this.o.node;
+    // other (docs/contract.md). Judge it by its Kubernetes-side heartbeat instead, until we hear it
+    // after the takeover: then the LAN joins us again, and its silence is evidence (chaos run).
+    const takenFromMe = lease?.metadata.annotations?.[TAKEN_OVER_FROM_ANNOTATION] === this.o.node;
+    const heardSince = holder && at !== undefined && (this.wire.liveness.lastHeard(holder) ?? -Infinity) > at;
+    const deaf = takenFromMe && !heardSince;
     return {
       now,
       me: this.o.node,

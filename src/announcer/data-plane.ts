@@ -75,6 +75,8 @@ export class DataPlane {
   private readonly carrierChanges = new Map<string, number>();
   /** when the deaf stretch under way began (the tick before it was seen); undefined: hearing */
   private deafFrom: number | undefined;
+  /** captures held by their pause guard, released once the table planned after it is applied */
+  private readonly releasing = new Set<string>();
 
   constructor(private readonly o: DataPlaneOptions) {}
 
@@ -108,8 +110,17 @@ export class DataPlane {
    * since when at the latest (that tick), and whether it still is (a link down or without carrier).
    */
   private deafness(now: number): { from: number; ongoing: boolean } | undefined {
-    const from = Math.min(this.tickedAt, now);
+    let from = Math.min(this.tickedAt, now);
     let deaf = now - this.tickedAt > DEAF_AFTER_GAP_MS;
+    for (const [iface, r] of this.responders) {
+      const gap = r.heldFor?.();
+      if (gap === undefined) continue;
+      // The answering thread did not run (its own pause, seen by the capture's guard): as deaf.
+      this.o.log.warn('answers held: the answer thread did not run', { interface: iface, gapMs: gap });
+      deaf = true;
+      from = Math.min(from, now - gap);
+      this.releasing.add(iface);
+    }
     let ongoing = false;
     this.tickedAt = now;
     for (const iface of this.wanted) {
@@ -187,7 +198,11 @@ export class DataPlane {
    */
   publish(table: AnswerTable, now: number): number {
     if (this.closed) return 0;
-    this.applying = this.applying.then(() => (this.closed ? undefined : this.apply(table)));
+    const releasing = [...this.releasing];
+    this.releasing.clear();
+    this.applying = this.applying
+      .then(() => (this.closed ? undefined : this.apply(table)))
+      .then(() => this.release(releasing));
     const due = new Map<string, Refresh>();
     for (const answers of table.values()) for (const r of answers.refresh) due.set(r.key, r);
     for (const key of this.refreshedAt.keys()) if (!due.has(key)) this.refreshedAt.delete(key);
@@ -203,6 +218,16 @@ export class DataPlane {
       refreshed++;
     }
     return refreshed;
+  }
+
+  /** Captures held by their pause guard answer again, on the table just applied. */
+  private release(interfaces: readonly string[]): void {
+    for (const iface of interfaces) {
+      const r = this.responders.get(iface);
+      if (!r?.release) continue;
+      r.release();
+      this.o.log.info('answers released', { interface: iface });
+    }
   }
 
   /** Stops answering: waits for table updates under way, then closes every capture. */

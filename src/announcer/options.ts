@@ -83,6 +83,13 @@ export interface Responder {
   reannounce(addresses: readonly Announced[]): void;
   send(frame: Uint8Array): void;
   close(): Promise<void>;
+  /**
+   * The capture's pause guard: answers held because the answering thread did not run for this
+   * many ms (the process was stopped), reported once per hold; undefined when not held. Nothing
+   * is answered or announced until release(), which the data plane sends after the next table.
+   */
+  heldFor?(): number | undefined;
+  release?(): void;
 }
 
 export interface HeartbeatSender {

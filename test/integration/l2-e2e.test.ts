@@ -238,6 +238,67 @@ describe('L2 announcement on real frames', () => {
     assert.deepEqual([...new Set(answers)], [macOf(other)], `only the other node answers: ${answers.join(', ')}`);
   });
 
+  it('a holder paused (SIGSTOP) until replaced sends nothing for the VIP after SIGCONT, asked while paused', async () => {
+    const { vip, node } = await announcedService('paused');
+    assert.equal(await arpAnswer(vip), macOf(node));
+    const child = announcers.get(node);
+    assert.ok(child?.pid, 'the holder runs');
+    const other = otherOf(node);
+    child.kill('SIGSTOP');
+    let resumed = false;
+    try {
+      // Requests while it is stopped wait in its capture's buffer; the other node takes over.
+      await probeFor(vip, 2_000);
+      await eventually(async () => ((await holderOf('paused', 'web')) === other ? true : undefined), 20_000, 'taken');
+      const filter = ['-i', 'eth0', '-n', '-e', '-l', 'arp', 'and', 'ether', 'src', macOf(node) ?? ''];
+      const tcpdump = lab.spawnIn(lab.client, 'tcpdump', filter);
+      const seen: string[] = [];
+      tcpdump.stdout?.on('data', (b: Buffer) =>
+        seen.push(
+          ...b
+            .toString()
+            .split('\n')
+            .filter((l) => l.includes(vip)),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 1_000)); // tcpdump listens
+      child.kill('SIGCONT');
+      resumed = true;
+      const during = probeFor(vip, 1_500);
+      await new Promise((r) => setTimeout(r, 2_000));
+      tcpdump.kill('SIGTERM');
+      assert.deepEqual((await during).macs, [macOf(other)], 'the new holder answers');
+      const first = seen.slice(0, 3).join('\n');
+      assert.equal(
+        seen.length,
+        0,
+        `the old holder ${node} sent ${seen.length} frames for ${vip} after SIGCONT:\n${first}`,
+      );
+    } finally {
+      if (!resumed) child.kill('SIGCONT');
+    }
+  });
+
+  it('a holder paused (SIGSTOP) with nobody to take over answers again soon after SIGCONT', async () => {
+    const { vip, node } = await announcedService('pausedalone');
+    assert.equal(await arpAnswer(vip), macOf(node));
+    const holder = announcers.get(node);
+    const other = announcers.get(otherOf(node));
+    assert.ok(holder && other, 'both run');
+    other.kill('SIGSTOP');
+    try {
+      holder.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 1_500));
+      holder.kill('SIGCONT');
+      // Held on resuming, confirmed by a Lease write, released: answered again.
+      const answered = await eventually(async () => (await lab.arpAnswers(vip, 1, 1))[0], 10_000, 'answered again');
+      assert.equal(answered, macOf(node));
+    } finally {
+      holder.kill('SIGCONT');
+      other.kill('SIGCONT');
+    }
+  });
+
   it("a policy whose interfaces match none of the node's interfaces gets no answer", async () => {
     const { vip } = await announcedService('bond');
     assert.ok(await arpAnswer(vip), 'answered while the policy names eth interfaces');

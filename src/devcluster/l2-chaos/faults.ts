@@ -178,7 +178,8 @@ async function serviceDelete(ctx: FaultContext, f: PlannedFault): Promise<Done> 
   const svc = all[Math.floor(f.pick * all.length)];
   if (!svc) return undefined;
   await ctx.workload.deleteService(svc);
-  return { end: now(), service: serviceKey(svc), detail: 'deleted' };
+  const end = now();
+  return { end, appliedAt: end, service: serviceKey(svc), detail: 'deleted' };
 }
 
 async function readdress(ctx: FaultContext, f: PlannedFault): Promise<Done> {
@@ -186,7 +187,8 @@ async function readdress(ctx: FaultContext, f: PlannedFault): Promise<Done> {
   const svc = dual[Math.floor(f.pick * dual.length)];
   if (!svc) return undefined;
   await ctx.workload.readdress(svc);
-  return { end: now(), service: serviceKey(svc), detail: `now slot ${svc.slot}` };
+  const end = now();
+  return { end, appliedAt: end, service: serviceKey(svc), detail: `now slot ${svc.slot}` };
 }
 
 async function moveEndpoint(ctx: FaultContext, f: PlannedFault): Promise<Done> {
@@ -196,17 +198,24 @@ async function moveEndpoint(ctx: FaultContext, f: PlannedFault): Promise<Done> {
   const from = ctx.recorder.holderNow(serviceKey(svc)) ?? svc.endpointNodes[0] ?? '';
   const to = await ctx.workload.moveEndpoint(svc, from);
   if (!to) return undefined;
-  return { end: now(), service: serviceKey(svc), detail: `endpoint ${from} -> ${to}` };
+  const end = now();
+  return { end, appliedAt: end, service: serviceKey(svc), detail: `endpoint ${from} -> ${to}` };
 }
 
-async function during(ms: number, on: () => Promise<unknown>, off: () => Promise<unknown>): Promise<number> {
+/** `on`, `ms` later `off`: when `on` was accepted (a frozen apiserver delays it) and when `off` was. */
+async function during(
+  ms: number,
+  on: () => Promise<unknown>,
+  off: () => Promise<unknown>,
+): Promise<{ appliedAt: number; end: number }> {
   await on();
+  const appliedAt = now();
   try {
     await sleep(ms);
   } finally {
     await off();
   }
-  return now();
+  return { appliedAt, end: now() };
 }
 
 /** An executor for a fault on a node: nothing to do without one. */
@@ -231,20 +240,19 @@ const EXECUTORS: Record<FaultKind, Executor> = {
   'service-create': (ctx, f) => serviceCreate(ctx, f),
   'service-delete': (ctx, f) => serviceDelete(ctx, f),
   'service-readdress': (ctx, f) => readdress(ctx, f),
-  'pool-edit': async (ctx, f) => ({
-    end: await during(
+  'pool-edit': async (ctx, f) =>
+    during(
       f.durationMs,
       () => ctx.workload.setPoolDisabled(true),
       () => ctx.workload.setPoolDisabled(false),
     ),
-  }),
   'policy-nodes': onNode(async (ctx, f, n) => ({
     node: n,
-    end: await during(
+    ...(await during(
       f.durationMs,
       () => ctx.workload.excludeNode(n),
       () => ctx.workload.excludeNode(undefined),
-    ),
+    )),
   })),
   'endpoints-move': (ctx, f) => moveEndpoint(ctx, f),
 };

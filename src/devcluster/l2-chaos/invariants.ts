@@ -25,6 +25,11 @@ export interface FaultWindow {
   start: number;
   /** when it was undone (a restart, a link up, a thaw); the start for instant faults */
   end: number;
+  /**
+   * when the API write that makes it happen was accepted (faults made through the apiserver: a
+   * frozen one delays them to its thaw); the start when absent
+   */
+  appliedAt?: number;
   /** the one Service a fault concerns (endpoints moved), if any */
   service?: string;
   detail?: string;
@@ -78,11 +83,6 @@ export const BOUNDS = {
   holderLagMs: 2_000,
   /** two MACs around a partition's heal: the old holder withdraws on the watch */
   healMs: 2_000,
-  /**
-   * A holder resumed after SIGSTOP answers from its old table until its main thread has read the
-   * watch (requests queued while it was stopped are answered first): docs/l2-design.md's row.
-   */
-  resumeStaleMs: 150,
   /** the probe period */
   probeMs: 50,
   /** an announcer reads the heartbeat key's Secret this often (kube/secret-key-source.ts), + 2 s */
@@ -114,9 +114,10 @@ export function blindUntil(f: FaultWindow): number | undefined {
 export function explainedUntil(f: FaultWindow, all: readonly FaultWindow[]): number {
   if (f.kind === 'apiserver-freeze') return f.end + BOUNDS.takeoverMs;
   if (WHILE_IT_LASTS.has(f.kind)) return Math.max(f.end, f.start) + BOUNDS.takeoverMs;
-  if (!CRASH_LIKE.has(f.kind)) return f.start + BOUNDS.noiseMs;
-  const blind = all.some((b) => b.start <= f.start && f.start <= (blindUntil(b) ?? -Infinity) + BOUNDS.takeoverMs);
-  return f.start + (blind ? BOUNDS.auditTakeoverMs : BOUNDS.takeoverMs);
+  const at = f.appliedAt ?? f.start;
+  if (!CRASH_LIKE.has(f.kind)) return at + BOUNDS.noiseMs;
+  const blind = all.some((b) => b.start <= at && at <= (blindUntil(b) ?? -Infinity) + BOUNDS.takeoverMs);
+  return at + (blind ? BOUNDS.auditTakeoverMs : BOUNDS.takeoverMs);
 }
 
 interface Run {
@@ -252,10 +253,9 @@ function judgeTwoMacs(ctx: Context, vip: string, run: Run & { macs: Set<string> 
   const length = run.e - run.s + BOUNDS.probeMs;
   const near = ctx.rec.faults.filter((f) => f.start <= run.e && f.end + BOUNDS.healMs >= run.s);
   const partition = near.find((f) => f.kind === 'partition');
-  const resumed = near.find((f) => resumedStale(f, run.s) && length <= BOUNDS.resumeStaleMs);
-  const cause = partition ?? resumed ?? near[near.length - 1];
+  const cause = partition ?? near[near.length - 1];
   if (cause) ctx.twoMacs.set(cause.id, (ctx.twoMacs.get(cause.id) ?? 0) + length);
-  if (partition || resumed) return;
+  if (partition) return;
   ctx.violations.push({
     invariant: 'two-macs',
     t: run.s,
@@ -264,12 +264,6 @@ function judgeTwoMacs(ctx: Context, vip: string, run: Run & { macs: Set<string> 
       `${vip} answered by ${[...run.macs].join(' and ')} for ${length} ms` +
       (cause ? ` (during ${cause.kind} #${cause.id} on ${cause.node ?? 'the cluster'})` : ''),
   });
-}
-
-/** A paused holder's answers at `t` from its old table, just after its SIGCONT. */
-function resumedStale(f: FaultWindow, t: number, node?: string): boolean {
-  if (f.kind !== 'stop-long' || (node !== undefined && f.node !== node)) return false;
-  return f.end - BOUNDS.probeMs <= t && t <= f.end + BOUNDS.resumeStaleMs;
 }
 
 /** The address's life that covers `t`, counting the time a released address may still be answered. */
@@ -304,7 +298,6 @@ function checkAnswerers(ctx: Context, rounds: readonly ProbeRound[]): void {
       for (const mac of new Set(macs)) {
         const node = ctx.rec.macToNode[mac];
         if (node && wasHolder(ctx.rec, life.service, node, r.t)) continue;
-        if (node && ctx.rec.faults.some((f) => resumedStale(f, r.t, node))) continue;
         const holder = holderAt(ctx.rec.holders, life.service, r.t);
         const detail = `${vip} (${life.service}) answered by ${node ?? mac}; Lease holder ${holder ?? 'nobody'}`;
         report({ invariant: 'not-holder', t: r.t, vip, detail }, `h ${vip} ${mac} ${bucket}`);

@@ -132,6 +132,11 @@ export class WireLiveness {
     return this.peers.has(node);
   }
 
+  /** When the peer's last authenticated heartbeat was heard, if ever. */
+  lastHeard(node: string): number | undefined {
+    return this.peers.get(node)?.heardAt;
+  }
+
   probeSent(node: string, now: number): void {
     this.probes.set(node, { sentAt: now });
   }

@@ -16,6 +16,8 @@ export type ToAnswerThread =
   | { op: 'mute'; id: number; mute: boolean }
   | { op: 'close'; id: number; req: number }
   | { op: 'heartbeat'; plan: HeartbeatPlan | undefined }
+  /** answers again after a hold (the main thread planned on what it knew after the gap) */
+  | { op: 'release'; id: number }
   /** the main thread runs (once a second): see AnswerWorkerData.wedgedAfterMs */
   | { op: 'alive' };
 
@@ -27,6 +29,8 @@ export type FromAnswerThread =
   /** peers' heartbeats checked in the thread since the last batch; sentAt: epoch ms (timeOrigin + now) */
   | { op: 'heard'; sentAt: number; batch: HeardBatch }
   | { op: 'done'; req: number; error?: string }
+  /** the thread did not run for gapMs (the process was stopped): the capture answers nothing until released */
+  | { op: 'held'; id: number; gapMs: number }
   /** the main thread was silent too long: this thread answers and sends nothing any more */
   | { op: 'wedged'; silentMs: number }
   /** the real-time priority asked for (AnswerWorkerData.realtimePriority): applied, or why not */

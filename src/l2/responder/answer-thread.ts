@@ -154,6 +154,7 @@ export class AnswerThread {
     else if (m.op === 'heartbeats') this.o.onHeartbeatsSent?.(m.sent);
     else if (m.op === 'heard') this.heard(m.sentAt, m.batch);
     else if (m.op === 'priority') this.o.onPriority?.(m.priority, m.refused);
+    else if (m.op === 'held') this.responders.get(m.id)?.onHeld(m.gapMs);
     else if (m.op === 'wedged') this.fatal(new Error(`this thread was unresponsive for ${m.silentMs} ms`));
     else if (m.op === 'counts')
       for (const [id, what, family, n] of m.counts) this.responders.get(id)?.counted(what, family, n);
@@ -187,6 +188,8 @@ export class ThreadedResponder {
   readonly counters: ResponderCounters = { requests: 0, replies: 0, gratuitous: 0, decodeErrors: 0 };
   private muted = false;
   private closed = false;
+  /** the thread's gap behind a hold not yet taken by heldFor() */
+  private heldGapMs: number | undefined;
 
   constructor(
     private readonly thread: AnswerThread,
@@ -219,6 +222,22 @@ export class ThreadedResponder {
 
   send(frame: Uint8Array): void {
     if (!this.closed) this.thread.post({ op: 'send', id: this.id, frame });
+  }
+
+  onHeld(gapMs: number): void {
+    this.heldGapMs = Math.max(gapMs, this.heldGapMs ?? 0);
+  }
+
+  /** The Responder port's: answers held after the thread did not run this long; once per hold. */
+  heldFor(): number | undefined {
+    const gap = this.heldGapMs;
+    this.heldGapMs = undefined;
+    return gap;
+  }
+
+  /** Answers again after a hold (posted after the table the announcer planned since). */
+  release(): void {
+    if (!this.closed) this.thread.post({ op: 'release', id: this.id });
   }
 
   counted(what: keyof ResponderCounters, family: 4 | 6, n: number): void {

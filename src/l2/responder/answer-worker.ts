@@ -80,6 +80,27 @@ setInterval(() => {
   if (batch.peers.length || batch.counts.length) post({ op: 'heard', sentAt: epochNow(), batch });
 }, HEARD_BATCH_MS);
 
+/**
+ * The pause guard (lanlb_answer.h): this thread not running for PAUSE_GUARD_MS (the main
+ * thread's DEAF_AFTER_GAP_MS) means the process was stopped; a peer may hold our addresses by
+ * now, so nothing is answered or announced until the main thread has planned anew and releases.
+ */
+const PAUSE_GUARD_MS = 300;
+const ALIVE_EVERY_MS = 50;
+let aliveAt = performance.now();
+/** captures whose hold was reported and not yet released */
+const heldReported = new Set<number>();
+
+setInterval(() => {
+  const gapMs = Math.round(performance.now() - aliveAt);
+  aliveAt = performance.now();
+  for (const [id, r] of responders) {
+    if (!r.alive() || heldReported.has(id)) continue;
+    heldReported.add(id);
+    post({ op: 'held', id, gapMs });
+  }
+}, ALIVE_EVERY_MS);
+
 function captured(id: number, frame: Uint8Array): void {
   if (isHeartbeatFrame(frame)) inbox.take(frame, performance.now());
   else post({ op: 'frame', id, frame: frame.slice() });
@@ -96,6 +117,7 @@ function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
       onFrame: (frame) => captured(m.id, frame),
       onError: (err) => post({ op: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) }),
       onCount: (what, family, n) => count(m.id, what, family, n),
+      pauseGuardMs: PAUSE_GUARD_MS,
     });
     r.heartbeats(inboxConfig);
     responders.set(m.id, r);
@@ -181,6 +203,7 @@ port.on('message', (m: ToAnswerThread) => {
   if (m.op === 'set') return answer(m.req, r ? r.set(m.addresses) : Promise.reject(new Error('closed')));
   if (m.op === 'close') {
     responders.delete(m.id);
+    heldReported.delete(m.id);
     return answer(
       m.req,
       (r ? r.close() : Promise.resolve()).then(() => {
@@ -193,4 +216,8 @@ port.on('message', (m: ToAnswerThread) => {
   if (m.op === 'reannounce') r.reannounce(m.addresses);
   else if (m.op === 'send') r.send(m.frame);
   else if (m.op === 'mute') r.mute = m.mute;
+  else if (m.op === 'release') {
+    heldReported.delete(m.id);
+    r.release();
+  }
 });

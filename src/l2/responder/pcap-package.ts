@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
  * plain node_pcap, or a build of another lanlb version, is refused with a message that says so,
  * instead of failing later on a missing method.
  */
-export const LANLB_PCAP_ABI = 4;
+export const LANLB_PCAP_ABI = 5;
 
 /**
  * node_modules/pcap is lanlb's package with the interface this code expects (its package.json's

@@ -51,6 +51,12 @@ export interface ResponderOptions {
   /** every captured frame that is not a request this responder answers */
   onFrame?(frame: Uint8Array): void;
   onCount?(what: keyof ResponderCounters, family: 4 | 6, n: number): void;
+  /**
+   * The pause guard (packages/pcap/lanlb_answer.h): alive() not called for this long means the
+   * thread did not run (the process was stopped): nothing is answered or announced from then
+   * until release(). Off when absent.
+   */
+  pauseGuardMs?: number;
 }
 
 /** A node_pcap session as patched at install, with the native answer's methods. */
@@ -61,6 +67,9 @@ export interface PcapSession {
   /** the addon's session (packages/pcap/lanlb_answer_session.cc says what each method does) */
   session: {
     lanlb_answers(enabled: boolean, mute: boolean, mac: Buffer, v4: Buffer, v6: Buffer): void;
+    /** the thread runs; true while answers are held (a gap of more than pauseMs since the last call) */
+    lanlb_answer_alive(pauseMs: number): boolean;
+    lanlb_answer_release(): void;
     /** requests and replies for IPv4, then IPv6, and inject errors, since the last call */
     lanlb_answer_counts(): [number, number, number, number, number];
     /** true: record each answer's stages; false: stop, and the [kernel to read, build, inject] µs */
@@ -105,6 +114,8 @@ export interface OfflineSession {
   close(): void;
   lanlb_answers(enabled: boolean, mute: boolean, mac: Buffer, v4: Buffer, v6: Buffer): void;
   lanlb_answer_counts(): [number, number, number, number, number];
+  lanlb_answer_alive(pauseMs: number): boolean;
+  lanlb_answer_release(): void;
   lanlb_poll(): boolean;
   lanlb_record(on: boolean): Buffer[] | undefined;
 }
@@ -159,6 +170,8 @@ export class PcapResponder {
   private heartbeatSession: PcapSession | undefined;
   private closed = false;
   private muted = false;
+  /** answers held by the pause guard, until release() */
+  private held = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private enabledAllMulticast = false;
   /** set when all-multicast could not be enabled (no NET_ADMIN): promiscuous capture instead */
@@ -188,6 +201,35 @@ export class PcapResponder {
     if (this.session) this.tellNative(this.session);
   }
 
+  /**
+   * The thread runs (called every few tens of ms): whether answers are held, because the pause
+   * guard found a gap longer than pauseGuardMs since the last sign of it running.
+   */
+  alive(): boolean {
+    const s = this.session;
+    return s !== undefined && !this.closed && this.heldNow(s);
+  }
+
+  /** Answers again after a hold: the announcer has planned anew on what it knows after the gap. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    const s = this.session;
+    if (!s) return;
+    s.session.lanlb_answer_release();
+    this.tellNative(s);
+  }
+
+  /** Asked before anything is sent for an address: a timer due during a pause may fire first. */
+  private heldNow(s: PcapSession): boolean {
+    const guard = this.o.pauseGuardMs;
+    if (!this.held && guard !== undefined && s.session.lanlb_answer_alive(guard)) {
+      this.held = true;
+      this.tellNative(s); // a capture reopened while held starts muted
+    }
+    return this.held;
+  }
+
   /** Answers for exactly `wanted` from now on; newly added addresses are announced. */
   async set(wanted: readonly Announced[]): Promise<void> {
     const next = new Map(wanted.map((a) => [`${a.family}/${a.value}`, a]));
@@ -214,7 +256,7 @@ export class PcapResponder {
   /** What the addon answers by itself: every announced address. */
   private tellNative(s: PcapSession): void {
     const { v4, v6 } = nativeAddresses(this.announced);
-    s.session.lanlb_answers(true, this.muted, Buffer.from(this.o.mac), v4, v6);
+    s.session.lanlb_answers(true, this.muted || this.held, Buffer.from(this.o.mac), v4, v6);
   }
 
   /**
@@ -278,7 +320,7 @@ export class PcapResponder {
     if (d.kind === 'ignore' && d.reason === 'not-a-request') return this.o.onFrame?.(frame);
     if (d.kind === 'ignore') return;
     this.count('requests', d.family);
-    if (this.mute) return;
+    if (this.mute || this.heldNow(s)) return;
     this.sendCounted(s, d.frame, 'replies', d.family);
   }
 
@@ -317,6 +359,7 @@ export class PcapResponder {
   }
 
   private sendCounted(s: PcapSession, frame: Uint8Array, what: keyof ResponderCounters, family: 4 | 6): void {
+    if (this.heldNow(s)) return;
     try {
       s.inject(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
       this.count(what, family);

@@ -120,4 +120,36 @@ describe('data plane: the answer table and link events', () => {
     dp.tick(2_100);
     assert.deepEqual(heard, [1_200, 500, 100], 'a flap between ticks: at most a tick');
   });
+
+  it('a capture held by its pause guard: deaf for the gap, released only after the next table is applied', async () => {
+    let held: number | undefined;
+    const events: string[] = [];
+    const dp = new DataPlane({
+      links: { list: () => [link('eth0')] },
+      responders: (): Responder => ({
+        set: async (a) => void events.push(`set ${a.length}`),
+        reannounce() {},
+        send() {},
+        close: async () => {},
+        heldFor: () => [held, (held = undefined)][0],
+        release: () => void events.push('release'),
+      }),
+      log: quiet,
+      onFrame: () => undefined,
+      onHearing: (ms) => void events.push(`hearing after ${ms}`),
+    });
+    dp.tick(0);
+    dp.keepOpen(new Set(['eth0']), 0);
+    for (const t of [100, 200]) dp.tick(t);
+    held = 900; // the answer thread did not run for 900 ms; the main thread did
+    dp.tick(300);
+    dp.publish(new Map([['eth0', { addresses: [], refresh: [] }]]), 300);
+    assert.deepEqual(events, ['hearing after 900'], 'deaf for the gap, nothing released before the table');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(events, ['hearing after 900', 'set 0', 'release'], 'released after the table planned since');
+    dp.tick(400);
+    dp.publish(new Map([['eth0', { addresses: [vip(1)], refresh: [] }]]), 400);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(events.slice(3), ['set 1'], 'once per hold');
+  });
 });

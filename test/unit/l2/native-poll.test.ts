@@ -91,7 +91,17 @@ interface Replay {
  * where it returns false, JavaScript's dispatch, as node_pcap's read callback makes it. Bounded:
  * at most 200 polls.
  */
-function replay(frames: readonly Uint8Array[], o: { enabled?: boolean; mute?: boolean } = {}): Replay {
+interface ReplayOptions {
+  enabled?: boolean;
+  mute?: boolean;
+  /** the pause guard armed with pauseMs, then gapMs without a sign of life; released before polling */
+  guard?: { pauseMs: number; gapMs: number; release?: boolean };
+}
+
+/** The thread not running for `ms` (blocked, as a stopped process is). */
+const blockFor = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function replay(frames: readonly Uint8Array[], o: ReplayOptions = {}): Replay {
   const session = new (pcapAddon().PcapSession)();
   const buf = Buffer.alloc(65535);
   const header = Buffer.alloc(16);
@@ -100,6 +110,14 @@ function replay(frames: readonly Uint8Array[], o: { enabled?: boolean; mute?: bo
   session.open_offline(savefile(frames), '', 1 << 20, 65535, '', onPacket, false, 1000, () => undefined, false);
   session.lanlb_answers(o.enabled ?? true, o.mute ?? false, Buffer.from(OUR_MAC), V4, V6);
   session.lanlb_record(true);
+  if (o.guard) {
+    session.lanlb_answer_alive(o.guard.pauseMs);
+    blockFor(o.guard.gapMs);
+    if (o.guard.release) {
+      assert.equal(session.lanlb_answer_alive(o.guard.pauseMs), true, 'held after the gap');
+      session.lanlb_answer_release();
+    }
+  }
   const polls: boolean[] = [];
   const counts = { requests4: 0, replies4: 0, requests6: 0, replies6: 0 };
   let consumed = 0;
@@ -158,6 +176,22 @@ describe('native answer: the poll callback on a frame table (offline capture)', 
     assert.deepEqual(r.replies, [], 'nothing answered');
     assert.deepEqual(r.toJavaScript, [], 'not JavaScript`s to answer either');
     assert.deepEqual(r.counts, { requests4: 1, replies4: 0, requests6: 1, replies6: 0 }, 'requests counted');
+  });
+
+  it('the pause guard: after a gap beyond it nothing is answered (requests counted) until released', () => {
+    const frames = [arp(VIP), ns(VIP6)];
+    const held = replay(frames, { guard: { pauseMs: 20, gapMs: 60 } });
+    assert.deepEqual(held.replies, [], 'the requests that waited through the gap are not answered');
+    assert.deepEqual(held.toJavaScript, [], 'nor handed to JavaScript to answer');
+    assert.deepEqual(held.counts, { requests4: 1, replies4: 0, requests6: 1, replies6: 0 }, 'requests counted');
+    const released = replay(frames, { guard: { pauseMs: 20, gapMs: 60, release: true } });
+    assert.deepEqual(bytes(released.replies), frames.map(expectedReply), 'answered again once released');
+  });
+
+  it('the pause guard: a gap within it changes nothing', () => {
+    const frames = [arp(VIP), ns(VIP6)];
+    const r = replay(frames, { guard: { pauseMs: 2_000, gapMs: 20 } });
+    assert.deepEqual(bytes(r.replies), frames.map(expectedReply), 'answered');
   });
 
   it('answers off: the poll callback leaves every frame to JavaScript', () => {
