@@ -280,9 +280,9 @@ export class Announcer {
   private probe(plan: ServicePlan, holder: string, now: number): void {
     const address = plan.addresses[0];
     if (!address) return;
-    this.wire.liveness.probeSent(holder, now);
     this.o.metrics.probes.inc({ outcome: 'sent' });
     this.checks.sendProbe(plan, address);
+    this.wire.liveness.probeSent(holder, now, this.checks.sendWitnessProbes(holder, now) > 0);
     this.schedule(this.t.wire.probeTimeoutMs);
   }
 

@@ -20,6 +20,9 @@ import type { ServicePlan } from './plan/desired.js';
 import type { AnnouncerContext } from './options.js';
 import { text } from './lease-writes.js';
 
+/** A witness was heard this recently: a silence that began with the probed holder's, not long before it. */
+const WITNESS_HEARD_MS = 3_000;
+
 /** A persisting announcement mismatch is reported again this often (not an Event every audit). */
 const MISMATCH_REPORT_EVERY_MS = 300_000;
 
@@ -88,6 +91,27 @@ export class SelfChecks {
   /** Probes `address` on each of the plan's interfaces (sent with this tick's answer table). */
   sendProbe(plan: ServicePlan, address: Announced): void {
     for (const iface of plan.interfaces) this.c.probe(iface, address);
+  }
+
+  /**
+   * With a probe of `silent`'s address: probes of the addresses of up to `most` other holders heard
+   * on the wire within WITNESS_HEARD_MS (silent now too, when this node is the one cut off), so that
+   * an answer shows this node still hears the LAN (WireLiveness unansweredAlone: a node cut off
+   * takes nothing). How many were sent.
+   */
+  sendWitnessProbes(silent: string, now: number, most = 2): number {
+    const { o, view, wire } = this.c;
+    const witnesses = new Set<string>();
+    for (const plan of new Set(this.byAddress.values())) {
+      const holder = view.peek(serviceLeaseName(plan.namespace, plan.name))?.spec?.holderIdentity;
+      const address = plan.addresses[0];
+      if (!holder || !address || holder === o.node || holder === silent || witnesses.has(holder)) continue;
+      if (now - (wire.liveness.lastHeard(holder) ?? Number.NEGATIVE_INFINITY) > WITNESS_HEARD_MS) continue;
+      witnesses.add(holder);
+      this.sendProbe(plan, address);
+      if (witnesses.size >= most) break;
+    }
+    return witnesses.size;
   }
 
   /**

@@ -87,9 +87,12 @@ export class WireLiveness {
   /** bumped by every change of what isolated() reads; its last answer, for the same time and state */
   private version = 0;
   private isolation: { now: number; version: number; value: boolean } | undefined;
-  private readonly probes = new Map<string, { sentAt: number; answeredAt?: number }>();
+  /** per probed peer: when, whether witnesses (other live holders' addresses) were probed with it, and its answer */
+  private readonly probes = new Map<string, { sentAt: number; witnessed?: boolean; answeredAt?: number }>();
   /** until when this node could not hear the LAN itself */
   private deafUntil = Number.NEGATIVE_INFINITY;
+  /** when this node last heard anything from the LAN: a peer's heartbeat, or an answer to a probe */
+  private evidenceAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly t: WireTimings = DEFAULT_WIRE_TIMINGS) {}
 
@@ -102,6 +105,7 @@ export class WireLiveness {
     // The sender's interval, bounded so a peer cannot make itself immortal or hair-trigger.
     const intervalMs = Math.min(Math.max(h.intervalMs, 10), 1_000);
     this.peers.set(h.node, { incarnation: h.incarnation, sequence: h.sequence, heardAt: now, intervalMs });
+    this.evidenceAt = Math.max(this.evidenceAt, now);
     return true;
   }
 
@@ -137,12 +141,19 @@ export class WireLiveness {
     return this.peers.get(node)?.heardAt;
   }
 
-  probeSent(node: string, now: number): void {
-    this.probes.set(node, { sentAt: now });
+  /**
+   * A probe of `node`'s address went out; `witnessed`: with probes of live holders' addresses,
+   * whose answers (or any heartbeat) show that this node still hears the LAN (unansweredAlone).
+   */
+  probeSent(node: string, now: number, witnessed = false): void {
+    this.version++;
+    this.probes.set(node, { sentAt: now, witnessed });
   }
 
   /** The peer's MAC answered for one of its addresses. */
   answered(node: string, now: number): void {
+    this.version++;
+    this.evidenceAt = Math.max(this.evidenceAt, now);
     const p = this.probes.get(node);
     if (p) p.answeredAt = now;
     else this.probes.set(node, { sentAt: now, answeredAt: now });
@@ -190,6 +201,27 @@ export class WireLiveness {
   }
 
   private isolatedNow(now: number): boolean {
+    return this.unansweredAlone(now) || this.watchedSilentAtOnce(now);
+  }
+
+  /**
+   * A probe of a silent peer, sent with witness probes (the addresses of other holders heard
+   * alive), went unanswered, and nothing at all was heard from the LAN since it was sent: no
+   * answer from a witness, no heartbeat. This node's own cut is far more likely than the peer's
+   * death together with its witnesses'. Found by the L2 chaos run: a node cut off watching fewer
+   * than three holders took over what it was first in line for. Lasts until anything is heard;
+   * with no witness to probe (no other holder), a probe decides as before.
+   */
+  private unansweredAlone(now: number): boolean {
+    for (const probe of this.probes.values()) {
+      if (!probe.witnessed || (probe.answeredAt !== undefined && probe.answeredAt >= probe.sentAt)) continue;
+      if (now >= probe.sentAt + this.t.probeTimeoutMs && this.evidenceAt < probe.sentAt) return true;
+    }
+    return false;
+  }
+
+  /** Every watched peer (three at least) silent at once, and nothing heard after. */
+  private watchedSilentAtOnce(now: number): boolean {
     let first = Infinity;
     let watched = 0;
     for (const [node, p] of this.peers) {

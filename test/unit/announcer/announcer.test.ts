@@ -643,6 +643,26 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
       await l.stopAll();
     });
 
+  // Found by the L2 chaos run (5 nodes): a node cut off watching fewer than three holders took over
+  // what it was first in line for (dark until the others took it back, 0.75 s and more; once, after
+  // an apiserver freeze, 21 s). Its probe unanswered and nothing heard from anyone since it was
+  // sent, though others were heard just before, it takes itself for cut off and takes nothing.
+  for (const seed of [51, 52, 53, 54])
+    it(`cut off, watching fewer than three holders, a node takes nothing from live holders (seed ${seed})`, async () => {
+      for (const alone of ['node1', 'node2', 'node3']) {
+        const { l, names, held } = await fourNodesEightServices(seed, 3, 6);
+        const before = new Map(held().map((x) => [x.metadata.name, x.spec.holderIdentity ?? '']));
+        // Every node holds a Service, so the cut-off one has witnesses to probe with its probe.
+        assert.equal(new Set(before.values()).size, 3, `every node holds: ${JSON.stringify([...before])}`);
+        for (const n of names) l.wire.side.set(n, n === alone ? 'b' : 'a');
+        await l.clock.advance(5_000);
+        const after = new Map(held().map((x) => [x.metadata.name, x.spec.holderIdentity ?? '']));
+        const moved = [...after].filter(([name, h]) => before.get(name) !== alone && h !== before.get(name));
+        assert.deepEqual(moved, [], `Services of live holders moved while ${alone} was cut off`);
+        await l.stopAll();
+      }
+    });
+
   // The 30-minute chaos run found a holder killed while another holder's link flapped taken for the
   // watchers' own isolation (nothing taken over for 3.4 s); wire-liveness.test.ts reproduces that
   // rule's fault. Here the whole announcer, with the flap on the fake LAN's timing.

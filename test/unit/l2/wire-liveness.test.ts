@@ -156,4 +156,27 @@ describe('WireLiveness', () => {
     two.heard(from('b', 1), 20);
     assert.equal(two.isolated(5_000), false, 'two watched peers silent say nothing about this node');
   });
+
+  it('isolated: a probe sent with witness probes unanswered, and nothing heard since it went out', () => {
+    const from = (node: string, sequence: number) => ({ node, incarnation: 1, sequence, intervalMs: 100 });
+    const w = new WireLiveness(t);
+    w.heard(from('a', 1), 0);
+    w.heard(from('b', 1), 10);
+    w.probeSent('a', 400, true); // b's address probed with it
+    assert.equal(w.isolated(500), false, 'the probe has its time');
+    assert.equal(w.isolated(400 + t.probeTimeoutMs), true, 'no answer, no witness, no heartbeat: cut off');
+    w.answered('b', 560);
+    assert.equal(w.isolated(600), false, 'a witness answered: the LAN is heard, a is dead');
+    assert.equal(w.judge('a', 600, undefined).kind, 'dead');
+    const late = new WireLiveness(t);
+    late.heard(from('a', 1), 0);
+    late.probeSent('a', 400, true);
+    late.heard(from('b', 1), 700); // a heartbeat later than the timeout ends it too
+    assert.equal(late.isolated(800), false);
+    const alone = new WireLiveness(t);
+    alone.heard(from('a', 1), 0);
+    alone.probeSent('a', 400); // no other holder to probe (two nodes): the probe decides alone
+    assert.equal(alone.isolated(1_000), false);
+    assert.equal(alone.judge('a', 1_000, undefined).kind, 'dead');
+  });
 });
