@@ -282,7 +282,9 @@ export class Announcer {
     if (!address) return;
     this.o.metrics.probes.inc({ outcome: 'sent' });
     this.checks.sendProbe(plan, address);
-    this.wire.liveness.probeSent(holder, now, this.checks.sendWitnessProbes(holder, now) > 0);
+    const witnesses = this.checks.sendWitnessProbes(holder, now);
+    this.wire.liveness.probeSent(holder, now, witnesses > 0);
+    this.o.log.info('holder silent on the wire: probing', { service: plan.key, holder, witnesses });
     this.schedule(this.t.wire.probeTimeoutMs);
   }
 

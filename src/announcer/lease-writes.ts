@@ -59,6 +59,7 @@ export class LeaseWrites {
     const spec = claimRecord(o.node, t.nodeLeaseDurationMs, o.clock.now(), current?.spec);
     const annotations = this.holderAnnotations(plan);
     if (takeOverFrom) annotations[TAKEN_OVER_FROM_ANNOTATION] = takeOverFrom;
+    if (takeOverFrom) o.log.info('taking over', { service: plan.key, from: takeOverFrom });
     const metadata = {
       name: leaseName,
       namespace: o.namespace,

@@ -35,6 +35,8 @@ export class SelfChecks {
   private readonly reported = new Map<string, number>();
   /** source MACs of authenticated heartbeat frames: lanlb announcers, never "another host" */
   private readonly peerMacs = new Set<string>();
+  /** whether this node judged itself cut off from the LAN at the last tick (logged on change) */
+  private isolated = false;
   /** "family/value" -> the plan announcing that address, for reading probe answers */
   private byAddress = new Map<string, ServicePlan>();
 
@@ -144,6 +146,11 @@ export class SelfChecks {
     if (out && now - out.at < DEFAULT_AUDIT.answerWithinMs) return;
     // Cut off from the LAN (WireLiveness.isolated), an unanswered audit says nothing about the holder.
     const isolated = this.c.wire.liveness.isolated(now);
+    if (isolated !== this.isolated) {
+      this.isolated = isolated;
+      if (isolated) this.c.o.log.warn('cut off from the LAN, by the look of it: peers judged by their node Leases');
+      else this.c.o.log.info('hearing the LAN again: peers judged on the wire');
+    }
     if (out) {
       this.auditOut = undefined;
       const current = this.holderNow(out.target) === out.target.holder;
