@@ -152,6 +152,16 @@ function injectFaultsOnRequest(opened: Set<ThreadedResponder>, log: WorkloadCont
   });
 }
 
+/** How long a stopping announcer waits for its Lease copies (the DaemonSet allows 30 s in all). */
+const COPIES_ON_EXIT_MS = 5_000;
+
+/** LANLB_TEST_FAULTS=1 with LANLB_TEST_COPY_DELAY_MS: every Lease copy write waits that long first. */
+function testCopyDelayMs(): number {
+  if (process.env.LANLB_TEST_FAULTS !== '1') return 0;
+  const ms = Number(process.env.LANLB_TEST_COPY_DELAY_MS ?? 0);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
 export async function announcerCommand(argv: string[]): Promise<number> {
   const flags = readAnnouncerFlags(argv);
   if (flags === 'help') {
@@ -211,9 +221,10 @@ async function announcerWorkload(
   checkPcapPackage();
   const answers = startAnswerThread(flags, log, metrics);
   const responders = threadedResponders(answers, log, metrics);
+  const copies = new LeaseCopies(http, log, undefined, testCopyDelayMs());
   const announcer = new Announcer({
     sources,
-    leases: new CopyingLeaseStore(new KubeLeaseStore(http), new LeaseCopies(http, log)),
+    leases: new CopyingLeaseStore(new KubeLeaseStore(http), copies),
     log,
     node: flags.node,
     namespace,
@@ -234,6 +245,8 @@ async function announcerWorkload(
       const caches = await sources.start(signal);
       try {
         await announcer.run(signal);
+        // The hand-overs' copies are what the successors watch: written before the connection closes.
+        if (!(await copies.settled(COPIES_ON_EXIT_MS))) log.warn('lease copies still unwritten at exit');
         await caches.done;
       } finally {
         await answers.close();

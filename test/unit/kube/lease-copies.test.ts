@@ -71,4 +71,19 @@ describe('Lease copies: writes that fail on the way', () => {
     await copies.follow('lanlb-system', 'lanlb-l2-x', lease('5', 'node2'));
     assert.deepEqual(waits, []);
   });
+
+  it('settled: waits for the copy writes under way (a process on its way out), at most the time given', async () => {
+    const { http, written } = flakyApiserver(0);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    // The write is delayed (a slow apiserver) until the gate opens.
+    const copies = new LeaseCopies(http, createLogger('error'), () => gate, 1);
+    void copies.follow('lanlb-system', 'lanlb-l2-x', lease('5', 'node2'));
+    assert.equal(await copies.settled(20), false, 'still under way after 20 ms: says so, does not hang');
+    const waiting = copies.settled(5_000);
+    release();
+    assert.equal(await waiting, true, 'settled once written');
+    assert.deepEqual(written, [{ holder: 'node2' }]);
+    assert.equal(await copies.settled(20), true, 'nothing under way');
+  });
 });
