@@ -14,7 +14,8 @@ import { CAPTURE_FILTER } from '../src/l2/codec/bpf-filter.js';
 import { decodeRequest, encodeReply } from '../src/l2/codec/frames.js';
 import { parseAddress } from '../src/ipam/address.js';
 import { readLink } from '../src/l2/responder/link.js';
-import { nativeAddresses, type PcapSession } from '../src/l2/responder/pcap-responder.js';
+import { nativeAddresses } from '../src/l2/responder/pcap-responder.js';
+import type { PcapSession } from '../src/l2/responder/pcap-addon.js';
 
 const [iface = 'eth0', address = '', path = 'native'] = process.argv.slice(2);
 const link = readLink(iface);

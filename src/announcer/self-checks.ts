@@ -20,7 +20,7 @@ import type { ServicePlan } from './plan/desired.js';
 import type { AnnouncerContext } from './options.js';
 import { text } from './lease-writes.js';
 
-/** A witness was heard this recently: a silence that began with the probed holder's, not long before it. */
+/** A witness was heard this recently: its silence began with the probed holder's, if at all. */
 const WITNESS_HEARD_MS = 3_000;
 
 /** A persisting announcement mismatch is reported again this often (not an Event every audit). */

@@ -258,7 +258,7 @@ describe('L2 announcement on real frames', () => {
     assert.deepEqual([...new Set(answers)], [macOf(other)], `only the other node answers: ${answers.join(', ')}`);
   });
 
-  it('a holder paused (SIGSTOP) until replaced sends nothing for the VIP after SIGCONT, asked while paused', async () => {
+  it('a holder paused (SIGSTOP) until replaced, asked meanwhile, sends nothing for its VIP on SIGCONT', async () => {
     const { vip, node } = await announcedService('paused');
     assert.equal(await arpAnswer(vip), macOf(node));
     const child = announcers.get(node);

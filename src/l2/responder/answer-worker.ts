@@ -6,7 +6,8 @@
 // heartbeat frames are checked here (heartbeat-inbox.ts) and passed on in batches, so hearing
 // thousands of peers wakes the main thread HEARD_BATCH_MS apart, not once per frame.
 import { parentPort, workerData } from 'node:worker_threads';
-import { PcapResponder, pcapAddon, type ResponderCounters } from './pcap-responder.js';
+import { PcapResponder, type ResponderCounters } from './pcap-responder.js';
+import { pcapAddon } from './pcap-addon.js';
 import type { AnswerWorkerData, FromAnswerThread, OpenReply, ToAnswerThread } from './answer-protocol.js';
 import { encodeHeartbeat, type HeartbeatPlan } from '../codec/heartbeat.js';
 import { HeartbeatInbox, isHeartbeatFrame, mergeBatches, type InboxConfig } from '../election/heartbeat-inbox.js';

@@ -648,7 +648,7 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
   // an apiserver freeze, 21 s). Its probe unanswered and nothing heard from anyone since it was
   // sent, though others were heard just before, it takes itself for cut off and takes nothing.
   for (const seed of [51, 52, 53, 54])
-    it(`cut off, watching fewer than three holders, a node takes nothing from live holders (seed ${seed})`, async () => {
+    it(`cut off, watching under three holders, a node takes nothing from live holders (seed ${seed})`, async () => {
       for (const alone of ['node1', 'node2', 'node3']) {
         const { l, names, held } = await fourNodesEightServices(seed, 3, 6);
         const before = new Map(held().map((x) => [x.metadata.name, x.spec.holderIdentity ?? '']));

@@ -16,7 +16,8 @@ import {
   NEIGHBOR_SOLICITATION,
   type NdpPacket,
 } from '../../../src/l2/codec/ndp.js';
-import { nativeAddresses, pcapAddon } from '../../../src/l2/responder/pcap-responder.js';
+import { nativeAddresses } from '../../../src/l2/responder/pcap-responder.js';
+import { pcapAddon } from '../../../src/l2/responder/pcap-addon.js';
 import { nativeWatchdog } from '../../helpers/native-watchdog.js';
 
 // C that loops would hold the event loop: fail in seconds, naming the test.

@@ -18,7 +18,7 @@ import {
   type HeardBatch,
   type InboxLimits,
 } from '../../../src/l2/election/heartbeat-inbox.js';
-import { pcapAddon, type NativeHeartbeats } from '../../../src/l2/responder/pcap-responder.js';
+import { pcapAddon, type NativeHeartbeats } from '../../../src/l2/responder/pcap-addon.js';
 import { nativeWatchdog } from '../../helpers/native-watchdog.js';
 import { pcapFile } from '../../helpers/pcap-file.js';
 
