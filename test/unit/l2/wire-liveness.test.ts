@@ -126,28 +126,26 @@ describe('WireLiveness', () => {
 
   it('isolated: three watched peers silent at once, nobody heard after; fewer, or one heard later, is not', () => {
     const from = (node: string, sequence: number, intervalMs = 100) => ({ node, incarnation: 1, sequence, intervalMs });
-    const w = new WireLiveness(t);
-    w.watch(new Set(['a', 'b', 'c']), 0);
-    for (const [node, at] of [
-      ['a', 0],
-      ['b', 30],
-      ['c', 60],
-    ] as const)
-      w.heard(from(node, 1), at);
+    /** Three watched peers, last heard 0, 30 and 60 ms in. */
+    const threeWatched = (): WireLiveness => {
+      const x = new WireLiveness(t);
+      x.watch(new Set(['a', 'b', 'c']), 0);
+      for (const [node, at] of [
+        ['a', 0],
+        ['b', 30],
+        ['c', 60],
+      ] as const)
+        x.heard(from(node, 1), at);
+      return x;
+    };
+    const w = threeWatched();
     w.heard(from('idle', 1, 1_000), 10);
     assert.equal(w.isolated(300), false, 'the watched peers are not silent yet');
     assert.equal(w.isolated(450), true, 'all three silent at once, nobody heard since');
     w.heard(from('idle', 2, 1_000), 900);
     assert.equal(w.isolated(950), false, 'a peer heard since: they are dead, not this node cut off');
     // Found by the 30-minute run: a holder killed while another watched one's link flapped.
-    const flap = new WireLiveness(t);
-    flap.watch(new Set(['a', 'b', 'c']), 0);
-    for (const [node, at] of [
-      ['a', 0],
-      ['b', 30],
-      ['c', 60],
-    ] as const)
-      flap.heard(from(node, 1), at);
+    const flap = threeWatched();
     flap.heard(from('b', 2), 600); // its link came up for a moment
     assert.equal(flap.isolated(1_000), false, 'silent, but not at once');
     const two = new WireLiveness(t);
