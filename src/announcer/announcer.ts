@@ -12,7 +12,7 @@
 // libpcap or /sys, so its decisions run in unit tests on fakes; src/kube and the command wire the real ones.
 import type { ObjectSource } from '../runtime/object-source.js';
 import { decide, watchesHolder, type ElectionView } from '../l2/election/decide.js';
-import { heartbeatInterval, silenceBeforeTakeover, type Judgement } from '../l2/election/wire-liveness.js';
+import { silenceBeforeTakeover, type Judgement } from '../l2/election/wire-liveness.js';
 import { leaseNamesService, serviceLeaseName, TAKEN_OVER_FROM_ANNOTATION } from '../l2/election/lease-names.js';
 import { DEFAULT_ADDRESS_CHECK } from '../l2/election/address-check.js';
 import { planAnnouncements, type ServicePlan } from './plan/desired.js';
@@ -21,13 +21,13 @@ import { LeaseView } from '../l2/election/lease-view.js';
 import { announcerHeartbeat, type NodeHeartbeat } from './node-heartbeat.js';
 import { WirePeers } from '../l2/election/wire-peers.js';
 import type { Announced } from '../l2/codec/bpf-filter.js';
-import { sameHeartbeatPlan, type HeartbeatPlan } from '../l2/codec/heartbeat.js';
 import type { LeaseObject } from '../core/kube-objects.js';
 import { DataPlane, type Refresh } from './data-plane.js';
 import { LeaseWrites, text } from './lease-writes.js';
 import { LegacyLeases } from './legacy-leases.js';
 import { SelfChecks } from './self-checks.js';
 import { PeerHeartbeats } from './peer-heartbeats.js';
+import { OwnHeartbeats } from './own-heartbeats.js';
 import {
   DEFAULT_ANNOUNCER_TIMINGS,
   type AnnouncerContext,
@@ -45,15 +45,12 @@ export class Announcer {
   private readonly legacy: LegacyLeases;
   private readonly checks: SelfChecks;
   private readonly peerHeartbeats: PeerHeartbeats;
+  private readonly beats: OwnHeartbeats;
   /** service key -> what this node announces for it now */
   private readonly announcing = new Map<string, ServicePlan>();
   /** interface -> addresses to probe, sent with the next answer table (this tick's) */
   private readonly probes = new Map<string, Announced[]>();
   private cancelTick: (() => void) | undefined;
-  private cancelBeat: (() => void) | undefined;
-  /** what the HeartbeatSender was last told; when this thread sent frames last (without one) */
-  private sentPlan: HeartbeatPlan | undefined;
-  private beatAt = Number.NEGATIVE_INFINITY;
   /** The last plan: Service/policy/Node/EndpointSlice/pool changes and link or capture changes mark it dirty. */
   private plans: ServicePlan[] = [];
   private planDirty = true;
@@ -100,6 +97,7 @@ export class Announcer {
     this.peerHeartbeats = new PeerHeartbeats(context, (ms) => this.nodeHeartbeat.healthyFor(ms));
     this.legacy = new LegacyLeases(context, this.writes, this.peerHeartbeats);
     this.checks = new SelfChecks(context);
+    this.beats = new OwnHeartbeats(context);
     this.watchSources();
     o.heartbeats?.onHeard?.((b) => this.wire.receive(b, o.clock.now()).forEach((p) => this.checks.heardPeer(p.mac)));
   }
@@ -140,7 +138,7 @@ export class Announcer {
     this.o.log.info('caches synced');
     this.startedAt = this.o.clock.now();
     this.schedule(0);
-    this.beat();
+    this.beats.start();
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
@@ -152,8 +150,7 @@ export class Announcer {
   private async shutdown(): Promise<void> {
     this.stopped = true;
     this.cancelTick?.();
-    this.cancelBeat?.();
-    this.o.heartbeats?.heartbeats(undefined);
+    this.beats.stop();
     await Promise.all([...this.announcing.values()].map((p) => this.writes.release(p)));
     this.announcing.clear();
     await this.nodeHeartbeat.stop();
@@ -175,27 +172,6 @@ export class Announcer {
     }
     this.cancelTick?.();
     this.cancelTick = this.o.clock.schedule(() => this.tick(), ms);
-  }
-
-  /**
-   * Heartbeat frames on every capture: every wire interval while holding a Service, else every IDLE_HEARTBEAT_MS.
-   * With a HeartbeatSender, hands it the plan whenever the plan changes, and it sends; else sends here when due.
-   */
-  private beat(): void {
-    if (this.stopped) return;
-    const sender = this.o.heartbeats;
-    const holding = this.announcing.size > 0;
-    const now = this.o.clock.now();
-    if (sender) {
-      const plan = this.wire.plan(holding);
-      if (!sameHeartbeatPlan(plan, this.sentPlan)) sender.heartbeats(plan);
-      this.sentPlan = plan;
-    } else if (now - this.beatAt >= heartbeatInterval(this.t.wire.intervalMs, holding) - 1) {
-      this.beatAt = now;
-      const sent = this.dataPlane.sendOnEach((mac) => this.wire.heartbeat(mac, holding));
-      if (sent > 0) this.o.metrics.heartbeats.inc({ outcome: 'sent' }, sent);
-    }
-    this.cancelBeat = this.o.clock.schedule(() => this.beat(), this.t.wire.intervalMs);
   }
 
   /** Evaluates every Service (CPU only, no API calls unless a Lease changes hands). */
@@ -268,6 +244,8 @@ export class Announcer {
       const waiting = this.checks.checkAddresses(plan, now, first === this.o.node);
       if (waiting) return waiting;
     }
+    // Deaf lately (its link down or flapping): the nodes that hear the LAN take it, not this one.
+    if (d.kind === 'acquire' && this.wire.liveness.deafLately(now)) return { kind: 'wait', reason: 'not-eligible' };
     if (d.kind === 'acquire' && !this.legacy.heldElsewhere(plan, view.now)) {
       void this.writes.acquire(plan, leaseName, seen.lease, d.takeOverFrom);
       if (d.takeOverFrom) this.checks.reportDarkTakeOver(plan, d.takeOverFrom, seen.at, now);
@@ -284,6 +262,7 @@ export class Announcer {
     this.checks.sendProbe(plan, address);
     const witnesses = this.checks.sendWitnessProbes(holder, now);
     this.wire.liveness.probeSent(holder, now, witnesses > 0);
+    this.beats.probed(now);
     this.o.log.info('holder silent on the wire: probing', { service: plan.key, holder, witnesses });
     this.schedule(this.t.wire.probeTimeoutMs);
   }

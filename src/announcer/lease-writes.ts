@@ -74,10 +74,26 @@ export class LeaseWrites {
       this.announced(plan, takeOverFrom);
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err)) o.log.warn('lease acquire failed', { lease: leaseName, error: err });
+      // Lost the race, or the answer was lost on the way while the write landed (found by the L2
+      // chaos run, a takeover written through an apiserver freeze): the Lease says which.
+      await this.reread(leaseName, current);
     } finally {
       this.writing.delete(leaseName);
       this.c.schedule(0);
     }
+  }
+
+  /**
+   * Reads the Lease after a write of it failed, so the view catches up without waiting for the
+   * watch (or the copy it follows). A Lease this node finds itself named by is not its own write's
+   * version: holding() confirms it with a write before answering.
+   */
+  private async reread(name: string, seen: LeaseObject | undefined): Promise<void> {
+    const { o } = this.c;
+    const now = await o.leases.get(o.namespace, name).catch(() => null);
+    if (now === null) return;
+    if (now === undefined && seen) this.c.view.observe(seen, true);
+    else if (now) this.c.view.observe(now as LeaseObject);
   }
 
   /**
@@ -115,8 +131,7 @@ export class LeaseWrites {
         if (handOver) this.announced(plan);
       } catch (err) {
         if (!isConflict(err) && !isNotFound(err)) return o.log.warn('lease confirm', { lease: name, error: err });
-        const now = await o.leases.get(o.namespace, name).catch(() => null);
-        if (now !== null) this.c.view.observe((now ?? lease) as LeaseObject, now === undefined);
+        await this.reread(name, lease);
       } finally {
         this.c.schedule(0);
       }
@@ -132,9 +147,11 @@ export class LeaseWrites {
   }
 
   /**
-   * Gives the Lease up. When another candidate is alive, the Lease names it at once (one write and
-   * its watch, instead of a release it must see and then win with a write of its own); it fills
-   * in its interfaces and MACs when it sees itself named. Otherwise the holder is emptied.
+   * Gives the Lease up. When another candidate is alive and heard lately on the wire (or judged
+   * off it, never heard there), the Lease names it at once (one write and its watch, instead of a
+   * release it must see and then win with a write of its own); it fills in its interfaces and MACs
+   * when it sees itself named. Otherwise the holder is emptied, and the live candidates' stagger
+   * decides (a node whose link is down, or was within 1.5 s, names nobody: WireLiveness.deafLately).
    */
   async release(plan: ServicePlan): Promise<void> {
     const { o, t } = this.c;
@@ -142,7 +159,10 @@ export class LeaseWrites {
     const seen = this.c.view.service(leaseName).lease;
     if (!seen?.spec || !leaseNamesService(seen, plan.key) || seen.spec.holderIdentity !== o.node) return;
     const now = o.clock.now();
-    const successor = plan.candidates.find((n) => n !== o.node && this.c.judge(n, now).kind === 'alive');
+    const { liveness } = this.c.wire;
+    const heard = (n: string) => liveness.heardLately(n, now) !== false;
+    const named = (n: string) => n !== o.node && this.c.judge(n, now).kind === 'alive' && heard(n);
+    const successor = liveness.deafLately(now) ? undefined : plan.candidates.find(named);
     const spec = successor
       ? claimRecord(successor, t.nodeLeaseDurationMs, now, seen.spec)
       : releaseRecord(now, seen.spec);

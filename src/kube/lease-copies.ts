@@ -38,6 +38,8 @@ export class LeaseCopies {
   private readonly chains = new Map<string, Promise<void>>();
   /** lease name -> how many follows it has had: a retry stops once a later one is queued */
   private readonly generation = new Map<string, number>();
+  /** lease name -> ends the backoff of the write under way: a later Lease of the name is queued */
+  private readonly superseded = new Map<string, () => void>();
 
   constructor(
     private readonly http: KubeHttp,
@@ -67,6 +69,7 @@ export class LeaseCopies {
     const prev = this.chains.get(name) ?? Promise.resolve();
     const generation = (this.generation.get(name) ?? 0) + 1;
     this.generation.set(name, generation);
+    this.superseded.get(name)?.();
     const next = prev
       .then(() => (this.delayMs > 0 ? this.wait(this.delayMs) : undefined))
       .then(() => this.settle(namespace, name, lease, generation))
@@ -76,6 +79,7 @@ export class LeaseCopies {
       if (this.chains.get(name) !== next) return;
       this.chains.delete(name);
       this.generation.delete(name);
+      this.superseded.delete(name);
     });
     return next;
   }
@@ -94,13 +98,25 @@ export class LeaseCopies {
         // Another writer moved the copy meanwhile: read it again and decide again.
         if ((isConflict(err) || isNotFound(err)) && attempt < ATTEMPTS) continue;
         if (!transient(err) || waitedMs >= COPY_RETRY_FOR_MS) throw err;
-        await this.wait(backoffMs);
+        await this.backoff(name, backoffMs);
         waitedMs += backoffMs;
         backoffMs = Math.min(backoffMs * 2, 10_000);
         // A later Lease of this name is queued: its copy supersedes this one.
         if (this.generation.get(name) !== generation) return;
       }
     }
+  }
+
+  /**
+   * Waits `ms`, or less when a later Lease of the name is queued. Found by the 30-minute L2 chaos
+   * run: a takeover's copy queued behind a write backing off (up to 10 s) after a long apiserver
+   * freeze; the others still saw the previous holder when the new one was killed, and its VIP went dark.
+   */
+  private backoff(name: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.superseded.set(name, resolve);
+      void this.wait(ms).then(resolve);
+    });
   }
 
   private async apply(

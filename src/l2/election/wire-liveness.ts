@@ -76,6 +76,16 @@ export function judgeByKubernetes(now: number, kubeAliveUntil: number | undefine
  */
 export const SAMPLED_INTERVAL_MS = IDLE_HEARTBEAT_MS;
 
+/**
+ * "Heard lately" for a hand-over: within one idle heartbeat interval and a half. A sampled peer's
+ * silence window (SAMPLED_INTERVAL_MS x 3.5) is for judging death; a node to hand a Service to must
+ * have been heard about as recently as it sends.
+ */
+export const HEARD_LATELY_MS = 1_500;
+
+/** How long a probe witnessed by idle peers waits for one of their frames: an idle interval and a fifth. */
+export const IDLE_WITNESS_WAIT_MS = 1_200;
+
 /** How close together the last frames of the watched peers must be for a silence "at once". */
 export const ISOLATION_SPREAD_MS = 200;
 
@@ -88,11 +98,16 @@ export class WireLiveness {
   private version = 0;
   private isolation: { now: number; version: number; value: boolean } | undefined;
   /** per probed peer: when, whether witnesses (other live holders' addresses) were probed with it, and its answer */
-  private readonly probes = new Map<string, { sentAt: number; witnessed?: boolean; answeredAt?: number }>();
+  private readonly probes = new Map<
+    string,
+    { sentAt: number; witnessed?: boolean; decideAt?: number; answeredAt?: number }
+  >();
   /** until when this node could not hear the LAN itself */
   private deafUntil = Number.NEGATIVE_INFINITY;
   /** when this node last heard anything from the LAN: a peer's heartbeat, or an answer to a probe */
   private evidenceAt = Number.NEGATIVE_INFINITY;
+  /** peers probed with witnesses, no evidence heard since: the probes that may make this node cut off */
+  private readonly awaiting = new Set<string>();
 
   constructor(private readonly t: WireTimings = DEFAULT_WIRE_TIMINGS) {}
 
@@ -105,7 +120,7 @@ export class WireLiveness {
     // The sender's interval, bounded so a peer cannot make itself immortal or hair-trigger.
     const intervalMs = Math.min(Math.max(h.intervalMs, 10), 1_000);
     this.peers.set(h.node, { incarnation: h.incarnation, sequence: h.sequence, heardAt: now, intervalMs });
-    this.evidenceAt = Math.max(this.evidenceAt, now);
+    this.evidence(now);
     return true;
   }
 
@@ -144,16 +159,67 @@ export class WireLiveness {
   /**
    * A probe of `node`'s address went out; `witnessed`: with probes of live holders' addresses,
    * whose answers (or any heartbeat) show that this node still hears the LAN (unansweredAlone).
+   * Without them, another peer heard lately is the witness: one of its frames must arrive, and the
+   * verdict waits for it, at most IDLE_WITNESS_WAIT_MS (an idle peer sends every second; the other
+   * watchers of a silent holder probe it too, and heartbeat at the full rate while they do, so their
+   * frames come within one interval). Found by the L2 chaos run (4 nodes): a node cut off where one
+   * other node held everything had no holder to probe beside it, took everything over, and the LAN
+   * was dark until the others took it back.
    */
   probeSent(node: string, now: number, witnessed = false): void {
     this.version++;
-    this.probes.set(node, { sentAt: now, witnessed });
+    const peers = !witnessed && this.otherHeardLately(node, now);
+    const decideAt = now + (peers ? IDLE_WITNESS_WAIT_MS : this.t.probeTimeoutMs);
+    this.probes.set(node, { sentAt: now, witnessed: witnessed || peers, decideAt });
+    if (witnessed || peers) this.awaiting.add(node);
+  }
+
+  /**
+   * This node could not hear the LAN within the last HEARD_LATELY_MS (its link down or flapping,
+   * or paused): what it judges of its peers is stale, so it names no successor and takes no free
+   * Service; the nodes that hear the LAN decide (the 10-minute chaos run: two holders with links
+   * flapping out of step named each other at every flap, 50 Lease writes in a second).
+   */
+  deafLately(now: number): boolean {
+    return now - this.deafUntil < HEARD_LATELY_MS;
+  }
+
+  /** Whether a peer other than `node` was heard lately (so its next frame is due within a second). */
+  private otherHeardLately(node: string, now: number): boolean {
+    for (const other of this.peers.keys()) if (other !== node && this.heardLately(other, now)) return true;
+    return false;
+  }
+
+  /**
+   * Frames of known peers arrived, skipped unverified (sampled: heartbeat-inbox.ts): not proof of
+   * any one peer's life, but that this node hears the LAN (unansweredAlone's evidence).
+   */
+  framesSeen(now: number): void {
+    this.version++;
+    this.evidence(now);
+  }
+
+  /**
+   * Something was heard from the LAN at `now`. If this node took itself for cut off until now (a
+   * probe unanswered alone), every peer's silence up to now says nothing, as after deafness: a
+   * probe unanswered then is void. Found by the 30-minute chaos run: when a partition healed, the
+   * first frame heard turned the probes sent while cut off into verdicts, and the node took 14
+   * Services over from live holders.
+   */
+  private evidence(now: number): void {
+    if (this.awaiting.size > 0) {
+      // Heard within a probe's time of the verdict (a witness's late answer), the LAN worked during it.
+      if (this.unansweredAlone(now - this.t.probeTimeoutMs)) this.deafUntil = Math.max(this.deafUntil, now);
+      this.awaiting.clear();
+    }
+    this.evidenceAt = Math.max(this.evidenceAt, now);
   }
 
   /** The peer's MAC answered for one of its addresses. */
   answered(node: string, now: number): void {
     this.version++;
-    this.evidenceAt = Math.max(this.evidenceAt, now);
+    this.awaiting.delete(node);
+    this.evidence(now);
     const p = this.probes.get(node);
     if (p) p.answeredAt = now;
     else this.probes.set(node, { sentAt: now, answeredAt: now });
@@ -178,7 +244,22 @@ export class WireLiveness {
     }
     const until = probe.sentAt + this.t.probeTimeoutMs;
     if (now < until) return { kind: 'probing', until };
+    // A witness peer's frame not heard yet: this node's own cut is not ruled out.
+    const decideAt = probe.decideAt ?? until;
+    if (now < decideAt && this.evidenceAt < probe.sentAt) return { kind: 'probing', until: decideAt };
     return { kind: 'dead', since: until, by: 'wire' };
+  }
+
+  /**
+   * Whether `node`'s frames still arrive: heard within its silence window of `now` (undefined:
+   * never heard on the wire). Unlike judge(), this node's own deafness does not stretch the window:
+   * what a node heard before its link went down says nothing about now. Found by the L2 chaos run:
+   * two nodes whose links were down handed a Lease to each other every 100 ms, each judging the
+   * other alive by the silence it could not hear.
+   */
+  heardLately(node: string, now: number): boolean | undefined {
+    const p = this.peers.get(node);
+    return p ? now < Math.min(this.silentAt(node, p, p.heardAt), p.heardAt + HEARD_LATELY_MS) : undefined;
   }
 
   /**
@@ -215,7 +296,8 @@ export class WireLiveness {
   private unansweredAlone(now: number): boolean {
     for (const probe of this.probes.values()) {
       if (!probe.witnessed || (probe.answeredAt !== undefined && probe.answeredAt >= probe.sentAt)) continue;
-      if (now >= probe.sentAt + this.t.probeTimeoutMs && this.evidenceAt < probe.sentAt) return true;
+      if (now >= (probe.decideAt ?? probe.sentAt + this.t.probeTimeoutMs) && this.evidenceAt < probe.sentAt)
+        return true;
     }
     return false;
   }

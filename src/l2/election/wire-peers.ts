@@ -112,7 +112,10 @@ export class WirePeers {
 
   /** Heartbeats already checked (by the answer thread): the peers WireLiveness took as new. */
   receive(batch: HeardBatch, now: number): HeardPeer[] {
-    for (const [outcome, n] of batch.counts) this.o.count(outcome, n);
+    for (const [outcome, n] of batch.counts) {
+      this.o.count(outcome, n);
+      if (outcome === 'sampled' && n > 0) this.liveness.framesSeen(now);
+    }
     return batch.peers.filter((p) => {
       const fresh = this.liveness.heard(p.heartbeat, now - Math.max(0, p.ageMs));
       if (!fresh) this.o.count('replayed');

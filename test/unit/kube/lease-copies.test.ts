@@ -60,6 +60,19 @@ describe('Lease copies: writes that fail on the way', () => {
     assert.deepEqual(written, [{ holder: 'node3' }], 'only the later Lease was copied');
   });
 
+  it('a later Lease cuts the backoff short: its copy is written at once, not after the wait', async () => {
+    // Found by the 30-minute L2 chaos run: after a long apiserver freeze a copy write was backing
+    // off (up to 10 s) when the node took the Service over; the takeover's copy waited behind it,
+    // the others still saw the previous holder, and the node was killed before they learnt.
+    const { http, written } = flakyApiserver(1);
+    const copies = new LeaseCopies(http, createLogger('error'), () => new Promise<void>(() => undefined));
+    const first = copies.follow('lanlb-system', 'lanlb-l2-x', lease('5', 'node2'));
+    await new Promise((r) => setImmediate(r));
+    const second = copies.follow('lanlb-system', 'lanlb-l2-x', lease('6', 'node3'));
+    await Promise.all([first, second]);
+    assert.deepEqual(written, [{ holder: 'node3' }], 'the later Lease was copied without waiting the backoff out');
+  });
+
   it('a refusal (403) is not retried', async () => {
     const waits: number[] = [];
     const http = {

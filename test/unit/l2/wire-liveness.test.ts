@@ -177,4 +177,54 @@ describe('WireLiveness', () => {
     assert.equal(alone.isolated(1_000), false);
     assert.equal(alone.judge('a', 1_000, undefined).kind, 'dead');
   });
+
+  it('no holder to witness: another peer heard lately is the witness, its frame awaited at most 1.2 s', () => {
+    const from = (node: string, sequence: number, intervalMs = 100) => ({ node, incarnation: 1, sequence, intervalMs });
+    const w = new WireLiveness(t);
+    w.heard(from('a', 1), 0);
+    w.heard(from('b', 1, 1_000), 0); // idle: one frame a second
+    w.probeSent('a', 400); // no holder witness, but b was heard lately
+    assert.deepEqual(w.judge('a', 550, undefined), { kind: 'probing', until: 1_600 }, 'waits for a frame of b');
+    w.framesSeen(580); // a frame of b, only sampled: the LAN is heard
+    assert.deepEqual(w.judge('a', 580, undefined), { kind: 'dead', since: 550, by: 'wire' });
+    assert.equal(w.isolated(580), false);
+    const cut = new WireLiveness(t);
+    cut.heard(from('a', 1), 0);
+    cut.heard(from('b', 1, 1_000), 0);
+    cut.probeSent('a', 400);
+    assert.equal(cut.isolated(1_599), false, 'still waiting');
+    assert.equal(cut.isolated(1_600), true, 'nothing heard from anyone in 1.2 s: cut off');
+    const stale = new WireLiveness(t);
+    stale.heard(from('a', 1), 0);
+    stale.heard(from('b', 1, 1_000), -2_000); // b last heard 2.4 s before the probe: no witness
+    stale.probeSent('a', 400);
+    assert.deepEqual(stale.judge('a', 550, undefined), { kind: 'dead', since: 550, by: 'wire' });
+  });
+
+  it('heardLately: within the silence window and 1.5 s, whatever this node could not hear meanwhile', () => {
+    const w = new WireLiveness(t);
+    w.heard({ node: 'b', incarnation: 1, sequence: 1, intervalMs: 1_000 }, 0);
+    assert.equal(w.heardLately('b', 1_499), true);
+    assert.equal(w.heardLately('b', 1_500), false, 'an idle peer not heard for 1.5 s');
+    w.deaf(1_400); // this node's link was down until 1.4 s: judge() waits, heardLately does not
+    assert.equal(w.judge('b', 1_500, undefined).kind, 'alive');
+    assert.equal(w.heardLately('b', 1_500), false);
+    assert.equal(w.heardLately('nobody', 0), undefined, 'never heard on the wire');
+  });
+
+  // Found by the 30-minute L2 chaos run: a node cut off (a partition) probed the holders it found
+  // silent; unanswered, it took itself for cut off. When the first frame came back, those probes
+  // counted as unanswered on a LAN it heard again: it took 14 Services over from live holders.
+  it('a probe unanswered while this node was cut off is void once the LAN is heard again', () => {
+    const from = (node: string, sequence: number) => ({ node, incarnation: 1, sequence, intervalMs: 100 });
+    const w = new WireLiveness(t);
+    w.heard(from('a', 1), 0);
+    w.heard(from('b', 1), 0);
+    w.probeSent('a', 400, true);
+    assert.equal(w.isolated(600), true, 'cut off');
+    w.heard(from('b', 2), 7_000); // the partition heals: b is heard first
+    assert.equal(w.isolated(7_000), false);
+    assert.equal(w.judge('a', 7_000, undefined).kind, 'alive', 'its silence while this node was cut off says nothing');
+    assert.equal(w.judge('a', 7_350, undefined).kind, 'probe', 'silent since the LAN came back: probed afresh');
+  });
 });
