@@ -23,6 +23,13 @@ import { text } from './lease-writes.js';
 /** A witness was heard this recently: its silence began with the probed holder's, if at all. */
 const WITNESS_HEARD_MS = 3_000;
 
+/**
+ * Another announcer's MAC answering for a Service held here is a hand-over this node's watch has
+ * not brought yet, as often as a split: judged again this long after (the watch's latency on a
+ * loaded apiserver), and reported only if this node still holds the Service then.
+ */
+const HAND_OVER_GRACE_MS = 3_000;
+
 /** A persisting announcement mismatch is reported again this often (not an Event every audit). */
 const MISMATCH_REPORT_EVERY_MS = 300_000;
 
@@ -35,6 +42,11 @@ export class SelfChecks {
   private readonly reported = new Map<string, number>();
   /** source MACs of authenticated heartbeat frames: lanlb announcers, never "another host" */
   private readonly peerMacs = new Set<string>();
+  /** service -> a self-audit answered by another announcer too, judged again after HAND_OVER_GRACE_MS */
+  private readonly handOvers = new Map<
+    string,
+    { target: AuditTarget; address: Announced; macs: string[]; at: number }
+  >();
   /** whether this node judged itself cut off from the LAN at the last tick (logged on change) */
   private isolated = false;
   /** "family/value" -> the plan announcing that address, for reading probe answers */
@@ -142,6 +154,7 @@ export class SelfChecks {
 
   /** Sends the next audit probe when one is due, and judges the last one once its answers are in. */
   runAudit(plans: readonly ServicePlan[], now: number): void {
+    this.judgeHandOvers(now);
     const out = this.auditOut;
     if (out && now - out.at < DEFAULT_AUDIT.answerWithinMs) return;
     // Cut off from the LAN (WireLiveness.isolated), an unanswered audit says nothing about the holder.
@@ -226,18 +239,40 @@ export class SelfChecks {
     const v = this.audit.verdict(target, answered, now, this.c.wire.liveness.heardOnWire(target.holder));
     o.metrics.audits.inc({ outcome: v.kind });
     if (v.kind === 'ok' || (v.kind === 'no-answer' && !v.dark) || (v.kind === 'foreign' && !target.self)) return;
-    const ip = formatAddress(address.family, address.value);
-    const message =
-      v.kind === 'foreign'
-        ? `${ip} is also answered by ${v.macs.join(', ')}, not only by this node: re-announcing`
-        : `${ip} is not answered by its holder ${target.holder} (${target.holderMacs.join(', ')}): taking over`;
-    o.log.warn('announcement mismatch', { service: target.service, message });
-    o.metrics.mismatches.inc({ kind: v.kind === 'foreign' ? 'foreign' : 'dark' });
     if (v.kind === 'foreign') {
-      const plan = this.c.announcing.get(target.service);
-      for (const iface of plan?.interfaces ?? []) this.c.dataPlane.reannounce(iface, plan?.addresses ?? []);
+      const lanlb = this.lanlbMacs();
+      if (!v.macs.every((m) => lanlb.has(m))) return this.reportForeign(target, address, v.macs, now);
+      if (!this.handOvers.has(target.service))
+        this.handOvers.set(target.service, { target, address, macs: v.macs, at: now });
+      this.c.schedule(HAND_OVER_GRACE_MS);
+      return;
     }
-    this.reportMismatch(target.service, v.kind === 'foreign' ? v.macs.join(',') : target.holder, message, now);
+    const ip = formatAddress(address.family, address.value);
+    const macs = target.holderMacs.join(', ');
+    const message = `${ip} is not answered by its holder ${target.holder} (${macs}): taking over`;
+    o.log.warn('announcement mismatch', { service: target.service, message });
+    o.metrics.mismatches.inc({ kind: 'dark' });
+    this.reportMismatch(target.service, target.holder, message, now);
+  }
+
+  /** Self-audits another announcer answered: reported once the grace is over if the Service is still held here. */
+  private judgeHandOvers(now: number): void {
+    for (const [service, h] of this.handOvers) {
+      if (now - h.at < HAND_OVER_GRACE_MS) continue;
+      this.handOvers.delete(service);
+      if (this.holderNow(h.target) === h.target.holder) this.reportForeign(h.target, h.address, h.macs, now);
+    }
+  }
+
+  /** Another MAC answers for a Service held here: an Event, and the address re-announced from here. */
+  private reportForeign(target: AuditTarget, address: Announced, macs: string[], now: number): void {
+    const ip = formatAddress(address.family, address.value);
+    const message = `${ip} is also answered by ${macs.join(', ')}, not only by this node: re-announcing`;
+    this.c.o.log.warn('announcement mismatch', { service: target.service, message });
+    this.c.o.metrics.mismatches.inc({ kind: 'foreign' });
+    const plan = this.c.announcing.get(target.service);
+    for (const iface of plan?.interfaces ?? []) this.c.dataPlane.reannounce(iface, plan?.addresses ?? []);
+    this.reportMismatch(target.service, macs.join(','), message, now);
   }
 
   /** Warning AnnouncementMismatch on the Service, once per Service and cause every 5 minutes. */

@@ -1241,6 +1241,46 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     }
   });
 
+  // Found by CI's L2 e2e (2 cores, loaded): the dark holder's watch brought the takeover late, and
+  // an audit judged meanwhile reported the new holder as "also answering" and re-announced over it.
+  it('answer audit: another announcer answering is judged after the watch latency (1.5 s, seeds 1-20)', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const { l, first } = await threeNodes({ seed });
+      const held = l.running.get(first);
+      for (const r of held?.responders.values() ?? []) r.mute = true;
+      if (held) held.store.watchStalled = true;
+      for (let t = 0; t < 40_000 && l.holder() === first; t += 100) await l.clock.advance(100);
+      const reannounced = () => [...(held?.responders.values() ?? [])].reduce((a, r) => a + r.reannounced, 0);
+      const before = reannounced();
+      await l.clock.advance(1_500);
+      if (held) held.store.watchStalled = false;
+      l.reconnect(first);
+      await l.clock.advance(5_000);
+      const stale = l.events.events.filter((e) => /also answered by/.test(e.message));
+      assert.deepEqual(
+        stale.map((e) => e.message),
+        [],
+        `seed ${seed}: ${first} reported the node that took over`,
+      );
+      assert.equal(reannounced(), before, `seed ${seed}: ${first} re-announced over the new holder`);
+      await l.stopAll();
+    }
+  });
+
+  it('answer audit: another announcer still answering after the grace (the watch never came) is reported', async () => {
+    const { l, first } = await threeNodes({ seed: 5 });
+    const held = l.running.get(first);
+    for (const r of held?.responders.values() ?? []) r.mute = true;
+    if (held) held.store.watchStalled = true;
+    for (let t = 0; t < 40_000 && l.holder() === first; t += 100) await l.clock.advance(100);
+    const taker = l.holder() ?? '';
+    await l.clock.advance(30_000);
+    const reported = l.events.events.filter((e) => /also answered by/.test(e.message));
+    assert.equal(reported.length, 1, `${first} reported once`);
+    assert.match(reported[0]?.message ?? '', new RegExp(`also answered by 02:00:00:00:00:0${taker.slice(-1)}`));
+    await l.stopAll();
+  });
+
   it('answer audit: another host answering for a held VIP is reported by the holder, which re-announces', async () => {
     const { l, first } = await threeNodes();
     const link = { name: 'eth0', mac: Uint8Array.from([2, 0, 0, 0, 0, 0xee]), up: true, loopback: false };
