@@ -12,6 +12,8 @@ import { HeartbeatInbox, isHeartbeatFrame, type HeardBatch, type HeardPeer } fro
 /** The shared heartbeat key (Secret lanlb-memberlist, key `secretkey`), once known. */
 export interface KeySource {
   current(): Uint8Array | undefined;
+  /** Heartbeat frames failed authentication: the key may have been rotated, read it again soon. */
+  suspect?(): void;
 }
 
 export type HeartbeatOutcome =
@@ -115,6 +117,7 @@ export class WirePeers {
     for (const [outcome, n] of batch.counts) {
       this.o.count(outcome, n);
       if (outcome === 'sampled' && n > 0) this.liveness.framesSeen(now);
+      if (outcome === 'unauthenticated' && n > 0) this.o.keys.suspect?.();
     }
     return batch.peers.filter((p) => {
       const fresh = this.liveness.heard(p.heartbeat, now - Math.max(0, p.ageMs));

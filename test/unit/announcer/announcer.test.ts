@@ -225,6 +225,12 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
     { stop: AbortController; done: Promise<void>; responders: Map<string, FakeResponder>; store: NodeLeaseStore }
   >();
   const clocks = new Map<string, PausableClock>();
+  /** the heartbeat key's Secret, and the key each node read last: at its start, and when it suspects a rotation */
+  const secret = { key: KEY as Uint8Array };
+  const nodeKey = () => {
+    let key = secret.key;
+    return { current: () => key, suspect: () => void (key = secret.key) };
+  };
   const start = (
     node: string,
     links: Link[] = [{ name: 'eth0', mac: mac(Number(node.slice(-1))), up: true, loopback: false }],
@@ -247,7 +253,7 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
       metrics: new AnnouncerMetrics(new Registry()),
       log: createLogger('error'),
       links: { list: () => links, read: (name) => links.find((x) => x.name === name) },
-      keys: { current: () => KEY },
+      keys: nodeKey(),
       responders: (link, onFrame) => {
         if (unable.has(node)) throw new Error('socket: Operation not permitted');
         const r = new FakeResponder(node, link, wire, onFrame);
@@ -329,6 +335,7 @@ function lan(o: { heartbeatThread?: boolean; seed?: number } = {}) {
     answering,
     stopAll,
     slices,
+    secret,
     wire,
     unable,
     crash,
@@ -711,6 +718,45 @@ describe('Announcer (fake clock, in-memory Leases and responders)', () => {
     assert.equal(l.holder(), first, 'the first in line took the Service within 1.5 s');
     await l.stopAll();
   });
+
+  // Found by the 30-minute L2 chaos run: the heartbeat key was rotated, then the holder and the
+  // third candidate were killed and the second took the Service over; the two restarted on the new
+  // key, the taker still had the old one (read every 30 s, and the apiserver was frozen), and its
+  // crash 9 s later went unseen on the wire: dark 4.1 s, until it restarted. Frames that fail
+  // authentication make a node read the key again at once.
+  for (const seed of [91, 92, 93])
+    it(`key rotated, two restarted on the new one, the taker killed: taken over (seed ${seed})`, async () => {
+      const l = lan({ seed });
+      const names = ['node1', 'node2', 'node3', 'node4'];
+      for (const n of names) l.node(n);
+      const selected = ['node1', 'node2', 'node3'];
+      l.policy({
+        nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: selected }] },
+      });
+      l.service();
+      for (const n of names) l.start(n);
+      await l.clock.advance(3_000);
+      const first = l.holder() ?? '';
+      const [, third = ''] = selected.filter((n) => n !== first);
+      for (const n of [first, third]) l.crash(n);
+      for (let t = 0; t < 60_000 && l.holder() === first; t += 100) await l.clock.advance(100);
+      const taker = l.holder() ?? '';
+      assert.ok(taker !== first && selected.includes(taker), `taken over by ${taker}`);
+      l.secret.key = Buffer.from('rotated-'.repeat(4));
+      for (const n of [first, third]) {
+        l.running.get(n)?.stop.abort();
+        await l.clock.advance(100);
+        l.wire.crashed.delete(n);
+        l.start(n);
+      }
+      await l.clock.advance(9_000);
+      assert.equal(l.holder(), taker, 'nothing moved while all ran');
+      l.crash(taker);
+      await l.clock.advance(1_500);
+      assert.notEqual(l.holder(), taker, `still ${taker}'s 1.5 s after its crash`);
+      assert.equal(l.answering().length, 1);
+      await l.stopAll();
+    });
 
   // Found by the L2 chaos run: a takeover written during an apiserver freeze landed at the thaw,
   // but the writer's request had failed on its side, and its view (the Lease's copy) still named
