@@ -242,9 +242,9 @@ export class SelfChecks {
     if (v.kind === 'foreign') {
       const lanlb = this.lanlbMacs();
       if (!v.macs.every((m) => lanlb.has(m))) return this.reportForeign(target, address, v.macs, now);
+      // Judged again at the first tick after the grace (ticks come every 100 ms).
       if (!this.handOvers.has(target.service))
         this.handOvers.set(target.service, { target, address, macs: v.macs, at: now });
-      this.c.schedule(HAND_OVER_GRACE_MS);
       return;
     }
     const ip = formatAddress(address.family, address.value);

@@ -16,7 +16,7 @@ export class SecretKeySource implements KeySource {
   private key: Uint8Array | undefined;
   private timer: NodeJS.Timeout | undefined;
   private warned = false;
-  private reading: Promise<void> | undefined;
+  private reading: Promise<boolean> | undefined;
   /** no read for unauthenticated frames before this; the gap after the next one */
   private suspectAt = Number.NEGATIVE_INFINITY;
   private suspectGapMs: number = SUSPECT_GAP_MS.min;
@@ -65,10 +65,8 @@ export class SecretKeySource implements KeySource {
 
   /** One read at a time; true when the Secret was read. */
   private read(): Promise<boolean> {
-    if (this.reading) return this.reading.then(() => this.key !== undefined);
-    const reading = this.readOnce().finally(() => (this.reading = undefined));
-    this.reading = reading.then(() => undefined);
-    return reading;
+    this.reading ??= this.readOnce().finally(() => (this.reading = undefined));
+    return this.reading;
   }
 
   private async readOnce(): Promise<boolean> {
@@ -80,7 +78,7 @@ export class SecretKeySource implements KeySource {
       if (!b64) throw new Error(`Secret ${MEMBERLIST_SECRET} has no ${MEMBERLIST_KEY}`);
       const key = Buffer.from(b64, 'base64');
       if (!this.key) this.log.info('heartbeat key read', { secret: MEMBERLIST_SECRET });
-      else if (this.key && Buffer.compare(this.key, key) !== 0) this.log.info('heartbeat key changed');
+      else if (Buffer.compare(this.key, key) !== 0) this.log.info('heartbeat key changed');
       this.key = key;
       this.warned = false;
       return true;
